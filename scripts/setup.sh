@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build, run the main job
+# (nubrun with no program runs the built-in demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh release
+if [ -x build/tools/nubrun/nubrun ]; then
+  build/tools/nubrun/nubrun "$@"
+else
+  echo "setup: built:"; find build -maxdepth 3 -type f -perm -u+x -name 'nub*' | sort
+fi
