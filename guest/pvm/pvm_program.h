@@ -1,0 +1,115 @@
+/*
+ * pvm_program.h — decoding a PVM program blob (SPEC §4-6, §8).
+ *
+ * pvm_program_decode checks a blob strictly and builds the one thing that
+ * needs memory: the basic-block-start set. Code, bitmask and jump table are
+ * NOT copied: the program borrows them from the blob, which must stay alive
+ * (and unchanged) until pvm_program_destroy.
+ *
+ * pvm_decode_insn is the single operand decoder shared by the interpreter,
+ * the JIT and the disassembler: it reproduces the zero-extended-code rules
+ * of SPEC §5 exactly, for any pc (even past the code, even at a non-start).
+ */
+#ifndef NUB_PVM_PROGRAM_H
+#define NUB_PVM_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvm.h"
+#include "pvm_opcodes.h"
+
+struct pvm_program {
+    const uint8_t *code;       /* c: code_len bytes (borrowed) */
+    uint32_t code_len;         /* C; pc == C is the implicit trap */
+    const uint8_t *bitmask;    /* k: ceil(C/8) bytes (borrowed) */
+    const uint8_t *jump_table; /* j: jump_table_len * jump_entry_size bytes (borrowed) */
+    uint64_t jump_table_len;   /* J (may be huge when the entry size is 0) */
+    uint32_t jump_entry_size;  /* z, 0..255 */
+    uint8_t *block_starts;     /* BB as a bitset of C bits (owned) */
+    struct pvm_allocator allocator;
+};
+
+/* Static information about one opcode byte (all 256 have an entry). */
+struct pvm_opcode_info {
+    const char *name;   /* "add_64"; NULL when the opcode is undefined */
+    uint8_t format;     /* enum pvm_format (PVM_FMT_NONE when undefined) */
+    bool is_terminator; /* member of SPEC §6.1's T */
+    bool is_defined;    /* member of SPEC §9.14's U */
+    uint8_t gas;        /* cost; 1 for every instruction in GP v0.7.2 */
+};
+
+extern const struct pvm_opcode_info pvm_opcode_table[256];
+
+/* Opcode number for a name ("add_64" -> 200), or -1. */
+int pvm_opcode_by_name(const char *name, size_t name_len);
+
+/*
+ * Decodes and validates blob[0..len). On success *out is a new program
+ * (free with pvm_program_destroy) and PVM_OK is returned; otherwise an
+ * enum pvm_error (PVM_ERR_BLOB_*) and *out is NULL. Never reads outside the
+ * blob, whatever its bytes.
+ */
+int pvm_program_decode(const uint8_t *blob, size_t len, const struct pvm_allocator *allocator,
+                       struct pvm_program **out);
+void pvm_program_destroy(struct pvm_program *program);
+
+/* Bitmask bit n (bits at n >= C read as 1, SPEC §5). */
+static inline bool pvm_program_is_insn_start(const struct pvm_program *p, uint64_t n)
+{
+    if (n >= p->code_len)
+        return true;
+    return (p->bitmask[n >> 3] >> (n & 7)) & 1;
+}
+
+/* True iff pc is in BB (SPEC §6.1): a valid static or dynamic jump target. */
+static inline bool pvm_program_is_block_start(const struct pvm_program *p, uint64_t pc)
+{
+    if (pc >= p->code_len)
+        return false;
+    return (p->block_starts[pc >> 3] >> (pc & 7)) & 1;
+}
+
+/* skip(pc) = ℓ (SPEC §5), 0..24. */
+uint32_t pvm_program_skip(const struct pvm_program *program, uint32_t pc);
+
+/* Effective opcode op(pc): c[pc] if it starts an instruction and is defined,
+ * else PVM_OP_trap (also for pc >= C). */
+uint8_t pvm_program_opcode(const struct pvm_program *program, uint32_t pc);
+
+/* Where a dynamic jump to address goes (SPEC §6.3). */
+enum pvm_dynamic_jump {
+    PVM_DJUMP_TARGET = 0, /* continue at *target_out */
+    PVM_DJUMP_HALT = 1,
+    PVM_DJUMP_PANIC = 2,
+};
+enum pvm_dynamic_jump pvm_program_dynamic_jump(const struct pvm_program *program, uint32_t address,
+                                               uint32_t *target_out);
+
+/* One decoded instruction (SPEC §8). Register fields are already clamped to
+ * 0..12 and named as in the SPEC's format table: F8 uses rd (low nibble,
+ * destination) and ra (high nibble); F9/F10/F11 use ra (low) and rb (high);
+ * F12 uses ra, rb and rd (byte 2). Unused fields are 0. */
+struct pvm_insn {
+    uint32_t pc;
+    uint32_t skip;      /* ℓ */
+    uint64_t next_pc;   /* pc + 1 + skip (<= C whenever pc < C) */
+    uint8_t opcode;     /* effective opcode: PVM_OP_trap when undefined / not a start */
+    uint8_t raw_opcode; /* ζ[pc] */
+    uint8_t format;     /* enum pvm_format of opcode */
+    uint8_t ra, rb, rd;
+    uint8_t len_x, len_y; /* immediate/offset byte lengths used (for the disassembler) */
+    uint64_t imm_x;       /* X (sign-extended; for F2 the raw 8 bytes) */
+    uint64_t imm_y;       /* Y */
+    int64_t target;       /* F4/F7/F10: pc + offset as a mathematical integer */
+};
+
+void pvm_decode_insn(const struct pvm_program *program, uint32_t pc, struct pvm_insn *out);
+
+/* Varint (SPEC §4.1). Decode: returns bytes consumed (1..9), 0 if truncated,
+ * -1 if not canonical. Encode: writes 1..9 bytes to out[9], returns count. */
+int pvm_varint_decode(const uint8_t *bytes, size_t len, uint64_t *value_out);
+int pvm_varint_encode(uint64_t value, uint8_t out[9]);
+
+#endif /* NUB_PVM_PROGRAM_H */
