@@ -140,6 +140,10 @@ nub_status nub_wire_encode_image(const struct nub_wire_image *image, uint8_t *ou
                                  size_t *needed);
 nub_status nub_wire_encode_data(const uint8_t *data, size_t data_len, uint8_t *out, size_t out_cap,
                                 size_t *needed);
+/* Encodes a DATA of data_len zero bytes and points *contents at them, so a
+ * caller can assemble the contents in place (hash only after filling them). */
+nub_status nub_wire_encode_data_in_place(size_t data_len, uint8_t *out, size_t out_cap,
+                                         size_t *needed, uint8_t **contents);
 nub_status nub_wire_encode_instance(const struct nub_wire_instance *instance, uint8_t *out,
                                     size_t out_cap, size_t *needed);
 
