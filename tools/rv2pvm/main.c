@@ -1,0 +1,146 @@
+/*
+ * rv2pvm — command-line front end of the RISC-V ELF -> JAM standard program
+ * translator. nub-cc runs it; it can also be used on its own:
+ *
+ *   rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... [--stats]
+ *          INPUT.elf -o OUTPUT.jam
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv2pvm.h"
+
+#define MAX_INPUT_SIZE (256u * 1024u * 1024u)
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... "
+               "[--stats] INPUT.elf -o OUTPUT.jam\n");
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "rv2pvm: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap >= MAX_INPUT_SIZE) {
+                fprintf(stderr, "rv2pvm: %s: larger than %u bytes\n", path, MAX_INPUT_SIZE);
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            uint8_t *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (buf == NULL || bad) {
+        fprintf(stderr, "rv2pvm: %s: read failed\n", path);
+        free(buf);
+        return -1;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0' || v > 0xFFFFFFFFull)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct rv2pvm_options opt = {.stack_size = RV2PVM_DEFAULT_STACK_SIZE};
+    const char **entries = calloc((size_t)argc + 1, sizeof *entries);
+    const char *input = NULL, *output = NULL;
+    int want_stats = 0;
+    if (entries == NULL)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-o") == 0 && next) {
+            output = next;
+            i++;
+        } else if (strcmp(a, "--stack-size") == 0 && next) {
+            if (parse_u32(next, &opt.stack_size) != 0) {
+                fprintf(stderr, "rv2pvm: bad --stack-size %s\n", next);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--heap-pages") == 0 && next) {
+            if (parse_u32(next, &opt.extra_heap_pages) != 0) {
+                fprintf(stderr, "rv2pvm: bad --heap-pages %s\n", next);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--entry") == 0 && next) {
+            entries[opt.entry_symbol_count++] = next;
+            i++;
+        } else if (strcmp(a, "--stats") == 0) {
+            want_stats = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] != '-' && input == NULL) {
+            input = a;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (input == NULL || output == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    opt.entry_symbols = entries;
+    uint8_t *elf = NULL, *program = NULL;
+    size_t elf_len = 0, program_len = 0;
+    if (read_file(input, &elf, &elf_len) != 0)
+        return 1;
+    char err[512];
+    struct rv2pvm_stats st;
+    int rc = rv2pvm_translate(elf, elf_len, &opt, &program, &program_len, &st, err, sizeof err);
+    free(elf);
+    free(entries);
+    if (rc != 0) {
+        fprintf(stderr, "rv2pvm: %s: %s\n", input, err);
+        return 1;
+    }
+    FILE *f = fopen(output, "wb");
+    if (f == NULL || fwrite(program, 1, program_len, f) != program_len || fclose(f) != 0) {
+        fprintf(stderr, "rv2pvm: %s: write failed: %s\n", output, strerror(errno));
+        free(program);
+        return 1;
+    }
+    free(program);
+    if (want_stats)
+        printf("rv2pvm: %zu RISC-V instructions -> %zu PVM instructions (%zu bytes, %zu "
+               "fallthroughs), %zu jump-table entries, %zu endpoint slots, %zu bytes total\n",
+               st.rv_insns, st.pvm_insns, st.code_bytes, st.fallthroughs, st.jump_table_len,
+               st.endpoint_count, program_len);
+    return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * rv2pvm_int.h — state shared by the translator's files (not installed).
+ */
+#ifndef NUB_RV2PVM_INT_H
+#define NUB_RV2PVM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvm_emit.h"
+#include "rv2pvm.h"
+#include "rv_decode.h"
+#include "rv_elf.h"
+
+/* Facts about one RISC-V instruction, gathered before any code is emitted. */
+enum rv_item_flag {
+    ITEM_BLOCK_START =
+        1u << 0,            /* a jump/branch target, jump-table target or follows a terminator */
+    ITEM_CODE_HI = 1u << 1, /* lui/auipc whose relocation names a code address (ref) */
+    ITEM_CODE_LO = 1u << 2, /* the %lo half of such a pair: already folded into the hi */
+    ITEM_CALL_HI = 1u << 3, /* auipc of an auipc+jalr call pair (R_RISCV_CALL[_PLT]) */
+    ITEM_CALL_LO = 1u << 4, /* jalr of a call pair */
+    ITEM_FOLDED = 1u << 5,  /* merged into the previous instruction by a peephole */
+};
+
+struct rv_item {
+    uint64_t addr;
+    struct rv_insn in;
+    uint32_t flags;
+    uint64_t ref;    /* ITEM_CODE_HI: the code address the pair computes */
+    uint32_t pvm_pc; /* pc of the first PVM instruction emitted for it */
+};
+
+struct rv_fixup {
+    size_t offset_at; /* position of the 4-byte offset field in the code */
+    uint32_t insn_pc; /* pc of the jump/branch */
+    uint64_t target;  /* RISC-V address of the target */
+};
+
+struct rv_text_range {
+    uint64_t start, end;
+};
+
+struct rv2pvm_ctx {
+    struct rv_elf elf;
+    const struct rv2pvm_options *options;
+    char *err;
+    size_t err_len;
+
+    struct rv_text_range *ranges;
+    size_t range_count;
+    struct rv_item *items;
+    size_t item_count;
+    uint32_t end_pc; /* pc of the trap after the last instruction */
+
+    uint64_t *jump_targets; /* RISC-V addresses; sorted and unique once collected */
+    size_t jump_target_count, jump_target_cap;
+
+    struct rv_fixup *fixups;
+    size_t fixup_count, fixup_cap;
+
+    uint64_t endpoint_addr[RV2PVM_MAX_ENDPOINTS];
+    bool endpoint_set[RV2PVM_MAX_ENDPOINTS];
+    size_t endpoint_count;
+
+    struct pvm_emitter em;
+    size_t fallthroughs;
+};
+
+/* printf-style error into ctx->err; always returns -1. */
+int rv2pvm_fail(struct rv2pvm_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Item index of the instruction starting at addr, or -1. */
+long rv2pvm_find_item(const struct rv2pvm_ctx *ctx, uint64_t addr);
+bool rv2pvm_in_text(const struct rv2pvm_ctx *ctx, uint64_t addr);
+/* Jump-table address 2*(i+1) of a collected code address, or 0 if absent. */
+uint64_t rv2pvm_jump_address(const struct rv2pvm_ctx *ctx, uint64_t code_addr);
+
+/* Emits the PVM code for item i (rv2pvm_insn.c). */
+int rv2pvm_translate_item(struct rv2pvm_ctx *ctx, size_t i);
+/* Records a jump/branch to a RISC-V address for patching. */
+int rv2pvm_add_fixup(struct rv2pvm_ctx *ctx, size_t offset_at, uint32_t insn_pc, uint64_t target);
+
+#endif /* NUB_RV2PVM_INT_H */
