@@ -1,0 +1,64 @@
+/*
+ * engine.h — the engines nubrun can run a PVM program on.
+ *
+ * A job is engine-neutral: a §4 program blob, memory segments, an initial
+ * state, and byte ranges to read back after the run. An engine runs the job
+ * to its FIRST exit (host calls included: nubrun serves none) and fills the
+ * outcome.
+ *
+ * Adding an engine: one file `engine_NAME.c` defining
+ * `const struct nubrun_engine nubrun_engine_NAME`, one line in engine.c's
+ * table, and the file in CMakeLists.txt. Engines that implement pvm.h's
+ * struct pvm_engine (interp, jit) can use nubrun_run_pvm_engine() and need
+ * only a few lines (see engine_interp.c).
+ */
+#ifndef NUBRUN_ENGINE_H
+#define NUBRUN_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvm.h"
+
+/* A range of PVM memory to copy out after the run. */
+struct nubrun_readback {
+    uint32_t address;
+    uint32_t length;
+    uint8_t *buffer; /* length bytes, filled by the engine */
+    bool ok;         /* set by the engine: false if some byte was inaccessible */
+};
+
+struct nubrun_job {
+    const uint8_t *blob; /* SPEC §4 program blob */
+    size_t blob_len;
+    const struct pvm_segment *segments;
+    size_t segment_count;
+    struct pvm_state initial;
+    struct nubrun_readback *readbacks;
+    size_t readback_count;
+};
+
+struct nubrun_outcome {
+    struct pvm_exit exit;
+    struct pvm_state final; /* registers, pc, gas at the exit */
+};
+
+struct nubrun_engine {
+    const char *name;
+    const char *description; /* one line for --help */
+    /* Returns 0 when the program ran (any PVM exit, including a panic for an
+     * invalid blob), or -1 with a one-line message in err when the engine
+     * itself failed (no /dev/kvm, out of memory, ...). */
+    int (*run)(const struct nubrun_job *job, struct nubrun_outcome *out, char *err, size_t err_len);
+};
+
+/* Table of all engines, NULL-terminated; the first is the default. */
+extern const struct nubrun_engine *const nubrun_engines[];
+const struct nubrun_engine *nubrun_engine_find(const char *name);
+
+/* Runs a job on an engine of pvm.h's shape (decode, create, run, read back).
+ * An invalid blob ends in a panic at pc 0 with no gas charged (SPEC §4.2). */
+int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_job *job,
+                          struct nubrun_outcome *out, char *err, size_t err_len);
+
+#endif /* NUBRUN_ENGINE_H */

@@ -1,0 +1,174 @@
+/*
+ * program_mode.c — run a standard program / raw blob / the demo, print
+ * exit reason, exit arg, phi7 and gas left.
+ *
+ * A standard program gets the SPEC §11 layout with empty argument data; a
+ * raw blob runs with no memory at all and r0 = the halt address. In both,
+ * --args overlays phi7..phi10 (as nub_invoke_packet does). The run stops at
+ * the first exit: nubrun serves no host calls (they are reported).
+ */
+#include "program_mode.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demo_sieve.h"
+#include "pvm_stdprog.h"
+#include "readfile.h"
+#include "vector_mode.h"
+
+static const uint32_t endpoint_pcs[] = {0, 5};
+
+static void print_outcome(FILE *out, bool json, const struct nubrun_outcome *o)
+{
+    const char *status = nubrun_status_name(o->exit.reason);
+    if (json) {
+        fprintf(out,
+                "{\"status\": \"%s\", \"exit-arg\": %" PRIu64 ", \"phi7\": %" PRIu64
+                ", \"gas\": %" PRId64 ", \"pc\": %" PRIu32 "}\n",
+                status, o->exit.arg, o->final.regs[7], o->final.gas, o->exit.pc);
+    } else {
+        fprintf(out,
+                "exit: %s\nexit-arg: %" PRIu64 "\nphi7: %" PRIu64 "\ngas-left: %" PRId64
+                "\npc: %" PRIu32 "\n",
+                status, o->exit.arg, o->final.regs[7], o->final.gas, o->exit.pc);
+    }
+}
+
+/* Runs a standard program container (bytes) on the engine. */
+static int run_stdprog(const struct nubrun_program_options *opt, const uint8_t *bytes, size_t len,
+                       const char *what, struct nubrun_outcome *outcome)
+{
+    struct pvm_stdprog sp;
+    int err = pvm_stdprog_load(bytes, len, NULL, 0, &sp);
+    if (err != PVM_OK) {
+        fprintf(stderr, "nubrun: %s: invalid standard program: %s\n", what, pvm_error_name(err));
+        return 1;
+    }
+    struct nubrun_job job = {
+        .blob = sp.code_blob,
+        .blob_len = sp.code_blob_len,
+        .segments = sp.segments,
+        .segment_count = sp.segment_count,
+    };
+    pvm_stdprog_initial_state(&sp, endpoint_pcs[opt->endpoint], opt->gas, &job.initial);
+    for (unsigned i = 0; i < opt->arg_count; i++)
+        job.initial.regs[7 + i] = opt->args[i];
+    char msg[512];
+    if (opt->engine->run(&job, outcome, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "nubrun: %s: %s\n", what, msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int run_raw(const struct nubrun_program_options *opt, const uint8_t *blob, size_t len,
+                   const char *what, struct nubrun_outcome *outcome)
+{
+    struct nubrun_job job = {.blob = blob, .blob_len = len};
+    job.initial.regs[0] = PVM_HALT_ADDRESS;
+    job.initial.pc = endpoint_pcs[opt->endpoint];
+    job.initial.gas = opt->gas;
+    for (unsigned i = 0; i < opt->arg_count; i++)
+        job.initial.regs[7 + i] = opt->args[i];
+    char msg[512];
+    if (opt->engine->run(&job, outcome, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "nubrun: %s: %s\n", what, msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* The demo: count the primes below N with a sieve written in PVM assembly
+ * (demo_sieve.pvmasm, assembled at build time), and check the answer against
+ * the same count computed here natively. */
+static uint64_t native_prime_count(uint32_t n)
+{
+    uint8_t *composite = calloc(n + 1, 1);
+    if (composite == NULL)
+        return UINT64_MAX;
+    uint64_t count = 0;
+    for (uint64_t i = 2; i < n; i++) {
+        if (composite[i])
+            continue;
+        count++;
+        for (uint64_t j = i * i; j < n; j += i)
+            composite[j] = 1;
+    }
+    free(composite);
+    return count;
+}
+
+static int run_demo(const struct nubrun_program_options *opt, FILE *out)
+{
+    /* A standard program container around the assembled blob: no ro/rw
+     * data, no heap pages (the program grows its heap with sbrk), 64 KiB stack. */
+    size_t len = 11 + 4 + nubrun_demo_sieve_blob_len;
+    uint8_t *container = calloc(len, 1);
+    if (container == NULL) {
+        fprintf(stderr, "nubrun: out of memory\n");
+        return 1;
+    }
+    container[8] = 0x00, container[9] = 0x00, container[10] = 0x01; /* stack 0x10000 */
+    uint32_t blob_len = (uint32_t)nubrun_demo_sieve_blob_len;
+    for (int i = 0; i < 4; i++)
+        container[11 + i] = (uint8_t)(blob_len >> (8 * i));
+    memcpy(container + 15, nubrun_demo_sieve_blob, blob_len);
+
+    struct nubrun_program_options demo = *opt;
+    demo.endpoint = 0;
+    if (demo.arg_count == 0) {
+        demo.args[0] = NUBRUN_DEMO_SIEVE_DEFAULT_N;
+        demo.arg_count = 1;
+    }
+    if (demo.args[0] > 100000000) {
+        fprintf(stderr, "nubrun: demo: N must be at most 100000000\n");
+        free(container);
+        return 2;
+    }
+    uint32_t n = (uint32_t)demo.args[0];
+    struct nubrun_outcome o;
+    int rc = run_stdprog(&demo, container, len, "demo", &o);
+    free(container);
+    if (rc != 0)
+        return rc;
+    uint64_t want = native_prime_count(n);
+    bool ok = o.exit.reason == PVM_EXIT_HALT && o.final.regs[7] == want;
+    if (opt->json) {
+        fprintf(out,
+                "{\"demo\": \"sieve\", \"n\": %" PRIu32 ", \"status\": \"%s\", \"phi7\": %" PRIu64
+                ", \"expected\": %" PRIu64 ", \"gas\": %" PRId64 ", \"ok\": %s}\n",
+                n, nubrun_status_name(o.exit.reason), o.final.regs[7], want, o.final.gas,
+                ok ? "true" : "false");
+    } else {
+        fprintf(out, "demo: prime sieve in PVM assembly, engine %s\n", opt->engine->name);
+        print_outcome(out, false, &o);
+        fprintf(out, "primes below %" PRIu32 ": %" PRIu64 " (expected %" PRIu64 "): %s\n", n,
+                o.final.regs[7], want, ok ? "OK" : "WRONG");
+    }
+    if (!ok) {
+        fprintf(stderr, "nubrun: demo answer is wrong\n");
+        return 1;
+    }
+    return 0;
+}
+
+int nubrun_program_mode(const struct nubrun_program_options *opt, const char *path, FILE *out)
+{
+    if (path == NULL)
+        return run_demo(opt, out);
+    char err[512];
+    size_t len = 0;
+    uint8_t *bytes = nubrun_read_file(path, &len, err, sizeof(err));
+    if (bytes == NULL) {
+        fprintf(stderr, "nubrun: %s\n", err);
+        return 1;
+    }
+    struct nubrun_outcome o;
+    int rc = opt->raw ? run_raw(opt, bytes, len, path, &o) : run_stdprog(opt, bytes, len, path, &o);
+    free(bytes);
+    if (rc == 0)
+        print_outcome(out, opt->json, &o);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/*
+ * vector_mode.c — run a vector, print {"status", "regs", "pc", "gas",
+ * ["page-fault-address"], "memory"}.
+ */
+#include "vector_mode.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "vector.h"
+
+const char *nubrun_status_name(uint32_t reason)
+{
+    switch (reason) {
+    case PVM_EXIT_HALT:
+        return "halt";
+    case PVM_EXIT_PANIC:
+        return "panic";
+    case PVM_EXIT_OUT_OF_GAS:
+        return "out-of-gas";
+    case PVM_EXIT_PAGE_FAULT:
+        return "page-fault";
+    case PVM_EXIT_HOST_CALL:
+        return "host";
+    default:
+        return "error";
+    }
+}
+
+static void print_result(FILE *out, const struct nubrun_outcome *o,
+                         const struct nubrun_readback *rb, size_t rb_count)
+{
+    fprintf(out, "{\"status\": \"%s\", \"regs\": [", nubrun_status_name(o->exit.reason));
+    for (int i = 0; i < PVM_NUM_REGS; i++)
+        fprintf(out, "%s%" PRIu64, i ? ", " : "", o->final.regs[i]);
+    fprintf(out, "], \"pc\": %" PRIu32 ", \"gas\": %" PRId64, o->exit.pc, o->final.gas);
+    if (o->exit.reason == PVM_EXIT_PAGE_FAULT)
+        fprintf(out, ", \"page-fault-address\": %" PRIu64, o->exit.arg);
+    fprintf(out, ", \"memory\": [");
+    for (size_t i = 0; i < rb_count; i++) {
+        fprintf(out, "%s{\"address\": %" PRIu32 ", \"contents\": [", i ? ", " : "", rb[i].address);
+        for (uint32_t k = 0; k < rb[i].length; k++)
+            fprintf(out, "%s%u", k ? ", " : "", rb[i].buffer[k]);
+        fprintf(out, "]}");
+    }
+    fprintf(out, "]}\n");
+}
+
+int nubrun_vector_mode(const struct nubrun_engine *engine, const char *path, FILE *out)
+{
+    char err[512];
+    struct vector v;
+    if (vector_load(path, &v, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nubrun: %s\n", err);
+        return 1;
+    }
+    struct pvm_segment *segs = NULL;
+    size_t seg_count = 0;
+    if (vector_segments(&v, &segs, &seg_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nubrun: %s: %s\n", path, err);
+        vector_free(&v);
+        return 1;
+    }
+    int rc = 1;
+    struct nubrun_readback *rb = calloc(v.page_count + 1, sizeof(*rb));
+    if (rb == NULL) {
+        fprintf(stderr, "nubrun: out of memory\n");
+        goto done;
+    }
+    for (size_t i = 0; i < v.page_count; i++) {
+        rb[i].address = v.pages[i].address;
+        rb[i].length = v.pages[i].length;
+        rb[i].buffer = calloc(v.pages[i].length + 1, 1);
+        if (rb[i].buffer == NULL) {
+            fprintf(stderr, "nubrun: out of memory\n");
+            goto done;
+        }
+    }
+    struct nubrun_job job = {
+        .blob = v.program,
+        .blob_len = v.program_len,
+        .segments = segs,
+        .segment_count = seg_count,
+        .initial = v.initial,
+        .readbacks = rb,
+        .readback_count = v.page_count,
+    };
+    struct nubrun_outcome outcome;
+    if (engine->run(&job, &outcome, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nubrun: %s: %s\n", path, err);
+        goto done;
+    }
+    print_result(out, &outcome, rb, v.page_count);
+    rc = 0;
+done:
+    if (rb != NULL)
+        for (size_t i = 0; i < v.page_count; i++)
+            free(rb[i].buffer);
+    free(rb);
+    vector_segments_free(segs, seg_count);
+    vector_free(&v);
+    return rc;
+}

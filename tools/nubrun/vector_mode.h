@@ -1,0 +1,19 @@
+/*
+ * vector_mode.h — `nubrun --vector FILE.json`: run one conformance vector
+ * and print its final state as one JSON object (keys = the vector's
+ * expected-* names without the prefix).
+ */
+#ifndef NUBRUN_VECTOR_MODE_H
+#define NUBRUN_VECTOR_MODE_H
+
+#include <stdio.h>
+
+#include "engine.h"
+
+/* Returns the process exit code: 0 ran, 1 unreadable input or engine failure. */
+int nubrun_vector_mode(const struct nubrun_engine *engine, const char *path, FILE *out);
+
+/* "halt", "panic", "out-of-gas", "page-fault", "host" (or "error"). */
+const char *nubrun_status_name(uint32_t reason);
+
+#endif /* NUBRUN_VECTOR_MODE_H */
