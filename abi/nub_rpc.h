@@ -1,0 +1,139 @@
+/*
+ * nub_rpc.h — the RPC protocol between libnubhost and the guest kernel.
+ *
+ * docs/protocol.md is the prose version of this file. In short:
+ *
+ *   guest-physical layout (chosen by the host, described to the guest in
+ *   struct nub_boot_params at NUB_BOOT_PARAMS_GPA):
+ *     0x0000            never mapped (null guard)
+ *     0x1000            struct nub_boot_params; crash report at +0x800
+ *     0x2000..0x9FFF    host-built boot GDT, TSS, IDT and page tables
+ *     1 MiB             the kernel image (its ELF PT_LOAD segments)
+ *     after the image   request buffer, response buffer, then the heap
+ *
+ *   one call: the host writes a nub_rpc_request_header + payload into the
+ *   request buffer and runs the vCPU; the guest dispatches on fn_id, writes
+ *   a nub_rpc_response_header + payload into the response buffer and does
+ *   ONE `out` to NUB_PORT_DOORBELL. That is the only exit of the call. The
+ *   guest's first doorbell (after boot) means "ready" and carries no reply.
+ *
+ *   A kernel fault writes struct nub_crash_report at NUB_CRASH_REPORT_GPA,
+ *   does `out` to NUB_PORT_CRASH and halts for good.
+ *
+ * Both sides copy structs out of shared memory before checking them; the
+ * host checks every guest-written length against its buffer.
+ */
+#ifndef NUB_RPC_H
+#define NUB_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nub_abi.h"
+
+/* ---- Debug-only function ids (dispatched only with NUB_BOOT_FLAG_DEBUG_FNS) */
+#define NUB_FN_ID_DEBUG_FAULT 6 /* u32 kind (NUB_DEBUG_FAULT_*): fault in the kernel */
+#define NUB_FN_ID_DEBUG_SPIN  7 /* spins forever: for the host's timeout */
+_Static_assert(NUB_FN_ID_DEBUG_SPIN < NUB_GUEST_FN_TABLE_SIZE, "debug ids fit the table");
+_Static_assert(NUB_FN_ID_DEBUG_FAULT > NUB_FN_ID_MAX, "debug ids do not collide");
+
+#define NUB_DEBUG_FAULT_NULL_READ      0u /* #PF on the unmapped page 0 */
+#define NUB_DEBUG_FAULT_INVALID_OPCODE 1u /* ud2: #UD */
+#define NUB_DEBUG_FAULT_STACK_OVERFLOW 2u /* runs into the stack guard page: #PF on IST */
+#define NUB_DEBUG_FAULT_DIVIDE         3u /* div by zero: #DE */
+#define NUB_DEBUG_FAULT_NONCANONICAL   4u /* non-canonical address: #GP */
+
+/* ---- I/O ports the guest uses ------------------------------------------ */
+#define NUB_PORT_COM1     0x3F8 /* serial console: THR, one byte per out */
+#define NUB_PORT_DOORBELL 0x500 /* u32 out: a reply (or "ready") is in the response buffer */
+#define NUB_PORT_CRASH    0x501 /* u32 out: a crash report is at NUB_CRASH_REPORT_GPA */
+
+/* ---- Fixed guest-physical addresses ------------------------------------ */
+#define NUB_BOOT_PARAMS_GPA  UINT64_C(0x1000)
+#define NUB_CRASH_REPORT_GPA UINT64_C(0x1800)
+#define NUB_KERNEL_LOAD_MIN  UINT64_C(0x100000) /* PT_LOAD segments live at or above this */
+#define NUB_PAGE_SIZE        UINT64_C(4096)
+
+/* ---- Boot parameters (host -> guest, read once at boot) --------------- */
+#define NUB_BOOT_PARAMS_MAGIC   UINT64_C(0x314D524150425554) /* "TUBPARM1" LE */
+#define NUB_BOOT_PARAMS_VERSION 1u
+#define NUB_BOOT_FLAG_CONSOLE   1u /* the host listens on COM1: print a boot banner */
+#define NUB_BOOT_FLAG_DEBUG_FNS 2u /* dispatch the NUB_FN_ID_DEBUG_* functions */
+
+struct nub_boot_params {
+    uint64_t magic;          /* NUB_BOOT_PARAMS_MAGIC */
+    uint32_t version;        /* NUB_BOOT_PARAMS_VERSION */
+    uint32_t flags;          /* NUB_BOOT_FLAG_* */
+    uint64_t memory_bytes;   /* guest-physical memory size (identity-mapped) */
+    uint64_t request_gpa;    /* page-aligned request buffer */
+    uint64_t request_bytes;  /* its size, header included */
+    uint64_t response_gpa;   /* page-aligned response buffer */
+    uint64_t response_bytes; /* its size, header included */
+    uint64_t heap_gpa;       /* page-aligned start of the heap */
+    uint64_t heap_bytes;     /* heap size */
+    uint64_t reserved[7];    /* zero */
+};
+_Static_assert(sizeof(struct nub_boot_params) == 128, "nub_boot_params size");
+_Static_assert(offsetof(struct nub_boot_params, memory_bytes) == 16, "memory_bytes");
+_Static_assert(offsetof(struct nub_boot_params, heap_bytes) == 64, "heap_bytes");
+
+/* ---- Request / response headers (16 bytes each, payload follows) ------ */
+struct nub_rpc_request_header {
+    uint32_t fn_id;       /* index into the guest's dispatch table */
+    uint32_t payload_len; /* bytes of payload after the header */
+    uint64_t sequence;    /* echoed in the reply: stale replies are detected */
+};
+_Static_assert(sizeof(struct nub_rpc_request_header) == 16, "request header size");
+_Static_assert(offsetof(struct nub_rpc_request_header, payload_len) == 4, "payload_len");
+_Static_assert(offsetof(struct nub_rpc_request_header, sequence) == 8, "sequence");
+
+struct nub_rpc_response_header {
+    uint32_t status;      /* a nub_status; NUB_OK means the payload is the reply */
+    uint32_t payload_len; /* bytes of payload after the header */
+    uint64_t sequence;    /* the request's sequence; 0 for the boot "ready" doorbell */
+};
+_Static_assert(sizeof(struct nub_rpc_response_header) == 16, "response header size");
+_Static_assert(offsetof(struct nub_rpc_response_header, payload_len) == 4, "payload_len");
+_Static_assert(offsetof(struct nub_rpc_response_header, sequence) == 8, "sequence");
+
+/* ---- Crash report (guest -> host on NUB_PORT_CRASH) -------------------- */
+#define NUB_CRASH_MAGIC UINT64_C(0x4853415243425554) /* "TUBCRASH" LE */
+
+struct nub_crash_report {
+    uint64_t magic;      /* NUB_CRASH_MAGIC */
+    uint64_t vector;     /* exception vector 0..31 */
+    uint64_t error_code; /* the CPU's error code, 0 for vectors without one */
+    uint64_t rip;        /* faulting instruction */
+    uint64_t cs;         /* code segment at the fault (ring in the low 2 bits) */
+    uint64_t rflags;
+    uint64_t rsp; /* stack pointer at the fault */
+    uint64_t cr2; /* faulting address for #PF */
+};
+_Static_assert(sizeof(struct nub_crash_report) == 64, "nub_crash_report size");
+_Static_assert(offsetof(struct nub_crash_report, rip) == 24, "rip");
+_Static_assert(offsetof(struct nub_crash_report, cr2) == 56, "cr2");
+
+/* ---- Kernel layout (the guest's .nub_layout ELF section) --------------- */
+/*
+ * Facts the host needs before the first guest instruction: where the
+ * exception entry stubs are, so that the boot IDT the host builds already
+ * reports faults. Stub i is at vector_stubs_va + i * vector_stub_stride.
+ */
+#define NUB_LAYOUT_MAGIC      UINT64_C(0x54554F59414C4255) /* "UBLAYOUT" LE */
+#define NUB_VECTOR_COUNT      32u
+#define NUB_LAYOUT_SECTION    ".nub_layout"
+#define NUB_BOOT_INFO_SECTION ".boot_info"
+
+struct nub_kernel_layout {
+    uint64_t magic;              /* NUB_LAYOUT_MAGIC */
+    uint64_t vector_stubs_va;    /* stub of vector 0 */
+    uint32_t vector_stub_stride; /* bytes between stubs */
+    uint32_t vector_count;       /* NUB_VECTOR_COUNT */
+    uint64_t reserved[5];
+};
+_Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size");
+
+/* The directory layout version in nub_boot_info.directory_type_id. */
+#define NUB_DIRECTORY_TYPE_ID 1u
+
+#endif /* NUB_RPC_H */

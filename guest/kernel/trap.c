@@ -1,0 +1,43 @@
+/*
+ * trap.c — exception handling: a fault in the kernel becomes a crash report
+ * for the host (NUB_PORT_CRASH), then the vCPU halts for good.
+ */
+#include "trap.h"
+
+#include "nub_rpc.h"
+#include "kstring.h"
+#include "x86.h"
+
+static __attribute__((noreturn)) void report_crash(const struct nub_crash_report *report)
+{
+    /* The crash page is part of the boot parameter page, mapped since boot. */
+    nub_memcpy((void *)(uintptr_t)NUB_CRASH_REPORT_GPA, report, sizeof *report);
+    x86_outl(NUB_PORT_CRASH, (uint32_t)report->vector);
+    x86_halt_forever();
+}
+
+void nub_exception_dispatch(struct nub_trap_frame *frame)
+{
+    struct nub_crash_report report = {
+        .magic = NUB_CRASH_MAGIC,
+        .vector = frame->vector,
+        .error_code = frame->error_code,
+        .rip = frame->rip,
+        .cs = frame->cs,
+        .rflags = frame->rflags,
+        .rsp = frame->rsp,
+        .cr2 = x86_read_cr2(),
+    };
+    report_crash(&report);
+}
+
+void nub_kernel_panic(uint64_t reason)
+{
+    struct nub_crash_report report = {
+        .magic = NUB_CRASH_MAGIC,
+        .vector = NUB_PANIC_VECTOR,
+        .error_code = reason,
+        .rip = (uint64_t)(uintptr_t)__builtin_return_address(0),
+    };
+    report_crash(&report);
+}

@@ -1,0 +1,224 @@
+/*
+ * rpc_client.c — one call: write the request, one KVM_RUN until the guest
+ * rings the doorbell, read the reply. Console bytes on COM1 are the only
+ * other exits tolerated; a crash report, a halt, a shutdown (triple fault)
+ * or anything unexpected kills the sandbox. Every length the guest wrote is
+ * checked against the buffer before it is used.
+ */
+#include "sandbox_int.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+static const char *vector_name(uint64_t v)
+{
+    static const char *const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                        "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "?",
+                                        "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+    if (v < sizeof names / sizeof names[0])
+        return names[v];
+    return v == 0x100 ? "kernel panic" : "?";
+}
+
+static void console_byte(nub_sandbox *sb, uint8_t c)
+{
+    if (!sb->console)
+        return;
+    if (c == '\n' || sb->console_len == NUB_CONSOLE_LINE_MAX - 1) {
+        sb->console_line[sb->console_len] = 0;
+        sb->console(sb->console_ctx, sb->console_line);
+        sb->console_len = 0;
+        if (c == '\n')
+            return;
+    }
+    if (c != '\r')
+        sb->console_line[sb->console_len++] = (char)(c >= 0x20 && c < 0x7F ? c : '?');
+}
+
+static nub_status crashed(nub_sandbox *sb)
+{
+    struct nub_crash_report r;
+    memcpy(&r, sb->mem + NUB_CRASH_REPORT_GPA, sizeof r);
+    if (r.magic != NUB_CRASH_MAGIC)
+        return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "guest crashed without a valid report");
+    return nub__kill(sb, NUB_ERR_GUEST_CRASHED,
+                     "guest kernel fault: vector %llu (%s) at rip 0x%llx, error code 0x%llx, "
+                     "cr2 0x%llx, cs 0x%llx, rsp 0x%llx",
+                     (unsigned long long)r.vector, vector_name(r.vector), (unsigned long long)r.rip,
+                     (unsigned long long)r.error_code, (unsigned long long)r.cr2,
+                     (unsigned long long)r.cs, (unsigned long long)r.rsp);
+}
+
+/* Handles a KVM_EXIT_IO; returns 1 for the doorbell, 0 to keep running, or
+ * a negative value after killing the sandbox (its status in *status). */
+static int handle_io(nub_sandbox *sb, nub_status *status)
+{
+    const struct kvm_run *run = sb->run;
+    uint64_t bytes = (uint64_t)run->io.size * run->io.count;
+    if (run->io.data_offset > sb->run_size || bytes > sb->run_size - run->io.data_offset) {
+        *status = nub__kill(sb, NUB_ERR_PROTOCOL, "I/O exit data outside the run page");
+        return -1;
+    }
+    const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
+    if (run->io.direction == KVM_EXIT_IO_OUT) {
+        switch (run->io.port) {
+        case NUB_PORT_DOORBELL:
+            return 1;
+        case NUB_PORT_CRASH:
+            *status = crashed(sb);
+            return -1;
+        case NUB_PORT_COM1:
+            if (run->io.size == 1) {
+                for (uint32_t i = 0; i < run->io.count; i++)
+                    console_byte(sb, data[i]);
+                return 0;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    *status = nub__kill(sb, NUB_ERR_PROTOCOL, "unexpected port I/O: %s port 0x%x size %u",
+                        run->io.direction == KVM_EXIT_IO_OUT ? "out to" : "in from", run->io.port,
+                        run->io.size);
+    return -1;
+}
+
+static nub_status run_loop(nub_sandbox *sb, int *interrupted)
+{
+    for (;;) {
+        if (ioctl(sb->vcpu_fd, KVM_RUN, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                if (sb->timeout_ns) {
+                    *interrupted = 1;
+                    return NUB_ERR_TIMEOUT; /* the caller checks whether the timer fired */
+                }
+                continue;
+            }
+            return nub__kill(sb, NUB_ERR_KVM, "KVM_RUN: %s", strerror(errno));
+        }
+        nub_status s = NUB_OK;
+        switch (sb->run->exit_reason) {
+        case KVM_EXIT_IO: {
+            int r = handle_io(sb, &s);
+            if (r > 0)
+                return NUB_OK;
+            if (r < 0)
+                return s;
+            break;
+        }
+        case KVM_EXIT_INTR:
+            if (sb->timeout_ns) {
+                *interrupted = 1;
+                return NUB_ERR_TIMEOUT;
+            }
+            break;
+        case KVM_EXIT_HLT:
+            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "guest halted outside an RPC");
+        case KVM_EXIT_SHUTDOWN:
+            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "guest shut down (triple fault)");
+        case KVM_EXIT_FAIL_ENTRY:
+            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "VM entry failed: hardware reason 0x%llx",
+                             (unsigned long long)sb->run->fail_entry.hardware_entry_failure_reason);
+        case KVM_EXIT_INTERNAL_ERROR: {
+            struct kvm_regs regs;
+            unsigned long long rip = 0;
+            if (ioctl(sb->vcpu_fd, KVM_GET_REGS, &regs) == 0)
+                rip = regs.rip;
+            return nub__kill(sb, NUB_ERR_GUEST_CRASHED,
+                             "KVM internal error, suberror %u, rip 0x%llx, data 0x%llx 0x%llx",
+                             sb->run->internal.suberror, rip,
+                             (unsigned long long)sb->run->internal.data[0],
+                             (unsigned long long)sb->run->internal.data[1]);
+        }
+        default:
+            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "unexpected KVM exit reason %u",
+                             sb->run->exit_reason);
+        }
+    }
+}
+
+nub_status nub__run_to_doorbell(nub_sandbox *sb)
+{
+    if (sb->timeout_ns == 0) {
+        int interrupted = 0;
+        return run_loop(sb, &interrupted);
+    }
+    sigset_t saved;
+    nub_status s = nub__timeout_arm(sb, &saved);
+    if (s != NUB_OK)
+        return s;
+    for (;;) {
+        int interrupted = 0, fired = 0;
+        s = run_loop(sb, &interrupted);
+        if (!interrupted) {
+            nub__timeout_disarm(sb, &saved, &fired);
+            return s;
+        }
+        /* Interrupted: by our timer, or by some other signal of the process
+         * (which was handled; then just carry on). */
+        nub__timeout_disarm(sb, &saved, &fired);
+        if (fired)
+            return nub__kill(sb, NUB_ERR_TIMEOUT, "call exceeded invoke_timeout_ns = %llu ns",
+                             (unsigned long long)sb->timeout_ns);
+        s = nub__timeout_arm(sb, &saved); /* restarts the full timeout: a rare path */
+        if (s != NUB_OK)
+            return s;
+    }
+}
+
+nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len, void *reply,
+                     size_t reply_cap, size_t *reply_len)
+{
+    if (reply_len)
+        *reply_len = 0;
+    if (sb->dead)
+        return nub__fail(sb, NUB_ERR_SANDBOX_DEAD, "sandbox is dead: %s", sb->last_error);
+    if (len > sb->params.request_bytes - sizeof(struct nub_rpc_request_header) || len > UINT32_MAX)
+        return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
+                         "request payload of %zu bytes exceeds the %llu-byte request buffer", len,
+                         (unsigned long long)sb->params.request_bytes);
+    if (len && !payload)
+        return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT, "NULL payload");
+
+    struct nub_rpc_request_header req = {
+        .fn_id = fn_id,
+        .payload_len = (uint32_t)len,
+        .sequence = ++sb->sequence,
+    };
+    uint8_t *request = sb->mem + sb->params.request_gpa;
+    memcpy(request, &req, sizeof req);
+    if (len)
+        memcpy(request + sizeof req, payload, len);
+
+    nub_status s = nub__run_to_doorbell(sb);
+    if (s != NUB_OK)
+        return s;
+
+    struct nub_rpc_response_header resp;
+    const uint8_t *response = sb->mem + sb->params.response_gpa;
+    memcpy(&resp, response, sizeof resp);
+    if (resp.sequence != req.sequence)
+        return nub__kill(sb, NUB_ERR_PROTOCOL, "reply sequence %llu for request %llu",
+                         (unsigned long long)resp.sequence, (unsigned long long)req.sequence);
+    if (resp.payload_len > sb->params.response_bytes - sizeof resp)
+        return nub__kill(sb, NUB_ERR_PROTOCOL, "reply length %u exceeds the response buffer",
+                         resp.payload_len);
+    if (resp.status != NUB_OK) {
+        if (resp.payload_len != 0)
+            return nub__kill(sb, NUB_ERR_PROTOCOL, "error reply with a payload");
+        return nub__fail(sb, (nub_status)resp.status, "guest replied: %s",
+                         nub_strerror((nub_status)resp.status));
+    }
+    if (resp.payload_len > reply_cap)
+        return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
+                         "reply of %u bytes does not fit the caller's %zu-byte buffer",
+                         resp.payload_len, reply_cap);
+    if (resp.payload_len)
+        memcpy(reply, response + sizeof resp, resp.payload_len);
+    if (reply_len)
+        *reply_len = resp.payload_len;
+    return NUB_OK;
+}

@@ -1,0 +1,174 @@
+/* sandbox.c — nub_sandbox_create/destroy and the per-sandbox error text. */
+#include "sandbox_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IMAGE_FILE_BYTES ((size_t)64 << 20)
+#define PAGE_2M              ((size_t)2 << 20)
+
+static nub_status vfail(nub_sandbox *sb, nub_status s, const char *fmt, va_list ap)
+{
+    char msg[sizeof sb->last_error];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(sb->last_error, msg, sizeof msg);
+    return s;
+}
+
+nub_status nub__fail(nub_sandbox *sb, nub_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(sb, s, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+nub_status nub__kill(nub_sandbox *sb, nub_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(sb, s, fmt, ap);
+    va_end(ap);
+    sb->dead = 1;
+    return s;
+}
+
+const char *nub_sandbox_last_error(const nub_sandbox *sb)
+{
+    return sb ? sb->last_error : "no sandbox";
+}
+
+int nub_sandbox_is_dead(const nub_sandbox *sb)
+{
+    return !sb || sb->dead;
+}
+
+size_t nub_sandbox_max_request(const nub_sandbox *sb)
+{
+    return sb ? (size_t)(sb->params.request_bytes - sizeof(struct nub_rpc_request_header)) : 0;
+}
+
+static nub_status read_image_file(nub_sandbox *sb, const char *path, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rbe");
+    if (!f)
+        return nub__fail(sb, NUB_ERR_GUEST_IMAGE, "cannot open guest image %s: %s", path,
+                         strerror(errno));
+    uint8_t *buf = malloc(MAX_IMAGE_FILE_BYTES);
+    size_t n = buf ? fread(buf, 1, MAX_IMAGE_FILE_BYTES, f) : 0;
+    int too_big = buf && n == MAX_IMAGE_FILE_BYTES && fgetc(f) != EOF;
+    int failed = ferror(f);
+    fclose(f);
+    if (!buf)
+        return nub__fail(sb, NUB_ERR_NOMEM, "guest image buffer");
+    if (failed || too_big) {
+        free(buf);
+        return nub__fail(sb, NUB_ERR_GUEST_IMAGE, "guest image %s: %s", path,
+                         too_big ? "larger than 64 MiB" : "read error");
+    }
+    *out = buf;
+    *len = n;
+    return NUB_OK;
+}
+
+static nub_status boot(nub_sandbox *sb, const nub_sandbox_config *cfg)
+{
+    uint8_t *file = NULL;
+    size_t file_len = 0;
+    struct nub_guest_image image = nub__embedded_guest_image();
+    nub_status s = NUB_OK;
+    if (cfg->guest_image_path) {
+        s = read_image_file(sb, cfg->guest_image_path, &file, &file_len);
+        image.bytes = file;
+        image.len = file_len;
+    }
+    if (s == NUB_OK)
+        s = nub__kvm_open(sb, cfg->kvm_device_path ? cfg->kvm_device_path
+                                                   : NUB_SANDBOX_DEFAULT_KVM_DEVICE);
+    if (s == NUB_OK)
+        s = nub__kvm_create_vm(sb);
+    uint64_t entry = 0, image_end = 0;
+    struct nub_kernel_layout layout;
+    if (s == NUB_OK)
+        s = nub__elf_load(sb, image.bytes, image.len, &entry, &image_end, &layout);
+    free(file);
+    uint32_t boot_flags = (cfg->console ? NUB_BOOT_FLAG_CONSOLE : 0) |
+                          (cfg->flags & NUB_SANDBOX_FLAG_DEBUG_FNS ? NUB_BOOT_FLAG_DEBUG_FNS : 0);
+    if (s == NUB_OK)
+        s = nub__boot_prepare(sb, image_end, &layout, boot_flags);
+    if (s == NUB_OK)
+        s = nub__kvm_setup_vcpu(sb, entry);
+    if (s != NUB_OK)
+        return s;
+
+    /* Boot: run until the guest's first doorbell ("ready"). */
+    s = nub__run_to_doorbell(sb);
+    if (s != NUB_OK)
+        return s;
+    struct nub_rpc_response_header ready;
+    memcpy(&ready, sb->mem + sb->params.response_gpa, sizeof ready);
+    if (ready.status != NUB_OK || ready.sequence != 0 || ready.payload_len != 0)
+        return nub__kill(sb, NUB_ERR_PROTOCOL, "the guest's ready doorbell carried a reply");
+
+    struct nub_boot_info served;
+    size_t got = 0;
+    s = nub__call(sb, NUB_FN_ID_GET_BOOT_INFO, NULL, 0, &served, sizeof served, &got);
+    if (s != NUB_OK)
+        return s;
+    if (got != sizeof served || memcmp(&served, &sb->boot_info, sizeof served) != 0)
+        return nub__fail(sb, NUB_ERR_BOOT_INFO_MISMATCH,
+                         "GET_BOOT_INFO differs from the image's .boot_info section");
+    return NUB_OK;
+}
+
+nub_status nub_sandbox_create(const nub_sandbox_config *cfg_in, nub_sandbox **out)
+{
+    if (!out)
+        return NUB_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    nub_sandbox_config cfg = {0};
+    if (cfg_in)
+        cfg = *cfg_in;
+    size_t mem = cfg.guest_memory_bytes ? cfg.guest_memory_bytes : NUB_SANDBOX_DEFAULT_MEMORY_BYTES;
+    if (mem < NUB_SANDBOX_MIN_MEMORY_BYTES || mem > NUB_SANDBOX_MAX_MEMORY_BYTES ||
+        mem % PAGE_2M != 0) {
+        if (cfg.create_error && cfg.create_error_len)
+            snprintf(cfg.create_error, cfg.create_error_len,
+                     "guest_memory_bytes %zu: must be a multiple of 2 MiB in [32 MiB, 4 GiB]", mem);
+        return NUB_ERR_INVALID_ARGUMENT;
+    }
+
+    nub_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return NUB_ERR_NOMEM;
+    sb->kvm_fd = sb->vm_fd = sb->vcpu_fd = -1;
+    sb->mem_bytes = mem;
+    sb->timeout_ns = cfg.invoke_timeout_ns;
+    sb->console = cfg.console;
+    sb->console_ctx = cfg.console_ctx;
+
+    nub_status s = boot(sb, &cfg);
+    if (s != NUB_OK) {
+        if (cfg.create_error && cfg.create_error_len)
+            snprintf(cfg.create_error, cfg.create_error_len, "%s", sb->last_error);
+        nub_sandbox_destroy(sb);
+        return s;
+    }
+    sb->last_error[0] = 0;
+    *out = sb;
+    return NUB_OK;
+}
+
+void nub_sandbox_destroy(nub_sandbox *sb)
+{
+    if (!sb)
+        return;
+    nub__timeout_destroy(sb);
+    nub__kvm_close(sb);
+    nub__hash_set_free(&sb->published);
+    free(sb);
+}
