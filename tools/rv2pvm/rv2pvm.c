@@ -309,8 +309,10 @@ static int text_reloc_hi(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, lo
             (r->type == R_RISCV_PCREL_HI20 && it->in.op != RV_AUIPC))
             return rv2pvm_fail(ctx, "%s at 0x%llx is on a %s", reloc_name(r->type),
                                (unsigned long long)r->offset, rv_op_name(it->in.op));
-        if (!rv2pvm_in_text(ctx, target))
+        if (!rv2pvm_in_text(ctx, target)) {
+            it->flags |= ITEM_DATA_HI;
             return 0; /* data address: the linked immediate is already final */
+        }
         it->flags |= ITEM_CODE_HI;
         it->ref = target;
         return code_ref_target(ctx, target, r->offset, reloc_name(r->type));
@@ -397,6 +399,34 @@ static int data_reloc(struct rv2pvm_ctx *ctx, const struct rv_elf_section *targe
     return 0;
 }
 
+/*
+ * The assembler resolves pc-relative references inside one section itself
+ * when relaxation is off, so calls to functions in the same section carry no
+ * relocation. An auipc without a relocation is therefore either the first
+ * half of such a call (auipc rX; jalr rd, lo(rX)) or a code address we
+ * cannot see the target of.
+ */
+static int classify_bare_auipc(struct rv2pvm_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->item_count; i++) {
+        struct rv_item *it = &ctx->items[i];
+        if (it->in.op != RV_AUIPC || (it->flags & (ITEM_CALL_HI | ITEM_CODE_HI | ITEM_DATA_HI)))
+            continue;
+        struct rv_item *next = i + 1 < ctx->item_count ? it + 1 : NULL;
+        if (next != NULL && next->in.op == RV_JALR && next->addr == it->addr + 4 &&
+            next->in.rs1 == it->in.rd && it->in.rd != 0) {
+            it->flags |= ITEM_CALL_HI;
+            next->flags |= ITEM_CALL_LO;
+            continue;
+        }
+        return rv2pvm_fail(ctx,
+                           "0x%llx: auipc without a relocation that is not a call "
+                           "(a pc-relative code address; compile with -mcmodel=medlow)",
+                           (unsigned long long)it->addr);
+    }
+    return 0;
+}
+
 static int read_relocations(struct rv2pvm_ctx *ctx, struct data_refs *refs)
 {
     for (int pass = 0; pass < 2; pass++) {
@@ -422,6 +452,8 @@ static int read_relocations(struct rv2pvm_ctx *ctx, struct data_refs *refs)
                 }
             }
         }
+        if (pass == 0 && classify_bare_auipc(ctx) != 0)
+            return -1;
     }
     return 0;
 }

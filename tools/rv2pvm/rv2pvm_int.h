@@ -22,6 +22,7 @@ enum rv_item_flag {
     ITEM_CALL_HI = 1u << 3, /* auipc of an auipc+jalr call pair (R_RISCV_CALL[_PLT]) */
     ITEM_CALL_LO = 1u << 4, /* jalr of a call pair */
     ITEM_FOLDED = 1u << 5,  /* merged into the previous instruction by a peephole */
+    ITEM_DATA_HI = 1u << 6, /* auipc whose relocation names a data address */
 };
 
 struct rv_item {

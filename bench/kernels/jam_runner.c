@@ -1,0 +1,101 @@
+/*
+ * jam_runner.c — see jam_runner.h.
+ */
+#include "jam_runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pvm_alloc_libc.h"
+#include "pvm_stdprog.h"
+
+struct jam_loaded {
+    uint8_t *bytes; /* a private copy: segments point into it */
+    size_t len;
+    struct pvm_stdprog layout;
+    struct pvm_program *program;
+};
+
+uint64_t jam_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct jam_loaded *jam_load(const uint8_t *jam, size_t len, char *err, size_t err_len)
+{
+    struct jam_loaded *l = calloc(1, sizeof *l);
+    if (l == NULL || (l->bytes = malloc(len ? len : 1)) == NULL) {
+        snprintf(err, err_len, "out of memory");
+        free(l);
+        return NULL;
+    }
+    memcpy(l->bytes, jam, len);
+    l->len = len;
+    int rc = pvm_stdprog_load(l->bytes, l->len, NULL, 0, &l->layout);
+    if (rc != PVM_OK) {
+        snprintf(err, err_len, "not a standard program: %s", pvm_error_name(rc));
+        jam_free(l);
+        return NULL;
+    }
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    rc = pvm_program_decode(l->layout.code_blob, l->layout.code_blob_len, &alloc, &l->program);
+    if (rc != PVM_OK) {
+        snprintf(err, err_len, "bad code blob: %s", pvm_error_name(rc));
+        jam_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void jam_free(struct jam_loaded *l)
+{
+    if (l == NULL)
+        return;
+    pvm_program_destroy(l->program);
+    free(l->bytes);
+    free(l);
+}
+
+const struct pvm_program *jam_program(const struct jam_loaded *l)
+{
+    return l->program;
+}
+
+int jam_run(const struct jam_loaded *l, const struct pvm_engine *engine, uint32_t endpoint,
+            const uint64_t *args, size_t arg_count, int64_t gas, struct jam_run_result *out,
+            char *err, size_t err_len)
+{
+    struct pvm_state initial;
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    void *inst = NULL;
+    memset(out, 0, sizeof *out);
+    if (arg_count > 4 || endpoint > 0x7FFFFFFFu / 5) {
+        snprintf(err, err_len, "bad arguments");
+        return -1;
+    }
+    pvm_stdprog_initial_state(&l->layout, 5 * endpoint, gas, &initial);
+    for (size_t i = 0; i < arg_count; i++)
+        initial.regs[7 + i] = args[i];
+    uint64_t t0 = jam_now_ns();
+    int rc = engine->create(l->program, l->layout.segments, l->layout.segment_count, &initial,
+                            &alloc, &inst);
+    uint64_t t1 = jam_now_ns();
+    if (rc != PVM_OK) {
+        snprintf(err, err_len, "%s: create failed: %s", engine->name, pvm_error_name(rc));
+        return -1;
+    }
+    engine->run(inst, &out->exit);
+    uint64_t t2 = jam_now_ns();
+    struct pvm_state final;
+    engine->get_state(inst, &final);
+    memcpy(out->regs, final.regs, sizeof out->regs);
+    out->gas_left = final.gas;
+    out->create_ns = t1 - t0;
+    out->run_ns = t2 - t1;
+    engine->destroy(inst);
+    return 0;
+}
