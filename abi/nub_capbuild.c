@@ -247,7 +247,7 @@ nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint
     plan.segs = segs;
     plan.seg_count = n;
     plan.facts.default_gas = default_gas;
-    plan.facts.heap_start = (uint32_t)(rw_base + rw_pages);
+    plan.facts.heap_top = (uint32_t)(rw_base + rw_pages);
     plan.facts.heap_limit = stack_low - NUB_STDPROG_ZONE;
     plan.facts.stack_low = stack_low;
     plan.facts.stack_high = NUB_STDPROG_STACK_TOP;
@@ -337,7 +337,7 @@ nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capb
     plan.segs = segs;
     plan.seg_count = prog->range_count;
     plan.facts.default_gas = prog->default_gas;
-    plan.facts.heap_start = 0;
+    plan.facts.heap_top = 0;
     plan.facts.heap_limit = 0;
     plan.facts.stack_low = 0;
     plan.facts.stack_high = 0;

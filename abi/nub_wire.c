@@ -111,10 +111,10 @@ nub_status nub_wire_check_segment(const struct nub_wire_segment *prev,
 
 static nub_status check_facts(const struct nub_wire_instance_facts *f)
 {
-    if (f->heap_start % NUB_WIRE_PAGE_BYTES != 0 || f->heap_limit % NUB_WIRE_PAGE_BYTES != 0 ||
+    if (f->heap_top % NUB_WIRE_PAGE_BYTES != 0 || f->heap_limit % NUB_WIRE_PAGE_BYTES != 0 ||
         f->stack_low % NUB_WIRE_PAGE_BYTES != 0 || f->stack_high % NUB_WIRE_PAGE_BYTES != 0)
         return NUB_ERR_WIRE_UNALIGNED;
-    if (f->heap_start > f->heap_limit || f->stack_low > f->stack_high)
+    if (f->heap_top > f->heap_limit || f->stack_low > f->stack_high)
         return NUB_ERR_WIRE_NONCANONICAL;
     return NUB_OK;
 }
@@ -212,7 +212,7 @@ static nub_status decode_instance(const uint8_t *buf, size_t len, struct nub_wir
         return NUB_ERR_WIRE_NONCANONICAL;
     struct nub_wire_instance_facts f;
     f.default_gas = nub_ld64(buf + OFF_INST_DEFAULT_GAS);
-    f.heap_start = nub_ld32(buf + OFF_INST_HEAP_START);
+    f.heap_top = nub_ld32(buf + OFF_INST_HEAP_START);
     f.heap_limit = nub_ld32(buf + OFF_INST_HEAP_LIMIT);
     f.stack_low = nub_ld32(buf + OFF_INST_STACK_LOW);
     f.stack_high = nub_ld32(buf + OFF_INST_STACK_HIGH);
@@ -394,7 +394,7 @@ nub_status nub_wire_encode_instance(const struct nub_wire_instance *instance, ui
     write_header(out, NUB_WIRE_KIND_INSTANCE);
     nub_copy_bytes(out + OFF_INST_IMAGE_HASH, instance->image_hash, NUB_CAP_HASH_BYTES);
     nub_st64(out + OFF_INST_DEFAULT_GAS, instance->facts.default_gas);
-    nub_st32(out + OFF_INST_HEAP_START, instance->facts.heap_start);
+    nub_st32(out + OFF_INST_HEAP_START, instance->facts.heap_top);
     nub_st32(out + OFF_INST_HEAP_LIMIT, instance->facts.heap_limit);
     nub_st32(out + OFF_INST_STACK_LOW, instance->facts.stack_low);
     nub_st32(out + OFF_INST_STACK_HIGH, instance->facts.stack_high);

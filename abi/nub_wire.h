@@ -84,11 +84,12 @@ struct nub_wire_image {
 /*
  * Facts a JAM standard program needs besides its pages. Zero when unused
  * (e.g. raw conformance programs). All four addresses are page-aligned.
+ * heap_top is the initial sbrk break, i.e. pvm_state.heap_top (0 = no heap).
  */
 struct nub_wire_instance_facts {
     uint64_t default_gas; /* gas when an invocation asks for 0 */
-    uint32_t heap_start;  /* initial sbrk break: end of the rw+heap segment */
-    uint32_t heap_limit;  /* the break may grow up to here (>= heap_start) */
+    uint32_t heap_top;    /* end of the rw+heap segment */
+    uint32_t heap_limit;  /* the break may grow up to here (>= heap_top) */
     uint32_t stack_low;   /* stack segment [stack_low, stack_high) */
     uint32_t stack_high;  /* initial sp (>= stack_low) */
 };

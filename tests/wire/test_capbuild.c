@@ -166,7 +166,7 @@ static void test_stdprog_layout(void **state)
     check_segment(inst, 3, 0xFEFF0000, 0x1000, NUB_WIRE_ACCESS_READ, &b.caps[2], &v[2], args,
                   sizeof args);
     assert_int_equal(inst->instance.facts.default_gas, 777);
-    assert_int_equal(inst->instance.facts.heap_start, 0x35000);
+    assert_int_equal(inst->instance.facts.heap_top, 0x35000);
     assert_int_equal(inst->instance.facts.heap_limit, 0xFEFCC000);
     assert_int_equal(inst->instance.facts.stack_low, 0xFEFDC000);
     assert_int_equal(inst->instance.facts.stack_high, 0xFEFE0000);
@@ -219,7 +219,7 @@ static void test_stdprog_rw_base_follows_ro_zones(void **state)
                   sizeof ro);
     check_segment(&v[3], 1, 0x40000, 0x1000, NUB_WIRE_ACCESS_WRITE, &b.caps[1], &v[1], rw, 1);
     assert_int_equal(v[3].instance.segment_count, 2);
-    assert_int_equal(v[3].instance.facts.heap_start, 0x41000);
+    assert_int_equal(v[3].instance.facts.heap_top, 0x41000);
     assert_int_equal(v[3].instance.facts.stack_low, 0xFEFE0000);
     free_built(&b);
 }
@@ -359,7 +359,7 @@ static void test_raw_vector_shape(void **state)
     assert_int_equal(ep.pc, 13);
     assert_memory_equal(ep.regs, prog.regs, sizeof ep.regs);
     assert_int_equal(v[3].instance.facts.default_gas, 10000);
-    assert_int_equal(v[3].instance.facts.heap_start, 0);
+    assert_int_equal(v[3].instance.facts.heap_top, 0);
     assert_int_equal(v[3].instance.facts.stack_high, 0);
     free_built(&b);
 }

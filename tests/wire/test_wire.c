@@ -99,7 +99,7 @@ static void sample_instance(struct nub_wire_instance *inst, struct nub_wire_segm
     segs[1].access = NUB_WIRE_ACCESS_WRITE;
 
     inst->facts.default_gas = 10000;
-    inst->facts.heap_start = 0x30000;
+    inst->facts.heap_top = 0x30000;
     inst->facts.heap_limit = 0xFEFC0000;
     inst->facts.stack_low = 0xFEFD0000;
     inst->facts.stack_high = 0xFEFE0000;
@@ -354,7 +354,7 @@ static void test_encoding_offsets(void **state)
     assert_int_equal(rd32(ib + 4), NUB_WIRE_KIND_INSTANCE);
     assert_memory_equal(ib + 8, inst.image_hash, 32);
     assert_int_equal(rd64(ib + 40), inst.facts.default_gas);
-    assert_int_equal(rd32(ib + 48), inst.facts.heap_start);
+    assert_int_equal(rd32(ib + 48), inst.facts.heap_top);
     assert_int_equal(rd32(ib + 52), inst.facts.heap_limit);
     assert_int_equal(rd32(ib + 56), inst.facts.stack_low);
     assert_int_equal(rd32(ib + 60), inst.facts.stack_high);
@@ -536,7 +536,7 @@ static void test_reject_instance(void **state)
     MUTATE(wr32(b + 52, 0xFEFC0800), NUB_ERR_WIRE_UNALIGNED);
     MUTATE(wr32(b + 56, 0xFEFD0010), NUB_ERR_WIRE_UNALIGNED);
     MUTATE(wr32(b + 60, 0xFEFE0004), NUB_ERR_WIRE_UNALIGNED);
-    MUTATE(wr32(b + 48, 0xFEFD0000), NUB_ERR_WIRE_NONCANONICAL); /* heap_start > heap_limit */
+    MUTATE(wr32(b + 48, 0xFEFD0000), NUB_ERR_WIRE_NONCANONICAL); /* heap_top > heap_limit */
     MUTATE(wr32(b + 60, 0xFEFC0000), NUB_ERR_WIRE_NONCANONICAL); /* stack_low > stack_high */
     /* Segment fields. */
     MUTATE(s0[8] = 3, NUB_ERR_WIRE_NONCANONICAL);  /* access */
