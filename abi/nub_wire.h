@@ -8,7 +8,10 @@
  * (one value has exactly one encoding, so one cap has one hash), never read
  * outside [buf, buf + len), never allocate, and return a distinct
  * NUB_ERR_WIRE_* for each kind of malformation. Views point into the caller's
- * buffer, which must stay alive and unchanged while the view is used.
+ * buffer, which must stay alive and unchanged while the view is used: bytes
+ * in memory the other side of the VM boundary can still write must be copied
+ * into private memory first, then decoded (else they could change between
+ * validation and use). Accessors never read outside the validated encoding.
  *
  * Encoders write into a caller buffer. Each takes (out, out_cap, &needed):
  * `needed` always receives the encoding's size; out == NULL with out_cap == 0
