@@ -1,0 +1,196 @@
+/*
+ * jit.h — the PVM -> x86-64 JIT compiler (SPEC §4-§9), shared by the hosted
+ * backend (host/pvm_hosted/) and the guest kernel.
+ *
+ * One pass over the program emits x86-64 into a caller-provided buffer.
+ * The generated code touches only three things: its own code, the PVM
+ * memory window (4 GiB + guard, reserved by the platform) and the context
+ * block struct jit_ctx, which sits immediately below the window:
+ *
+ *      ctx = window_base - JIT_CTX_SIZE
+ *
+ * so every context access is [r15 + small negative displacement] and the
+ * code needs no pointer besides the window base in r15.
+ *
+ * Register map (x86 register holding each PVM register for the whole run):
+ * see jit_reg_map in jit_compile.c. rax is the only scratch register, r15
+ * the window base, rsp is never used by generated PVM code (only by the
+ * hosted entry/exit sequences), so in the guest it may be anything.
+ *
+ * Gas: charged once per basic block on entry with
+ *      sub qword [ctx.gas], cost ; jl out_of_gas_stub(block pc)
+ * A run that starts in the middle of a block (fresh run at an arbitrary pc,
+ * re-run after a page fault) is charged by jit_prepare_entry in C, which
+ * then enters after the block's gas check.
+ *
+ * Exits: every exit stores pc, reason and arg into the context block, then
+ * jumps to the exit sequence, which stores the 13 registers and leaves the
+ * way the platform wants (hosted: return to the C caller; guest: int N or
+ * syscall, ring 3 -> ring 0). Memory faults are not checked in the code: the
+ * platform's SIGSEGV / #PF handler finds the faulting PVM instruction with
+ * jit_find_fault_site, classifies the access with jit_classify_fault, fills
+ * the context block and resumes at code + exit_offset.
+ *
+ * Freestanding: allocations go through the caller's struct pvm_allocator.
+ */
+#ifndef NUB_JIT_H
+#define NUB_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvm.h"
+#include "pvm_program.h"
+
+/* ---- Context block ----------------------------------------------------- */
+#define JIT_CTX_SIZE 256u
+
+/*
+ * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
+ * internal ones the platform serves itself before resuming.
+ */
+#define JIT_EXIT_SBRK 0x100u /* sbrk at ctx.pc: platform maps pages, sets rD, resumes */
+
+struct jit_ctx {
+    uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */
+    uint64_t arg;                /* 104: exit argument (host-call id, fault page, ...) */
+    uint64_t entry_target;       /* 112: absolute native address the entry jumps to */
+    uint64_t host_rsp;           /* 120: hosted: caller's rsp to restore on exit */
+    uint64_t reserved[12];       /* 128: free for the platform (guest kernel bookkeeping) */
+    uint32_t pc;                 /* 224: pc of the instruction that exited */
+    uint32_t reason;             /* 228: enum pvm_exit_reason or JIT_EXIT_* */
+    uint64_t spill_rdx;          /* 232: PVM register living in rdx during div/mul */
+    uint64_t spill_rcx;          /* 240: PVM register living in rcx during shifts */
+    int64_t gas;                 /* 248: remaining gas (signed, SPEC §7) */
+};
+
+_Static_assert(sizeof(struct jit_ctx) == JIT_CTX_SIZE, "context block size");
+_Static_assert(offsetof(struct jit_ctx, regs) == 0, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, arg) == 104, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, entry_target) == 112, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, host_rsp) == 120, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, pc) == 224, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, reason) == 228, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, spill_rdx) == 232, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, spill_rcx) == 240, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, gas) == 248, "ctx layout");
+/* The hot fields (gas, spills, pc, reason) are within 128 bytes of the
+ * window base, so the code reaches them with an 8-bit displacement. */
+_Static_assert(JIT_CTX_SIZE - offsetof(struct jit_ctx, pc) <= 128, "disp8 reach");
+
+/* Displacement of a context field from the window base (r15). */
+#define JIT_CTX_DISP(field) ((int32_t)offsetof(struct jit_ctx, field) - (int32_t)JIT_CTX_SIZE)
+
+/* Bytes above the top of the 4 GiB window that must stay inaccessible: the
+ * widest access (8 bytes) at address 0xFFFFFFFF ends 7 bytes past 2^32. */
+#define JIT_WINDOW_GUARD 0x10000u
+
+/* ---- Platform options -------------------------------------------------- */
+enum jit_platform {
+    /* entry = C function void entry(struct jit_ctx *ctx); exit returns. */
+    JIT_PLATFORM_HOSTED = 0,
+    /* entry = stub entered from ring 0 (iretq/sysret) with any register
+     * values; it loads r15 = guest_window_va and the PVM registers from the
+     * context block at guest_window_va - JIT_CTX_SIZE, then jumps to
+     * ctx.entry_target. Exit = store registers, then guest_exit. */
+    JIT_PLATFORM_GUEST = 1,
+};
+
+enum jit_guest_exit {
+    JIT_GUEST_EXIT_INT = 0,     /* int guest_exit_vector (IDT gate with DPL 3) */
+    JIT_GUEST_EXIT_SYSCALL = 1, /* syscall (clobbers rcx/r11 after they were stored) */
+};
+
+struct jit_options {
+    enum jit_platform platform;
+    uint64_t guest_window_va;       /* JIT_PLATFORM_GUEST: VA of PVM address 0 */
+    enum jit_guest_exit guest_exit; /* JIT_PLATFORM_GUEST */
+    uint8_t guest_exit_vector;      /* JIT_GUEST_EXIT_INT */
+};
+
+/* ---- Compiled program -------------------------------------------------- */
+#define JIT_NO_CODE UINT32_MAX
+
+/* One memory-accessing x86 instruction: native offset -> PVM instruction. */
+struct jit_fault_site {
+    uint32_t native_offset; /* offset of the load/store instruction */
+    uint32_t pc;            /* the PVM instruction it belongs to */
+};
+
+struct jit_code {
+    const struct pvm_program *program;
+    size_t code_size;      /* bytes of the code buffer in use */
+    uint32_t entry_offset; /* see enum jit_platform */
+    uint32_t exit_offset;  /* store registers and leave (fault handlers resume here) */
+    /* Native offset of the instruction at each pc in 0..code_len (after the
+     * block's gas check), JIT_NO_CODE where no instruction starts. */
+    uint32_t *insn_offset;
+    struct jit_fault_site *fault_sites; /* sorted by native_offset */
+    uint32_t fault_site_count;
+    struct pvm_allocator allocator;
+};
+
+/* Compile results (besides PVM_OK / PVM_ERR_*). */
+#define JIT_ERR_BUFFER_TOO_SMALL 100 /* *needed_out says how many bytes are needed */
+#define JIT_ERR_TOO_LARGE        101 /* program beyond the JIT's limits (code > 2^31 bytes) */
+
+/**
+ * An upper bound of the code size jit_compile needs for program: a buffer of
+ * this size never gives JIT_ERR_BUFFER_TOO_SMALL.
+ */
+size_t jit_code_size_bound(const struct pvm_program *program);
+
+/**
+ * Compiles program into buf[0..buf_size).
+ * @param[in]  program   decoded program; must outlive *out
+ * @param[in]  options   platform entry/exit flavour
+ * @param[in]  allocator for the tables in *out
+ * @param[out] buf       code buffer (written; later made executable by the caller)
+ * @param[out] out       tables; free with jit_code_release
+ * @param[out] needed_out bytes the code needs (also on JIT_ERR_BUFFER_TOO_SMALL); may be NULL
+ * @retval PVM_OK, PVM_ERR_INVALID_ARGUMENT, PVM_ERR_NOMEM, JIT_ERR_BUFFER_TOO_SMALL,
+ * JIT_ERR_TOO_LARGE
+ */
+int jit_compile(const struct pvm_program *program, const struct jit_options *options,
+                const struct pvm_allocator *allocator, uint8_t *buf, size_t buf_size,
+                struct jit_code *out, size_t *needed_out);
+
+void jit_code_release(struct jit_code *code);
+
+/* A static name for a jit_compile result. */
+const char *jit_error_name(int error);
+
+/* ---- Running (platform-neutral helpers) -------------------------------- */
+/**
+ * Prepares ctx for entering the code at ctx->pc: charges the gas block that
+ * starts there (or none when resuming after an ecalli) and sets
+ * ctx->entry_target = code_address + native offset.
+ * @retval true  enter the code now
+ * @retval false the run ended without executing code; *exit_out is filled
+ *               (out-of-gas, or the panic of a trap at a non-instruction pc)
+ *               and ctx->gas updated as the interpreter would
+ */
+bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_t code_address,
+                       bool resume_after_ecalli, struct pvm_exit *exit_out);
+
+/**
+ * Finds the PVM instruction of the memory access at native_offset.
+ * @retval true and *pc_out, *width_out (1/2/4/8), *is_write_out filled
+ * @retval false native_offset is not a memory access of this code
+ */
+bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset, uint32_t *pc_out,
+                         unsigned *width_out, bool *is_write_out);
+
+/**
+ * Applies SPEC §2 to a faulting access of width bytes at address (wrapping):
+ * finds the lowest byte the access may not touch according to page_access.
+ * @retval true  *reason_out = PVM_EXIT_PANIC (lowest byte < 0x10000) or
+ *               PVM_EXIT_PAGE_FAULT with *arg_out = its page address
+ * @retval false every byte is allowed: the fault was not the PVM's
+ */
+bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
+                        uint32_t (*page_access)(const void *ctx, uint32_t address),
+                        const void *page_access_ctx, uint32_t *reason_out, uint64_t *arg_out);
+
+#endif /* NUB_JIT_H */

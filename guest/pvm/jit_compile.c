@@ -1,0 +1,1231 @@
+/*
+ * jit_compile.c — single-pass PVM -> x86-64 compiler (see jit.h).
+ *
+ * Layout of the generated code:
+ *
+ *   entry          hosted: C-callable prologue; guest: ring-3 entry stub
+ *   exit_common    store the 13 registers into the context block, leave
+ *   halt_exit      reason = halt,  -> exit_common   (ctx.pc already set)
+ *   panic_exit     reason = panic, -> exit_common   (ctx.pc already set)
+ *   djump          dynamic-jump dispatcher (eax = address, ctx.pc set)
+ *   body           one gas check per block, then the instructions, in pc order,
+ *                  ending with the implicit trap at pc = code_len
+ *   stubs          out-of-gas stubs (one per block), bad-static-target panics
+ *   jump table     int32 offsets (relative to the table) of each dynamic target
+ *
+ * Shared exits come first so every jump to them is backward and final; jumps
+ * to blocks and stubs are rel32 placeholders patched at the end.
+ */
+#include "jit.h"
+
+#include "jit_x86.h"
+#include "pvm_util.h"
+
+/*
+ * Register map. rax is the scratch register (address computations, results
+ * of 32-bit ops, dividend), r15 the window base and rsp the stack. The other
+ * 13 hold the PVM registers. rcx (variable shift counts) and rdx (mul/div
+ * high half) get r11/r12 (a4/a5), the argument registers used least; they
+ * are spilled to the context block around the instructions that need them.
+ * No PVM register is ever a memory base (every access is [r15 + rax]), so
+ * the rbp/r13/r12 ModRM quirks only matter for lea, which x86_rm handles.
+ */
+static const int8_t jit_reg_map[PVM_NUM_REGS] = {
+    [PVM_REG_RA] = X86_RBX, /* r0  ra */
+    [PVM_REG_SP] = X86_RBP, /* r1  sp */
+    [PVM_REG_T0] = X86_RSI, /* r2  t0 */
+    [PVM_REG_T1] = X86_RDI, /* r3  t1 */
+    [PVM_REG_T2] = X86_R8,  /* r4  t2 */
+    [PVM_REG_S0] = X86_R9,  /* r5  s0 */
+    [PVM_REG_S1] = X86_R10, /* r6  s1 */
+    [PVM_REG_A0] = X86_R11, /* r7  a0 */
+    [PVM_REG_A1] = X86_R12, /* r8  a1 */
+    [PVM_REG_A2] = X86_R13, /* r9  a2 */
+    [PVM_REG_A3] = X86_R14, /* r10 a3 */
+    [PVM_REG_A4] = X86_RCX, /* r11 a4: spilled to ctx.spill_rcx around shifts by cl */
+    [PVM_REG_A5] = X86_RDX, /* r12 a5: spilled to ctx.spill_rdx around mul/div */
+};
+
+#define SCRATCH X86_RAX
+#define BASE    X86_R15
+#define CTX(f)  JIT_CTX_DISP(f)
+
+/* sub qword [r15+disp8], imm32 (8 bytes) + jl rel32 (6 bytes). */
+#define JIT_GAS_CHECK_SIZE 14u
+#define JIT_ERR_INTERNAL   102
+
+static inline int R(unsigned pvm_reg)
+{
+    return jit_reg_map[pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1];
+}
+
+/* ---- Compiler state ---------------------------------------------------- */
+enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC };
+
+struct stub {
+    uint32_t site; /* rel32 field jumping to the stub */
+    uint32_t pc;
+    uint32_t cost; /* out-of-gas: the block's cost, refunded */
+    uint32_t kind;
+};
+
+struct fixup {
+    uint32_t site;      /* rel32 field */
+    uint32_t target_pc; /* a block start */
+};
+
+struct vec {
+    void *data;
+    size_t count, cap, elem;
+};
+
+struct compiler {
+    struct jit_buf b;
+    const struct pvm_program *p;
+    const struct jit_options *opt;
+    struct pvm_allocator alloc;
+    uint32_t *insn_offset; /* code_len + 1 */
+    uint8_t *block_head;   /* bitset over 0..code_len: a gas check starts here */
+    struct vec stubs, fixups, sites;
+    bool nomem;
+    size_t exit_label, halt_label, panic_label, djump_label;
+    size_t table_lea_site; /* rel32 of "lea rcx, [rip+table]", or SIZE_MAX */
+    /* the open gas block */
+    bool block_open;
+    size_t block_imm_site;
+    size_t block_stub;
+    uint32_t block_cost;
+};
+
+static void *vec_push(struct compiler *c, struct vec *v)
+{
+    if (v->count == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
+        if (d == NULL) {
+            c->nomem = true;
+            return NULL;
+        }
+        if (v->data != NULL)
+            pvm_memcpy(d, v->data, v->count * v->elem);
+        c->alloc.free(c->alloc.ctx, v->data);
+        v->data = d;
+        v->cap = cap;
+    }
+    return (uint8_t *)v->data + v->elem * v->count++;
+}
+
+static void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub_kind kind)
+{
+    struct stub *s = vec_push(c, &c->stubs);
+    if (s != NULL)
+        *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
+}
+
+static void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
+{
+    struct fixup *f = vec_push(c, &c->fixups);
+    if (f != NULL)
+        *f = (struct fixup){.site = (uint32_t)site, .target_pc = target_pc};
+}
+
+/* Call right before emitting a load/store of PVM memory. */
+static void add_fault_site(struct compiler *c, uint32_t pc)
+{
+    struct jit_fault_site *s = vec_push(c, &c->sites);
+    if (s != NULL)
+        *s = (struct jit_fault_site){.native_offset = (uint32_t)c->b.off, .pc = pc};
+}
+
+/* ---- Small sequences ----------------------------------------------------- */
+static void jmp_back(struct compiler *c, size_t target)
+{
+    jit_link32(&c->b, emit_jmp32(&c->b), target);
+}
+
+static void jcc_back(struct compiler *c, enum x86_cc cc, size_t target)
+{
+    jit_link32(&c->b, emit_jcc32(&c->b, cc), target);
+}
+
+static void mov64(struct compiler *c, int dst, int src)
+{
+    if (dst != src)
+        emit_mov_rr(&c->b, true, dst, src);
+}
+
+/* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
+static void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
+{
+    emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
+    emit_store32_imm_disp(&c->b, BASE, CTX(reason), reason); /* mov dword [ctx.reason], r */
+    jmp_back(c, c->exit_label);
+}
+
+/* ---- Entry and exit sequences (the platform-specific part) ------------- */
+static void emit_load_pvm_regs(struct compiler *c)
+{
+    for (unsigned i = 0; i < PVM_NUM_REGS; i++)
+        emit_load_disp(&c->b, R(i), BASE, CTX(regs) + (int32_t)(8 * i)); /* mov rI, [ctx.regs+8i] */
+}
+
+static void emit_store_pvm_regs(struct compiler *c)
+{
+    for (unsigned i = 0; i < PVM_NUM_REGS; i++)
+        emit_store_disp(&c->b, R(i), BASE,
+                        CTX(regs) + (int32_t)(8 * i)); /* mov [ctx.regs+8i], rI */
+}
+
+/* Callee-saved registers of the SysV ABI that the PVM code overwrites. */
+static const int8_t hosted_saved[] = {X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14, X86_R15};
+
+static void emit_entry(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    if (c->opt->platform == JIT_PLATFORM_HOSTED) {
+        /*
+         * void entry(struct jit_ctx *ctx):  (rdi = ctx)
+         *   save callee-saved registers; r15 = ctx + JIT_CTX_SIZE (window);
+         *   ctx->host_rsp = rsp; load PVM registers; goto *ctx->entry_target.
+         * The PVM code never touches the stack, so rsp alignment does not
+         * matter until the exit pops and returns.
+         */
+        for (size_t i = 0; i < sizeof(hosted_saved); i++)
+            emit_push(b, hosted_saved[i]);
+        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+256] */
+        emit_store_disp(b, X86_RSP, BASE, CTX(host_rsp));        /* mov [ctx.host_rsp], rsp */
+    } else {
+        emit_mov_ri(b, BASE, c->opt->guest_window_va); /* mov r15, window_va */
+    }
+    emit_load_pvm_regs(c);
+    emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
+}
+
+static void emit_exit_common(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    c->exit_label = b->off;
+    emit_store_pvm_regs(c);
+    if (c->opt->platform == JIT_PLATFORM_HOSTED) {
+        emit_load_disp(b, X86_RSP, BASE, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
+        for (size_t i = sizeof(hosted_saved); i-- > 0;)
+            emit_pop(b, hosted_saved[i]);
+        emit_ret(b);
+    } else {
+        if (c->opt->guest_exit == JIT_GUEST_EXIT_SYSCALL)
+            emit_syscall(b);
+        else
+            emit_int(b, c->opt->guest_exit_vector);
+        emit_ud2(b); /* the kernel re-enters through the entry stub, never here */
+    }
+}
+
+/*
+ * Dynamic jump dispatcher. In: eax = lo32 address, ctx.pc = the jumping
+ * instruction. SPEC §6.3:
+ *   if (a == 0xFFFF0000) halt;
+ *   if (a == 0 || a odd || a > 2J) panic;
+ *   goto native_table[a/2 - 1];   (entries for non-block-start targets -> panic)
+ */
+static void emit_djump(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    const struct pvm_program *p = c->p;
+    c->djump_label = b->off;
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH,
+                (int32_t)PVM_HALT_ADDRESS); /* cmp eax, 0xFFFF0000 */
+    jcc_back(c, X86_CC_E, c->halt_label);
+    emit_test_ri(b, false, SCRATCH, 1); /* test eax, 1 */
+    jcc_back(c, X86_CC_NE, c->panic_label);
+    emit_test_rr(b, false, SCRATCH, SCRATCH); /* test eax, eax */
+    jcc_back(c, X86_CC_E, c->panic_label);
+    uint64_t limit = p->jump_table_len * 2;
+    if (p->jump_table_len < ((uint64_t)1 << 31)) {
+        emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)(uint32_t)limit); /* cmp eax, 2J */
+        jcc_back(c, X86_CC_A, c->panic_label);
+    }
+    if (p->jump_table_len == 0) {
+        jmp_back(c, c->panic_label);
+    } else if (p->jump_entry_size == 0) {
+        /* Every entry is 0: one target for every valid address. */
+        uint32_t target;
+        if (pvm_program_dynamic_jump(p, 2, &target) == PVM_DJUMP_TARGET)
+            add_fixup(c, emit_jmp32(b), target);
+        else
+            jmp_back(c, c->panic_label);
+    } else {
+        emit_store_disp(b, X86_RCX, BASE, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
+        c->table_lea_site = emit_lea_rip(b, X86_RCX);             /* lea rcx, [rip+table] */
+        x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 1, -4); /* movsxd rax, [rcx+rax*2-4] */
+        emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);      /* add rax, rcx */
+        emit_load_disp(b, X86_RCX, BASE, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
+        emit_jmp_r(b, SCRATCH);                                   /* jmp rax */
+    }
+}
+
+static void emit_shared_exits(struct compiler *c)
+{
+    emit_exit_common(c);
+    c->halt_label = c->b.off;
+    emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_HALT);
+    jmp_back(c, c->exit_label);
+    c->panic_label = c->b.off;
+    emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_PANIC);
+    jmp_back(c, c->exit_label);
+    emit_djump(c);
+}
+
+/* ---- Gas blocks -------------------------------------------------------- */
+static void open_block(struct compiler *c, uint32_t pc)
+{
+    size_t start = c->b.off;
+    c->block_head[pc >> 3] |= (uint8_t)(1u << (pc & 7));
+    emit_alu64_mi32(&c->b, X86_ALU_SUB, BASE, CTX(gas), 0); /* sub qword [ctx.gas], cost */
+    c->block_imm_site = c->b.off - 4;
+    size_t jl = emit_jcc32(&c->b, X86_CC_L); /* jl out_of_gas(pc) */
+    c->block_stub = c->stubs.count;
+    add_stub(c, jl, pc, STUB_OUT_OF_GAS);
+    c->block_open = true;
+    c->block_cost = 0;
+    if (c->b.off - start != JIT_GAS_CHECK_SIZE)
+        c->nomem = true; /* cannot happen: the encoding above is fixed-size */
+}
+
+static void close_block(struct compiler *c)
+{
+    jit_patch4(&c->b, c->block_imm_site, c->block_cost);
+    if (!c->nomem)
+        ((struct stub *)c->stubs.data)[c->block_stub].cost = c->block_cost;
+    c->block_open = false;
+}
+
+/* ---- Control flow ------------------------------------------------------ */
+/* Jump (cc < 0: always) to the block at target, or panic at pc if target
+ * is not a block start (SPEC §6.2). */
+static void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
+{
+    size_t site = cc < 0 ? emit_jmp32(&c->b) : emit_jcc32(&c->b, (enum x86_cc)cc);
+    if (target >= 0 && pvm_program_is_block_start(c->p, (uint64_t)target))
+        add_fixup(c, site, (uint32_t)target);
+    else
+        add_stub(c, site, pc, STUB_PANIC);
+}
+
+/* eax holds the address: ctx.pc = pc; goto djump. */
+static void dynamic_jump(struct compiler *c, uint32_t pc)
+{
+    emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);
+    jmp_back(c, c->djump_label);
+}
+
+/* ---- Memory ------------------------------------------------------------ */
+static void addr_direct(struct compiler *c, uint64_t x)
+{
+    emit_mov_ri(&c->b, SCRATCH, (uint32_t)x); /* mov eax, lo32(X) */
+}
+
+static void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
+{
+    emit_lea(&c->b, false, SCRATCH, R(reg), (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
+}
+
+static void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst)
+{
+    add_fault_site(c, pc);
+    emit_load_m(&c->b, form, R(dst), BASE, SCRATCH);
+}
+
+static void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src)
+{
+    add_fault_site(c, pc);
+    emit_store_m(&c->b, form, R(src), BASE, SCRATCH);
+}
+
+static void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value)
+{
+    static const unsigned forms[9] = {[1] = X86_STORE_IMM_8,
+                                      [2] = X86_STORE_IMM_16,
+                                      [4] = X86_STORE_IMM_32,
+                                      [8] = X86_STORE_IMM_64};
+    add_fault_site(c, pc);
+    emit_store_imm_m(&c->b, forms[width], BASE, SCRATCH, (int32_t)value, width < 4 ? width : 4);
+}
+
+static const unsigned load_forms[] = {
+    [PVM_OP_load_u8 - PVM_OP_load_u8] = X86_LOAD_U8,
+    [PVM_OP_load_i8 - PVM_OP_load_u8] = X86_LOAD_I8,
+    [PVM_OP_load_u16 - PVM_OP_load_u8] = X86_LOAD_U16,
+    [PVM_OP_load_i16 - PVM_OP_load_u8] = X86_LOAD_I16,
+    [PVM_OP_load_u32 - PVM_OP_load_u8] = X86_LOAD_U32,
+    [PVM_OP_load_i32 - PVM_OP_load_u8] = X86_LOAD_I32,
+    [PVM_OP_load_u64 - PVM_OP_load_u8] = X86_LOAD_U64,
+};
+static const unsigned store_forms[] = {X86_STORE_8, X86_STORE_16, X86_STORE_32, X86_STORE_64};
+static const unsigned store_widths[] = {1, 2, 4, 8};
+
+/* ---- Arithmetic helpers ------------------------------------------------ */
+/* D = sx32(eax) */
+static void sx32_to(struct compiler *c, unsigned d)
+{
+    emit_movsxd_rr(&c->b, R(d), SCRATCH); /* movsxd D, eax */
+}
+
+/* D = A op B, 64-bit, op in {add, sub, and, or, xor}. */
+static void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, unsigned d, unsigned a,
+                    unsigned bb)
+{
+    struct jit_buf *b = &c->b;
+    if (R(d) == R(a)) {
+        emit_alu_rr(b, true, op, R(d), R(bb));
+    } else if (R(d) == R(bb)) {
+        if (commutative) {
+            emit_alu_rr(b, true, op, R(d), R(a));
+        } else {
+            emit_mov_rr(b, true, SCRATCH, R(a));
+            emit_alu_rr(b, true, op, SCRATCH, R(bb));
+            emit_mov_rr(b, true, R(d), SCRATCH);
+        }
+    } else {
+        emit_mov_rr(b, true, R(d), R(a));
+        emit_alu_rr(b, true, op, R(d), R(bb));
+    }
+}
+
+/* D = sx32(lo32(A) op lo32(B)) */
+static void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
+{
+    emit_mov_rr(&c->b, false, SCRATCH, R(a)); /* mov eax, A32 */
+    emit_alu_rr(&c->b, false, op, SCRATCH, R(bb));
+    sx32_to(c, d);
+}
+
+/* D = src op imm (64-bit, imm sign-extended). */
+static void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsigned src, uint64_t x)
+{
+    mov64(c, R(d), R(src));
+    emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
+}
+
+/* D = (A cmp B/imm) ? 1 : 0 */
+static void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
+{
+    emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
+    emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+    emit_setcc(&c->b, cc, SCRATCH);
+    emit_mov_rr(&c->b, true, R(d), SCRATCH);
+}
+
+static void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
+{
+    emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH);
+    emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
+    emit_setcc(&c->b, cc, SCRATCH);
+    emit_mov_rr(&c->b, true, R(d), SCRATCH);
+}
+
+/*
+ * D = value shifted/rotated by count (x86 masks cl to 5 or 6 bits, exactly
+ * the PVM's "& 31" / "& 63"). The count must be in cl, whose PVM register
+ * is parked in ctx.spill_rcx meanwhile:
+ *   rax = value; [spill] = rcx; rcx = count; op rax, cl; rcx = [spill]; D = rax
+ */
+static void shift_var(struct compiler *c, bool w64, enum x86_shift op, bool value_is_imm,
+                      unsigned value_reg, uint64_t value_imm, unsigned count_reg, unsigned d)
+{
+    struct jit_buf *b = &c->b;
+    if (value_is_imm)
+        emit_mov_ri(b, SCRATCH, w64 ? value_imm : (uint32_t)value_imm);
+    else
+        emit_mov_rr(b, w64, SCRATCH, R(value_reg));
+    bool park = R(count_reg) != X86_RCX;
+    if (park) {
+        emit_store_disp(b, X86_RCX, BASE, CTX(spill_rcx));
+        emit_mov_rr(b, false, X86_RCX, R(count_reg)); /* mov ecx, count32 */
+    }
+    emit_shift_cl(b, w64, op, SCRATCH);
+    if (park)
+        emit_load_disp(b, X86_RCX, BASE, CTX(spill_rcx));
+    if (w64)
+        emit_mov_rr(b, true, R(d), SCRATCH);
+    else
+        sx32_to(c, d);
+}
+
+/* D = shift(lo32/64 of src, constant count) */
+static void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsigned d, unsigned src,
+                      uint64_t count)
+{
+    if (w64) {
+        mov64(c, R(d), R(src));
+        emit_shift_ri(&c->b, true, op, R(d), (uint8_t)(count & 63));
+    } else {
+        emit_mov_rr(&c->b, false, SCRATCH, R(src));
+        emit_shift_ri(&c->b, false, op, SCRATCH, (uint8_t)(count & 31));
+        sx32_to(c, d);
+    }
+}
+
+/* Operand of a one-operand mul/div: the PVM register, or its parked copy if
+ * it lives in rdx (which the instruction overwrites). */
+static void grp3_operand(struct compiler *c, bool w64, enum x86_grp3 op, unsigned reg)
+{
+    if (R(reg) == X86_RDX)
+        emit_grp3_m(&c->b, w64, op, BASE, CTX(spill_rdx));
+    else
+        emit_grp3_r(&c->b, w64, op, R(reg));
+}
+
+/*
+ * Division and remainder (SPEC §9.13), guarding the two cases where x86
+ * traps and the PVM does not:
+ *   if (B == 0)                 D = rem ? A : ~0
+ *   else if (signed && B == -1) D = rem ? 0 : -A      (also MIN / -1)
+ *   else                        D = A / B or A % B    (div/idiv, rdx parked)
+ * 32-bit forms work on lo32 and sign-extend the result.
+ */
+static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsigned d, unsigned a,
+                   unsigned bb)
+{
+    struct jit_buf *b = &c->b;
+    emit_test_rr(b, w64, R(bb), R(bb));
+    size_t nonzero = emit_jcc32(b, X86_CC_NE);
+    if (rem) {
+        if (w64)
+            mov64(c, R(d), R(a));
+        else
+            emit_movsxd_rr(b, R(d), R(a));
+    } else {
+        emit_mov_ri(b, R(d), UINT64_MAX);
+    }
+    size_t done1 = emit_jmp32(b);
+    size_t done2 = SIZE_MAX;
+    jit_link32(b, nonzero, b->off);
+    if (is_signed) {
+        emit_alu_ri(b, w64, X86_ALU_CMP, R(bb), -1);
+        size_t general = emit_jcc32(b, X86_CC_NE);
+        if (rem) {
+            emit_mov_ri(b, R(d), 0);
+        } else {
+            emit_mov_rr(b, w64, SCRATCH, R(a));
+            emit_grp3_r(b, w64, X86_G3_NEG, SCRATCH);
+            if (w64)
+                emit_mov_rr(b, true, R(d), SCRATCH);
+            else
+                sx32_to(c, d);
+        }
+        done2 = emit_jmp32(b);
+        jit_link32(b, general, b->off);
+    }
+    emit_store_disp(b, X86_RDX, BASE, CTX(spill_rdx)); /* park rdx */
+    emit_mov_rr(b, w64, SCRATCH, R(a));
+    if (is_signed) {
+        if (w64)
+            emit_cqo(b);
+        else
+            emit_cdq(b);
+    } else {
+        emit_alu_rr(b, false, X86_ALU_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
+    }
+    grp3_operand(c, w64, is_signed ? X86_G3_IDIV : X86_G3_DIV, bb);
+    if (rem)
+        emit_mov_rr(b, true, SCRATCH, X86_RDX);
+    emit_load_disp(b, X86_RDX, BASE, CTX(spill_rdx)); /* unpark rdx */
+    if (w64)
+        emit_mov_rr(b, true, R(d), SCRATCH);
+    else
+        sx32_to(c, d);
+    jit_link32(b, done1, b->off);
+    if (done2 != SIZE_MAX)
+        jit_link32(b, done2, b->off);
+}
+
+/*
+ * High 64 bits of the 128-bit product (mul / imul, rdx parked):
+ *   s_s: imul; u_u: mul; s_u: mul, then subtract B if A < 0.
+ */
+static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsigned bb)
+{
+    struct jit_buf *b = &c->b;
+    emit_store_disp(b, X86_RDX, BASE, CTX(spill_rdx));
+    emit_mov_rr(b, true, SCRATCH, R(a));
+    grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
+    emit_mov_rr(b, true, SCRATCH, X86_RDX);
+    emit_load_disp(b, X86_RDX, BASE, CTX(spill_rdx));
+    if (kind == 2) {
+        emit_test_rr(b, true, R(a), R(a));
+        size_t skip = emit_jcc8(b, X86_CC_NS);
+        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(bb));
+        jit_link8_here(b, skip);
+    }
+    emit_mov_rr(b, true, R(d), SCRATCH);
+}
+
+/* D = (cond on A vs B) ? B : A  — min/max */
+static void minmax(struct compiler *c, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
+{
+    emit_mov_rr(&c->b, true, SCRATCH, R(a));
+    emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+    emit_cmovcc_rr(&c->b, take_b, SCRATCH, R(bb));
+    emit_mov_rr(&c->b, true, R(d), SCRATCH);
+}
+
+/* bit counts with bsr/bsf (no lzcnt/tzcnt requirement) */
+static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsigned a)
+{
+    struct jit_buf *b = &c->b;
+    unsigned bits = w64 ? 64 : 32;
+    if (leading) {
+        emit_bsr_rr(b, w64, SCRATCH, R(a)); /* index of the top set bit */
+        size_t nz = emit_jcc8(b, X86_CC_NE);
+        emit_mov_ri(b, SCRATCH, 2 * bits - 1); /* zero input: (2*bits-1) ^ (bits-1) = bits */
+        jit_link8_here(b, nz);
+        emit_alu_ri(b, false, X86_ALU_XOR, SCRATCH, (int32_t)(bits - 1)); /* clz = idx ^ (bits-1) */
+    } else {
+        emit_bsf_rr(b, w64, SCRATCH, R(a));
+        size_t nz = emit_jcc8(b, X86_CC_NE);
+        emit_mov_ri(b, SCRATCH, bits);
+        jit_link8_here(b, nz);
+    }
+    emit_mov_rr(b, true, R(d), SCRATCH);
+}
+
+/* ---- One instruction --------------------------------------------------- */
+static const int8_t branch_imm_cc[] = {
+    [PVM_OP_branch_eq_imm - PVM_OP_branch_eq_imm] = X86_CC_E,
+    [PVM_OP_branch_ne_imm - PVM_OP_branch_eq_imm] = X86_CC_NE,
+    [PVM_OP_branch_lt_u_imm - PVM_OP_branch_eq_imm] = X86_CC_B,
+    [PVM_OP_branch_le_u_imm - PVM_OP_branch_eq_imm] = X86_CC_BE,
+    [PVM_OP_branch_ge_u_imm - PVM_OP_branch_eq_imm] = X86_CC_AE,
+    [PVM_OP_branch_gt_u_imm - PVM_OP_branch_eq_imm] = X86_CC_A,
+    [PVM_OP_branch_lt_s_imm - PVM_OP_branch_eq_imm] = X86_CC_L,
+    [PVM_OP_branch_le_s_imm - PVM_OP_branch_eq_imm] = X86_CC_LE,
+    [PVM_OP_branch_ge_s_imm - PVM_OP_branch_eq_imm] = X86_CC_GE,
+    [PVM_OP_branch_gt_s_imm - PVM_OP_branch_eq_imm] = X86_CC_G,
+};
+
+static const int8_t branch_reg_cc[] = {
+    [PVM_OP_branch_eq - PVM_OP_branch_eq] = X86_CC_E,
+    [PVM_OP_branch_ne - PVM_OP_branch_eq] = X86_CC_NE,
+    [PVM_OP_branch_lt_u - PVM_OP_branch_eq] = X86_CC_B,
+    [PVM_OP_branch_lt_s - PVM_OP_branch_eq] = X86_CC_L,
+    [PVM_OP_branch_ge_u - PVM_OP_branch_eq] = X86_CC_AE,
+    [PVM_OP_branch_ge_s - PVM_OP_branch_eq] = X86_CC_GE,
+};
+
+static void compile_insn(struct compiler *c, const struct pvm_insn *in)
+{
+    struct jit_buf *b = &c->b;
+    const uint32_t pc = in->pc;
+    const unsigned A = in->ra, B = in->rb, D = in->rd;
+    const uint64_t X = in->imm_x, Y = in->imm_y;
+    const uint8_t op = in->opcode;
+
+    switch (op) {
+    /* F0 */
+    case PVM_OP_trap:
+        exit_inline(c, pc, PVM_EXIT_PANIC);
+        break;
+    case PVM_OP_fallthrough:
+        break;
+    /* F1 */
+    case PVM_OP_ecalli:
+        emit_store64_imm_disp(b, BASE, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
+        exit_inline(c, pc, PVM_EXIT_HOST_CALL);
+        break;
+    /* F2 */
+    case PVM_OP_load_imm_64:
+        emit_mov_ri(b, R(A), X);
+        break;
+    /* F3: mem[X] = Y */
+    case PVM_OP_store_imm_u8:
+    case PVM_OP_store_imm_u16:
+    case PVM_OP_store_imm_u32:
+    case PVM_OP_store_imm_u64:
+        addr_direct(c, X);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], Y);
+        break;
+    /* F4 */
+    case PVM_OP_jump:
+        branch(c, -1, in->target, pc);
+        break;
+    /* F5 */
+    case PVM_OP_jump_ind:
+        addr_indirect(c, A, X);
+        dynamic_jump(c, pc);
+        break;
+    case PVM_OP_load_imm:
+        emit_mov_ri(b, R(A), X);
+        break;
+    case PVM_OP_load_u8:
+    case PVM_OP_load_i8:
+    case PVM_OP_load_u16:
+    case PVM_OP_load_i16:
+    case PVM_OP_load_u32:
+    case PVM_OP_load_i32:
+    case PVM_OP_load_u64:
+        addr_direct(c, X);
+        load(c, pc, load_forms[op - PVM_OP_load_u8], A);
+        break;
+    case PVM_OP_store_u8:
+    case PVM_OP_store_u16:
+    case PVM_OP_store_u32:
+    case PVM_OP_store_u64:
+        addr_direct(c, X);
+        store(c, pc, store_forms[op - PVM_OP_store_u8], A);
+        break;
+    /* F6: mem[A + X] = Y */
+    case PVM_OP_store_imm_ind_u8:
+    case PVM_OP_store_imm_ind_u16:
+    case PVM_OP_store_imm_ind_u32:
+    case PVM_OP_store_imm_ind_u64:
+        addr_indirect(c, A, X);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], Y);
+        break;
+    /* F7 */
+    case PVM_OP_load_imm_jump:
+        emit_mov_ri(b, R(A), X);
+        branch(c, -1, in->target, pc);
+        break;
+    case PVM_OP_branch_eq_imm:
+    case PVM_OP_branch_ne_imm:
+    case PVM_OP_branch_lt_u_imm:
+    case PVM_OP_branch_le_u_imm:
+    case PVM_OP_branch_ge_u_imm:
+    case PVM_OP_branch_gt_u_imm:
+    case PVM_OP_branch_lt_s_imm:
+    case PVM_OP_branch_le_s_imm:
+    case PVM_OP_branch_ge_s_imm:
+    case PVM_OP_branch_gt_s_imm:
+        emit_alu_ri(b, true, X86_ALU_CMP, R(A), (int32_t)X); /* cmp A, simm32 */
+        branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], in->target, pc);
+        break;
+    /* F8: D = f(A) */
+    case PVM_OP_move_reg:
+        mov64(c, R(D), R(A));
+        break;
+    case PVM_OP_sbrk:
+        exit_inline(c, pc, JIT_EXIT_SBRK);
+        break;
+    case PVM_OP_count_set_bits_64:
+        emit_popcnt_rr(b, true, R(D), R(A));
+        break;
+    case PVM_OP_count_set_bits_32:
+        emit_popcnt_rr(b, false, R(D), R(A));
+        break;
+    case PVM_OP_leading_zero_bits_64:
+        bitscan(c, true, true, D, A);
+        break;
+    case PVM_OP_leading_zero_bits_32:
+        bitscan(c, false, true, D, A);
+        break;
+    case PVM_OP_trailing_zero_bits_64:
+        bitscan(c, true, false, D, A);
+        break;
+    case PVM_OP_trailing_zero_bits_32:
+        bitscan(c, false, false, D, A);
+        break;
+    case PVM_OP_sign_extend_8:
+        emit_movsx8_rr(b, R(D), R(A));
+        break;
+    case PVM_OP_sign_extend_16:
+        emit_movsx16_rr(b, R(D), R(A));
+        break;
+    case PVM_OP_zero_extend_16:
+        emit_movzx16_rr(b, R(D), R(A));
+        break;
+    case PVM_OP_reverse_bytes:
+        mov64(c, R(D), R(A));
+        emit_bswap(b, R(D));
+        break;
+    /* F9: memory at B + X */
+    case PVM_OP_store_ind_u8:
+    case PVM_OP_store_ind_u16:
+    case PVM_OP_store_ind_u32:
+    case PVM_OP_store_ind_u64:
+        addr_indirect(c, B, X);
+        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], A);
+        break;
+    case PVM_OP_load_ind_u8:
+    case PVM_OP_load_ind_i8:
+    case PVM_OP_load_ind_u16:
+    case PVM_OP_load_ind_i16:
+    case PVM_OP_load_ind_u32:
+    case PVM_OP_load_ind_i32:
+    case PVM_OP_load_ind_u64:
+        addr_indirect(c, B, X);
+        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], A);
+        break;
+    /* F9: A = f(B, X) */
+    case PVM_OP_add_imm_32:
+        emit_lea(b, false, SCRATCH, R(B), (int32_t)X);
+        sx32_to(c, A);
+        break;
+    case PVM_OP_and_imm:
+        alu_imm_64(c, X86_ALU_AND, A, B, X);
+        break;
+    case PVM_OP_xor_imm:
+        alu_imm_64(c, X86_ALU_XOR, A, B, X);
+        break;
+    case PVM_OP_or_imm:
+        alu_imm_64(c, X86_ALU_OR, A, B, X);
+        break;
+    case PVM_OP_mul_imm_32:
+        emit_imul_rri(b, false, SCRATCH, R(B), (int32_t)X);
+        sx32_to(c, A);
+        break;
+    case PVM_OP_set_lt_u_imm:
+        set_cc_ri(c, X86_CC_B, A, B, X);
+        break;
+    case PVM_OP_set_lt_s_imm:
+        set_cc_ri(c, X86_CC_L, A, B, X);
+        break;
+    case PVM_OP_shlo_l_imm_32:
+        shift_imm(c, false, X86_SH_SHL, A, B, X);
+        break;
+    case PVM_OP_shlo_r_imm_32:
+        shift_imm(c, false, X86_SH_SHR, A, B, X);
+        break;
+    case PVM_OP_shar_r_imm_32:
+        shift_imm(c, false, X86_SH_SAR, A, B, X);
+        break;
+    case PVM_OP_neg_add_imm_32:
+        emit_mov_ri(b, SCRATCH, (uint32_t)X);
+        emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, R(B));
+        sx32_to(c, A);
+        break;
+    case PVM_OP_set_gt_u_imm:
+        set_cc_ri(c, X86_CC_A, A, B, X);
+        break;
+    case PVM_OP_set_gt_s_imm:
+        set_cc_ri(c, X86_CC_G, A, B, X);
+        break;
+    case PVM_OP_shlo_l_imm_alt_32:
+        shift_var(c, false, X86_SH_SHL, true, 0, X, B, A);
+        break;
+    case PVM_OP_shlo_r_imm_alt_32:
+        shift_var(c, false, X86_SH_SHR, true, 0, X, B, A);
+        break;
+    case PVM_OP_shar_r_imm_alt_32:
+        shift_var(c, false, X86_SH_SAR, true, 0, X, B, A);
+        break;
+    case PVM_OP_cmov_iz_imm:
+    case PVM_OP_cmov_nz_imm:
+        emit_mov_ri(b, SCRATCH, X);
+        emit_test_rr(b, true, R(B), R(B));
+        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(A), SCRATCH);
+        break;
+    case PVM_OP_add_imm_64:
+        emit_lea(b, true, R(A), R(B), (int32_t)X);
+        break;
+    case PVM_OP_mul_imm_64:
+        emit_imul_rri(b, true, R(A), R(B), (int32_t)X);
+        break;
+    case PVM_OP_shlo_l_imm_64:
+        shift_imm(c, true, X86_SH_SHL, A, B, X);
+        break;
+    case PVM_OP_shlo_r_imm_64:
+        shift_imm(c, true, X86_SH_SHR, A, B, X);
+        break;
+    case PVM_OP_shar_r_imm_64:
+        shift_imm(c, true, X86_SH_SAR, A, B, X);
+        break;
+    case PVM_OP_neg_add_imm_64:
+        emit_mov_ri(b, SCRATCH, X);
+        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(B));
+        emit_mov_rr(b, true, R(A), SCRATCH);
+        break;
+    case PVM_OP_shlo_l_imm_alt_64:
+        shift_var(c, true, X86_SH_SHL, true, 0, X, B, A);
+        break;
+    case PVM_OP_shlo_r_imm_alt_64:
+        shift_var(c, true, X86_SH_SHR, true, 0, X, B, A);
+        break;
+    case PVM_OP_shar_r_imm_alt_64:
+        shift_var(c, true, X86_SH_SAR, true, 0, X, B, A);
+        break;
+    case PVM_OP_rot_r_64_imm:
+        shift_imm(c, true, X86_SH_ROR, A, B, X);
+        break;
+    case PVM_OP_rot_r_64_imm_alt:
+        shift_var(c, true, X86_SH_ROR, true, 0, X, B, A);
+        break;
+    case PVM_OP_rot_r_32_imm:
+        shift_imm(c, false, X86_SH_ROR, A, B, X);
+        break;
+    case PVM_OP_rot_r_32_imm_alt:
+        shift_var(c, false, X86_SH_ROR, true, 0, X, B, A);
+        break;
+    /* F10 */
+    case PVM_OP_branch_eq:
+    case PVM_OP_branch_ne:
+    case PVM_OP_branch_lt_u:
+    case PVM_OP_branch_lt_s:
+    case PVM_OP_branch_ge_u:
+    case PVM_OP_branch_ge_s:
+        emit_alu_rr(b, true, X86_ALU_CMP, R(A), R(B)); /* cmp A, B */
+        branch(c, branch_reg_cc[op - PVM_OP_branch_eq], in->target, pc);
+        break;
+    /* F11: a = lo32(B + Y) before A is written */
+    case PVM_OP_load_imm_jump_ind:
+        addr_indirect(c, B, Y);
+        emit_mov_ri(b, R(A), X);
+        dynamic_jump(c, pc);
+        break;
+    /* F12: D = f(A, B) */
+    case PVM_OP_add_32:
+        alu3_32(c, X86_ALU_ADD, D, A, B);
+        break;
+    case PVM_OP_sub_32:
+        alu3_32(c, X86_ALU_SUB, D, A, B);
+        break;
+    case PVM_OP_mul_32:
+        emit_mov_rr(b, false, SCRATCH, R(A));
+        emit_imul_rr(b, false, SCRATCH, R(B));
+        sx32_to(c, D);
+        break;
+    case PVM_OP_div_u_32:
+        divrem(c, false, false, false, D, A, B);
+        break;
+    case PVM_OP_div_s_32:
+        divrem(c, false, true, false, D, A, B);
+        break;
+    case PVM_OP_rem_u_32:
+        divrem(c, false, false, true, D, A, B);
+        break;
+    case PVM_OP_rem_s_32:
+        divrem(c, false, true, true, D, A, B);
+        break;
+    case PVM_OP_shlo_l_32:
+        shift_var(c, false, X86_SH_SHL, false, A, 0, B, D);
+        break;
+    case PVM_OP_shlo_r_32:
+        shift_var(c, false, X86_SH_SHR, false, A, 0, B, D);
+        break;
+    case PVM_OP_shar_r_32:
+        shift_var(c, false, X86_SH_SAR, false, A, 0, B, D);
+        break;
+    case PVM_OP_add_64:
+        alu3_64(c, X86_ALU_ADD, true, D, A, B);
+        break;
+    case PVM_OP_sub_64:
+        alu3_64(c, X86_ALU_SUB, false, D, A, B);
+        break;
+    case PVM_OP_mul_64:
+        if (R(D) == R(A)) {
+            emit_imul_rr(b, true, R(D), R(B));
+        } else if (R(D) == R(B)) {
+            emit_imul_rr(b, true, R(D), R(A));
+        } else {
+            emit_mov_rr(b, true, R(D), R(A));
+            emit_imul_rr(b, true, R(D), R(B));
+        }
+        break;
+    case PVM_OP_div_u_64:
+        divrem(c, true, false, false, D, A, B);
+        break;
+    case PVM_OP_div_s_64:
+        divrem(c, true, true, false, D, A, B);
+        break;
+    case PVM_OP_rem_u_64:
+        divrem(c, true, false, true, D, A, B);
+        break;
+    case PVM_OP_rem_s_64:
+        divrem(c, true, true, true, D, A, B);
+        break;
+    case PVM_OP_shlo_l_64:
+        shift_var(c, true, X86_SH_SHL, false, A, 0, B, D);
+        break;
+    case PVM_OP_shlo_r_64:
+        shift_var(c, true, X86_SH_SHR, false, A, 0, B, D);
+        break;
+    case PVM_OP_shar_r_64:
+        shift_var(c, true, X86_SH_SAR, false, A, 0, B, D);
+        break;
+    case PVM_OP_and:
+        alu3_64(c, X86_ALU_AND, true, D, A, B);
+        break;
+    case PVM_OP_xor:
+        alu3_64(c, X86_ALU_XOR, true, D, A, B);
+        break;
+    case PVM_OP_or:
+        alu3_64(c, X86_ALU_OR, true, D, A, B);
+        break;
+    case PVM_OP_mul_upper_s_s:
+        mul_upper(c, 0, D, A, B);
+        break;
+    case PVM_OP_mul_upper_u_u:
+        mul_upper(c, 1, D, A, B);
+        break;
+    case PVM_OP_mul_upper_s_u:
+        mul_upper(c, 2, D, A, B);
+        break;
+    case PVM_OP_set_lt_u:
+        set_cc_rr(c, X86_CC_B, D, A, B);
+        break;
+    case PVM_OP_set_lt_s:
+        set_cc_rr(c, X86_CC_L, D, A, B);
+        break;
+    case PVM_OP_cmov_iz:
+    case PVM_OP_cmov_nz:
+        emit_test_rr(b, true, R(B), R(B));
+        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, R(D), R(A));
+        break;
+    case PVM_OP_rot_l_64:
+        shift_var(c, true, X86_SH_ROL, false, A, 0, B, D);
+        break;
+    case PVM_OP_rot_l_32:
+        shift_var(c, false, X86_SH_ROL, false, A, 0, B, D);
+        break;
+    case PVM_OP_rot_r_64:
+        shift_var(c, true, X86_SH_ROR, false, A, 0, B, D);
+        break;
+    case PVM_OP_rot_r_32:
+        shift_var(c, false, X86_SH_ROR, false, A, 0, B, D);
+        break;
+    case PVM_OP_and_inv:
+    case PVM_OP_or_inv:
+        emit_mov_rr(b, true, SCRATCH, R(B));
+        emit_grp3_r(b, true, X86_G3_NOT, SCRATCH);
+        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, SCRATCH, R(A));
+        emit_mov_rr(b, true, R(D), SCRATCH);
+        break;
+    case PVM_OP_xnor:
+        emit_mov_rr(b, true, SCRATCH, R(A));
+        emit_alu_rr(b, true, X86_ALU_XOR, SCRATCH, R(B));
+        emit_grp3_r(b, true, X86_G3_NOT, SCRATCH);
+        emit_mov_rr(b, true, R(D), SCRATCH);
+        break;
+    case PVM_OP_max:
+        minmax(c, X86_CC_L, D, A, B);
+        break;
+    case PVM_OP_max_u:
+        minmax(c, X86_CC_B, D, A, B);
+        break;
+    case PVM_OP_min:
+        minmax(c, X86_CC_G, D, A, B);
+        break;
+    case PVM_OP_min_u:
+        minmax(c, X86_CC_A, D, A, B);
+        break;
+    default:
+        /* pvm_decode_insn maps every undefined opcode to trap; anything else
+         * here is a table mismatch: trap rather than miscompile. */
+        exit_inline(c, pc, PVM_EXIT_PANIC);
+        break;
+    }
+}
+
+/* ---- Driver ------------------------------------------------------------ */
+size_t jit_code_size_bound(const struct pvm_program *p)
+{
+    /* Longest lowering (signed division) is < 96 bytes; a gas check 14; an
+     * out-of-gas or panic stub 29. Entry/exit/dispatch < 512. */
+    size_t insns = (size_t)p->code_len + 1;
+    size_t table = p->jump_entry_size != 0 ? (size_t)p->jump_table_len * 4 + 4 : 0;
+    return 1024 + insns * 160 + table;
+}
+
+static void compiler_free(struct compiler *c)
+{
+    c->alloc.free(c->alloc.ctx, c->insn_offset);
+    c->alloc.free(c->alloc.ctx, c->block_head);
+    c->alloc.free(c->alloc.ctx, c->stubs.data);
+    c->alloc.free(c->alloc.ctx, c->fixups.data);
+    c->alloc.free(c->alloc.ctx, c->sites.data);
+}
+
+static bool is_gas_terminator(uint8_t op)
+{
+    return pvm_opcode_table[op].is_terminator;
+}
+
+static void emit_body(struct compiler *c)
+{
+    const struct pvm_program *p = c->p;
+    uint32_t pc = 0;
+    bool new_block = true;
+    for (;;) {
+        if (c->nomem)
+            return;
+        if (pc >= p->code_len) {
+            /* The implicit trap at pc = C (always reached exactly, SPEC §5). */
+            if (new_block)
+                open_block(c, p->code_len);
+            c->insn_offset[p->code_len] = (uint32_t)c->b.off;
+            c->block_cost++;
+            exit_inline(c, p->code_len, PVM_EXIT_PANIC);
+            close_block(c);
+            return;
+        }
+        struct pvm_insn in;
+        pvm_decode_insn(p, pc, &in);
+        if (new_block)
+            open_block(c, pc);
+        c->insn_offset[pc] = (uint32_t)c->b.off;
+        c->block_cost++;
+        compile_insn(c, &in);
+        new_block = is_gas_terminator(in.opcode);
+        if (new_block)
+            close_block(c);
+        if (c->b.off > (size_t)INT32_MAX)
+            return;
+        pc = (uint32_t)in.next_pc;
+    }
+}
+
+static void emit_stubs(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    struct stub *stubs = c->stubs.data;
+    for (size_t i = 0; i < c->stubs.count; i++) {
+        struct stub *s = &stubs[i];
+        jit_link32(b, s->site, b->off);
+        if (s->kind == STUB_OUT_OF_GAS) {
+            /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
+            emit_alu64_mi32(b, X86_ALU_ADD, BASE, CTX(gas), s->cost);
+            emit_store32_imm_disp(b, BASE, CTX(pc), s->pc);
+            emit_store32_imm_disp(b, BASE, CTX(reason), PVM_EXIT_OUT_OF_GAS);
+            jmp_back(c, c->exit_label);
+        } else {
+            emit_store32_imm_disp(b, BASE, CTX(pc), s->pc);
+            jmp_back(c, c->panic_label);
+        }
+    }
+}
+
+static bool block_entry(const struct compiler *c, uint32_t pc, size_t *off_out)
+{
+    if (pc > c->p->code_len || !((c->block_head[pc >> 3] >> (pc & 7)) & 1) ||
+        c->insn_offset[pc] == JIT_NO_CODE)
+        return false;
+    *off_out = c->insn_offset[pc] - JIT_GAS_CHECK_SIZE;
+    return true;
+}
+
+static bool resolve_fixups(struct compiler *c)
+{
+    struct fixup *f = c->fixups.data;
+    for (size_t i = 0; i < c->fixups.count; i++) {
+        size_t target;
+        if (!block_entry(c, f[i].target_pc, &target))
+            return false;
+        jit_link32(&c->b, f[i].site, target);
+    }
+    return true;
+}
+
+/* The native dynamic-jump table: entry i = (native target of address 2(i+1)) - table. */
+static bool emit_jump_table(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    const struct pvm_program *p = c->p;
+    if (c->table_lea_site == SIZE_MAX)
+        return true;
+    while (b->off & 3)
+        emit_int3(b);
+    size_t table = b->off;
+    jit_link32(b, c->table_lea_site, table);
+    for (uint64_t i = 0; i < p->jump_table_len; i++) {
+        uint32_t target;
+        size_t native = c->panic_label;
+        if (pvm_program_dynamic_jump(p, (uint32_t)(2 * (i + 1)), &target) == PVM_DJUMP_TARGET &&
+            !block_entry(c, target, &native))
+            return false;
+        emit4(b, (uint32_t)((int64_t)native - (int64_t)table));
+        if (b->off > (size_t)INT32_MAX)
+            return true; /* reported as too large by the caller */
+    }
+    return true;
+}
+
+int jit_compile(const struct pvm_program *program, const struct jit_options *options,
+                const struct pvm_allocator *allocator, uint8_t *buf, size_t buf_size,
+                struct jit_code *out, size_t *needed_out)
+{
+    if (program == NULL || options == NULL || allocator == NULL || allocator->alloc == NULL ||
+        allocator->free == NULL || out == NULL || (buf == NULL && buf_size != 0))
+        return PVM_ERR_INVALID_ARGUMENT;
+    pvm_memset(out, 0, sizeof(*out));
+    struct compiler c;
+    pvm_memset(&c, 0, sizeof(c));
+    c.b = (struct jit_buf){.code = buf, .size = buf_size, .off = 0};
+    c.p = program;
+    c.opt = options;
+    c.alloc = *allocator;
+    c.table_lea_site = SIZE_MAX;
+    c.stubs.elem = sizeof(struct stub);
+    c.fixups.elem = sizeof(struct fixup);
+    c.sites.elem = sizeof(struct jit_fault_site);
+
+    size_t n = (size_t)program->code_len + 1;
+    c.insn_offset = allocator->alloc(allocator->ctx, n * sizeof(uint32_t));
+    c.block_head = allocator->alloc(allocator->ctx, n / 8 + 1);
+    if (c.insn_offset == NULL || c.block_head == NULL) {
+        compiler_free(&c);
+        return PVM_ERR_NOMEM;
+    }
+    pvm_memset(c.insn_offset, 0xFF, n * sizeof(uint32_t));
+    pvm_memset(c.block_head, 0, n / 8 + 1);
+
+    /* int3 padding before the entry: callers' CFI/UBSan function-type checks
+     * read the bytes just before a function pointer's target. */
+    for (int i = 0; i < 16; i++)
+        emit_int3(&c.b);
+    size_t entry = c.b.off;
+    emit_entry(&c);
+    emit_shared_exits(&c);
+    emit_body(&c);
+    emit_stubs(&c);
+    bool ok = !c.nomem && resolve_fixups(&c) && emit_jump_table(&c);
+    if (needed_out != NULL)
+        *needed_out = c.b.off;
+    int err = PVM_OK;
+    if (c.nomem)
+        err = PVM_ERR_NOMEM;
+    else if (c.b.off > (size_t)INT32_MAX)
+        err = JIT_ERR_TOO_LARGE;
+    else if (!ok)
+        err = JIT_ERR_INTERNAL;
+    else if (jit_buf_overflowed(&c.b))
+        err = JIT_ERR_BUFFER_TOO_SMALL;
+    if (err != PVM_OK) {
+        compiler_free(&c);
+        return err;
+    }
+    out->program = program;
+    out->code_size = c.b.off;
+    out->entry_offset = (uint32_t)entry;
+    out->exit_offset = (uint32_t)c.exit_label;
+    out->insn_offset = c.insn_offset;
+    out->fault_sites = c.sites.data;
+    out->fault_site_count = (uint32_t)c.sites.count;
+    out->allocator = *allocator;
+    c.alloc.free(c.alloc.ctx, c.block_head);
+    c.alloc.free(c.alloc.ctx, c.stubs.data);
+    c.alloc.free(c.alloc.ctx, c.fixups.data);
+    return PVM_OK;
+}
+
+void jit_code_release(struct jit_code *code)
+{
+    if (code == NULL || code->allocator.free == NULL)
+        return;
+    code->allocator.free(code->allocator.ctx, code->insn_offset);
+    code->allocator.free(code->allocator.ctx, code->fault_sites);
+    code->insn_offset = NULL;
+    code->fault_sites = NULL;
+}
+
+const char *jit_error_name(int error)
+{
+    switch (error) {
+    case JIT_ERR_BUFFER_TOO_SMALL:
+        return "JIT code buffer too small";
+    case JIT_ERR_TOO_LARGE:
+        return "program too large for the JIT";
+    case JIT_ERR_INTERNAL:
+        return "JIT internal error";
+    default:
+        return pvm_error_name(error);
+    }
+}

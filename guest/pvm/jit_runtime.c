@@ -1,0 +1,131 @@
+/*
+ * jit_runtime.c — the platform-neutral parts of running JIT code (see jit.h):
+ * entering at an arbitrary pc, and turning a memory fault into a PVM exit.
+ * Shared by the hosted backend's signal handler and the guest's #PF handler.
+ */
+#include "jit.h"
+
+/* Gas of a block that starts at pc (SPEC §7.2): instructions up to and
+ * including the first terminator (undefined opcodes decode as trap, itself a
+ * terminator), plus 1 for the implicit trap if the walk reaches code_len. */
+static uint64_t block_cost_from(const struct pvm_program *p, uint32_t pc)
+{
+    uint64_t cost = 0;
+    for (;;) {
+        if (pc >= p->code_len)
+            return cost + pvm_opcode_table[PVM_OP_trap].gas;
+        uint8_t op = pvm_program_opcode(p, pc);
+        cost += pvm_opcode_table[op].gas;
+        if (pvm_opcode_table[op].is_terminator)
+            return cost;
+        pc = pc + 1 + pvm_program_skip(p, pc);
+    }
+}
+
+bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_t code_address,
+                       bool resume_after_ecalli, struct pvm_exit *exit_out)
+{
+    const struct pvm_program *p = code->program;
+    uint32_t pc = ctx->pc;
+    if (resume_after_ecalli && pc < p->code_len) {
+        /* Same gas block: continue after the ecalli without charging. */
+        uint32_t next = pc + 1 + pvm_program_skip(p, pc);
+        if (next <= p->code_len && code->insn_offset[next] != JIT_NO_CODE) {
+            ctx->entry_target = code_address + code->insn_offset[next];
+            return true;
+        }
+    }
+    /* A fresh gas block at pc. Positions without code (inside an
+     * instruction, past the end) are a one-instruction trap block. */
+    bool has_code = pc <= p->code_len && code->insn_offset[pc] != JIT_NO_CODE;
+    uint64_t cost = has_code ? block_cost_from(p, pc) : pvm_opcode_table[PVM_OP_trap].gas;
+    if (ctx->gas < 0 || (uint64_t)ctx->gas < cost) {
+        *exit_out = (struct pvm_exit){.reason = PVM_EXIT_OUT_OF_GAS, .pc = pc, .arg = 0};
+        return false;
+    }
+    ctx->gas -= (int64_t)cost;
+    if (!has_code) {
+        *exit_out = (struct pvm_exit){.reason = PVM_EXIT_PANIC, .pc = pc, .arg = 0};
+        return false;
+    }
+    ctx->entry_target = code_address + code->insn_offset[pc];
+    return true;
+}
+
+/* Width and direction of a memory-accessing opcode. */
+static bool memory_op(uint8_t op, unsigned *width, bool *is_write)
+{
+    static const uint8_t load_widths[] = {1, 1, 2, 2, 4, 4, 8};
+    static const uint8_t store_widths[] = {1, 2, 4, 8};
+    if (op >= PVM_OP_store_imm_u8 && op <= PVM_OP_store_imm_u64) {
+        *width = store_widths[op - PVM_OP_store_imm_u8];
+        *is_write = true;
+    } else if (op >= PVM_OP_load_u8 && op <= PVM_OP_load_u64) {
+        *width = load_widths[op - PVM_OP_load_u8];
+        *is_write = false;
+    } else if (op >= PVM_OP_store_u8 && op <= PVM_OP_store_u64) {
+        *width = store_widths[op - PVM_OP_store_u8];
+        *is_write = true;
+    } else if (op >= PVM_OP_store_imm_ind_u8 && op <= PVM_OP_store_imm_ind_u64) {
+        *width = store_widths[op - PVM_OP_store_imm_ind_u8];
+        *is_write = true;
+    } else if (op >= PVM_OP_store_ind_u8 && op <= PVM_OP_store_ind_u64) {
+        *width = store_widths[op - PVM_OP_store_ind_u8];
+        *is_write = true;
+    } else if (op >= PVM_OP_load_ind_u8 && op <= PVM_OP_load_ind_u64) {
+        *width = load_widths[op - PVM_OP_load_ind_u8];
+        *is_write = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset, uint32_t *pc_out,
+                         unsigned *width_out, bool *is_write_out)
+{
+    uint32_t lo = 0, hi = code->fault_site_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t off = code->fault_sites[mid].native_offset;
+        if (off == native_offset) {
+            uint32_t pc = code->fault_sites[mid].pc;
+            if (!memory_op(pvm_program_opcode(code->program, pc), width_out, is_write_out))
+                return false;
+            *pc_out = pc;
+            return true;
+        }
+        if (off < native_offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
+                        uint32_t (*page_access)(const void *ctx, uint32_t address),
+                        const void *page_access_ctx, uint32_t *reason_out, uint64_t *arg_out)
+{
+    bool found = false;
+    uint32_t lowest = 0;
+    for (unsigned i = 0; i < width; i++) {
+        uint32_t a = address + i; /* wraps modulo 2^32 (SPEC §2) */
+        uint32_t access = page_access(page_access_ctx, a);
+        bool ok = is_write ? access == PVM_ACCESS_WRITE : access != PVM_ACCESS_NONE;
+        if (!ok && (!found || a < lowest)) {
+            lowest = a;
+            found = true;
+        }
+    }
+    if (!found)
+        return false;
+    if (lowest < PVM_LOW_GUARD_END) {
+        *reason_out = PVM_EXIT_PANIC;
+        *arg_out = 0;
+    } else {
+        *reason_out = PVM_EXIT_PAGE_FAULT;
+        *arg_out = lowest & ~(uint32_t)(PVM_PAGE_SIZE - 1);
+    }
+    return true;
+}

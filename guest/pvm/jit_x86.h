@@ -1,0 +1,577 @@
+/*
+ * jit_x86.h — the x86-64 instruction emitter of the PVM JIT.
+ *
+ * Layered like an instruction table: bytes -> REX/ModRM/SIB (x86_rr, x86_rm)
+ * -> one emit_* per x86 form, each with its assembly in a trailing comment.
+ * Every helper takes the buffer first. Overflow is sticky: once the buffer is
+ * full, bytes are no longer written but the offset keeps counting, so after
+ * the compile the caller learns exactly how many bytes were needed. Check
+ * jit_buf_overflowed() once at the end.
+ *
+ * Freestanding: no libc.
+ */
+#ifndef NUB_JIT_X86_H
+#define NUB_JIT_X86_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Registers --------------------------------------------------------- */
+enum x86_reg {
+    X86_RAX = 0,
+    X86_RCX = 1,
+    X86_RDX = 2,
+    X86_RBX = 3,
+    X86_RSP = 4,
+    X86_RBP = 5,
+    X86_RSI = 6,
+    X86_RDI = 7,
+    X86_R8 = 8,
+    X86_R9 = 9,
+    X86_R10 = 10,
+    X86_R11 = 11,
+    X86_R12 = 12,
+    X86_R13 = 13,
+    X86_R14 = 14,
+    X86_R15 = 15,
+    X86_NONE = -1, /* "no index register" in a memory operand */
+};
+
+/* Condition codes (the low nibble of Jcc / SETcc / CMOVcc). */
+enum x86_cc {
+    X86_CC_O = 0x0,
+    X86_CC_NO = 0x1,
+    X86_CC_B = 0x2,  /* unsigned <  */
+    X86_CC_AE = 0x3, /* unsigned >= */
+    X86_CC_E = 0x4,
+    X86_CC_NE = 0x5,
+    X86_CC_BE = 0x6, /* unsigned <= */
+    X86_CC_A = 0x7,  /* unsigned >  */
+    X86_CC_S = 0x8,
+    X86_CC_NS = 0x9,
+    X86_CC_L = 0xC,  /* signed <  */
+    X86_CC_GE = 0xD, /* signed >= */
+    X86_CC_LE = 0xE, /* signed <= */
+    X86_CC_G = 0xF,  /* signed >  */
+};
+
+/* ---- The buffer -------------------------------------------------------- */
+struct jit_buf {
+    uint8_t *code;
+    size_t size; /* capacity of code */
+    size_t off;  /* bytes emitted so far; may exceed size (sticky overflow) */
+};
+
+static inline bool jit_buf_overflowed(const struct jit_buf *b)
+{
+    return b->off > b->size;
+}
+
+static inline void emit1(struct jit_buf *b, uint8_t v)
+{
+    if (b->off < b->size)
+        b->code[b->off] = v;
+    b->off++;
+}
+
+static inline void emit4(struct jit_buf *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        emit1(b, (uint8_t)(v >> (8 * i)));
+}
+
+static inline void emit8(struct jit_buf *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        emit1(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* Overwrite 4 bytes at 'at' (a rel32 or imm32 placeholder emitted earlier). */
+static inline void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
+{
+    if (at + 4 <= b->size)
+        for (int i = 0; i < 4; i++)
+            b->code[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
+{
+    if (at < b->size)
+        b->code[at] = v;
+}
+
+static inline bool is_imm8(int64_t v)
+{
+    return v >= -128 && v <= 127;
+}
+
+static inline bool is_simm32(int64_t v)
+{
+    return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+static inline bool is_uimm32(uint64_t v)
+{
+    return v <= UINT32_MAX;
+}
+
+/* ---- Instruction shape: [prefix] [REX] opcode ModRM [SIB] [disp] -------- */
+/*
+ * A "form" packs the opcode byte with flags saying which prefixes and escape
+ * bytes it needs, so each x86 form below is one constant.
+ */
+enum {
+    XF_W = 1u << 8,     /* REX.W: 64-bit operand size */
+    XF_66 = 1u << 9,    /* 66 prefix: 16-bit operand size */
+    XF_F3 = 1u << 10,   /* F3 prefix (popcnt) */
+    XF_0F = 1u << 11,   /* two-byte opcode 0F xx */
+    XF_BYTE = 1u << 12, /* byte register operand: spl/bpl/sil/dil need a REX */
+};
+
+static inline void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
+{
+    if (form & XF_66)
+        emit1(b, 0x66);
+    if (form & XF_F3)
+        emit1(b, 0xF3);
+    uint8_t rex = 0x40;
+    if (form & XF_W)
+        rex |= 8;
+    if (reg & 8)
+        rex |= 4;
+    if (index >= 0 && (index & 8))
+        rex |= 2;
+    if (rm & 8)
+        rex |= 1;
+    bool byte_reg_needs_rex = (form & XF_BYTE) && ((reg >= 4 && reg <= 7) || (rm >= 4 && rm <= 7));
+    if (rex != 0x40 || byte_reg_needs_rex)
+        emit1(b, rex);
+    if (form & XF_0F)
+        emit1(b, 0x0F);
+    emit1(b, (uint8_t)form);
+}
+
+/* Register-direct operand: ModRM mod=11. 'reg' may be an opcode extension. */
+static inline void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
+{
+    x86_prefix_rex(b, form, reg, -1, rm);
+    emit1(b, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/*
+ * Memory operand [base + index*scale + disp]. Traps handled here: rsp/r12 as
+ * a base need a SIB byte; rbp/r13 as a base need a displacement; rsp cannot
+ * be an index.
+ */
+static inline void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
+                          unsigned scale_log2, int32_t disp)
+{
+    x86_prefix_rex(b, form, reg, index, base);
+    uint8_t mod;
+    if (disp == 0 && (base & 7) != 5)
+        mod = 0;
+    else if (is_imm8(disp))
+        mod = 1;
+    else
+        mod = 2;
+    if (index >= 0 || (base & 7) == 4) {
+        int idx = index >= 0 ? index : 4; /* 100 = no index */
+        emit1(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
+        emit1(b, (uint8_t)((scale_log2 << 6) | ((idx & 7) << 3) | (base & 7)));
+    } else {
+        emit1(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
+    }
+    if (mod == 1)
+        emit1(b, (uint8_t)disp);
+    else if (mod == 2)
+        emit4(b, (uint32_t)disp);
+}
+
+/* Memory operand with a forced 32-bit displacement (fixed-size sequences). */
+static inline void x86_rm_disp32(struct jit_buf *b, unsigned form, int reg, int base, int32_t disp)
+{
+    x86_prefix_rex(b, form, reg, -1, base);
+    if ((base & 7) == 4) {
+        emit1(b, (uint8_t)(0x80 | ((reg & 7) << 3) | 4));
+        emit1(b, 0x24);
+    } else {
+        emit1(b, (uint8_t)(0x80 | ((reg & 7) << 3) | (base & 7)));
+    }
+    emit4(b, (uint32_t)disp);
+}
+
+/* ---- ALU group 1 opcode extensions (81 /n, 83 /n) ---------------------- */
+enum x86_alu {
+    X86_ALU_ADD = 0,
+    X86_ALU_OR = 1,
+    X86_ALU_AND = 4,
+    X86_ALU_SUB = 5,
+    X86_ALU_XOR = 6,
+    X86_ALU_CMP = 7,
+};
+
+/* Shift group 2 extensions (C1 /n ib, D3 /n). */
+enum x86_shift {
+    X86_SH_ROL = 0,
+    X86_SH_ROR = 1,
+    X86_SH_SHL = 4,
+    X86_SH_SHR = 5,
+    X86_SH_SAR = 7,
+};
+
+/* ---- Register-register forms ------------------------------------------- */
+/* 'w64' selects the 64-bit (REX.W) or 32-bit form; 32-bit writes zero-extend. */
+static inline unsigned xw(bool w64)
+{
+    return w64 ? XF_W : 0;
+}
+
+static inline void emit_mov_rr(struct jit_buf *b, bool w64, int dst, int src)
+{
+    x86_rr(b, xw(w64) | 0x89, src, dst); /* mov dst, src */
+}
+
+/* op dst, src for op in {add, or, and, sub, xor, cmp}: opcode = ext*8 + 1. */
+static inline void emit_alu_rr(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int src)
+{
+    x86_rr(b, xw(w64) | (unsigned)(op * 8 + 1), src, dst); /* op dst, src */
+}
+
+static inline void emit_test_rr(struct jit_buf *b, bool w64, int a, int c)
+{
+    x86_rr(b, xw(w64) | 0x85, c, a); /* test a, c */
+}
+
+/* op dst, imm (sign-extended imm8 or imm32). */
+static inline void emit_alu_ri(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int32_t imm)
+{
+    if (is_imm8(imm)) {
+        x86_rr(b, xw(w64) | 0x83, op, dst); /* op dst, imm8 */
+        emit1(b, (uint8_t)imm);
+    } else {
+        x86_rr(b, xw(w64) | 0x81, op, dst); /* op dst, imm32 */
+        emit4(b, (uint32_t)imm);
+    }
+}
+
+static inline void emit_test_ri(struct jit_buf *b, bool w64, int dst, int32_t imm)
+{
+    x86_rr(b, xw(w64) | 0xF7, 0, dst); /* test dst, imm32 */
+    emit4(b, (uint32_t)imm);
+}
+
+/* dst = imm, shortest form. Clobbers no flags except the xor form (imm 0). */
+static inline void emit_mov_ri(struct jit_buf *b, int dst, uint64_t imm)
+{
+    if (is_uimm32(imm)) {
+        x86_prefix_rex(b, 0xB8 + (dst & 7), 0, -1, dst); /* mov dst32, imm32 */
+        emit4(b, (uint32_t)imm);
+    } else if (is_simm32((int64_t)imm)) {
+        x86_rr(b, XF_W | 0xC7, 0, dst); /* mov dst, simm32 */
+        emit4(b, (uint32_t)imm);
+    } else {
+        x86_prefix_rex(b, XF_W | (0xB8 + (dst & 7)), 0, -1, dst); /* movabs dst, imm64 */
+        emit8(b, imm);
+    }
+}
+
+static inline void emit_imul_rr(struct jit_buf *b, bool w64, int dst, int src)
+{
+    x86_rr(b, xw(w64) | XF_0F | 0xAF, dst, src); /* imul dst, src */
+}
+
+static inline void emit_imul_rri(struct jit_buf *b, bool w64, int dst, int src, int32_t imm)
+{
+    x86_rr(b, xw(w64) | 0x69, dst, src); /* imul dst, src, imm32 */
+    emit4(b, (uint32_t)imm);
+}
+
+static inline void emit_shift_ri(struct jit_buf *b, bool w64, enum x86_shift op, int dst,
+                                 uint8_t count)
+{
+    x86_rr(b, xw(w64) | 0xC1, op, dst); /* shl/shr/sar/rol/ror dst, imm8 */
+    emit1(b, count);
+}
+
+static inline void emit_shift_cl(struct jit_buf *b, bool w64, enum x86_shift op, int dst)
+{
+    x86_rr(b, xw(w64) | 0xD3, op, dst); /* shl/shr/sar/rol/ror dst, cl */
+}
+
+/* Group 3 (F7 /n): not 2, neg 3, mul 4, imul 5, div 6, idiv 7. */
+enum x86_grp3 {
+    X86_G3_NOT = 2,
+    X86_G3_NEG = 3,
+    X86_G3_MUL = 4,
+    X86_G3_IMUL = 5,
+    X86_G3_DIV = 6,
+    X86_G3_IDIV = 7,
+};
+
+static inline void emit_grp3_r(struct jit_buf *b, bool w64, enum x86_grp3 op, int rm)
+{
+    x86_rr(b, xw(w64) | 0xF7, op, rm); /* not/neg/mul/imul/div/idiv rm */
+}
+
+static inline void emit_grp3_m(struct jit_buf *b, bool w64, enum x86_grp3 op, int base,
+                               int32_t disp)
+{
+    x86_rm(b, xw(w64) | 0xF7, op, base, X86_NONE, 0, disp); /* div/idiv/mul [base+disp] */
+}
+
+static inline void emit_cqo(struct jit_buf *b)
+{
+    emit1(b, 0x48); /* cqo: rdx:rax = sign-extend rax */
+    emit1(b, 0x99);
+}
+
+static inline void emit_cdq(struct jit_buf *b)
+{
+    emit1(b, 0x99); /* cdq: edx:eax = sign-extend eax */
+}
+
+static inline void emit_movsxd_rr(struct jit_buf *b, int dst, int src)
+{
+    x86_rr(b, XF_W | 0x63, dst, src); /* movsxd dst, src32 */
+}
+
+static inline void emit_movsx8_rr(struct jit_buf *b, int dst, int src)
+{
+    x86_rr(b, XF_W | XF_0F | XF_BYTE | 0xBE, dst, src); /* movsx dst, src8 */
+}
+
+static inline void emit_movsx16_rr(struct jit_buf *b, int dst, int src)
+{
+    x86_rr(b, XF_W | XF_0F | 0xBF, dst, src); /* movsx dst, src16 */
+}
+
+static inline void emit_movzx8_rr(struct jit_buf *b, int dst, int src)
+{
+    x86_rr(b, XF_0F | XF_BYTE | 0xB6, dst, src); /* movzx dst32, src8 */
+}
+
+static inline void emit_movzx16_rr(struct jit_buf *b, int dst, int src)
+{
+    x86_rr(b, XF_0F | 0xB7, dst, src); /* movzx dst32, src16 */
+}
+
+static inline void emit_popcnt_rr(struct jit_buf *b, bool w64, int dst, int src)
+{
+    x86_rr(b, XF_F3 | xw(w64) | XF_0F | 0xB8, dst, src); /* popcnt dst, src */
+}
+
+static inline void emit_bsr_rr(struct jit_buf *b, bool w64, int dst, int src)
+{
+    x86_rr(b, xw(w64) | XF_0F | 0xBD, dst, src); /* bsr dst, src (ZF=1 if src==0) */
+}
+
+static inline void emit_bsf_rr(struct jit_buf *b, bool w64, int dst, int src)
+{
+    x86_rr(b, xw(w64) | XF_0F | 0xBC, dst, src); /* bsf dst, src (ZF=1 if src==0) */
+}
+
+static inline void emit_bswap(struct jit_buf *b, int reg)
+{
+    x86_prefix_rex(b, XF_W | XF_0F | (0xC8 + (reg & 7)), 0, -1, reg); /* bswap reg */
+}
+
+static inline void emit_setcc(struct jit_buf *b, enum x86_cc cc, int dst)
+{
+    x86_rr(b, XF_0F | XF_BYTE | (0x90 + cc), 0, dst); /* setcc dst8 */
+}
+
+static inline void emit_cmovcc_rr(struct jit_buf *b, enum x86_cc cc, int dst, int src)
+{
+    x86_rr(b, XF_W | XF_0F | (0x40 + cc), dst, src); /* cmovcc dst, src */
+}
+
+/* lea dst32/64, [base + disp]: the 32-bit form computes lo32(base + disp). */
+static inline void emit_lea(struct jit_buf *b, bool w64, int dst, int base, int32_t disp)
+{
+    x86_rm(b, xw(w64) | 0x8D, dst, base, X86_NONE, 0, disp); /* lea dst, [base+disp] */
+}
+
+/* ---- Memory forms ------------------------------------------------------ */
+/* The PVM memory operand: [base + index] with a zero-extended 32-bit index. */
+static inline void emit_load_m(struct jit_buf *b, unsigned form, int dst, int base, int index)
+{
+    x86_rm(b, form, dst, base, index, 0, 0); /* mov/movzx/movsx dst, [base+index] */
+}
+
+static inline void emit_store_m(struct jit_buf *b, unsigned form, int src, int base, int index)
+{
+    x86_rm(b, form, src, base, index, 0, 0); /* mov [base+index], src */
+}
+
+/* mov [base+index], imm (8/16/32/64 via form); imm bytes follow. */
+static inline void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int index,
+                                    int32_t imm, unsigned imm_bytes)
+{
+    x86_rm(b, form, 0, base, index, 0, 0); /* mov [base+index], imm */
+    for (unsigned i = 0; i < imm_bytes; i++)
+        emit1(b, (uint8_t)((uint32_t)imm >> (8 * i)));
+}
+
+/* Load forms (dst register in reg field). */
+#define X86_LOAD_U8  (XF_0F | 0xB6)        /* movzx r32, byte */
+#define X86_LOAD_I8  (XF_W | XF_0F | 0xBE) /* movsx r64, byte */
+#define X86_LOAD_U16 (XF_0F | 0xB7)        /* movzx r32, word */
+#define X86_LOAD_I16 (XF_W | XF_0F | 0xBF) /* movsx r64, word */
+#define X86_LOAD_U32 (0x8B)                /* mov r32, dword  */
+#define X86_LOAD_I32 (XF_W | 0x63)         /* movsxd r64, dword */
+#define X86_LOAD_U64 (XF_W | 0x8B)         /* mov r64, qword  */
+/* Store forms (src register in reg field). */
+#define X86_STORE_8  (XF_BYTE | 0x88) /* mov byte [m], r8 */
+#define X86_STORE_16 (XF_66 | 0x89)   /* mov word [m], r16 */
+#define X86_STORE_32 (0x89)           /* mov dword [m], r32 */
+#define X86_STORE_64 (XF_W | 0x89)    /* mov qword [m], r64 */
+/* Store-immediate forms (C6 /0 ib, C7 /0 iw/id). */
+#define X86_STORE_IMM_8  (0xC6)         /* mov byte [m], imm8 */
+#define X86_STORE_IMM_16 (XF_66 | 0xC7) /* mov word [m], imm16 */
+#define X86_STORE_IMM_32 (0xC7)         /* mov dword [m], imm32 */
+#define X86_STORE_IMM_64 (XF_W | 0xC7)  /* mov qword [m], simm32 */
+
+/* reg <-> [base + disp] (context-block slots). */
+static inline void emit_load_disp(struct jit_buf *b, int dst, int base, int32_t disp)
+{
+    x86_rm(b, XF_W | 0x8B, dst, base, X86_NONE, 0, disp); /* mov dst, [base+disp] */
+}
+
+static inline void emit_store_disp(struct jit_buf *b, int src, int base, int32_t disp)
+{
+    x86_rm(b, XF_W | 0x89, src, base, X86_NONE, 0, disp); /* mov [base+disp], src */
+}
+
+static inline void emit_store32_imm_disp(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
+{
+    x86_rm(b, 0xC7, 0, base, X86_NONE, 0, disp); /* mov dword [base+disp], imm32 */
+    emit4(b, imm);
+}
+
+static inline void emit_store64_imm_disp(struct jit_buf *b, int base, int32_t disp, int32_t imm)
+{
+    x86_rm(b, XF_W | 0xC7, 0, base, X86_NONE, 0, disp); /* mov qword [base+disp], simm32 */
+    emit4(b, (uint32_t)imm);
+}
+
+/* op qword [base+disp], imm32 (always the imm32 form: patchable). */
+static inline void emit_alu64_mi32(struct jit_buf *b, enum x86_alu op, int base, int32_t disp,
+                                   uint32_t imm)
+{
+    x86_rm(b, XF_W | 0x81, op, base, X86_NONE, 0, disp); /* op qword [base+disp], imm32 */
+    emit4(b, imm);
+}
+
+/* op reg, qword [base+disp] for op in {add, or, and, sub, xor, cmp}. */
+static inline void emit_alu_rm(struct jit_buf *b, enum x86_alu op, int reg, int base, int32_t disp)
+{
+    x86_rm(b, XF_W | (unsigned)(op * 8 + 3), reg, base, X86_NONE, 0, disp); /* op reg, [m] */
+}
+
+/* ---- Control flow ------------------------------------------------------ */
+/* Emit a rel32 jump and return the offset of its rel32 field for patching. */
+static inline size_t emit_jmp32(struct jit_buf *b)
+{
+    emit1(b, 0xE9); /* jmp rel32 */
+    size_t at = b->off;
+    emit4(b, 0);
+    return at;
+}
+
+static inline size_t emit_jcc32(struct jit_buf *b, enum x86_cc cc)
+{
+    emit1(b, 0x0F); /* jcc rel32 */
+    emit1(b, (uint8_t)(0x80 + cc));
+    size_t at = b->off;
+    emit4(b, 0);
+    return at;
+}
+
+static inline size_t emit_jmp8(struct jit_buf *b)
+{
+    emit1(b, 0xEB); /* jmp rel8 */
+    size_t at = b->off;
+    emit1(b, 0);
+    return at;
+}
+
+static inline size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
+{
+    emit1(b, (uint8_t)(0x70 + cc)); /* jcc rel8 */
+    size_t at = b->off;
+    emit1(b, 0);
+    return at;
+}
+
+/* Point the rel32 at 'site' to 'target' (both buffer offsets). */
+static inline void jit_link32(struct jit_buf *b, size_t site, size_t target)
+{
+    jit_patch4(b, site, (uint32_t)((int64_t)target - (int64_t)(site + 4)));
+}
+
+/* Point the rel8 at 'site' to the current offset (short forward jumps). */
+static inline void jit_link8_here(struct jit_buf *b, size_t site)
+{
+    jit_patch1(b, site, (uint8_t)(b->off - (site + 1)));
+}
+
+static inline void emit_jmp_r(struct jit_buf *b, int reg)
+{
+    x86_rr(b, 0xFF, 4, reg); /* jmp reg */
+}
+
+static inline void emit_jmp_m(struct jit_buf *b, int base, int32_t disp)
+{
+    x86_rm(b, 0xFF, 4, base, X86_NONE, 0, disp); /* jmp qword [base+disp] */
+}
+
+/* lea dst, [rip + rel32]; returns the rel32 field offset for jit_link32. */
+static inline size_t emit_lea_rip(struct jit_buf *b, int dst)
+{
+    x86_prefix_rex(b, XF_W | 0x8D, dst, -1, 0);
+    emit1(b, (uint8_t)(((dst & 7) << 3) | 5)); /* lea dst, [rip+rel32] */
+    size_t at = b->off;
+    emit4(b, 0);
+    return at;
+}
+
+static inline void emit_push(struct jit_buf *b, int reg)
+{
+    x86_prefix_rex(b, 0x50 + (reg & 7), 0, -1, reg); /* push reg */
+}
+
+static inline void emit_pop(struct jit_buf *b, int reg)
+{
+    x86_prefix_rex(b, 0x58 + (reg & 7), 0, -1, reg); /* pop reg */
+}
+
+static inline void emit_ret(struct jit_buf *b)
+{
+    emit1(b, 0xC3); /* ret */
+}
+
+static inline void emit_int(struct jit_buf *b, uint8_t vector)
+{
+    emit1(b, 0xCD); /* int imm8 */
+    emit1(b, vector);
+}
+
+static inline void emit_syscall(struct jit_buf *b)
+{
+    emit1(b, 0x0F); /* syscall */
+    emit1(b, 0x05);
+}
+
+static inline void emit_ud2(struct jit_buf *b)
+{
+    emit1(b, 0x0F); /* ud2 */
+    emit1(b, 0x0B);
+}
+
+static inline void emit_int3(struct jit_buf *b)
+{
+    emit1(b, 0xCC); /* int3 */
+}
+
+#endif /* NUB_JIT_X86_H */

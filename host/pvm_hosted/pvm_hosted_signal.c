@@ -1,0 +1,112 @@
+/*
+ * pvm_hosted_signal.c — memory faults in JIT code become PVM exits.
+ *
+ * The handler looks at the interrupted rip. Inside the code of the instance
+ * this thread is running (a thread-local pointer, set only around the native
+ * call), it recomputes the faulting access from the PVM instruction (address
+ * in rax, width and direction from the opcode), applies SPEC §2's
+ * lowest-offending-byte rule against the instance's page table, fills the
+ * context block and resumes at the code's exit sequence, which stores the
+ * registers and returns to hosted_call_native. Anything else is chained to
+ * the previously installed handler, or re-raised with the default action.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "nub_status.h"
+#include "pvm_hosted_int.h"
+
+static _Thread_local struct pvm_hosted *running_instance;
+
+/* Handlers that were installed before ours; written once under once_guard. */
+static struct sigaction previous_segv, previous_bus, previous_fpe;
+static pthread_once_t once_guard = PTHREAD_ONCE_INIT;
+static int install_result;
+
+static struct sigaction *previous_for(int sig)
+{
+    return sig == SIGSEGV ? &previous_segv : sig == SIGBUS ? &previous_bus : &previous_fpe;
+}
+
+static uint32_t access_of(const void *ctx, uint32_t address)
+{
+    const struct pvm_hosted *h = ctx;
+    return h->access[address >> PVM_PAGE_SHIFT];
+}
+
+static void chain(int sig, siginfo_t *info, void *uc)
+{
+    struct sigaction *prev = previous_for(sig);
+    if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
+        prev->sa_sigaction(sig, info, uc);
+        return;
+    }
+    if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+        prev->sa_handler(sig);
+        return;
+    }
+    /* Default action: restore it; returning re-executes the faulting
+     * instruction, which now kills the process with the usual report. */
+    signal(sig, SIG_DFL);
+}
+
+static void on_fault(int sig, siginfo_t *info, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    struct pvm_hosted *h = running_instance;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t code = (uintptr_t)(h != NULL ? h->code_mem : NULL);
+    if (h == NULL || rip < code || rip >= code + h->code.code_size) {
+        chain(sig, info, ucv);
+        return;
+    }
+    struct jit_ctx *ctx = h->ctx;
+    uint32_t pc = ctx->pc, reason = PVM_EXIT_ERROR;
+    uint64_t arg = NUB_ERR_JIT;
+    unsigned width;
+    bool is_write;
+    if (sig != SIGFPE && jit_find_fault_site(&h->code, rip - code, &pc, &width, &is_write)) {
+        uint32_t address = (uint32_t)uc->uc_mcontext.gregs[REG_RAX];
+        if (!jit_classify_fault(address, width, is_write, access_of, h, &reason, &arg)) {
+            reason = PVM_EXIT_ERROR; /* the page table and the mapping disagree */
+            arg = NUB_ERR_JIT;
+        }
+    }
+    ctx->pc = pc;
+    ctx->reason = reason;
+    ctx->arg = arg;
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(code + h->code.exit_offset);
+}
+
+static void install_once(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &previous_segv) != 0 ||
+        sigaction(SIGBUS, &sa, &previous_bus) != 0 || sigaction(SIGFPE, &sa, &previous_fpe) != 0)
+        install_result = -1;
+}
+
+int hosted_signals_install(void)
+{
+    pthread_once(&once_guard, install_once);
+    return install_result;
+}
+
+typedef void (*jit_entry_fn)(struct jit_ctx *ctx);
+
+void hosted_call_native(struct pvm_hosted *h)
+{
+    jit_entry_fn entry;
+    void *address = h->code_mem + h->code.entry_offset;
+    memcpy(&entry, &address, sizeof(entry));
+    running_instance = h;
+    entry(h->ctx);
+    running_instance = NULL;
+}
