@@ -10,10 +10,12 @@
 #include "pvm_program.h"
 
 extern const struct nubrun_engine nubrun_engine_interp;
+extern const struct nubrun_engine nubrun_engine_jit;
 
 /* The first entry is the default engine. One line per engine. */
 const struct nubrun_engine *const nubrun_engines[] = {
     &nubrun_engine_interp,
+    &nubrun_engine_jit,
     NULL,
 };
 
