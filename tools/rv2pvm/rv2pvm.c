@@ -419,9 +419,22 @@ static int classify_bare_auipc(struct rv2pvm_ctx *ctx)
             next->flags |= ITEM_CALL_LO;
             continue;
         }
+        /* `lla rd, label` inside the section (medany): auipc rd; addi rd, rd, lo. */
+        if (next != NULL && next->in.op == RV_ADDI && next->addr == it->addr + 4 &&
+            next->in.rs1 == it->in.rd && next->in.rd == it->in.rd && it->in.rd != 0) {
+            uint64_t target = it->addr + (uint64_t)it->in.imm + (uint64_t)next->in.imm;
+            if (rv2pvm_in_text(ctx, target)) {
+                it->flags |= ITEM_CODE_HI;
+                it->ref = target;
+                next->flags |= ITEM_CODE_LO;
+                if (code_ref_target(ctx, target, it->addr, "auipc+addi") != 0)
+                    return -1;
+                continue;
+            }
+        }
         return rv2pvm_fail(ctx,
-                           "0x%llx: auipc without a relocation that is not a call "
-                           "(a pc-relative code address; compile with -mcmodel=medlow)",
+                           "0x%llx: auipc without a relocation that is neither a call nor an "
+                           "auipc+addi address (compile with -mcmodel=medlow)",
                            (unsigned long long)it->addr);
     }
     return 0;
@@ -692,6 +705,18 @@ static bool is_data(const struct rv_elf_section *s)
     return (s->flags & SHF_ALLOC) && !(s->flags & SHF_EXECINSTR) && s->size > 0;
 }
 
+/* Read-modify-write atomics need two spill slots (rv2pvm_insn.c). */
+static bool needs_amo_scratch(const struct rv2pvm_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->item_count; i++) {
+        enum rv_op op = ctx->items[i].in.op;
+        if (op >= RV_LR_W && op <= RV_AMOMAXU_D && op != RV_LR_W && op != RV_SC_W &&
+            op != RV_LR_D && op != RV_SC_D)
+            return true;
+    }
+    return false;
+}
+
 static int layout_data(struct rv2pvm_ctx *ctx, struct data_image *img)
 {
     uint64_t ro_end = PVM_RO_BASE, rw_fill_end = 0, rw_end = 0;
@@ -733,6 +758,11 @@ static int layout_data(struct rv2pvm_ctx *ctx, struct data_image *img)
             rw_end = s->addr + s->size;
         if (writable && s->type != SHT_NOBITS && s->addr + s->size > rw_fill_end)
             rw_fill_end = s->addr + s->size;
+    }
+    if (needs_amo_scratch(ctx)) {
+        rw_end = round_up(rw_end, 8);
+        ctx->amo_scratch = (uint32_t)rw_end;
+        rw_end += 16;
     }
     img->rw_len = rw_fill_end - img->rw_base;
     uint64_t rw_pages = round_up(rw_end - img->rw_base, PVM_PAGE) / PVM_PAGE;

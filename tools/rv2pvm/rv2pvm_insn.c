@@ -6,8 +6,8 @@
  * register: every instruction maps to PVM instructions that only touch its
  * own operands. Operands that are x0 are replaced by immediate forms (the
  * "_imm" and "_alt" opcodes) or by first zeroing rd when rd is not the other
- * source. The few read-modify-write atomics spill two registers below sp
- * (nothing else runs on a PVM, so memory below sp is free).
+ * source. The few read-modify-write atomics spill two registers to 16 bytes
+ * the translator reserves after .bss (ctx->amo_scratch).
  */
 #include "rv2pvm_int.h"
 
@@ -416,14 +416,17 @@ static int translate_amo(struct rv2pvm_ctx *ctx, const struct rv_item *it, const
         return 0;
     }
     /* Two temporaries t1 (old value) and t2 (new value), neither an operand
-     * nor sp, saved below sp and restored afterwards. */
+     * nor sp, saved to the scratch words and restored afterwards. */
     int temps[2], n = 0;
     for (int r = 2; r <= 12 && n < 2; r++)
         if (r != o->rd && r != o->rs1 && r != o->rs2)
             temps[n++] = r;
-    unsigned t1 = (unsigned)temps[0], t2 = (unsigned)temps[1], sp = 1;
-    pvm_emit_reg_reg_imm(&ctx->em, PVM_OP_store_ind_u64, t1, sp, -8);
-    pvm_emit_reg_reg_imm(&ctx->em, PVM_OP_store_ind_u64, t2, sp, -16);
+    unsigned t1 = (unsigned)temps[0], t2 = (unsigned)temps[1];
+    int64_t slot1 = abs_address(ctx->amo_scratch), slot2 = abs_address(ctx->amo_scratch + 8u);
+    if (ctx->amo_scratch == 0)
+        return fail_insn(ctx, it, "internal error: no scratch memory for atomics");
+    pvm_emit_reg_imm(&ctx->em, PVM_OP_store_u64, t1, slot1);
+    pvm_emit_reg_imm(&ctx->em, PVM_OP_store_u64, t2, slot2);
     pvm_emit_reg_reg_imm(&ctx->em, load, t1, (unsigned)o->rs1, 0);
     int combine = amo_combine_op(op, word);
     if (o->rs2 == ZERO_REG)
@@ -437,8 +440,8 @@ static int translate_amo(struct rv2pvm_ctx *ctx, const struct rv_item *it, const
     pvm_emit_reg_reg_imm(&ctx->em, store, t2, (unsigned)o->rs1, 0);
     if (o->rd != ZERO_REG)
         move(ctx, o->rd, (int)t1);
-    pvm_emit_reg_reg_imm(&ctx->em, PVM_OP_load_ind_u64, t1, sp, -8);
-    pvm_emit_reg_reg_imm(&ctx->em, PVM_OP_load_ind_u64, t2, sp, -16);
+    pvm_emit_reg_imm(&ctx->em, PVM_OP_load_u64, t1, slot1);
+    pvm_emit_reg_imm(&ctx->em, PVM_OP_load_u64, t2, slot2);
     return 0;
 }
 

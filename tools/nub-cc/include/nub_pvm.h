@@ -76,10 +76,7 @@ static inline __attribute__((noreturn)) void nub_panic(void)
     __builtin_trap();
 }
 
-/* The tiny libc nub-cc links into every program. */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
+/* The tiny libc nub-cc links into every program: memcpy, memmove, memset, memcmp. */
+#include <string.h>
 
 #endif /* NUB_PVM_H_INCLUDED */
