@@ -4,16 +4,18 @@
 # which runs `nubrun --engine ENGINE --vector FILE` and compares its JSON with
 # the vector's expected-* values. Any folder may include this file and call
 # it for its engine (one line per engine).
+
+# Set on every include: variables are per directory, the function is global.
+set(NUB_PVM_VECTOR_DIR ${CMAKE_SOURCE_DIR}/../shared/pvm/vectors)
 include_guard(GLOBAL)
 
-set(NUB_PVM_VECTOR_DIR ${CMAKE_SOURCE_DIR}/../shared/pvm/vectors)
-
 function(nub_add_vector_tests ENGINE)
-  file(GLOB _vectors ${NUB_PVM_VECTOR_DIR}/*.json)
+  set(_dir ${CMAKE_SOURCE_DIR}/../shared/pvm/vectors)
+  file(GLOB _vectors ${_dir}/*.json)
   if(NOT _vectors)
     # No vectors: a test that fails with the reason, rather than nothing.
     add_test(NAME pvm_vectors_${ENGINE}_missing
-             COMMAND ${CMAKE_COMMAND} -E echo "no vectors in ${NUB_PVM_VECTOR_DIR}")
+             COMMAND ${CMAKE_COMMAND} -E echo "no vectors in ${_dir}")
     set_tests_properties(pvm_vectors_${ENGINE}_missing PROPERTIES WILL_FAIL TRUE)
     return()
   endif()
