@@ -1,0 +1,209 @@
+/*
+ * fig_kernels.c — the benchmark kernels (bench/kernels) against native code.
+ *
+ * For each kernel, with the same input n (kernel_list.c: bench_n, or
+ * test_n under --quick), in one nubbench run:
+ *   native   the kernel compiled for the host (-O2), called directly
+ *   interp   the nub-cc .jam on the reference interpreter
+ *   jit      the same .jam on the hosted JIT (gas metering on)
+ * Every engine's answer (r7 at halt) must equal the native answer, or the
+ * group fails. Figures:
+ *   native_ratio_jit_<kernel>      JIT run time / native time (x)
+ *   native_ratio_interp_<kernel>   interpreter run time / native time (x)
+ *   native_ratio_jit_geomean, native_ratio_interp_geomean
+ *   jit_compile_ns_per_insn_<kernel>  cold jit_compile time of the whole
+ *                                     kernel program / its PVM instructions
+ * Times: native and JIT are the best of three runs, the interpreter one run;
+ * JIT instance creation (compilation, memory setup) is not in its run time.
+ * The sandbox (KVM) engine joins once it can run these programs: add a row
+ * to kernel_engines[].
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "jam_runner.h"
+#include "jit.h"
+#include "kernel_list.h"
+#include "nubbench.h"
+#include "pvm_alloc_libc.h"
+#include "pvm_hosted.h"
+#include "pvm_interp.h"
+
+struct kernel_engine {
+    const char *figure; /* native_ratio_<figure>_<kernel> */
+    const struct pvm_engine *engine;
+    int repeats;
+};
+
+static const struct kernel_engine kernel_engines[] = {
+    {"interp", &pvm_interp_engine, 1},
+    {"jit", &pvm_jit_engine, 3},
+};
+#define KERNEL_ENGINE_COUNT (sizeof kernel_engines / sizeof kernel_engines[0])
+
+static struct jam_loaded *load_kernel(const char *name)
+{
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/%s.jam", NUB_KERNEL_JAM_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "fig_kernels: cannot open %s (build target nub_kernels_jam)\n", path);
+        return NULL;
+    }
+    size_t cap = 1 << 20, len = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf != NULL && (len == 0 || len == cap)) {
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+        if (len == cap) {
+            uint8_t *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        return NULL;
+    struct jam_loaded *l = jam_load(buf, len, err, sizeof err);
+    free(buf);
+    if (l == NULL)
+        fprintf(stderr, "fig_kernels: %s: %s\n", path, err);
+    return l;
+}
+
+static uint64_t count_instructions(const struct pvm_program *p)
+{
+    uint64_t n = 0;
+    for (uint32_t pc = 0; pc < p->code_len; pc++)
+        n += pvm_program_is_insn_start(p, pc);
+    return n;
+}
+
+/* Best of five cold compiles of the whole program, per PVM instruction. */
+static double compile_ns_per_insn(const struct pvm_program *prog)
+{
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    size_t size = jit_code_size_bound(prog);
+    uint64_t insns = count_instructions(prog);
+    double best = -1;
+    uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED || insns == 0)
+        return -1;
+    memset(buf, 0xCC, size); /* fault the pages in before timing */
+    for (int rep = 0; rep < 5; rep++) {
+        struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
+        struct jit_code code;
+        uint64_t t0 = nubbench_now_ns();
+        int r = jit_compile(prog, &opt, &alloc, buf, size, &code, NULL);
+        uint64_t t1 = nubbench_now_ns();
+        if (r != PVM_OK) {
+            fprintf(stderr, "fig_kernels: jit_compile failed: %s\n", jit_error_name(r));
+            best = -1;
+            break;
+        }
+        jit_code_release(&code);
+        double ns = (double)(t1 - t0) / (double)insns;
+        if (best < 0 || ns < best)
+            best = ns;
+    }
+    munmap(buf, size);
+    return best;
+}
+
+/* Native time of k(n), best of three; the answer in *answer. */
+static uint64_t time_native(const struct nub_kernel *k, uint64_t n, uint64_t *answer)
+{
+    uint64_t best = UINT64_MAX;
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t t0 = nubbench_now_ns();
+        uint64_t a = k->native(n);
+        uint64_t t1 = nubbench_now_ns();
+        *answer = a;
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    return best ? best : 1;
+}
+
+/* Engine run time of the kernel (best of repeats); 0 on failure. */
+static uint64_t time_engine(const struct kernel_engine *ke, const struct jam_loaded *l,
+                            const struct nub_kernel *k, uint64_t n, uint64_t want)
+{
+    uint64_t best = 0;
+    char err[256];
+    for (int rep = 0; rep < ke->repeats; rep++) {
+        struct jam_run_result r;
+        if (jam_run(l, ke->engine, 0, &n, 1, INT64_MAX / 4, &r, err, sizeof err) != 0) {
+            fprintf(stderr, "fig_kernels: %s on %s: %s\n", k->name, ke->figure, err);
+            return 0;
+        }
+        if (r.exit.reason != PVM_EXIT_HALT || r.regs[7] != want) {
+            fprintf(stderr,
+                    "fig_kernels: %s on %s: exit %u at pc %u with r7 = 0x%llx, native "
+                    "answer 0x%llx\n",
+                    k->name, ke->figure, r.exit.reason, r.exit.pc, (unsigned long long)r.regs[7],
+                    (unsigned long long)want);
+            return 0;
+        }
+        uint64_t t = r.run_ns ? r.run_ns : 1;
+        if (best == 0 || t < best)
+            best = t;
+    }
+    return best;
+}
+
+int fig_kernels(const struct nubbench_options *opt)
+{
+    double log_sum[KERNEL_ENGINE_COUNT] = {0};
+    size_t measured[KERNEL_ENGINE_COUNT] = {0};
+    int failed = 0;
+    char name[128];
+    for (size_t i = 0; i < nub_kernel_count; i++) {
+        const struct nub_kernel *k = &nub_kernels[i];
+        uint64_t n = opt->quick ? k->test_n : k->bench_n, answer = 0;
+        struct jam_loaded *l = load_kernel(k->name);
+        if (l == NULL) {
+            failed = 1;
+            continue;
+        }
+        uint64_t native_ns = time_native(k, n, &answer);
+        if ((answer & NUB_KERNEL_SELF_CHECK_MASK) == NUB_KERNEL_SELF_CHECK_BAD) {
+            fprintf(stderr, "fig_kernels: %s: native self-check failed\n", k->name);
+            failed = 1;
+        }
+        for (size_t e = 0; e < KERNEL_ENGINE_COUNT; e++) {
+            uint64_t ns = time_engine(&kernel_engines[e], l, k, n, answer);
+            if (ns == 0) {
+                failed = 1;
+                continue;
+            }
+            double ratio = (double)ns / (double)native_ns;
+            snprintf(name, sizeof name, "native_ratio_%s_%s", kernel_engines[e].figure, k->name);
+            nubbench_emit(name, ratio, "x");
+            log_sum[e] += log(ratio);
+            measured[e]++;
+        }
+        double compile = compile_ns_per_insn(jam_program(l));
+        if (compile < 0) {
+            failed = 1;
+        } else {
+            snprintf(name, sizeof name, "jit_compile_ns_per_insn_%s", k->name);
+            nubbench_emit(name, compile, "ns/PVM instruction");
+        }
+        jam_free(l);
+    }
+    for (size_t e = 0; e < KERNEL_ENGINE_COUNT; e++) {
+        if (measured[e] != nub_kernel_count)
+            continue;
+        snprintf(name, sizeof name, "native_ratio_%s_geomean", kernel_engines[e].figure);
+        nubbench_emit(name, exp(log_sum[e] / (double)measured[e]), "x");
+    }
+    return failed;
+}
