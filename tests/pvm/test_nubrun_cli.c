@@ -1,0 +1,244 @@
+/*
+ * test_nubrun_cli.c — nubrun's command-line contract: exit codes (0 ran,
+ * 1 unreadable input, 2 usage), --help, the demo's checked answer, program
+ * mode on standard programs and raw blobs (--args, --endpoint, --gas,
+ * --json), and host-call / out-of-gas reporting.
+ *
+ * usage: test_nubrun_cli PATH_TO_NUBRUN
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pvmasm.h"
+
+static const char *nubrun;
+static char tmpdir[] = "/tmp/nubrun_cli_XXXXXX";
+
+struct result {
+    int code;
+    char out[8192];
+    char err[2048];
+};
+
+static void read_fd(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        if (n == cap - 1) {
+            char sink[256];
+            while (read(fd, sink, sizeof(sink)) > 0) {
+            }
+            break;
+        }
+    }
+    buf[n] = '\0';
+}
+
+/* Runs nubrun with the NULL-terminated arguments. */
+static void run(struct result *r, ...)
+{
+    const char *argv[16] = {nubrun};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 15;)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    int out[2], err[2];
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+        execv(nubrun, (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    read_fd(out[0], r->out, sizeof(r->out));
+    read_fd(err[0], r->err, sizeof(r->err));
+    close(out[0]);
+    close(err[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    r->code = WEXITSTATUS(status);
+}
+
+/* Writes bytes to a file in the temporary folder; returns its path. */
+static const char *write_file(const char *name, const void *bytes, size_t len)
+{
+    static char path[4][256];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+    return p;
+}
+
+static void assemble(const char *src, struct pvmasm_output *out)
+{
+    char err[256];
+    if (pvmasm_assemble(src, strlen(src), out, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+}
+
+static void test_help_and_usage_errors(void **unused)
+{
+    (void)unused;
+    struct result r;
+    run(&r, "--help", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "--vector"));
+    assert_non_null(strstr(r.out, "interp"));
+    run(&r, "--bogus", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "--engine", "nope", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "--vector", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "--gas", "-5", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "--endpoint", "2", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "--args", "1,2,3,4,5", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "--raw", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "a", "b", NULL);
+    assert_int_equal(r.code, 2);
+}
+
+static void test_unreadable_input_exits_1_with_one_line(void **unused)
+{
+    (void)unused;
+    struct result r;
+    run(&r, "--vector", "/nonexistent/v.json", NULL);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out, "");
+    char *nl = strchr(r.err, '\n');
+    assert_non_null(nl);
+    assert_string_equal(nl + 1, "");
+    const char *bad = write_file("bad.json", "{\"name\": 1,", 11);
+    run(&r, "--vector", bad, NULL);
+    assert_int_equal(r.code, 1);
+    const char *wrong = write_file("wrong.json", "{\"initial-regs\": [1]}", 21);
+    run(&r, "--vector", wrong, NULL);
+    assert_int_equal(r.code, 1);
+    run(&r, "/nonexistent/prog.jam", NULL);
+    assert_int_equal(r.code, 1);
+    const char *garbage = write_file("garbage.jam", "\x01\x02\x03", 3);
+    run(&r, garbage, NULL);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(r.err, "standard program"));
+}
+
+static void test_demo_answer_is_checked(void **unused)
+{
+    (void)unused;
+    struct result r;
+    run(&r, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "primes below 100000: 9592 (expected 9592): OK"));
+    run(&r, "--json", "--args", "1000", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "\"phi7\": 168"));
+    assert_non_null(strstr(r.out, "\"ok\": true"));
+    /* Too little gas: the demo cannot finish, and nubrun says so. */
+    run(&r, "--gas", "1000", NULL);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(r.out, "exit: out-of-gas"));
+}
+
+static void test_standard_program_with_args_and_endpoints(void **unused)
+{
+    (void)unused;
+    struct pvmasm_output out;
+    /* pc 0: phi7 = phi7 + phi8; pc 5: phi7 = 1000 (accumulate entry). */
+    assemble("    add_64 a0, a0, a1\n" /* 3 bytes */
+             "    jump done\n"         /* 2 bytes */
+             "    load_imm a0, 1000\n" /* pc 5 */
+             "    fallthrough\n"
+             "done:\n"
+             "    jump_ind ra, 0\n",
+             &out);
+    const char *path = write_file("add.jam", out.stdprog, out.stdprog_len);
+    struct result r;
+    run(&r, "--json", "--args", "40,2", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "\"status\": \"halt\""));
+    assert_non_null(strstr(r.out, "\"phi7\": 42"));
+    run(&r, "--endpoint", "1", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "phi7: 1000"));
+    run(&r, "--gas", "1", "--args", "1,1", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "exit: out-of-gas"));
+    assert_non_null(strstr(r.out, "gas-left: 1"));
+    pvmasm_output_free(&out);
+}
+
+static void test_raw_blob_and_host_call(void **unused)
+{
+    (void)unused;
+    struct pvmasm_output out;
+    assemble("    load_imm a0, 7\n    ecalli 99\n    jump_ind ra, 0\n", &out);
+    const char *path = write_file("host.blob", out.blob, out.blob_len);
+    struct result r;
+    run(&r, "--raw", "--json", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "\"status\": \"host\""));
+    assert_non_null(strstr(r.out, "\"exit-arg\": 99"));
+    assert_non_null(strstr(r.out, "\"phi7\": 7"));
+    assert_non_null(strstr(r.out, "\"pc\": 3"));
+    /* An invalid blob is a PVM panic, not a tool error. */
+    const char *bad = write_file("bad.blob", "\x00\x00\x01\x00\x03", 5);
+    run(&r, "--raw", bad, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "exit: panic"));
+    pvmasm_output_free(&out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_nubrun_cli PATH_TO_NUBRUN\n");
+        return 2;
+    }
+    nubrun = argv[1];
+    if (mkdtemp(tmpdir) == NULL)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_and_usage_errors),
+        cmocka_unit_test(test_unreadable_input_exits_1_with_one_line),
+        cmocka_unit_test(test_demo_answer_is_checked),
+        cmocka_unit_test(test_standard_program_with_args_and_endpoints),
+        cmocka_unit_test(test_raw_blob_and_host_call),
+    };
+    int rc = cmocka_run_group_tests_name("nubrun_cli", tests, NULL, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return rc;
+}
