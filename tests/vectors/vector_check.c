@@ -148,7 +148,7 @@ static void compare_regs(const struct json_value *out, const struct json_value *
     }
     for (size_t i = 0; i < got->count; i++)
         if (!same_scalar(&got->items[i], &want->items[i])) {
-            char g[64], w[64], key[16];
+            char g[64], w[64], key[32];
             fmt_int(&got->items[i], g, sizeof(g));
             fmt_int(&want->items[i], w, sizeof(w));
             snprintf(key, sizeof(key), "regs[%zu]", i);
