@@ -18,6 +18,7 @@
  */
 #include "jit.h"
 
+#include "jit_decode.h"
 #include "jit_x86.h"
 #include "pvm_util.h"
 
@@ -1058,7 +1059,7 @@ static void emit_body(struct compiler *c)
             return;
         }
         struct pvm_insn in;
-        pvm_decode_insn(p, pc, &in);
+        jit_decode_insn(p, pc, &in);
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;

@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The byte-level helpers are forced inline: with constant forms their flag
+ * tests fold away, which is most of the compile speed. */
+#define JIT_INLINE static inline __attribute__((always_inline))
+
 /* ---- Registers --------------------------------------------------------- */
 enum x86_reg {
     X86_RAX = 0,
@@ -68,23 +72,38 @@ static inline bool jit_buf_overflowed(const struct jit_buf *b)
     return b->off > b->size;
 }
 
+/*
+ * Appends the low n (1..8) bytes of v, little-endian. One bounds check per
+ * call: with 8 bytes of room the whole word is stored (bytes past n are
+ * overwritten by the next emit), else byte by byte up to the end.
+ */
+JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
+{
+    size_t off = b->off;
+    uint8_t *d = b->code + off;
+    if (off + 8 <= b->size) {
+        for (unsigned i = 0; i < 8; i++)
+            d[i] = (uint8_t)(v >> (8 * i));
+    } else {
+        for (unsigned i = 0; i < n && off + i < b->size; i++)
+            d[i] = (uint8_t)(v >> (8 * i));
+    }
+    b->off = off + n;
+}
+
 static inline void emit1(struct jit_buf *b, uint8_t v)
 {
-    if (b->off < b->size)
-        b->code[b->off] = v;
-    b->off++;
+    emitn(b, v, 1);
 }
 
 static inline void emit4(struct jit_buf *b, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        emit1(b, (uint8_t)(v >> (8 * i)));
+    emitn(b, v, 4);
 }
 
 static inline void emit8(struct jit_buf *b, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        emit1(b, (uint8_t)(v >> (8 * i)));
+    emitn(b, v, 8);
 }
 
 /* Overwrite 4 bytes at 'at' (a rel32 or imm32 placeholder emitted earlier). */
@@ -129,12 +148,24 @@ enum {
     XF_BYTE = 1u << 12, /* byte register operand: spl/bpl/sil/dil need a REX */
 };
 
-static inline void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
+/* Collects instruction bytes in a word before one emitn. */
+struct x86_bytes {
+    uint64_t v;
+    unsigned n;
+};
+
+JIT_INLINE void xb_put(struct x86_bytes *x, uint8_t byte)
+{
+    x->v |= (uint64_t)byte << (8 * x->n);
+    x->n++;
+}
+
+JIT_INLINE void x86_head(struct x86_bytes *x, unsigned form, int reg, int index, int rm)
 {
     if (form & XF_66)
-        emit1(b, 0x66);
+        xb_put(x, 0x66);
     if (form & XF_F3)
-        emit1(b, 0xF3);
+        xb_put(x, 0xF3);
     uint8_t rex = 0x40;
     if (form & XF_W)
         rex |= 8;
@@ -146,17 +177,27 @@ static inline void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int
         rex |= 1;
     bool byte_reg_needs_rex = (form & XF_BYTE) && ((reg >= 4 && reg <= 7) || (rm >= 4 && rm <= 7));
     if (rex != 0x40 || byte_reg_needs_rex)
-        emit1(b, rex);
+        xb_put(x, rex);
     if (form & XF_0F)
-        emit1(b, 0x0F);
-    emit1(b, (uint8_t)form);
+        xb_put(x, 0x0F);
+    xb_put(x, (uint8_t)form);
+}
+
+/* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r, imm). */
+static inline void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
+{
+    struct x86_bytes x = {0, 0};
+    x86_head(&x, form, reg, index, rm);
+    emitn(b, x.v, x.n);
 }
 
 /* Register-direct operand: ModRM mod=11. 'reg' may be an opcode extension. */
-static inline void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
+JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
 {
-    x86_prefix_rex(b, form, reg, -1, rm);
-    emit1(b, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+    struct x86_bytes x = {0, 0};
+    x86_head(&x, form, reg, -1, rm);
+    xb_put(&x, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+    emitn(b, x.v, x.n);
 }
 
 /*
@@ -164,10 +205,11 @@ static inline void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
  * a base need a SIB byte; rbp/r13 as a base need a displacement; rsp cannot
  * be an index.
  */
-static inline void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
-                          unsigned scale_log2, int32_t disp)
+JIT_INLINE void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
+                       unsigned scale_log2, int32_t disp)
 {
-    x86_prefix_rex(b, form, reg, index, base);
+    struct x86_bytes x = {0, 0};
+    x86_head(&x, form, reg, index, base);
     uint8_t mod;
     if (disp == 0 && (base & 7) != 5)
         mod = 0;
@@ -177,28 +219,16 @@ static inline void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, i
         mod = 2;
     if (index >= 0 || (base & 7) == 4) {
         int idx = index >= 0 ? index : 4; /* 100 = no index */
-        emit1(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
-        emit1(b, (uint8_t)((scale_log2 << 6) | ((idx & 7) << 3) | (base & 7)));
+        xb_put(&x, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
+        xb_put(&x, (uint8_t)((scale_log2 << 6) | ((idx & 7) << 3) | (base & 7)));
     } else {
-        emit1(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
+        xb_put(&x, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
     }
+    emitn(b, x.v, x.n);
     if (mod == 1)
         emit1(b, (uint8_t)disp);
     else if (mod == 2)
         emit4(b, (uint32_t)disp);
-}
-
-/* Memory operand with a forced 32-bit displacement (fixed-size sequences). */
-static inline void x86_rm_disp32(struct jit_buf *b, unsigned form, int reg, int base, int32_t disp)
-{
-    x86_prefix_rex(b, form, reg, -1, base);
-    if ((base & 7) == 4) {
-        emit1(b, (uint8_t)(0x80 | ((reg & 7) << 3) | 4));
-        emit1(b, 0x24);
-    } else {
-        emit1(b, (uint8_t)(0x80 | ((reg & 7) << 3) | (base & 7)));
-    }
-    emit4(b, (uint32_t)disp);
 }
 
 /* ---- ALU group 1 opcode extensions (81 /n, 83 /n) ---------------------- */

@@ -130,6 +130,8 @@ int jit_diff_run(const uint8_t *blob, size_t blob_len, const struct pvm_segment 
             break;
         struct pvm_state s;
         pvm_interp_get_state(it, &s);
+        if (stats != NULL && round == 0 && s.gas < initial->gas)
+            stats->executed_insns_hint += (uint64_t)(initial->gas - s.gas);
         if (xi.reason == PVM_EXIT_HOST_CALL) {
             /* a made-up host function: result in r7, costs 10 gas */
             s.regs[7] = xi.arg * 3 + 1;

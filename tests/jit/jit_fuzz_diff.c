@@ -54,8 +54,8 @@ int main(int argc, char **argv)
     }
     printf("%" PRIu64 " programs, 0 divergences (exits: halt %" PRIu64 ", panic %" PRIu64
            ", out-of-gas %" PRIu64 ", page-fault %" PRIu64 ", host-call %" PRIu64 ", error %" PRIu64
-           "; invalid blobs %" PRIu64 ")\n",
+           "; invalid blobs %" PRIu64 "; gas used in first runs %" PRIu64 ")\n",
            count, stats.exits[0], stats.exits[1], stats.exits[2], stats.exits[3], stats.exits[4],
-           stats.exits[5], stats.invalid_blobs);
+           stats.exits[5], stats.invalid_blobs, stats.executed_insns_hint);
     return 0;
 }
