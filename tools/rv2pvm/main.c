@@ -17,7 +17,13 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... "
-               "[--stats] INPUT.elf -o OUTPUT.jam\n");
+               "[--stats] [--map FILE] INPUT.elf -o OUTPUT.jam\n");
+}
+
+/* --map: one line per RISC-V instruction, "0x<riscv address> <pvm pc>". */
+static void write_map_line(void *f, uint64_t rv_addr, uint32_t pvm_pc)
+{
+    fprintf(f, "0x%llx %u\n", (unsigned long long)rv_addr, pvm_pc);
 }
 
 static int read_file(const char *path, uint8_t **data, size_t *len)
@@ -75,7 +81,7 @@ int main(int argc, char **argv)
 {
     struct rv2pvm_options opt = {.stack_size = RV2PVM_DEFAULT_STACK_SIZE};
     const char **entries = calloc((size_t)argc + 1, sizeof *entries);
-    const char *input = NULL, *output = NULL;
+    const char *input = NULL, *output = NULL, *map_path = NULL;
     int want_stats = 0;
     if (entries == NULL)
         return 2;
@@ -100,6 +106,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--entry") == 0 && next) {
             entries[opt.entry_symbol_count++] = next;
             i++;
+        } else if (strcmp(a, "--map") == 0 && next) {
+            map_path = next;
+            i++;
         } else if (strcmp(a, "--stats") == 0) {
             want_stats = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -117,6 +126,16 @@ int main(int argc, char **argv)
         return 2;
     }
     opt.entry_symbols = entries;
+    FILE *map_file = NULL;
+    if (map_path != NULL) {
+        map_file = fopen(map_path, "w");
+        if (map_file == NULL) {
+            fprintf(stderr, "rv2pvm: %s: %s\n", map_path, strerror(errno));
+            return 1;
+        }
+        opt.map = write_map_line;
+        opt.map_ctx = map_file;
+    }
     uint8_t *elf = NULL, *program = NULL;
     size_t elf_len = 0, program_len = 0;
     if (read_file(input, &elf, &elf_len) != 0)
@@ -126,6 +145,8 @@ int main(int argc, char **argv)
     int rc = rv2pvm_translate(elf, elf_len, &opt, &program, &program_len, &st, err, sizeof err);
     free(elf);
     free(entries);
+    if (map_file != NULL && fclose(map_file) != 0)
+        rc = -1;
     if (rc != 0) {
         fprintf(stderr, "rv2pvm: %s: %s\n", input, err);
         return 1;

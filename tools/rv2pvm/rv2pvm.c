@@ -895,6 +895,9 @@ int rv2pvm_translate(const uint8_t *elf, size_t elf_len, const struct rv2pvm_opt
         patch_data_refs(&ctx, &img, &refs) != 0 ||
         write_container(&ctx, &img, program, program_len) != 0)
         goto out;
+    if (ctx.options->map != NULL)
+        for (size_t i = 0; i < ctx.item_count; i++)
+            ctx.options->map(ctx.options->map_ctx, ctx.items[i].addr, ctx.items[i].pvm_pc);
     if (stats != NULL) {
         *stats = (struct rv2pvm_stats){
             .rv_insns = ctx.item_count,

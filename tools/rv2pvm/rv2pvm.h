@@ -32,6 +32,11 @@ struct rv2pvm_options {
     uint32_t extra_heap_pages;        /* added to the pages .bss needs */
     const char *const *entry_symbols; /* optional extra endpoints, by symbol name */
     size_t entry_symbol_count;
+    /* Optional: called once per RISC-V instruction after a successful
+     * translation with its address and the pc of its first PVM instruction
+     * (for debugging and profiling tools; rv2pvm --map). */
+    void (*map)(void *map_ctx, uint64_t rv_addr, uint32_t pvm_pc);
+    void *map_ctx;
 };
 
 struct rv2pvm_stats {
