@@ -65,6 +65,12 @@ const struct pvm_program *jam_program(const struct jam_loaded *l)
     return l->program;
 }
 
+const uint8_t *jam_bytes(const struct jam_loaded *l, size_t *len)
+{
+    *len = l->len;
+    return l->bytes;
+}
+
 int jam_run(const struct jam_loaded *l, const struct pvm_engine *engine, uint32_t endpoint,
             const uint64_t *args, size_t arg_count, int64_t gas, struct jam_run_result *out,
             char *err, size_t err_len)

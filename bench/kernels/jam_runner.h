@@ -29,6 +29,8 @@ struct jam_run_result {
 struct jam_loaded *jam_load(const uint8_t *jam, size_t len, char *err, size_t err_len);
 void jam_free(struct jam_loaded *loaded);
 const struct pvm_program *jam_program(const struct jam_loaded *loaded);
+/* The container bytes (for engines that take the whole .jam, e.g. the sandbox). */
+const uint8_t *jam_bytes(const struct jam_loaded *loaded, size_t *len);
 
 /*
  * Creates an instance on engine, runs endpoint (pc 5*endpoint) with the

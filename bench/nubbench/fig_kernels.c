@@ -16,8 +16,13 @@
  * Times: native and JIT are the best of five runs (the machine is shared),
  * the interpreter one run;
  * JIT instance creation (compilation, memory setup) is not in its run time.
- * The sandbox (KVM) engine joins once it can run these programs: add a row
- * to kernel_engines[].
+ *   sandbox  the same .jam in the KVM sandbox (libnubhost, when built and
+ *            /dev/kvm works): wall time of nub_invoke, best of five after
+ *            one warm-up call, so it includes the RPC round trip
+ *   native_ratio_sandbox_<kernel>, native_ratio_sandbox_geomean
+ * A sandbox that cannot be created, or whose guest does not serve INVOKE
+ * yet (NUB_ERR_UNKNOWN_FN), is reported on stderr and its figures left
+ * out; a wrong answer from it fails the group like any other engine.
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +37,9 @@
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
 #include "pvm_interp.h"
+#if defined(NUB_HAVE_JAM_SANDBOX)
+#include "jam_sandbox.h"
+#endif
 
 struct kernel_engine {
     const char *figure; /* native_ratio_<figure>_<kernel> */
@@ -160,12 +168,68 @@ static uint64_t time_engine(const struct kernel_engine *ke, const struct jam_loa
     return best;
 }
 
+#if defined(NUB_HAVE_JAM_SANDBOX)
+/* 0 = unavailable (reported), UINT64_MAX = wrong answer or error, else ns. */
+static uint64_t time_sandbox(nub_sandbox *sb, const struct jam_loaded *l,
+                             const struct nub_kernel *k, uint64_t n, uint64_t want)
+{
+    size_t len;
+    const uint8_t *bytes = jam_bytes(l, &len);
+    nub_cap_hash instance;
+    nub_status st = jam_sandbox_publish(sb, bytes, len, instance);
+    if (st != NUB_OK) {
+        fprintf(stderr, "fig_kernels: %s: sandbox publish: %s\n", k->name, nub_strerror(st));
+        return UINT64_MAX;
+    }
+    uint64_t best = UINT64_MAX;
+    for (int rep = 0; rep < 6; rep++) {
+        struct nub_invocation_result res;
+        uint64_t ns = 0;
+        st = jam_sandbox_invoke(sb, instance, 0, &n, 1, (uint64_t)INT64_MAX / 4, &res, &ns);
+        if (st == NUB_ERR_UNKNOWN_FN) {
+            fprintf(stderr, "fig_kernels: the sandbox guest does not serve INVOKE yet: "
+                            "no sandbox figures\n");
+            return 0;
+        }
+        if (st != NUB_OK || res.exit_reason != NUB_EXIT_HALT || res.return_value != want) {
+            fprintf(stderr,
+                    "fig_kernels: %s on sandbox: %s, exit %u at pc %u with r7 = 0x%llx, native "
+                    "answer 0x%llx\n",
+                    k->name, nub_strerror(st), res.exit_reason, res.pc,
+                    (unsigned long long)res.return_value, (unsigned long long)want);
+            return UINT64_MAX;
+        }
+        if (rep > 0 && ns < best) /* rep 0 warms up (guest-side compile cache) */
+            best = ns ? ns : 1;
+    }
+    return best;
+}
+
+static nub_sandbox *open_sandbox(void)
+{
+    char why[256] = "";
+    nub_sandbox_config cfg = {.create_error = why, .create_error_len = sizeof why};
+    nub_sandbox *sb = NULL;
+    nub_status st = nub_sandbox_create(&cfg, &sb);
+    if (st != NUB_OK) {
+        fprintf(stderr, "fig_kernels: no sandbox figures: %s (%s)\n", nub_strerror(st), why);
+        return NULL;
+    }
+    return sb;
+}
+#endif
+
 int fig_kernels(const struct nubbench_options *opt)
 {
     double log_sum[KERNEL_ENGINE_COUNT] = {0};
     size_t measured[KERNEL_ENGINE_COUNT] = {0};
     int failed = 0;
     char name[128];
+#if defined(NUB_HAVE_JAM_SANDBOX)
+    nub_sandbox *sandbox = open_sandbox();
+    double sandbox_log_sum = 0;
+    size_t sandbox_measured = 0;
+#endif
     for (size_t i = 0; i < nub_kernel_count; i++) {
         const struct nub_kernel *k = &nub_kernels[i];
         uint64_t n = opt->quick ? k->test_n : k->bench_n, answer = 0;
@@ -191,6 +255,23 @@ int fig_kernels(const struct nubbench_options *opt)
             log_sum[e] += log(ratio);
             measured[e]++;
         }
+#if defined(NUB_HAVE_JAM_SANDBOX)
+        if (sandbox != NULL) {
+            uint64_t ns = time_sandbox(sandbox, l, k, n, answer);
+            if (ns == 0) {
+                nub_sandbox_destroy(sandbox);
+                sandbox = NULL;
+            } else if (ns == UINT64_MAX) {
+                failed = 1;
+            } else {
+                double ratio = (double)ns / (double)native_ns;
+                snprintf(name, sizeof name, "native_ratio_sandbox_%s", k->name);
+                nubbench_emit(name, ratio, "x");
+                sandbox_log_sum += log(ratio);
+                sandbox_measured++;
+            }
+        }
+#endif
         double compile = compile_ns_per_insn(jam_program(l));
         if (compile < 0) {
             failed = 1;
@@ -206,5 +287,11 @@ int fig_kernels(const struct nubbench_options *opt)
         snprintf(name, sizeof name, "native_ratio_%s_geomean", kernel_engines[e].figure);
         nubbench_emit(name, exp(log_sum[e] / (double)measured[e]), "x");
     }
+#if defined(NUB_HAVE_JAM_SANDBOX)
+    if (sandbox_measured == nub_kernel_count)
+        nubbench_emit("native_ratio_sandbox_geomean",
+                      exp(sandbox_log_sum / (double)sandbox_measured), "x");
+    nub_sandbox_destroy(sandbox);
+#endif
     return failed;
 }
