@@ -219,6 +219,24 @@ static void test_random_blobs_round_trip_exactly(void **unused)
     }
 }
 
+/* Found by fuzz_pvm: zero-size jump-table entries all point at pc 0, which
+ * needs a label in the output. */
+static void test_zero_size_jump_table_round_trips(void **unused)
+{
+    (void)unused;
+    static const uint8_t blob[] = {0x08, 0x00, 0x08, 0xd9, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x01, 0xd9, 0x5d};
+    char err[256];
+    char *text = pvmasm_disassemble(blob, sizeof(blob), err, sizeof(err));
+    assert_non_null(text);
+    struct pvmasm_output out;
+    assemble_ok(text, &out);
+    assert_int_equal(out.blob_len, sizeof(blob));
+    assert_memory_equal(out.blob, blob, sizeof(blob));
+    pvmasm_output_free(&out);
+    free(text);
+}
+
 static void test_errors_name_the_line(void **unused)
 {
     (void)unused;
@@ -233,6 +251,7 @@ static void test_errors_name_the_line(void **unused)
         {"jump nowhere\n", "line 1: undefined label 'nowhere'"},
         {"a:\na:\n", "line 2: label 'a' defined twice"},
         {"x:\nload_imm r1, &x\n", "line 2: '&x': label not in the jump table"},
+        {"trap\n.jumptable nope\n", "line 2: undefined label 'nope'"},
         {".bogus 1\n", "line 1: unknown directive '.bogus'"},
         {".byte 256\n", "line 1: bad byte '256'"},
         {"load_imm r1, 12abc\n", "line 1: expected a number, got '12abc'"},
@@ -264,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_labels_branches_and_jump_table),
         cmocka_unit_test(test_every_opcode_round_trips),
         cmocka_unit_test(test_random_blobs_round_trip_exactly),
+        cmocka_unit_test(test_zero_size_jump_table_round_trips),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_disassembler_rejects_invalid_blobs),
     };

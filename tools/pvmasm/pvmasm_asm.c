@@ -19,6 +19,7 @@ enum item_kind { ITEM_INSN, ITEM_BYTES, ITEM_RAW_OPCODE };
 
 struct operand {
     char kind; /* 'R', 'N' number, 'L' label target, 'P' @pc target, 'J' &label */
+    int line;  /* source line, for messages */
     uint64_t value;
     char *label;
 };
@@ -214,6 +215,7 @@ static struct item *new_item(struct assembler *as, int line, enum item_kind kind
 static bool parse_target(struct assembler *as, int line, const char *s, size_t n,
                          struct operand *op)
 {
+    op->line = line;
     if (n > 1 && s[0] == '@') {
         op->kind = 'P';
         if (!parse_number(s + 1, n - 1, &op->value)) {
@@ -635,7 +637,7 @@ static bool emit(struct assembler *as, struct pvmasm_output *out)
         return false;
     uint64_t max_entry = 0;
     for (size_t i = 0; i < as->jump_count; i++) {
-        if (!resolve_target(as, 0, &as->jump_table[i], &entries[i])) {
+        if (!resolve_target(as, as->jump_table[i].line, &as->jump_table[i], &entries[i])) {
             free(entries);
             return false;
         }

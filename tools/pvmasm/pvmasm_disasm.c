@@ -162,7 +162,7 @@ static uint8_t *label_set(const struct pvm_program *p)
             in.format == PVM_FMT_REG_REG_OFFSET)
             MARK(in.target);
     }
-    for (uint64_t i = 0; i < p->jump_table_len && p->jump_entry_size > 0; i++) {
+    for (uint64_t i = 0; i < p->jump_table_len; i++) {
         const uint8_t *e = p->jump_table + i * p->jump_entry_size;
         uint64_t v = 0;
         bool big = false;
@@ -191,9 +191,9 @@ char *pvmasm_disassemble(const uint8_t *blob, size_t len, char *err, size_t err_
         return NULL;
     }
     if (p->jump_entry_size == 0 && p->jump_table_len > 0x100000) {
-        pvm_program_destroy(p);
         snprintf(err, err_len, "jump table of %" PRIu64 " zero-size entries is too long to print",
                  p->jump_table_len);
+        pvm_program_destroy(p);
         return NULL;
     }
     uint8_t *labels = label_set(p);
