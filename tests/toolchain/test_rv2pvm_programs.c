@@ -1,7 +1,8 @@
 /*
  * test_rv2pvm_programs.c — whole C programs through nub-cc: reloc_prog.c
  * (every kind of code/data reference, see its header) built with the medlow
- * and medany code models, run on every engine, compared with the same file
+ * and medany code models, -O0 to -O3, with and without one section per
+ * function, run on every engine, compared with the same file
  * compiled natively; plus endpoint slots, host calls and the output
  * convention.
  */
@@ -13,7 +14,10 @@
 
 #include <cmocka.h>
 
+#include <elf.h>
+
 #include "pvm_alloc_libc.h"
+#include "rv_elf.h"
 #include "pvm_stdprog.h"
 #include "test_engines.h"
 #include "test_util.h"
@@ -93,6 +97,60 @@ static void test_medany_matches_native(void **state)
 {
     (void)state;
     compare_with_native("reloc_medany.jam");
+}
+
+/* -O0 (frame pointers, no folding), and one section per function so calls
+ * and addresses cross sections (R_RISCV_CALL_PLT, more relocations). */
+static void test_other_builds_match_native(void **state)
+{
+    (void)state;
+    compare_with_native("reloc_O0.jam");
+    compare_with_native("reloc_O3_sections.jam");
+    compare_with_native("reloc_Os_medany_sections.jam");
+}
+
+/* Cross-section branches and jumps: the ELF has each relocation type, and
+ * the program computes what reloc_branches.S says. */
+static void test_branch_relocations(void **state)
+{
+    (void)state;
+    char path[1024], err[256];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/reloc_branches.elf", TOOLCHAIN_JAM_DIR);
+    uint8_t *bytes = test_read_file(path, &len);
+    assert_non_null(bytes);
+    struct rv_elf elf;
+    assert_int_equal(rv_elf_parse(bytes, len, &elf, err, sizeof err), 0);
+    const uint32_t wanted[] = {R_RISCV_BRANCH, R_RISCV_RVC_BRANCH, R_RISCV_JAL, R_RISCV_RVC_JUMP};
+    for (size_t w = 0; w < sizeof wanted / sizeof wanted[0]; w++) {
+        bool seen = false;
+        for (size_t s = 0; s < elf.section_count; s++) {
+            if (elf.sections[s].type != SHT_RELA)
+                continue;
+            for (size_t j = 0; j < rv_elf_rela_count(&elf, s); j++) {
+                struct rv_elf_rela r;
+                rv_elf_rela(&elf, s, j, &r);
+                seen |= r.type == wanted[w];
+            }
+        }
+        if (!seen)
+            fail_msg("reloc_branches.elf has no relocation of type %u", wanted[w]);
+    }
+    rv_elf_free(&elf);
+    free(bytes);
+
+    struct jam_loaded *l = test_load_jam(TOOLCHAIN_JAM_DIR, "reloc_branches.jam");
+    assert_non_null(l);
+    for (size_t e = 0; e < TEST_ENGINE_COUNT; e++) {
+        for (uint64_t x = 0; x < 6; x++) {
+            struct jam_run_result r;
+            assert_int_equal(jam_run(l, test_engines[e], 0, &x, 1, 10000, &r, err, sizeof err), 0);
+            uint64_t want = x == 0 ? 200 : x == 1 ? 100 : x == 2 ? 300 : 2 * x + 1;
+            assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+            assert_int_equal(r.regs[7], want);
+        }
+    }
+    jam_free(l);
 }
 
 /* Slot 2 has no endpoint: it is a trap at pc 10, the run panics there. */
@@ -203,6 +261,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_medlow_matches_native),
         cmocka_unit_test(test_medany_matches_native),
+        cmocka_unit_test(test_other_builds_match_native),
+        cmocka_unit_test(test_branch_relocations),
         cmocka_unit_test(test_unused_endpoint_slot_traps),
         cmocka_unit_test(test_host_call_macro),
         cmocka_unit_test(test_output_convention),
