@@ -80,13 +80,13 @@ static inline bool jit_buf_overflowed(const struct jit_buf *b)
 JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
 {
     size_t off = b->off;
-    uint8_t *d = b->code + off;
     if (off + 8 <= b->size) {
+        uint8_t *d = b->code + off;
         for (unsigned i = 0; i < 8; i++)
             d[i] = (uint8_t)(v >> (8 * i));
     } else {
         for (unsigned i = 0; i < n && off + i < b->size; i++)
-            d[i] = (uint8_t)(v >> (8 * i));
+            b->code[off + i] = (uint8_t)(v >> (8 * i));
     }
     b->off = off + n;
 }

@@ -7,13 +7,12 @@
  * mprotect'ed PROT_READ or PROT_READ|PROT_WRITE, so the hardware checks every
  * access. The code buffer is mmap'ed RW, compiled into, then flipped to RX.
  *
- * Faults: a process-wide SIGSEGV/SIGBUS/SIGFPE handler (installed once, on
- * the first create) turns a fault inside the code of the instance that this
- * thread is running into a PVM exit; every other signal goes to the handler
- * that was installed before ours (or the default action), never swallowed.
- * The running instance is found through a thread-local pointer set for the
- * duration of the native call: that pointer and the saved previous handlers
- * are the backend's only global state.
+ * Faults: a process-wide SIGSEGV/SIGBUS/SIGFPE handler (installed at create
+ * and re-installed before a run if other code replaced it) turns a fault inside the code of the
+ * instance that this thread is running into a PVM exit; every other signal goes to the handler that
+ * was installed before ours (or the default action), never swallowed. The running instance is found
+ * through a thread-local pointer set for the duration of the native call: that pointer and the
+ * saved previous handlers are the backend's only global state.
  *
  * Under ASan, run with ASAN_OPTIONS=allow_user_segv_handler=1 (and
  * handle_segv=0:handle_sigbus=0:handle_sigfpe=0) so ASan lets us own them.

@@ -26,7 +26,8 @@ struct pvm_hosted {
     struct pvm_exit final_exit;
 };
 
-/* Installs the SIGSEGV/SIGBUS/SIGFPE handler once per process. 0 or -1. */
+/* Makes our SIGSEGV/SIGBUS/SIGFPE handler the current one (again, if some
+ * other code replaced it since), chaining to the replaced one. 0 or -1. */
 int hosted_signals_install(void);
 
 /* Runs the native code of h from h->ctx->entry_target until it exits, with

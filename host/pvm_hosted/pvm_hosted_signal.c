@@ -23,8 +23,7 @@ static _Thread_local struct pvm_hosted *running_instance;
 
 /* Handlers that were installed before ours; written once under once_guard. */
 static struct sigaction previous_segv, previous_bus, previous_fpe;
-static pthread_once_t once_guard = PTHREAD_ONCE_INIT;
-static int install_result;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct sigaction *previous_for(int sig)
 {
@@ -81,22 +80,36 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(code + h->code.exit_offset);
 }
 
-static void install_once(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_fault;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &previous_segv) != 0 ||
-        sigaction(SIGBUS, &sa, &previous_bus) != 0 || sigaction(SIGFPE, &sa, &previous_fpe) != 0)
-        install_result = -1;
-}
-
+/*
+ * (Re)installs our handler for any of the three signals whose current
+ * handler is not ours, remembering the replaced one for chaining. Called
+ * before every native run, because code loaded later (a test framework, the
+ * embedding application) may install its own handlers over ours.
+ */
 int hosted_signals_install(void)
 {
-    pthread_once(&once_guard, install_once);
-    return install_result;
+    static const int sigs[3] = {SIGSEGV, SIGBUS, SIGFPE};
+    int result = 0;
+    for (int i = 0; i < 3; i++) {
+        struct sigaction cur;
+        if (sigaction(sigs[i], NULL, &cur) != 0)
+            return -1;
+        if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fault)
+            continue;
+        pthread_mutex_lock(&install_lock);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_fault;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        struct sigaction prev;
+        if (sigaction(sigs[i], &sa, &prev) != 0)
+            result = -1;
+        else if (!((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == on_fault))
+            *previous_for(sigs[i]) = prev;
+        pthread_mutex_unlock(&install_lock);
+    }
+    return result;
 }
 
 typedef void (*jit_entry_fn)(struct jit_ctx *ctx);
@@ -106,6 +119,7 @@ void hosted_call_native(struct pvm_hosted *h)
     jit_entry_fn entry;
     void *address = h->code_mem + h->code.entry_offset;
     memcpy(&entry, &address, sizeof(entry));
+    hosted_signals_install();
     running_instance = h;
     entry(h->ctx);
     running_instance = NULL;

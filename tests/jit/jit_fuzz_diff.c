@@ -3,6 +3,7 @@
  * over generated programs (jit_gen.h).
  *
  *   jit_fuzz_diff [--count N] [--seed S] [--max-insns M] [--dump]
+ *   jit_fuzz_diff --write-seeds DIR [--count N]   (libFuzzer seed corpus)
  *
  * Runs programs S .. S+N-1 and exits 1 at the first divergence, printing the
  * seed, the reason and (with --dump) the blob in hex, so a failure can be
@@ -16,11 +17,36 @@
 #include "jit_diff.h"
 #include "jit_gen.h"
 
+/* Seed files for fuzz_jit_blob: its 16-byte header, then a generated blob. */
+static int write_seeds(const char *dir, uint64_t seed, uint64_t count, unsigned max_insns)
+{
+    static struct jit_gen_case c;
+    for (uint64_t s = seed; s < seed + count; s++) {
+        jit_gen_case(s, max_insns, &c);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/gen-%" PRIu64, dir, s);
+        FILE *f = fopen(path, "wb");
+        if (f == NULL) {
+            perror(path);
+            return 1;
+        }
+        uint32_t gas = (uint32_t)(c.initial.gas < 0 ? 0 : c.initial.gas), pc = c.initial.pc;
+        uint64_t rseed = s;
+        fwrite(&gas, 4, 1, f);
+        fwrite(&pc, 4, 1, f);
+        fwrite(&rseed, 8, 1, f);
+        fwrite(c.blob, 1, c.blob_len, f);
+        fclose(f);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t count = 1000, seed = 1;
     unsigned max_insns = 40;
     int dump = 0;
+    const char *seed_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
             count = strtoull(argv[++i], NULL, 0);
@@ -28,6 +54,8 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 0);
         else if (strcmp(argv[i], "--max-insns") == 0 && i + 1 < argc)
             max_insns = (unsigned)strtoul(argv[++i], NULL, 0);
+        else if (strcmp(argv[i], "--write-seeds") == 0 && i + 1 < argc)
+            seed_dir = argv[++i];
         else if (strcmp(argv[i], "--dump") == 0)
             dump = 1;
         else {
@@ -38,6 +66,8 @@ int main(int argc, char **argv)
     static struct jit_gen_case c;
     char msg[256];
     struct jit_diff_stats stats = {0};
+    if (seed_dir != NULL)
+        return write_seeds(seed_dir, seed, count, max_insns);
     for (uint64_t s = seed; s < seed + count; s++) {
         jit_gen_case(s, max_insns, &c);
         int r = jit_diff_run(c.blob, c.blob_len, c.segments, c.segment_count, &c.initial, &stats,

@@ -1,0 +1,536 @@
+/*
+ * test_jit.c — unit tests of the JIT: emitter encodings, the compile
+ * buffer protocol, SPEC corner cases run on both engines with explicit
+ * expected values, the signal plumbing, and the guest entry/exit flavour.
+ * (Broad equivalence with the interpreter is jit_differential's job.)
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "jit.h"
+#include "jit_x86.h"
+#include "pvm_alloc_libc.h"
+#include "pvm_hosted.h"
+#include "pvm_interp.h"
+#include "pvm_program.h"
+#include "pvmasm.h"
+
+/* ---- emitter ------------------------------------------------------------ */
+struct enc_case {
+    const char *asm_text;
+    uint8_t bytes[12];
+    size_t len;
+};
+
+static size_t emit_case(int i, struct jit_buf *b)
+{
+    switch (i) {
+    case 0:
+        emit_mov_rr(b, true, X86_RAX, X86_RBX);
+        break;
+    case 1:
+        emit_load_m(b, X86_LOAD_U64, X86_R11, X86_R15, X86_RAX);
+        break;
+    case 2:
+        emit_store_m(b, X86_STORE_8, X86_RSI, X86_R15, X86_RAX);
+        break;
+    case 3:
+        emit_lea(b, false, X86_RAX, X86_R13, 0);
+        break;
+    case 4:
+        emit_lea(b, false, X86_RAX, X86_R12, 5);
+        break;
+    case 5:
+        emit_grp3_m(b, true, X86_G3_DIV, X86_R15, -24);
+        break;
+    case 6:
+        emit_popcnt_rr(b, true, X86_RAX, X86_RBX);
+        break;
+    case 7:
+        emit_movzx8_rr(b, X86_RAX, X86_RSI);
+        break;
+    case 8:
+        emit_alu64_mi32(b, X86_ALU_SUB, X86_R15, -8, 1000);
+        break;
+    case 9:
+        x86_rm(b, XF_W | 0x63, X86_RAX, X86_RCX, X86_RAX, 1, -4);
+        break;
+    case 10:
+        emit_jmp_m(b, X86_R15, -144);
+        break;
+    case 11:
+        emit_mov_ri(b, X86_RAX, UINT64_MAX);
+        break;
+    case 12:
+        emit_mov_ri(b, X86_R9, 0x123456789ull);
+        break;
+    case 13:
+        emit_mov_ri(b, X86_RDX, 5);
+        break;
+    case 14:
+        emit_shift_cl(b, false, X86_SH_SAR, X86_RAX);
+        break;
+    case 15:
+        emit_bswap(b, X86_R10);
+        break;
+    case 16:
+        emit_setcc(b, X86_CC_E, X86_RAX);
+        break;
+    case 17:
+        emit_push(b, X86_R15);
+        break;
+    case 18:
+        emit_store_imm_m(b, X86_STORE_IMM_16, X86_R15, X86_RAX, 0x1234, 2);
+        break;
+    case 19:
+        emit_movsx8_rr(b, X86_RBP, X86_RDI);
+        break;
+    default:
+        return 0;
+    }
+    return b->off;
+}
+
+/* Expected bytes, checked against llvm-mc's encodings of the same text. */
+static const struct enc_case enc_cases[] = {
+    {"mov rax, rbx", {0x48, 0x89, 0xd8}, 3},
+    {"mov r11, qword ptr [r15+rax]", {0x4d, 0x8b, 0x1c, 0x07}, 4},
+    {"mov byte ptr [r15+rax], sil", {0x41, 0x88, 0x34, 0x07}, 4},
+    {"lea eax, [r13]", {0x41, 0x8d, 0x45, 0x00}, 4},
+    {"lea eax, [r12+5]", {0x41, 0x8d, 0x44, 0x24, 0x05}, 5},
+    {"div qword ptr [r15-24]", {0x49, 0xf7, 0x77, 0xe8}, 4},
+    {"popcnt rax, rbx", {0xf3, 0x48, 0x0f, 0xb8, 0xc3}, 5},
+    {"movzx eax, sil", {0x40, 0x0f, 0xb6, 0xc6}, 4},
+    {"sub qword ptr [r15-8], 1000", {0x49, 0x81, 0x6f, 0xf8, 0xe8, 0x03, 0x00, 0x00}, 8},
+    {"movsxd rax, dword ptr [rcx+2*rax-4]", {0x48, 0x63, 0x44, 0x41, 0xfc}, 5},
+    {"jmp qword ptr [r15-144]", {0x41, 0xff, 0xa7, 0x70, 0xff, 0xff, 0xff}, 7},
+    {"mov rax, -1", {0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff}, 7},
+    {"movabs r9, 0x123456789", {0x49, 0xb9, 0x89, 0x67, 0x45, 0x23, 0x01, 0, 0, 0}, 10},
+    {"mov edx, 5", {0xba, 0x05, 0, 0, 0}, 5},
+    {"sar eax, cl", {0xd3, 0xf8}, 2},
+    {"bswap r10", {0x49, 0x0f, 0xca}, 3},
+    {"sete al", {0x0f, 0x94, 0xc0}, 3},
+    {"push r15", {0x41, 0x57}, 2},
+    {"mov word ptr [r15+rax], 0x1234", {0x66, 0x41, 0xc7, 0x04, 0x07, 0x34, 0x12}, 7},
+    {"movsx rbp, dil", {0x48, 0x0f, 0xbe, 0xef}, 4},
+};
+
+static void test_emitter_encodings(void **state)
+{
+    (void)state;
+    for (int i = 0; i < (int)(sizeof(enc_cases) / sizeof(enc_cases[0])); i++) {
+        uint8_t code[32];
+        memset(code, 0xCC, sizeof(code));
+        struct jit_buf b = {.code = code, .size = sizeof(code), .off = 0};
+        size_t n = emit_case(i, &b);
+        if (n != enc_cases[i].len || memcmp(code, enc_cases[i].bytes, n) != 0) {
+            print_error("encoding of '%s' differs (got %zu bytes:", enc_cases[i].asm_text, n);
+            for (size_t k = 0; k < n; k++)
+                print_error(" %02x", code[k]);
+            print_error(")\n");
+            fail();
+        }
+    }
+}
+
+static void test_emitter_sticky_overflow(void **state)
+{
+    (void)state;
+    uint8_t code[8];
+    memset(code, 0xAA, sizeof(code));
+    struct jit_buf b = {.code = code, .size = 5, .off = 0};
+    emit_mov_ri(&b, X86_R9, 0x123456789ull); /* 10 bytes into a 5-byte buffer */
+    emit_ret(&b);
+    assert_true(jit_buf_overflowed(&b));
+    assert_int_equal(b.off, 11);
+    assert_int_equal(code[5], 0xAA); /* nothing written past the size */
+}
+
+/* ---- helpers: assemble, run on both engines ------------------------------ */
+struct prog {
+    struct pvmasm_output as;
+    struct pvm_program *p;
+};
+
+static void prog_build(struct prog *pr, const char *src)
+{
+    char err[256];
+    if (pvmasm_assemble(src, strlen(src), &pr->as, err, sizeof(err)) != 0) {
+        print_error("pvmasm: %s\n", err);
+        fail();
+    }
+    struct pvm_allocator a = pvm_libc_allocator();
+    assert_int_equal(pvm_program_decode(pr->as.blob, pr->as.blob_len, &a, &pr->p), PVM_OK);
+}
+
+static void prog_free(struct prog *pr)
+{
+    pvm_program_destroy(pr->p);
+    pvmasm_output_free(&pr->as);
+}
+
+struct run {
+    struct pvm_exit exit;
+    struct pvm_state state;
+};
+
+/* Runs src on the interpreter and the JIT (first exit), requires the same
+ * exit and state, and returns the JIT's. */
+static struct run run_both(const char *src, const struct pvm_segment *segs, size_t nseg,
+                           const struct pvm_state *init)
+{
+    struct prog pr;
+    prog_build(&pr, src);
+    struct pvm_allocator a = pvm_libc_allocator();
+    struct pvm_interp *it;
+    struct pvm_hosted *h;
+    assert_int_equal(pvm_interp_create(pr.p, segs, nseg, init, &a, &it), PVM_OK);
+    assert_int_equal(pvm_hosted_create(pr.p, segs, nseg, init, &a, &h), PVM_OK);
+    struct run ri, rh;
+    pvm_interp_run(it, &ri.exit);
+    pvm_hosted_run(h, &rh.exit);
+    pvm_interp_get_state(it, &ri.state);
+    pvm_hosted_get_state(h, &rh.state);
+    assert_int_equal(ri.exit.reason, rh.exit.reason);
+    assert_int_equal(ri.exit.pc, rh.exit.pc);
+    assert_int_equal(ri.exit.arg, rh.exit.arg);
+    assert_memory_equal(ri.state.regs, rh.state.regs, sizeof(ri.state.regs));
+    assert_int_equal(ri.state.gas, rh.state.gas);
+    pvm_hosted_destroy(h);
+    pvm_interp_destroy(it);
+    prog_free(&pr);
+    return rh;
+}
+
+static const uint8_t zero_data[1] = {0};
+static const struct pvm_segment rw_20000 = {0x20000, 0x1000, PVM_ACCESS_WRITE, zero_data, 0};
+
+static struct pvm_state state_with(int64_t gas)
+{
+    struct pvm_state s;
+    memset(&s, 0, sizeof(s));
+    s.gas = gas;
+    s.regs[0] = PVM_HALT_ADDRESS;
+    return s;
+}
+
+/* ---- SPEC corner cases -------------------------------------------------- */
+static void test_division_corner_cases(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(1000);
+    s.regs[2] = 0x8000000000000000ull; /* INT64_MIN */
+    s.regs[3] = UINT64_MAX;            /* -1 */
+    s.regs[4] = 0;
+    s.regs[5] = 0xFFFFFFFF80000000ull; /* INT32_MIN sign-extended */
+    s.regs[6] = (uint64_t)-7;
+    s.regs[7] = 2;
+    struct run r = run_both("div_s_64 r8, r2, r3\n"  /* MIN / -1 = MIN */
+                            "rem_s_64 r9, r2, r3\n"  /* MIN % -1 = 0 */
+                            "div_u_64 r10, r6, r4\n" /* x / 0 = ~0 */
+                            "rem_u_64 r11, r6, r4\n" /* x % 0 = x */
+                            "div_s_32 r12, r5, r3\n" /* INT32_MIN / -1 */
+                            "rem_s_32 r1, r6, r7\n"  /* -7 % 2 = -1 */
+                            "jump_ind r0, 0\n",
+                            NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 0x8000000000000000ull);
+    assert_int_equal(r.state.regs[9], 0);
+    assert_int_equal(r.state.regs[10], UINT64_MAX);
+    assert_int_equal(r.state.regs[11], (uint64_t)-7);
+    assert_int_equal(r.state.regs[12], 0xFFFFFFFF80000000ull);
+    assert_int_equal(r.state.regs[1], UINT64_MAX);
+    assert_int_equal(r.state.gas, 1000 - 7);
+}
+
+static void test_shifts_use_rcx_safely(void **state)
+{
+    (void)state;
+    /* r11 lives in rcx and r12 in rdx: shifts/divisions involving them must
+     * see and keep their values. */
+    struct pvm_state s = state_with(100);
+    s.regs[11] = 0x8000000000000001ull;
+    s.regs[12] = 3;
+    s.regs[2] = 0xF0;
+    struct run r = run_both("shlo_l_64 r3, r2, r12\n"   /* 0xF0 << 3 */
+                            "rot_r_64 r4, r11, r12\n"   /* rotr(r11, 3) */
+                            "shar_r_32 r11, r11, r12\n" /* sx32(1) >> 3 = 0, into rcx */
+                            "div_u_64 r12, r2, r12\n"   /* 0xF0 / 3 into rdx */
+                            "jump_ind r0, 0\n",
+                            NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[3], 0x780);
+    assert_int_equal(r.state.regs[4], 0x3000000000000000ull);
+    assert_int_equal(r.state.regs[11], 0);
+    assert_int_equal(r.state.regs[12], 0x50);
+}
+
+static void test_page_fault_straddle_lowest_page(void **state)
+{
+    (void)state;
+    /* 2-byte store at 0x20FFF: page 0x20000 writable, 0x21000 not: fault at
+     * 0x21000, nothing written, the whole block (store + trap) charged. */
+    struct pvm_state s = state_with(50);
+    s.regs[7] = 0x20FFF;
+    struct run r = run_both("store_ind_u16 r8, r7, 0\ntrap\n", &rw_20000, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit.arg, 0x21000);
+    assert_int_equal(r.exit.pc, 0);
+    assert_int_equal(r.state.gas, 48);
+    /* unmapped below, mapped above: the fault is the LOWER page */
+    s.regs[7] = 0x1FFFE;
+    r = run_both("load_ind_u32 r8, r7, 0\ntrap\n", &rw_20000, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit.arg, 0x1F000);
+}
+
+static void test_wrap_and_low_memory_panic(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(50);
+    s.regs[7] = 0xFFFFFFFF; /* bytes 0xFFFFFFFF and 0x0: lowest offending byte 0 */
+    struct run r = run_both("load_ind_u16 r8, r7, 0\ntrap\n", &rw_20000, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    assert_int_equal(r.exit.pc, 0);
+    s.regs[7] = 0xFFF0;
+    r = run_both("store_ind_u8 r8, r7, 0\ntrap\n", &rw_20000, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+}
+
+static void test_read_only_write_faults(void **state)
+{
+    (void)state;
+    static const uint8_t data[4] = {1, 2, 3, 4};
+    struct pvm_segment ro = {0x30000, 0x1000, PVM_ACCESS_READ, data, 4};
+    struct pvm_state s = state_with(50);
+    struct run r = run_both("load_u32 r9, 0x30000\nstore_u8 r9, 0x30001\ntrap\n", &ro, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit.arg, 0x30000);
+    assert_int_equal(r.exit.pc, 5); /* load_u32 with a 3-byte address is 5 bytes */
+    assert_int_equal(r.state.regs[9], 0x04030201);
+}
+
+static void test_out_of_gas_leaves_state(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(2); /* the block costs 4 */
+    s.regs[7] = 5;
+    struct run r = run_both("add_imm_64 r7, r7, 1\nadd_imm_64 r7, r7, 1\nadd_imm_64 r7, r7, 1\n"
+                            "jump_ind r0, 0\n",
+                            NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_OUT_OF_GAS);
+    assert_int_equal(r.exit.pc, 0);
+    assert_int_equal(r.state.gas, 2);
+    assert_int_equal(r.state.regs[7], 5);
+}
+
+static void test_dynamic_jumps(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(100);
+    /* &target = 2: entry 0 of the jump table */
+    struct run r = run_both("load_imm r7, &target\n"
+                            "jump_ind r7, 0\n"
+                            "target:\n"
+                            "load_imm r8, 42\n"
+                            "jump_ind r0, 0\n"
+                            ".jumptable target\n",
+                            NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 42);
+    /* misaligned: panic at the jump */
+    r = run_both("load_imm r7, 3\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    assert_int_equal(r.exit.pc, 3);
+}
+
+static void test_host_call_resume(void **state)
+{
+    (void)state;
+    struct prog pr;
+    prog_build(&pr, "load_imm r7, 1\necalli 77\nadd_imm_64 r7, r7, 5\njump_ind r0, 0\n");
+    struct pvm_allocator a = pvm_libc_allocator();
+    struct pvm_state s = state_with(100);
+    struct pvm_hosted *h;
+    assert_int_equal(pvm_hosted_create(pr.p, NULL, 0, &s, &a, &h), PVM_OK);
+    struct pvm_exit e;
+    pvm_hosted_run(h, &e);
+    assert_int_equal(e.reason, PVM_EXIT_HOST_CALL);
+    assert_int_equal(e.arg, 77);
+    pvm_hosted_get_state(h, &s);
+    assert_int_equal(s.pc, 3);
+    assert_int_equal(s.gas, 96); /* one block of 4 */
+    s.regs[7] = 100;             /* the host's answer */
+    s.gas -= 10;
+    pvm_hosted_set_state(h, &s);
+    pvm_hosted_run(h, &e);
+    assert_int_equal(e.reason, PVM_EXIT_HALT);
+    pvm_hosted_get_state(h, &s);
+    assert_int_equal(s.regs[7], 105);
+    assert_int_equal(s.gas, 86); /* the block is not charged again */
+    pvm_hosted_run(h, &e);       /* halt is final */
+    assert_int_equal(e.reason, PVM_EXIT_HALT);
+    pvm_hosted_destroy(h);
+    prog_free(&pr);
+}
+
+static void test_sbrk(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(100);
+    s.heap_top = 0x40000;
+    s.regs[2] = 0x1800;
+    struct run r = run_both("sbrk r3, r2\nstore_ind_u32 r2, r3, 0x17fc\nsbrk r4, r2\n"
+                            "jump_ind r0, 0\n",
+                            NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[3], 0x40000);
+    assert_int_equal(r.state.regs[4], 0x41800);
+    assert_int_equal(r.state.heap_top, 0x43000);
+}
+
+static void test_buffer_too_small_reports_size(void **state)
+{
+    (void)state;
+    struct prog pr;
+    prog_build(&pr, "add_64 r1, r2, r3\nbranch_eq r1, r2, end\ndiv_s_64 r4, r5, r6\nend:\ntrap\n");
+    struct pvm_allocator a = pvm_libc_allocator();
+    struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
+    struct jit_code code;
+    size_t needed = 0;
+    assert_int_equal(jit_compile(pr.p, &opt, &a, NULL, 0, &code, &needed),
+                     JIT_ERR_BUFFER_TOO_SMALL);
+    assert_true(needed > 0 && needed <= jit_code_size_bound(pr.p));
+    uint8_t *buf = malloc(needed);
+    size_t again = 0;
+    assert_int_equal(jit_compile(pr.p, &opt, &a, buf, needed - 1, &code, &again),
+                     JIT_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(again, needed);
+    assert_int_equal(jit_compile(pr.p, &opt, &a, buf, needed, &code, &again), PVM_OK);
+    assert_int_equal(code.code_size, needed);
+    jit_code_release(&code);
+    free(buf);
+    prog_free(&pr);
+}
+
+/* ---- signals: faults outside JIT code reach the previous handler -------- */
+static void earlier_handler(int sig)
+{
+    (void)sig;
+    _exit(42);
+}
+
+static void test_foreign_segv_is_chained(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, earlier_handler);
+        struct prog pr;
+        prog_build(&pr, "trap\n");
+        struct pvm_allocator a = pvm_libc_allocator();
+        struct pvm_state s = state_with(10);
+        struct pvm_hosted *h;
+        if (pvm_hosted_create(pr.p, NULL, 0, &s, &a, &h) != PVM_OK) /* installs our handler */
+            _exit(1);
+        volatile uint8_t *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p[0] = 1; /* a fault outside JIT code: must reach earlier_handler */
+        _exit(2);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 42);
+}
+
+/* ---- guest flavour: entry stub + `int N` exit, exercised in user space --- */
+static sigjmp_buf guest_exit_jmp;
+
+static void on_sigtrap(int sig)
+{
+    (void)sig;
+    siglongjmp(guest_exit_jmp, 1);
+}
+
+static void test_guest_entry_exit(void **state)
+{
+    (void)state;
+    struct prog pr;
+    prog_build(&pr, "load_imm r7, 40\nadd_imm_64 r7, r7, 2\nstore_u32 r7, 0x20010\necalli 9\n");
+    /* context page + PVM pages 0..0x20FFF, all plain RW memory here */
+    size_t region = 4096 + 0x21000;
+    uint8_t *mem = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    uint8_t *window = mem + 4096;
+    struct jit_ctx *ctx = (struct jit_ctx *)(window - JIT_CTX_SIZE);
+    struct jit_options opt = {.platform = JIT_PLATFORM_GUEST,
+                              .guest_window_va = (uint64_t)(uintptr_t)window,
+                              .guest_exit = JIT_GUEST_EXIT_INT,
+                              .guest_exit_vector = 3}; /* int 3 -> SIGTRAP here */
+    struct pvm_allocator a = pvm_libc_allocator();
+    size_t size = jit_code_size_bound(pr.p);
+    uint8_t *code = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct jit_code jc;
+    assert_int_equal(jit_compile(pr.p, &opt, &a, code, size, &jc, NULL), PVM_OK);
+    assert_int_equal(mprotect(code, size, PROT_READ | PROT_EXEC), 0);
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->gas = 100;
+    ctx->pc = 0;
+    struct pvm_exit e;
+    assert_true(jit_prepare_entry(&jc, ctx, (uint64_t)(uintptr_t)code, false, &e));
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigtrap;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTRAP, &sa, &old);
+    if (sigsetjmp(guest_exit_jmp, 1) == 0) {
+        /* the entry stub ignores its caller's registers and never returns */
+        void (*entry)(void);
+        void *at = code + jc.entry_offset;
+        memcpy(&entry, &at, sizeof(entry));
+        entry();
+        fail_msg("the guest entry returned");
+    }
+    sigaction(SIGTRAP, &old, NULL);
+    assert_int_equal(ctx->reason, PVM_EXIT_HOST_CALL);
+    assert_int_equal(ctx->arg, 9);
+    assert_int_equal(ctx->regs[7], 42);
+    assert_int_equal(ctx->gas, 100 - 5); /* ecalli does not end the block: + implicit trap */
+    assert_int_equal(*(uint32_t *)(window + 0x20010), 42);
+    jit_code_release(&jc);
+    munmap(code, size);
+    munmap(mem, region);
+    prog_free(&pr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_emitter_encodings),
+        cmocka_unit_test(test_emitter_sticky_overflow),
+        cmocka_unit_test(test_division_corner_cases),
+        cmocka_unit_test(test_shifts_use_rcx_safely),
+        cmocka_unit_test(test_page_fault_straddle_lowest_page),
+        cmocka_unit_test(test_wrap_and_low_memory_panic),
+        cmocka_unit_test(test_read_only_write_faults),
+        cmocka_unit_test(test_out_of_gas_leaves_state),
+        cmocka_unit_test(test_dynamic_jumps),
+        cmocka_unit_test(test_host_call_resume),
+        cmocka_unit_test(test_sbrk),
+        cmocka_unit_test(test_buffer_too_small_reports_size),
+        cmocka_unit_test(test_foreign_segv_is_chained),
+        cmocka_unit_test(test_guest_entry_exit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
