@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -555,6 +556,79 @@ static void test_engine_vtable_matches_the_direct_api(void **unused)
     pvmasm_output_free(&out);
 }
 
+/* ---- instructions no shared vector executes ----------------------------- */
+
+/* Each case sets a1 and a2 (r8, r9), runs one or two instructions and
+ * checks a0 (r7). Expected values are worked out by hand. */
+static void test_instructions_not_covered_by_vectors(void **unused)
+{
+    (void)unused;
+    struct {
+        const char *code;
+        uint64_t a1, a2, want;
+    } cases[] = {
+        {"count_set_bits_64 a0, a1", 0xF0F0F0F0F0F0F0F1ull, 0, 33},
+        {"count_set_bits_32 a0, a1", 0xF0F0F0F0F0F0F0F1ull, 0, 17},
+        {"trailing_zero_bits_32 a0, a1", 0xFFFFFFFF00000000ull, 0, 32},
+        {"trailing_zero_bits_32 a0, a1", 0x80, 0, 7},
+        {"trailing_zero_bits_64 a0, a1", 0, 0, 64},
+        {"leading_zero_bits_32 a0, a1", 0xFFFFFFFF00000001ull, 0, 31},
+        {"sign_extend_8 a0, a1", 0x12345680, 0, 0xFFFFFFFFFFFFFF80ull},
+        {"sign_extend_16 a0, a1", 0x7FFF, 0, 0x7FFF},
+        {"zero_extend_16 a0, a1", 0xFFFFFFFFFFFF8001ull, 0, 0x8001},
+        {"reverse_bytes a0, a1", 0x0102030405060708ull, 0, 0x0807060504030201ull},
+        {"rot_r_64_imm a0, a1, 4", 0x0123456789ABCDEFull, 0, 0xF0123456789ABCDEull},
+        {"rot_r_64_imm_alt a0, a1, 0x12345678", 8, 0, 0x7800000000123456ull},
+        {"rot_r_32_imm a0, a1, 4", 0x80000001ull, 0, 0x18000000},
+        {"rot_r_32_imm_alt a0, a1, 1", 1, 0, 0xFFFFFFFF80000000ull},
+        {"shar_r_64 a0, a1, a2", 0x8000000000000000ull, 65, 0xC000000000000000ull},
+        {"shar_r_imm_32 a0, a1, 31", 0x80000000ull, 0, UINT64_MAX},
+        {"shlo_r_imm_32 a0, a1, 0", 0x80000000ull, 0, 0xFFFFFFFF80000000ull},
+        {"rot_l_64 a0, a1, a2", 0x8000000000000001ull, 1, 3},
+        {"rot_l_32 a0, a1, a2", 0x80000001ull, 1, 3},
+        {"rot_r_64 a0, a1, a2", 0x8000000000000001ull, 1, 0xC000000000000000ull},
+        {"rot_r_64 a0, a1, a2", 0x1234, 64, 0x1234},
+        {"xnor a0, a1, a2", 0xFF00, 0x0F0F, 0xFFFFFFFFFFFF0FF0ull},
+        {"and_inv a0, a1, a2", 0xFF, 0x0F, 0xF0},
+        {"or_inv a0, a1, a2", 0, UINT64_MAX - 1, 1},
+        {"mul_upper_s_s a0, a1, a2", UINT64_MAX, UINT64_MAX, 0},
+        {"mul_upper_u_u a0, a1, a2", UINT64_MAX, UINT64_MAX, UINT64_MAX - 1},
+        {"mul_upper_s_u a0, a1, a2", UINT64_MAX, 2, UINT64_MAX},
+        {"mul_upper_s_s a0, a1, a2", 1ull << 63, 1ull << 63, 1ull << 62},
+        {"div_s_64 a0, a1, a2", 1ull << 63, UINT64_MAX, 1ull << 63},
+        {"rem_s_64 a0, a1, a2", 1ull << 63, UINT64_MAX, 0},
+        {"div_s_32 a0, a1, a2", 0x80000000ull, UINT64_MAX, 0xFFFFFFFF80000000ull},
+        {"rem_s_32 a0, a1, a2", (uint64_t)-7, 0, (uint64_t)-7},
+        {"rem_u_32 a0, a1, a2", 0x1FFFFFFFFull, 0, UINT64_MAX},
+        {"div_u_64 a0, a1, a2", 5, 0, UINT64_MAX},
+        {"store_imm_u32 0x20000, 0x12345678\n    load_u64 a0, 0x20000", 0, 0, 0x12345678},
+        {"store_imm_u16 0x20002, 0x8001\n    load_i16 a0, 0x20002", 0, 0, 0xFFFFFFFFFFFF8001ull},
+        {"store_imm_u64 0x20000, -2\n    load_i8 a0, 0x20007", 0, 0, UINT64_MAX},
+        {"store_u16 a1, 0x20010\n    load_u32 a0, 0x20010", 0xABCDEF, 0, 0xCDEF},
+        {"set_gt_s_imm a0, a1, -1", 0, 0, 1},
+        {"set_gt_u_imm a0, a1, -1", 0, 0, 0},
+        {"neg_add_imm_32 a0, a1, 0", 1, 0, UINT64_MAX},
+        {"shlo_l_imm_alt_64 a0, a1, 3", 62, 0, 0xC000000000000000ull},
+        {"shar_r_imm_alt_64 a0, a1, -8", 2, 0, (uint64_t)-2},
+    };
+    struct pvm_segment seg = test_segment(0x20000, 0x1000, PVM_ACCESS_WRITE);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char src[256];
+        snprintf(src, sizeof(src), "    %s\n    jump_ind ra, 0\n", cases[i].code);
+        struct pvm_state init = state_with(0xDEAD, 100);
+        init.regs[8] = cases[i].a1;
+        init.regs[9] = cases[i].a2;
+        struct test_vm vm;
+        test_vm_start(&vm, src, &seg, 1, &init);
+        test_vm_run(&vm);
+        assert_int_equal(vm.exit.reason, PVM_EXIT_HALT);
+        if (vm.state.regs[7] != cases[i].want)
+            fail_msg("%s: got %#llx want %#llx", cases[i].code,
+                     (unsigned long long)vm.state.regs[7], (unsigned long long)cases[i].want);
+        test_vm_stop(&vm);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_segments_are_validated),
         cmocka_unit_test(test_memory_api_copies_in_and_out),
         cmocka_unit_test(test_engine_vtable_matches_the_direct_api),
+        cmocka_unit_test(test_instructions_not_covered_by_vectors),
     };
     return cmocka_run_group_tests_name("pvm_interp", tests, NULL, NULL);
 }
