@@ -85,13 +85,13 @@ _Static_assert(offsetof(struct nub_boot_info, reserved) == 32, "reserved");
 
 /* ---- Invocation result (in-memory form; on the wire see nub_wire.h) ---- */
 struct nub_invocation_result {
-    uint32_t exit_reason;     /* NUB_EXIT_* */
-    uint32_t exit_arg;        /* see NUB_EXIT_* */
-    uint64_t return_value;    /* phi7 at exit */
-    uint64_t gas_remaining;   /* gas left, as the two's complement of a signed i64 */
+    uint32_t exit_reason;        /* NUB_EXIT_* */
+    uint32_t exit_arg;           /* see NUB_EXIT_* */
+    uint64_t return_value;       /* phi7 at exit */
+    uint64_t gas_remaining;      /* gas left, as the two's complement of a signed i64 */
     uint64_t regs[NUB_PVM_REGS]; /* the final registers */
-    uint32_t pc;              /* pc of the instruction that ended the run */
-    uint32_t _pad;            /* zero */
+    uint32_t pc;                 /* pc of the instruction that ended the run */
+    uint32_t _pad;               /* zero */
 };
 _Static_assert(sizeof(struct nub_invocation_result) == 136, "nub_invocation_result size");
 _Static_assert(offsetof(struct nub_invocation_result, exit_reason) == 0, "exit_reason");

@@ -14,15 +14,15 @@ typedef enum nub_status {
     NUB_ERR_NOMEM = 2,            /* host allocation failed */
 
     /* KVM and the sandbox */
-    NUB_ERR_KVM_UNAVAILABLE = 10, /* /dev/kvm missing */
-    NUB_ERR_KVM_PERMISSION = 11,  /* /dev/kvm not accessible */
-    NUB_ERR_KVM = 12,             /* a KVM ioctl failed */
-    NUB_ERR_KVM_API_VERSION = 13, /* unexpected KVM API version or missing capability */
-    NUB_ERR_GUEST_IMAGE = 14,     /* the guest ELF is unreadable or malformed */
-    NUB_ERR_GUEST_CRASHED = 15,   /* the guest faulted, triple-faulted or shut down */
-    NUB_ERR_SANDBOX_DEAD = 16,    /* an earlier call crashed the guest */
-    NUB_ERR_TIMEOUT = 17,         /* invoke_timeout_ns elapsed: the vCPU was kicked */
-    NUB_ERR_PROTOCOL = 18,        /* the guest broke the RPC protocol */
+    NUB_ERR_KVM_UNAVAILABLE = 10,    /* /dev/kvm missing */
+    NUB_ERR_KVM_PERMISSION = 11,     /* /dev/kvm not accessible */
+    NUB_ERR_KVM = 12,                /* a KVM ioctl failed */
+    NUB_ERR_KVM_API_VERSION = 13,    /* unexpected KVM API version or missing capability */
+    NUB_ERR_GUEST_IMAGE = 14,        /* the guest ELF is unreadable or malformed */
+    NUB_ERR_GUEST_CRASHED = 15,      /* the guest faulted, triple-faulted or shut down */
+    NUB_ERR_SANDBOX_DEAD = 16,       /* an earlier call crashed the guest */
+    NUB_ERR_TIMEOUT = 17,            /* invoke_timeout_ns elapsed: the vCPU was kicked */
+    NUB_ERR_PROTOCOL = 18,           /* the guest broke the RPC protocol */
     NUB_ERR_BOOT_INFO_MISMATCH = 19, /* ELF .boot_info differs from GET_BOOT_INFO */
 
     /* RPC requests */
@@ -36,22 +36,22 @@ typedef enum nub_status {
     NUB_ERR_WIRE_TRAILING = 41,
     NUB_ERR_WIRE_VERSION = 42,
     NUB_ERR_WIRE_KIND = 43,
-    NUB_ERR_WIRE_LIMIT = 44,       /* a length past a documented limit */
-    NUB_ERR_WIRE_UNALIGNED = 45,   /* a segment not page-aligned */
-    NUB_ERR_WIRE_OVERLAP = 46,     /* segments overlap or are out of order */
-    NUB_ERR_WIRE_ENDPOINTS = 47,   /* more endpoints than the limit */
-    NUB_ERR_WIRE_OVERFLOW = 48,    /* integer overflow in a size computation */
+    NUB_ERR_WIRE_LIMIT = 44,        /* a length past a documented limit */
+    NUB_ERR_WIRE_UNALIGNED = 45,    /* a segment not page-aligned */
+    NUB_ERR_WIRE_OVERLAP = 46,      /* segments overlap or are out of order */
+    NUB_ERR_WIRE_ENDPOINTS = 47,    /* more endpoints than the limit */
+    NUB_ERR_WIRE_OVERFLOW = 48,     /* integer overflow in a size computation */
     NUB_ERR_WIRE_NONCANONICAL = 49, /* a field with a non-canonical value (flags, padding) */
 
     /* Caps and invocation */
-    NUB_ERR_CAP_NOT_FOUND = 60,    /* no cap with that hash */
-    NUB_ERR_CAP_MISSING_DEP = 61,  /* INSTANCE refers to an absent IMAGE or DATA */
-    NUB_ERR_CAP_WRONG_KIND = 62,   /* the hash names a cap of another kind */
-    NUB_ERR_DIRECTORY_FULL = 63,   /* cap count or byte limit reached */
-    NUB_ERR_HEAP_EXHAUSTED = 64,   /* guest heap could not satisfy the request */
-    NUB_ERR_BAD_ENDPOINT = 65,     /* endpoint_idx out of range */
-    NUB_ERR_PROGRAM_INVALID = 66,  /* the PVM blob or standard program is malformed */
-    NUB_ERR_JIT = 67,              /* code buffer too small or compile failure */
+    NUB_ERR_CAP_NOT_FOUND = 60,   /* no cap with that hash */
+    NUB_ERR_CAP_MISSING_DEP = 61, /* INSTANCE refers to an absent IMAGE or DATA */
+    NUB_ERR_CAP_WRONG_KIND = 62,  /* the hash names a cap of another kind */
+    NUB_ERR_DIRECTORY_FULL = 63,  /* cap count or byte limit reached */
+    NUB_ERR_HEAP_EXHAUSTED = 64,  /* guest heap could not satisfy the request */
+    NUB_ERR_BAD_ENDPOINT = 65,    /* endpoint_idx out of range */
+    NUB_ERR_PROGRAM_INVALID = 66, /* the PVM blob or standard program is malformed */
+    NUB_ERR_JIT = 67,             /* code buffer too small or compile failure */
 } nub_status;
 
 /* A static, never-NULL English description of s ("unknown status" for others). */
