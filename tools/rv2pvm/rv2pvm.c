@@ -730,6 +730,8 @@ static int layout_data(struct rv2pvm_ctx *ctx, struct data_image *img)
         for (size_t r = 0; r < ctx->range_count; r++)
             if (s->addr < ctx->ranges[r].end && ctx->ranges[r].start < s->addr + s->size)
                 return rv2pvm_fail(ctx, "data section %s overlaps the code", s->name);
+        if (s->type != SHT_NOBITS && s->data == NULL)
+            return rv2pvm_fail(ctx, "data section %s has no contents in the file", s->name);
         if (s->addr < PVM_RO_BASE)
             return rv2pvm_fail(ctx,
                                "section %s at 0x%llx is below 0x10000 (link with nub-cc's "
