@@ -24,10 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PVM_RO_BASE   0x10000u
-#define PVM_ZONE      0x10000u
-#define PVM_PAGE      0x1000u
-#define PVM_INPUT_LEN 0x1000000u
 #define EXPORT_PREFIX "__nub_export_"
 
 int rv2pvm_fail(struct rv2pvm_ctx *ctx, const char *fmt, ...)
@@ -40,7 +36,7 @@ int rv2pvm_fail(struct rv2pvm_ctx *ctx, const char *fmt, ...)
     return -1;
 }
 
-static uint64_t round_up(uint64_t v, uint64_t to)
+uint64_t rv2pvm_round_up(uint64_t v, uint64_t to)
 {
     return (v + to - 1) / to * to;
 }
@@ -97,7 +93,7 @@ uint64_t rv2pvm_jump_address(const struct rv2pvm_ctx *ctx, uint64_t code_addr)
     return i < 0 ? 0 : 2u * ((uint64_t)i + 1);
 }
 
-static int add_jump_target(struct rv2pvm_ctx *ctx, uint64_t addr)
+int rv2pvm_add_jump_target(struct rv2pvm_ctx *ctx, uint64_t addr)
 {
     if (ctx->jump_target_count == ctx->jump_target_cap) {
         size_t cap = ctx->jump_target_cap ? ctx->jump_target_cap * 2 : 256;
@@ -133,7 +129,7 @@ static int cmp_range(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static bool is_text(const struct rv_elf_section *s)
+bool rv2pvm_is_text(const struct rv_elf_section *s)
 {
     return (s->flags & SHF_ALLOC) && (s->flags & SHF_EXECINSTR) && s->size > 0;
 }
@@ -146,7 +142,7 @@ static int decode_text(struct rv2pvm_ctx *ctx)
         return rv2pvm_fail(ctx, "out of memory");
     for (size_t i = 0; i < ctx->elf.section_count; i++) {
         const struct rv_elf_section *s = &ctx->elf.sections[i];
-        if (!is_text(s))
+        if (!rv2pvm_is_text(s))
             continue;
         if (s->data == NULL)
             return rv2pvm_fail(ctx, "executable section %s has no contents", s->name);
@@ -169,7 +165,8 @@ static int decode_text(struct rv2pvm_ctx *ctx)
     for (size_t r = 0; r < ctx->range_count; r++) {
         const struct rv_elf_section *s = NULL;
         for (size_t i = 0; i < ctx->elf.section_count && s == NULL; i++)
-            if (is_text(&ctx->elf.sections[i]) && ctx->elf.sections[i].addr == ctx->ranges[r].start)
+            if (rv2pvm_is_text(&ctx->elf.sections[i]) &&
+                ctx->elf.sections[i].addr == ctx->ranges[r].start)
                 s = &ctx->elf.sections[i];
         for (uint64_t off = 0; off < s->size;) {
             struct rv_item *it = &ctx->items[ctx->item_count];
@@ -183,290 +180,6 @@ static int decode_text(struct rv2pvm_ctx *ctx)
             off += it->in.len;
             ctx->item_count++;
         }
-    }
-    return 0;
-}
-
-/* ---- 2. relocations ---------------------------------------------------- */
-
-static int symbol_target(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, uint64_t *value)
-{
-    struct rv_elf_symbol sym;
-    if (rv_elf_symbol(&ctx->elf, r->symbol, &sym) != 0)
-        return rv2pvm_fail(ctx, "relocation at 0x%llx: symbol %u has a bad name",
-                           (unsigned long long)r->offset, r->symbol);
-    *value = sym.value + (uint64_t)r->addend;
-    return 0;
-}
-
-static int code_ref_target(struct rv2pvm_ctx *ctx, uint64_t target, uint64_t at, const char *what)
-{
-    if (rv2pvm_find_item(ctx, target) < 0)
-        return rv2pvm_fail(ctx,
-                           "%s at 0x%llx refers to code address 0x%llx, which is not an "
-                           "instruction start",
-                           what, (unsigned long long)at, (unsigned long long)target);
-    return add_jump_target(ctx, target);
-}
-
-static const char *reloc_name(uint32_t type)
-{
-    switch (type) {
-    case R_RISCV_32:
-        return "R_RISCV_32";
-    case R_RISCV_64:
-        return "R_RISCV_64";
-    case R_RISCV_BRANCH:
-        return "R_RISCV_BRANCH";
-    case R_RISCV_JAL:
-        return "R_RISCV_JAL";
-    case R_RISCV_CALL:
-        return "R_RISCV_CALL";
-    case R_RISCV_CALL_PLT:
-        return "R_RISCV_CALL_PLT";
-    case R_RISCV_GOT_HI20:
-        return "R_RISCV_GOT_HI20";
-    case R_RISCV_TLS_GOT_HI20:
-        return "R_RISCV_TLS_GOT_HI20";
-    case R_RISCV_TLS_GD_HI20:
-        return "R_RISCV_TLS_GD_HI20";
-    case R_RISCV_PCREL_HI20:
-        return "R_RISCV_PCREL_HI20";
-    case R_RISCV_PCREL_LO12_I:
-        return "R_RISCV_PCREL_LO12_I";
-    case R_RISCV_PCREL_LO12_S:
-        return "R_RISCV_PCREL_LO12_S";
-    case R_RISCV_HI20:
-        return "R_RISCV_HI20";
-    case R_RISCV_LO12_I:
-        return "R_RISCV_LO12_I";
-    case R_RISCV_LO12_S:
-        return "R_RISCV_LO12_S";
-    case R_RISCV_TPREL_HI20:
-        return "R_RISCV_TPREL_HI20";
-    case R_RISCV_TPREL_LO12_I:
-        return "R_RISCV_TPREL_LO12_I";
-    case R_RISCV_TPREL_LO12_S:
-        return "R_RISCV_TPREL_LO12_S";
-    case R_RISCV_TPREL_ADD:
-        return "R_RISCV_TPREL_ADD";
-    case R_RISCV_ADD32:
-        return "R_RISCV_ADD32";
-    case R_RISCV_SUB32:
-        return "R_RISCV_SUB32";
-    case R_RISCV_ADD64:
-        return "R_RISCV_ADD64";
-    case R_RISCV_SUB64:
-        return "R_RISCV_SUB64";
-    case R_RISCV_ALIGN:
-        return "R_RISCV_ALIGN";
-    case R_RISCV_RVC_BRANCH:
-        return "R_RISCV_RVC_BRANCH";
-    case R_RISCV_RVC_JUMP:
-        return "R_RISCV_RVC_JUMP";
-    case R_RISCV_RELAX:
-        return "R_RISCV_RELAX";
-    case R_RISCV_32_PCREL:
-        return "R_RISCV_32_PCREL";
-    default:
-        return "relocation";
-    }
-}
-
-/* First pass over text relocations: the hi halves and call pairs. */
-static int text_reloc_hi(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, long idx)
-{
-    struct rv_item *it = &ctx->items[idx];
-    uint64_t target;
-    switch (r->type) {
-    case R_RISCV_BRANCH:
-    case R_RISCV_JAL:
-    case R_RISCV_RVC_BRANCH:
-    case R_RISCV_RVC_JUMP:
-    case R_RISCV_RELAX:
-    case R_RISCV_ALIGN:
-    case R_RISCV_PCREL_LO12_I:
-    case R_RISCV_PCREL_LO12_S:
-    case R_RISCV_LO12_I:
-    case R_RISCV_LO12_S:
-        return 0; /* targets come from the instruction / second pass */
-    case R_RISCV_CALL:
-    case R_RISCV_CALL_PLT: {
-        struct rv_item *next = (size_t)idx + 1 < ctx->item_count ? it + 1 : NULL;
-        if (it->in.op != RV_AUIPC || next == NULL || next->in.op != RV_JALR ||
-            next->addr != it->addr + 4 || next->in.rs1 != it->in.rd)
-            return rv2pvm_fail(ctx, "%s at 0x%llx is not on an auipc+jalr pair",
-                               reloc_name(r->type), (unsigned long long)r->offset);
-        it->flags |= ITEM_CALL_HI;
-        next->flags |= ITEM_CALL_LO;
-        return 0;
-    }
-    case R_RISCV_HI20:
-    case R_RISCV_PCREL_HI20:
-        if (symbol_target(ctx, r, &target) != 0)
-            return -1;
-        if ((r->type == R_RISCV_HI20 && it->in.op != RV_LUI) ||
-            (r->type == R_RISCV_PCREL_HI20 && it->in.op != RV_AUIPC))
-            return rv2pvm_fail(ctx, "%s at 0x%llx is on a %s", reloc_name(r->type),
-                               (unsigned long long)r->offset, rv_op_name(it->in.op));
-        if (!rv2pvm_in_text(ctx, target)) {
-            it->flags |= ITEM_DATA_HI;
-            return 0; /* data address: the linked immediate is already final */
-        }
-        it->flags |= ITEM_CODE_HI;
-        it->ref = target;
-        return code_ref_target(ctx, target, r->offset, reloc_name(r->type));
-    default:
-        return rv2pvm_fail(ctx, "unsupported relocation %s (type %u) at 0x%llx in code",
-                           reloc_name(r->type), r->type, (unsigned long long)r->offset);
-    }
-}
-
-/* Second pass: %lo halves whose hi computes a code address. */
-static int text_reloc_lo(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, long idx)
-{
-    struct rv_item *it = &ctx->items[idx];
-    uint64_t target;
-    if (r->type != R_RISCV_PCREL_LO12_I && r->type != R_RISCV_PCREL_LO12_S &&
-        r->type != R_RISCV_LO12_I && r->type != R_RISCV_LO12_S)
-        return 0;
-    if (symbol_target(ctx, r, &target) != 0)
-        return -1;
-    bool code;
-    if (r->type == R_RISCV_PCREL_LO12_I || r->type == R_RISCV_PCREL_LO12_S) {
-        /* The symbol is the auipc this %pcrel_lo pairs with. */
-        long hi = rv2pvm_find_item(ctx, target);
-        if (hi < 0 || ctx->items[hi].in.op != RV_AUIPC)
-            return rv2pvm_fail(ctx, "%s at 0x%llx does not point at an auipc", reloc_name(r->type),
-                               (unsigned long long)r->offset);
-        code = (ctx->items[hi].flags & ITEM_CODE_HI) != 0;
-    } else {
-        code = rv2pvm_in_text(ctx, target);
-    }
-    if (!code)
-        return 0;
-    if (r->type == R_RISCV_PCREL_LO12_S || r->type == R_RISCV_LO12_S)
-        return rv2pvm_fail(ctx, "%s at 0x%llx: a store at a code address", reloc_name(r->type),
-                           (unsigned long long)r->offset);
-    it->flags |= ITEM_CODE_LO;
-    return 0;
-}
-
-/* A data word that holds a code address (function pointer, switch table). */
-struct data_code_ref {
-    uint64_t addr;  /* where the word is */
-    unsigned width; /* 4 or 8 */
-    uint64_t target;
-};
-
-struct data_refs {
-    struct data_code_ref *v;
-    size_t n, cap;
-};
-
-static int data_reloc(struct rv2pvm_ctx *ctx, const struct rv_elf_section *target_sec,
-                      const struct rv_elf_rela *r, struct data_refs *refs)
-{
-    uint64_t target;
-    if (symbol_target(ctx, r, &target) != 0)
-        return -1;
-    if (r->offset < target_sec->addr || r->offset - target_sec->addr >= target_sec->size)
-        return rv2pvm_fail(ctx, "%s at 0x%llx is outside section %s", reloc_name(r->type),
-                           (unsigned long long)r->offset, target_sec->name);
-    if (!rv2pvm_in_text(ctx, target))
-        return 0; /* data-to-data: already linked to its final address */
-    if (r->type != R_RISCV_32 && r->type != R_RISCV_64)
-        return rv2pvm_fail(ctx,
-                           "unsupported relocation %s (type %u) at 0x%llx in %s refers to "
-                           "code address 0x%llx",
-                           reloc_name(r->type), r->type, (unsigned long long)r->offset,
-                           target_sec->name, (unsigned long long)target);
-    unsigned width = r->type == R_RISCV_32 ? 4 : 8;
-    if (target_sec->size - (r->offset - target_sec->addr) < width)
-        return rv2pvm_fail(ctx, "%s at 0x%llx runs past the end of %s", reloc_name(r->type),
-                           (unsigned long long)r->offset, target_sec->name);
-    if (code_ref_target(ctx, target, r->offset, reloc_name(r->type)) != 0)
-        return -1;
-    if (refs->n == refs->cap) {
-        size_t cap = refs->cap ? refs->cap * 2 : 64;
-        struct data_code_ref *v = realloc(refs->v, cap * sizeof *v);
-        if (v == NULL)
-            return rv2pvm_fail(ctx, "out of memory");
-        refs->v = v;
-        refs->cap = cap;
-    }
-    refs->v[refs->n++] = (struct data_code_ref){r->offset, width, target};
-    return 0;
-}
-
-/*
- * The assembler resolves pc-relative references inside one section itself
- * when relaxation is off, so calls to functions in the same section carry no
- * relocation. An auipc without a relocation is therefore either the first
- * half of such a call (auipc rX; jalr rd, lo(rX)) or a code address we
- * cannot see the target of.
- */
-static int classify_bare_auipc(struct rv2pvm_ctx *ctx)
-{
-    for (size_t i = 0; i < ctx->item_count; i++) {
-        struct rv_item *it = &ctx->items[i];
-        if (it->in.op != RV_AUIPC || (it->flags & (ITEM_CALL_HI | ITEM_CODE_HI | ITEM_DATA_HI)))
-            continue;
-        struct rv_item *next = i + 1 < ctx->item_count ? it + 1 : NULL;
-        if (next != NULL && next->in.op == RV_JALR && next->addr == it->addr + 4 &&
-            next->in.rs1 == it->in.rd && it->in.rd != 0) {
-            it->flags |= ITEM_CALL_HI;
-            next->flags |= ITEM_CALL_LO;
-            continue;
-        }
-        /* `lla rd, label` inside the section (medany): auipc rd; addi rd, rd, lo. */
-        if (next != NULL && next->in.op == RV_ADDI && next->addr == it->addr + 4 &&
-            next->in.rs1 == it->in.rd && next->in.rd == it->in.rd && it->in.rd != 0) {
-            uint64_t target = it->addr + (uint64_t)it->in.imm + (uint64_t)next->in.imm;
-            if (rv2pvm_in_text(ctx, target)) {
-                it->flags |= ITEM_CODE_HI;
-                it->ref = target;
-                next->flags |= ITEM_CODE_LO;
-                if (code_ref_target(ctx, target, it->addr, "auipc+addi") != 0)
-                    return -1;
-                continue;
-            }
-        }
-        return rv2pvm_fail(ctx,
-                           "0x%llx: auipc without a relocation that is neither a call nor an "
-                           "auipc+addi address (compile with -mcmodel=medlow)",
-                           (unsigned long long)it->addr);
-    }
-    return 0;
-}
-
-static int read_relocations(struct rv2pvm_ctx *ctx, struct data_refs *refs)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t s = 0; s < ctx->elf.section_count; s++) {
-            const struct rv_elf_section *rs = &ctx->elf.sections[s];
-            if (rs->type != SHT_RELA)
-                continue;
-            const struct rv_elf_section *t = &ctx->elf.sections[rs->info];
-            if (!(t->flags & SHF_ALLOC))
-                continue; /* debug information and the like */
-            for (size_t j = 0; j < rv_elf_rela_count(&ctx->elf, s); j++) {
-                struct rv_elf_rela r;
-                rv_elf_rela(&ctx->elf, s, j, &r);
-                if (is_text(t)) {
-                    long idx = rv2pvm_find_item(ctx, r.offset);
-                    if (idx < 0)
-                        return rv2pvm_fail(ctx, "%s at 0x%llx is not on an instruction start",
-                                           reloc_name(r.type), (unsigned long long)r.offset);
-                    if ((pass == 0 ? text_reloc_hi : text_reloc_lo)(ctx, &r, idx) != 0)
-                        return -1;
-                } else if (pass == 0 && data_reloc(ctx, t, &r, refs) != 0) {
-                    return -1;
-                }
-            }
-        }
-        if (pass == 0 && classify_bare_auipc(ctx) != 0)
-            return -1;
     }
     return 0;
 }
@@ -589,7 +302,7 @@ static int collect_blocks(struct rv2pvm_ctx *ctx)
                 return -1;
         }
         bool calls = (it->in.op == RV_JAL || it->in.op == RV_JALR) && it->in.rd != 0;
-        if (calls && add_jump_target(ctx, it->addr + it->in.len) != 0)
+        if (calls && rv2pvm_add_jump_target(ctx, it->addr + it->in.len) != 0)
             return -1;
         if (ends_block(it) && i + 1 < ctx->item_count &&
             ctx->items[i + 1].addr == it->addr + it->in.len)
@@ -673,7 +386,7 @@ static int emit_code(struct rv2pvm_ctx *ctx)
     return 0;
 }
 
-static uint32_t pvm_pc_of(const struct rv2pvm_ctx *ctx, uint64_t addr)
+uint32_t rv2pvm_pvm_pc_of(const struct rv2pvm_ctx *ctx, uint64_t addr)
 {
     if (addr == text_end(ctx))
         return ctx->end_pc;
@@ -688,177 +401,9 @@ static int patch_fixups(struct rv2pvm_ctx *ctx)
         if (fx->target != text_end(ctx) && rv2pvm_find_item(ctx, fx->target) < 0)
             return rv2pvm_fail(ctx, "jump target 0x%llx is not an instruction",
                                (unsigned long long)fx->target);
-        pvm_emit_patch_offset(&ctx->em, fx->offset_at, fx->insn_pc, pvm_pc_of(ctx, fx->target));
+        pvm_emit_patch_offset(&ctx->em, fx->offset_at, fx->insn_pc,
+                              rv2pvm_pvm_pc_of(ctx, fx->target));
     }
-    return 0;
-}
-
-/* ---- 5. data layout and the container ---------------------------------- */
-
-struct data_image {
-    uint8_t *ro, *rw;
-    uint64_t ro_len, rw_len, heap_pages, rw_base;
-};
-
-static bool is_data(const struct rv_elf_section *s)
-{
-    return (s->flags & SHF_ALLOC) && !(s->flags & SHF_EXECINSTR) && s->size > 0;
-}
-
-/* Read-modify-write atomics need two spill slots (rv2pvm_insn.c). */
-static bool needs_amo_scratch(const struct rv2pvm_ctx *ctx)
-{
-    for (size_t i = 0; i < ctx->item_count; i++) {
-        enum rv_op op = ctx->items[i].in.op;
-        if (op >= RV_LR_W && op <= RV_AMOMAXU_D && op != RV_LR_W && op != RV_SC_W &&
-            op != RV_LR_D && op != RV_SC_D)
-            return true;
-    }
-    return false;
-}
-
-static int layout_data(struct rv2pvm_ctx *ctx, struct data_image *img)
-{
-    uint64_t ro_end = PVM_RO_BASE, rw_fill_end = 0, rw_end = 0;
-    for (size_t i = 0; i < ctx->elf.section_count; i++) {
-        const struct rv_elf_section *s = &ctx->elf.sections[i];
-        if (!is_data(s))
-            continue;
-        if (s->addr + s->size < s->addr || s->addr + s->size > 0xFFFFFFFFu)
-            return rv2pvm_fail(ctx, "section %s (0x%llx, %llu bytes) is outside 32-bit memory",
-                               s->name, (unsigned long long)s->addr, (unsigned long long)s->size);
-        for (size_t r = 0; r < ctx->range_count; r++)
-            if (s->addr < ctx->ranges[r].end && ctx->ranges[r].start < s->addr + s->size)
-                return rv2pvm_fail(ctx, "data section %s overlaps the code", s->name);
-        if (s->type != SHT_NOBITS && s->data == NULL)
-            return rv2pvm_fail(ctx, "data section %s has no contents in the file", s->name);
-        if (s->addr < PVM_RO_BASE)
-            return rv2pvm_fail(ctx,
-                               "section %s at 0x%llx is below 0x10000 (link with nub-cc's "
-                               "linker script)",
-                               s->name, (unsigned long long)s->addr);
-        if (!(s->flags & SHF_WRITE) && s->addr + s->size > ro_end)
-            ro_end = s->addr + s->size;
-    }
-    img->ro_len = ro_end - PVM_RO_BASE;
-    img->rw_base = 0x20000u + round_up(img->ro_len, PVM_ZONE);
-    rw_fill_end = rw_end = img->rw_base;
-    for (size_t i = 0; i < ctx->elf.section_count; i++) {
-        const struct rv_elf_section *s = &ctx->elf.sections[i];
-        if (!is_data(s))
-            continue;
-        bool writable = (s->flags & SHF_WRITE) != 0;
-        if (writable && s->addr < img->rw_base)
-            return rv2pvm_fail(ctx,
-                               "writable section %s at 0x%llx is below the read-write base "
-                               "0x%llx (link with nub-cc's linker script)",
-                               s->name, (unsigned long long)s->addr,
-                               (unsigned long long)img->rw_base);
-        if (!writable && s->addr >= img->rw_base)
-            continue; /* checked above: ro_end covers it, so this cannot happen */
-        if (writable && s->addr + s->size > rw_end)
-            rw_end = s->addr + s->size;
-        if (writable && s->type != SHT_NOBITS && s->addr + s->size > rw_fill_end)
-            rw_fill_end = s->addr + s->size;
-    }
-    if (needs_amo_scratch(ctx)) {
-        rw_end = round_up(rw_end, 8);
-        ctx->amo_scratch = (uint32_t)rw_end;
-        rw_end += 16;
-    }
-    img->rw_len = rw_fill_end - img->rw_base;
-    uint64_t rw_pages = round_up(rw_end - img->rw_base, PVM_PAGE) / PVM_PAGE;
-    uint64_t fill_pages = round_up(img->rw_len, PVM_PAGE) / PVM_PAGE;
-    img->heap_pages = rw_pages - fill_pages + ctx->options->extra_heap_pages;
-    if (img->ro_len >= (1u << 24) || img->rw_len >= (1u << 24) || img->heap_pages >= (1u << 16))
-        return rv2pvm_fail(ctx,
-                           "data too large for the standard program header "
-                           "(ro %llu bytes, rw %llu bytes, %llu heap pages)",
-                           (unsigned long long)img->ro_len, (unsigned long long)img->rw_len,
-                           (unsigned long long)img->heap_pages);
-    uint64_t need = 5ull * PVM_ZONE + round_up(img->ro_len, PVM_ZONE) +
-                    round_up(img->rw_len + img->heap_pages * PVM_PAGE, PVM_ZONE) +
-                    round_up(ctx->options->stack_size, PVM_ZONE) + PVM_INPUT_LEN;
-    if (need > (1ull << 32))
-        return rv2pvm_fail(ctx, "program does not fit the 32-bit standard layout");
-    img->ro = calloc(1, img->ro_len + 1);
-    img->rw = calloc(1, img->rw_len + 1);
-    if (img->ro == NULL || img->rw == NULL)
-        return rv2pvm_fail(ctx, "out of memory");
-    for (size_t i = 0; i < ctx->elf.section_count; i++) {
-        const struct rv_elf_section *s = &ctx->elf.sections[i];
-        if (!is_data(s) || s->type == SHT_NOBITS)
-            continue;
-        if (s->flags & SHF_WRITE)
-            memcpy(img->rw + (s->addr - img->rw_base), s->data, s->size);
-        else
-            memcpy(img->ro + (s->addr - PVM_RO_BASE), s->data, s->size);
-    }
-    return 0;
-}
-
-/* Rewrites every data word that holds a code address to its jump-table address. */
-static int patch_data_refs(struct rv2pvm_ctx *ctx, struct data_image *img,
-                           const struct data_refs *refs)
-{
-    for (size_t i = 0; i < refs->n; i++) {
-        const struct data_code_ref *d = &refs->v[i];
-        uint8_t *where;
-        if (d->addr >= PVM_RO_BASE && d->addr + d->width <= PVM_RO_BASE + img->ro_len)
-            where = img->ro + (d->addr - PVM_RO_BASE);
-        else if (d->addr >= img->rw_base && d->addr + d->width <= img->rw_base + img->rw_len)
-            where = img->rw + (d->addr - img->rw_base);
-        else
-            return rv2pvm_fail(ctx, "code address stored at 0x%llx, outside initialised data",
-                               (unsigned long long)d->addr);
-        uint64_t value = rv2pvm_jump_address(ctx, d->target);
-        for (unsigned k = 0; k < d->width; k++)
-            where[k] = (uint8_t)(value >> (8 * k));
-    }
-    return 0;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static int write_container(struct rv2pvm_ctx *ctx, const struct data_image *img, uint8_t **program,
-                           size_t *program_len)
-{
-    uint32_t *table = calloc(ctx->jump_target_count + 1, sizeof *table);
-    if (table == NULL)
-        return rv2pvm_fail(ctx, "out of memory");
-    for (size_t i = 0; i < ctx->jump_target_count; i++)
-        table[i] = pvm_pc_of(ctx, ctx->jump_targets[i]);
-    size_t blob_len = 0;
-    uint8_t *blob = pvm_build_blob(&ctx->em, table, ctx->jump_target_count, &blob_len);
-    free(table);
-    if (blob == NULL)
-        return rv2pvm_fail(ctx, "out of memory");
-    if (blob_len > 0xFFFFFFFFu) {
-        free(blob);
-        return rv2pvm_fail(ctx, "code blob too large");
-    }
-    size_t total = 11 + img->ro_len + img->rw_len + 4 + blob_len;
-    uint8_t *out = malloc(total);
-    if (out == NULL) {
-        free(blob);
-        return rv2pvm_fail(ctx, "out of memory");
-    }
-    size_t at = 0;
-    put_le(out + at, img->ro_len, 3), at += 3;
-    put_le(out + at, img->rw_len, 3), at += 3;
-    put_le(out + at, img->heap_pages, 2), at += 2;
-    put_le(out + at, ctx->options->stack_size, 3), at += 3;
-    memcpy(out + at, img->ro, img->ro_len), at += img->ro_len;
-    memcpy(out + at, img->rw, img->rw_len), at += img->rw_len;
-    put_le(out + at, blob_len, 4), at += 4;
-    memcpy(out + at, blob, blob_len);
-    free(blob);
-    *program = out;
-    *program_len = total;
     return 0;
 }
 
@@ -869,8 +414,8 @@ int rv2pvm_translate(const uint8_t *elf, size_t elf_len, const struct rv2pvm_opt
     struct rv2pvm_options defaults = {.stack_size = RV2PVM_DEFAULT_STACK_SIZE};
     struct rv2pvm_ctx ctx = {
         .options = options ? options : &defaults, .err = err, .err_len = err_len};
-    struct data_refs refs = {0};
-    struct data_image img = {0};
+    struct rv_data_refs refs = {0};
+    struct rv_data_image img = {0};
     int rc = -1;
     if (err_len > 0)
         err[0] = '\0';
@@ -891,11 +436,11 @@ int rv2pvm_translate(const uint8_t *elf, size_t elf_len, const struct rv2pvm_opt
                     ctx.elf.flags);
         goto out;
     }
-    if (decode_text(&ctx) != 0 || read_relocations(&ctx, &refs) != 0 || find_endpoints(&ctx) != 0 ||
-        collect_blocks(&ctx) != 0 || finish_jump_table(&ctx) != 0 || layout_data(&ctx, &img) != 0 ||
-        emit_code(&ctx) != 0 || patch_fixups(&ctx) != 0 ||
-        patch_data_refs(&ctx, &img, &refs) != 0 ||
-        write_container(&ctx, &img, program, program_len) != 0)
+    if (decode_text(&ctx) != 0 || rv2pvm_read_relocations(&ctx, &refs) != 0 ||
+        find_endpoints(&ctx) != 0 || collect_blocks(&ctx) != 0 || finish_jump_table(&ctx) != 0 ||
+        rv2pvm_layout_data(&ctx, &img) != 0 || emit_code(&ctx) != 0 || patch_fixups(&ctx) != 0 ||
+        rv2pvm_patch_data_refs(&ctx, &img, &refs) != 0 ||
+        rv2pvm_write_container(&ctx, &img, program, program_len) != 0)
         goto out;
     if (ctx.options->map != NULL)
         for (size_t i = 0; i < ctx.item_count; i++)

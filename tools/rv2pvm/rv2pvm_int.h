@@ -70,6 +70,24 @@ struct rv2pvm_ctx {
     uint32_t amo_scratch; /* 16 bytes of rw memory for the atomics' two spills; 0 if unused */
 };
 
+/* A data word that holds a code address (function pointer, switch table). */
+struct rv_data_code_ref {
+    uint64_t addr;  /* where the word is */
+    unsigned width; /* 4 or 8 */
+    uint64_t target;
+};
+
+struct rv_data_refs {
+    struct rv_data_code_ref *v;
+    size_t n, cap;
+};
+
+/* The program's memory image (SPEC §11.3). */
+struct rv_data_image {
+    uint8_t *ro, *rw;
+    uint64_t ro_len, rw_len, heap_pages, rw_base;
+};
+
 /* printf-style error into ctx->err; always returns -1. */
 int rv2pvm_fail(struct rv2pvm_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -78,6 +96,22 @@ long rv2pvm_find_item(const struct rv2pvm_ctx *ctx, uint64_t addr);
 bool rv2pvm_in_text(const struct rv2pvm_ctx *ctx, uint64_t addr);
 /* Jump-table address 2*(i+1) of a collected code address, or 0 if absent. */
 uint64_t rv2pvm_jump_address(const struct rv2pvm_ctx *ctx, uint64_t code_addr);
+
+uint64_t rv2pvm_round_up(uint64_t v, uint64_t to);
+bool rv2pvm_is_text(const struct rv_elf_section *s);
+int rv2pvm_add_jump_target(struct rv2pvm_ctx *ctx, uint64_t addr);
+/* PVM pc of a RISC-V address after emission (the end of the text -> final trap). */
+uint32_t rv2pvm_pvm_pc_of(const struct rv2pvm_ctx *ctx, uint64_t addr);
+
+/* rv2pvm_reloc.c: flags items, collects jump targets and data code refs. */
+int rv2pvm_read_relocations(struct rv2pvm_ctx *ctx, struct rv_data_refs *refs);
+
+/* rv2pvm_image.c */
+int rv2pvm_layout_data(struct rv2pvm_ctx *ctx, struct rv_data_image *img);
+int rv2pvm_patch_data_refs(struct rv2pvm_ctx *ctx, struct rv_data_image *img,
+                           const struct rv_data_refs *refs);
+int rv2pvm_write_container(struct rv2pvm_ctx *ctx, const struct rv_data_image *img,
+                           uint8_t **program, size_t *program_len);
 
 /* Emits the PVM code for item i (rv2pvm_insn.c). */
 int rv2pvm_translate_item(struct rv2pvm_ctx *ctx, size_t i);
