@@ -15,6 +15,9 @@
  *      before a block start that the previous instruction does not end;
  *   5. patch jump offsets, rewrite data words that hold code addresses to
  *      jump-table addresses, and write the §11 container.
+ *
+ * Files: this one (steps 1, 3, 4 and the driver), rv2pvm_reloc.c (step 2),
+ * rv2pvm_image.c (data layout, step 5), rv2pvm_insn.c (one instruction).
  */
 #include "rv2pvm_int.h"
 
