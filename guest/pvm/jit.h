@@ -110,8 +110,6 @@ struct jit_options {
 };
 
 /* ---- Compiled program -------------------------------------------------- */
-#define JIT_NO_CODE UINT32_MAX
-
 /* One memory-accessing x86 instruction: native offset -> PVM instruction. */
 struct jit_fault_site {
     uint32_t native_offset; /* offset of the load/store instruction */
@@ -123,8 +121,11 @@ struct jit_code {
     size_t code_size;      /* bytes of the code buffer in use */
     uint32_t entry_offset; /* see enum jit_platform */
     uint32_t exit_offset;  /* store registers and leave (fault handlers resume here) */
-    /* Native offset of the instruction at each pc in 0..code_len (after the
-     * block's gas check), JIT_NO_CODE where no instruction starts. */
+    /* Native offset of the instruction at pc (after its block's gas check),
+     * for every pc of the compiler's walk (pc = 0, then pc + 1 + skip(pc)):
+     * that is every instruction start, pc = code_len, and the trap positions
+     * inside gaps of more than 24 bytes. Other entries are NOT initialised:
+     * jit_prepare_entry handles those pcs (a trap) without the table. */
     uint32_t *insn_offset;
     struct jit_fault_site *fault_sites; /* sorted by native_offset */
     uint32_t fault_site_count;

@@ -116,14 +116,14 @@ static void *vec_push(struct compiler *c, struct vec *v)
     return (uint8_t *)v->data + v->elem * v->count++;
 }
 
-static void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub_kind kind)
+JIT_INLINE void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub_kind kind)
 {
     struct stub *s = vec_push(c, &c->stubs);
     if (s != NULL)
         *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
 }
 
-static void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
+JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
 {
     struct fixup *f = vec_push(c, &c->fixups);
     if (f != NULL)
@@ -131,7 +131,7 @@ static void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
 }
 
 /* Call right before emitting a load/store of PVM memory. */
-static void add_fault_site(struct compiler *c, uint32_t pc)
+JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
 {
     struct jit_fault_site *s = vec_push(c, &c->sites);
     if (s != NULL)
@@ -139,24 +139,24 @@ static void add_fault_site(struct compiler *c, uint32_t pc)
 }
 
 /* ---- Small sequences ----------------------------------------------------- */
-static void jmp_back(struct compiler *c, size_t target)
+JIT_INLINE void jmp_back(struct compiler *c, size_t target)
 {
     jit_link32(&c->b, emit_jmp32(&c->b), target);
 }
 
-static void jcc_back(struct compiler *c, enum x86_cc cc, size_t target)
+JIT_INLINE void jcc_back(struct compiler *c, enum x86_cc cc, size_t target)
 {
     jit_link32(&c->b, emit_jcc32(&c->b, cc), target);
 }
 
-static void mov64(struct compiler *c, int dst, int src)
+JIT_INLINE void mov64(struct compiler *c, int dst, int src)
 {
     if (dst != src)
         emit_mov_rr(&c->b, true, dst, src);
 }
 
 /* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
-static void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
+JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
 {
     emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
     emit_store32_imm_disp(&c->b, BASE, CTX(reason), reason); /* mov dword [ctx.reason], r */
@@ -277,7 +277,7 @@ static void emit_shared_exits(struct compiler *c)
 }
 
 /* ---- Gas blocks -------------------------------------------------------- */
-static void open_block(struct compiler *c, uint32_t pc)
+JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
 {
     size_t start = c->b.off;
     c->block_head[pc >> 3] |= (uint8_t)(1u << (pc & 7));
@@ -292,7 +292,7 @@ static void open_block(struct compiler *c, uint32_t pc)
         c->nomem = true; /* cannot happen: the encoding above is fixed-size */
 }
 
-static void close_block(struct compiler *c)
+JIT_INLINE void close_block(struct compiler *c)
 {
     jit_patch4(&c->b, c->block_imm_site, c->block_cost);
     if (!c->nomem)
@@ -303,7 +303,7 @@ static void close_block(struct compiler *c)
 /* ---- Control flow ------------------------------------------------------ */
 /* Jump (cc < 0: always) to the block at target, or panic at pc if target
  * is not a block start (SPEC §6.2). */
-static void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
+JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
 {
     size_t site = cc < 0 ? emit_jmp32(&c->b) : emit_jcc32(&c->b, (enum x86_cc)cc);
     if (target >= 0 && pvm_program_is_block_start(c->p, (uint64_t)target))
@@ -313,36 +313,36 @@ static void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
 }
 
 /* eax holds the address: ctx.pc = pc; goto djump. */
-static void dynamic_jump(struct compiler *c, uint32_t pc)
+JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
 {
     emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);
     jmp_back(c, c->djump_label);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
-static void addr_direct(struct compiler *c, uint64_t x)
+JIT_INLINE void addr_direct(struct compiler *c, uint64_t x)
 {
     emit_mov_ri(&c->b, SCRATCH, (uint32_t)x); /* mov eax, lo32(X) */
 }
 
-static void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
+JIT_INLINE void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
 {
     emit_lea(&c->b, false, SCRATCH, R(reg), (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
 }
 
-static void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst)
+JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst)
 {
     add_fault_site(c, pc);
     emit_load_m(&c->b, form, R(dst), BASE, SCRATCH);
 }
 
-static void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src)
+JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src)
 {
     add_fault_site(c, pc);
     emit_store_m(&c->b, form, R(src), BASE, SCRATCH);
 }
 
-static void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value)
+JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value)
 {
     static const unsigned forms[9] = {[1] = X86_STORE_IMM_8,
                                       [2] = X86_STORE_IMM_16,
@@ -366,14 +366,14 @@ static const unsigned store_widths[] = {1, 2, 4, 8};
 
 /* ---- Arithmetic helpers ------------------------------------------------ */
 /* D = sx32(eax) */
-static void sx32_to(struct compiler *c, unsigned d)
+JIT_INLINE void sx32_to(struct compiler *c, unsigned d)
 {
     emit_movsxd_rr(&c->b, R(d), SCRATCH); /* movsxd D, eax */
 }
 
 /* D = A op B, 64-bit, op in {add, sub, and, or, xor}. */
-static void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, unsigned d, unsigned a,
-                    unsigned bb)
+JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, unsigned d,
+                        unsigned a, unsigned bb)
 {
     struct jit_buf *b = &c->b;
     if (R(d) == R(a)) {
@@ -393,7 +393,7 @@ static void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, unsig
 }
 
 /* D = sx32(lo32(A) op lo32(B)) */
-static void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
+JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
 {
     emit_mov_rr(&c->b, false, SCRATCH, R(a)); /* mov eax, A32 */
     emit_alu_rr(&c->b, false, op, SCRATCH, R(bb));
@@ -401,14 +401,15 @@ static void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a,
 }
 
 /* D = src op imm (64-bit, imm sign-extended). */
-static void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsigned src, uint64_t x)
+JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsigned src,
+                           uint64_t x)
 {
     mov64(c, R(d), R(src));
     emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
 }
 
 /* D = (A cmp B/imm) ? 1 : 0 */
-static void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
+JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
     emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
@@ -416,7 +417,7 @@ static void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a
     emit_mov_rr(&c->b, true, R(d), SCRATCH);
 }
 
-static void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
+JIT_INLINE void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
 {
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH);
     emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
@@ -453,8 +454,8 @@ static void shift_var(struct compiler *c, bool w64, enum x86_shift op, bool valu
 }
 
 /* D = shift(lo32/64 of src, constant count) */
-static void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsigned d, unsigned src,
-                      uint64_t count)
+JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsigned d, unsigned src,
+                          uint64_t count)
 {
     if (w64) {
         mov64(c, R(d), R(src));
@@ -1037,7 +1038,7 @@ static void compiler_free(struct compiler *c)
 
 static bool is_gas_terminator(uint8_t op)
 {
-    return pvm_opcode_table[op].is_terminator;
+    return jit_op_ends_block[op];
 }
 
 static void emit_body(struct compiler *c)
@@ -1096,8 +1097,8 @@ static void emit_stubs(struct compiler *c)
 
 static bool block_entry(const struct compiler *c, uint32_t pc, size_t *off_out)
 {
-    if (pc > c->p->code_len || !((c->block_head[pc >> 3] >> (pc & 7)) & 1) ||
-        c->insn_offset[pc] == JIT_NO_CODE)
+    /* block heads are walk positions, whose insn_offset entries are set */
+    if (pc > c->p->code_len || !((c->block_head[pc >> 3] >> (pc & 7)) & 1))
         return false;
     *off_out = c->insn_offset[pc] - JIT_GAS_CHECK_SIZE;
     return true;
@@ -1165,7 +1166,8 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
         compiler_free(&c);
         return PVM_ERR_NOMEM;
     }
-    pvm_memset(c.insn_offset, 0xFF, n * sizeof(uint32_t));
+    /* insn_offset is not initialised: the walk writes every entry anyone
+     * reads (see jit.h), and clearing it would cost ~10% of the compile. */
     pvm_memset(c.block_head, 0, n / 8 + 1);
 
     /* int3 padding before the entry: callers' CFI/UBSan function-type checks

@@ -6,6 +6,61 @@
 
 #include "pvm_util.h"
 
+#define FORMAT_ENTRY(num, name, fmt, term, gas) [num] = fmt,
+#define UNDEFINED_16                                                                               \
+    JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED,      \
+        JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED,  \
+        JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED, JIT_OP_UNDEFINED,  \
+        JIT_OP_UNDEFINED
+
+/* All entries default to undefined, then the defined opcodes override them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+const uint8_t jit_op_format[256] = {UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    UNDEFINED_16,
+                                    PVM_OPCODE_LIST(FORMAT_ENTRY)};
+#pragma GCC diagnostic pop
+
+/* Undefined opcodes execute as trap, which ends a block. */
+#define ENDS_ENTRY(num, name, fmt, term, gas) [num] = term,
+#define ONES_16                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+const uint8_t jit_op_ends_block[256] = {ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        ONES_16,
+                                        PVM_OPCODE_LIST(ENDS_ENTRY)};
+#pragma GCC diagnostic pop
+
 static inline unsigned min4(unsigned v)
 {
     return v < 4 ? v : 4;
@@ -34,20 +89,25 @@ void jit_decode_insn(const struct pvm_program *p, uint32_t pc, struct pvm_insn *
     uint64_t word = pvm_load_le(p->bitmask + (first >> 3), 8) >> (first & 7);
     unsigned l = (unsigned)__builtin_ctzll(word | (1ull << PVM_MAX_SKIP));
     bool start = (p->bitmask[pc >> 3] >> (pc & 7)) & 1;
-    uint8_t op = start && pvm_opcode_table[c[0]].is_defined ? c[0] : PVM_OP_trap;
+    unsigned format = jit_op_format[c[0]];
+    uint8_t op = c[0];
+    if (!start || format == JIT_OP_UNDEFINED) {
+        op = PVM_OP_trap;
+        format = PVM_FMT_NONE;
+    }
 
     out->pc = pc;
     out->skip = l;
     out->next_pc = (uint64_t)pc + 1 + l;
     out->opcode = op;
     out->raw_opcode = c[0];
-    out->format = pvm_opcode_table[op].format;
+    out->format = (uint8_t)format;
     out->ra = out->rb = out->rd = 0;
     out->len_x = out->len_y = 0;
     out->imm_x = out->imm_y = 0;
     out->target = 0;
     unsigned b1 = c[1], b2 = c[2], lx, ly;
-    switch (out->format) {
+    switch (format) {
     case PVM_FMT_NONE:
         break;
     case PVM_FMT_IMM:

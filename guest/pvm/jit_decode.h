@@ -21,4 +21,11 @@
 
 void jit_decode_insn(const struct pvm_program *program, uint32_t pc, struct pvm_insn *out);
 
+/* Per opcode byte: its format (enum pvm_format), or JIT_OP_UNDEFINED; and
+ * whether it ends a gas block. Compact copies of pvm_opcode_table's fields
+ * (256 bytes each instead of 4 KiB), generated from PVM_OPCODE_LIST. */
+#define JIT_OP_UNDEFINED 0xFF
+extern const uint8_t jit_op_format[256];
+extern const uint8_t jit_op_ends_block[256];
+
 #endif /* NUB_JIT_DECODE_H */

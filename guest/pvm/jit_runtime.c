@@ -30,14 +30,15 @@ bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_
     if (resume_after_ecalli && pc < p->code_len) {
         /* Same gas block: continue after the ecalli without charging. */
         uint32_t next = pc + 1 + pvm_program_skip(p, pc);
-        if (next <= p->code_len && code->insn_offset[next] != JIT_NO_CODE) {
+        if (next <= p->code_len) { /* the walk went on from the ecalli to next */
             ctx->entry_target = code_address + code->insn_offset[next];
             return true;
         }
     }
-    /* A fresh gas block at pc. Positions without code (inside an
-     * instruction, past the end) are a one-instruction trap block. */
-    bool has_code = pc <= p->code_len && code->insn_offset[pc] != JIT_NO_CODE;
+    /* A fresh gas block at pc. Instruction starts (and pc = code_len) have
+     * code. Any other position, inside an instruction or past the end,
+     * executes as a trap, a one-instruction block: done here in C. */
+    bool has_code = pc <= p->code_len && pvm_program_is_insn_start(p, pc);
     uint64_t cost = has_code ? block_cost_from(p, pc) : pvm_opcode_table[PVM_OP_trap].gas;
     if (ctx->gas < 0 || (uint64_t)ctx->gas < cost) {
         *exit_out = (struct pvm_exit){.reason = PVM_EXIT_OUT_OF_GAS, .pc = pc, .arg = 0};

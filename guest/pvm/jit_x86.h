@@ -67,10 +67,15 @@ struct jit_buf {
     size_t off;  /* bytes emitted so far; may exceed size (sticky overflow) */
 };
 
-static inline bool jit_buf_overflowed(const struct jit_buf *b)
+JIT_INLINE bool jit_buf_overflowed(const struct jit_buf *b)
 {
     return b->off > b->size;
 }
+
+/* Code bytes are stored as (unaligned) 32-bit words: unlike byte stores,
+ * these cannot alias the buffer's own size_t fields, so the compiler keeps
+ * `off` in a register across consecutive emits. */
+typedef uint32_t jit_u32_unaligned __attribute__((aligned(1)));
 
 /*
  * Appends the low n (1..8) bytes of v, little-endian. One bounds check per
@@ -81,9 +86,9 @@ JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
 {
     size_t off = b->off;
     if (off + 8 <= b->size) {
-        uint8_t *d = b->code + off;
-        for (unsigned i = 0; i < 8; i++)
-            d[i] = (uint8_t)(v >> (8 * i));
+        jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
+        d[0] = (uint32_t)v;
+        d[1] = (uint32_t)(v >> 32);
     } else {
         for (unsigned i = 0; i < n && off + i < b->size; i++)
             b->code[off + i] = (uint8_t)(v >> (8 * i));
@@ -91,46 +96,46 @@ JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
     b->off = off + n;
 }
 
-static inline void emit1(struct jit_buf *b, uint8_t v)
+JIT_INLINE void emit1(struct jit_buf *b, uint8_t v)
 {
     emitn(b, v, 1);
 }
 
-static inline void emit4(struct jit_buf *b, uint32_t v)
+JIT_INLINE void emit4(struct jit_buf *b, uint32_t v)
 {
     emitn(b, v, 4);
 }
 
-static inline void emit8(struct jit_buf *b, uint64_t v)
+JIT_INLINE void emit8(struct jit_buf *b, uint64_t v)
 {
     emitn(b, v, 8);
 }
 
 /* Overwrite 4 bytes at 'at' (a rel32 or imm32 placeholder emitted earlier). */
-static inline void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
+JIT_INLINE void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
 {
     if (at + 4 <= b->size)
         for (int i = 0; i < 4; i++)
             b->code[at + i] = (uint8_t)(v >> (8 * i));
 }
 
-static inline void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
+JIT_INLINE void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
 {
     if (at < b->size)
         b->code[at] = v;
 }
 
-static inline bool is_imm8(int64_t v)
+JIT_INLINE bool is_imm8(int64_t v)
 {
     return v >= -128 && v <= 127;
 }
 
-static inline bool is_simm32(int64_t v)
+JIT_INLINE bool is_simm32(int64_t v)
 {
     return v >= INT32_MIN && v <= INT32_MAX;
 }
 
-static inline bool is_uimm32(uint64_t v)
+JIT_INLINE bool is_uimm32(uint64_t v)
 {
     return v <= UINT32_MAX;
 }
@@ -184,7 +189,7 @@ JIT_INLINE void x86_head(struct x86_bytes *x, unsigned form, int reg, int index,
 }
 
 /* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r, imm). */
-static inline void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
+JIT_INLINE void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
 {
     struct x86_bytes x = {0, 0};
     x86_head(&x, form, reg, index, rm);
@@ -252,29 +257,29 @@ enum x86_shift {
 
 /* ---- Register-register forms ------------------------------------------- */
 /* 'w64' selects the 64-bit (REX.W) or 32-bit form; 32-bit writes zero-extend. */
-static inline unsigned xw(bool w64)
+JIT_INLINE unsigned xw(bool w64)
 {
     return w64 ? XF_W : 0;
 }
 
-static inline void emit_mov_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE void emit_mov_rr(struct jit_buf *b, bool w64, int dst, int src)
 {
     x86_rr(b, xw(w64) | 0x89, src, dst); /* mov dst, src */
 }
 
 /* op dst, src for op in {add, or, and, sub, xor, cmp}: opcode = ext*8 + 1. */
-static inline void emit_alu_rr(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int src)
+JIT_INLINE void emit_alu_rr(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int src)
 {
     x86_rr(b, xw(w64) | (unsigned)(op * 8 + 1), src, dst); /* op dst, src */
 }
 
-static inline void emit_test_rr(struct jit_buf *b, bool w64, int a, int c)
+JIT_INLINE void emit_test_rr(struct jit_buf *b, bool w64, int a, int c)
 {
     x86_rr(b, xw(w64) | 0x85, c, a); /* test a, c */
 }
 
 /* op dst, imm (sign-extended imm8 or imm32). */
-static inline void emit_alu_ri(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int32_t imm)
+JIT_INLINE void emit_alu_ri(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int32_t imm)
 {
     if (is_imm8(imm)) {
         x86_rr(b, xw(w64) | 0x83, op, dst); /* op dst, imm8 */
@@ -285,14 +290,14 @@ static inline void emit_alu_ri(struct jit_buf *b, bool w64, enum x86_alu op, int
     }
 }
 
-static inline void emit_test_ri(struct jit_buf *b, bool w64, int dst, int32_t imm)
+JIT_INLINE void emit_test_ri(struct jit_buf *b, bool w64, int dst, int32_t imm)
 {
     x86_rr(b, xw(w64) | 0xF7, 0, dst); /* test dst, imm32 */
     emit4(b, (uint32_t)imm);
 }
 
 /* dst = imm, shortest form. Clobbers no flags except the xor form (imm 0). */
-static inline void emit_mov_ri(struct jit_buf *b, int dst, uint64_t imm)
+JIT_INLINE void emit_mov_ri(struct jit_buf *b, int dst, uint64_t imm)
 {
     if (is_uimm32(imm)) {
         x86_prefix_rex(b, 0xB8 + (dst & 7), 0, -1, dst); /* mov dst32, imm32 */
@@ -306,25 +311,25 @@ static inline void emit_mov_ri(struct jit_buf *b, int dst, uint64_t imm)
     }
 }
 
-static inline void emit_imul_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE void emit_imul_rr(struct jit_buf *b, bool w64, int dst, int src)
 {
     x86_rr(b, xw(w64) | XF_0F | 0xAF, dst, src); /* imul dst, src */
 }
 
-static inline void emit_imul_rri(struct jit_buf *b, bool w64, int dst, int src, int32_t imm)
+JIT_INLINE void emit_imul_rri(struct jit_buf *b, bool w64, int dst, int src, int32_t imm)
 {
     x86_rr(b, xw(w64) | 0x69, dst, src); /* imul dst, src, imm32 */
     emit4(b, (uint32_t)imm);
 }
 
-static inline void emit_shift_ri(struct jit_buf *b, bool w64, enum x86_shift op, int dst,
-                                 uint8_t count)
+JIT_INLINE void emit_shift_ri(struct jit_buf *b, bool w64, enum x86_shift op, int dst,
+                              uint8_t count)
 {
     x86_rr(b, xw(w64) | 0xC1, op, dst); /* shl/shr/sar/rol/ror dst, imm8 */
     emit1(b, count);
 }
 
-static inline void emit_shift_cl(struct jit_buf *b, bool w64, enum x86_shift op, int dst)
+JIT_INLINE void emit_shift_cl(struct jit_buf *b, bool w64, enum x86_shift op, int dst)
 {
     x86_rr(b, xw(w64) | 0xD3, op, dst); /* shl/shr/sar/rol/ror dst, cl */
 }
@@ -339,104 +344,103 @@ enum x86_grp3 {
     X86_G3_IDIV = 7,
 };
 
-static inline void emit_grp3_r(struct jit_buf *b, bool w64, enum x86_grp3 op, int rm)
+JIT_INLINE void emit_grp3_r(struct jit_buf *b, bool w64, enum x86_grp3 op, int rm)
 {
     x86_rr(b, xw(w64) | 0xF7, op, rm); /* not/neg/mul/imul/div/idiv rm */
 }
 
-static inline void emit_grp3_m(struct jit_buf *b, bool w64, enum x86_grp3 op, int base,
-                               int32_t disp)
+JIT_INLINE void emit_grp3_m(struct jit_buf *b, bool w64, enum x86_grp3 op, int base, int32_t disp)
 {
     x86_rm(b, xw(w64) | 0xF7, op, base, X86_NONE, 0, disp); /* div/idiv/mul [base+disp] */
 }
 
-static inline void emit_cqo(struct jit_buf *b)
+JIT_INLINE void emit_cqo(struct jit_buf *b)
 {
     emit1(b, 0x48); /* cqo: rdx:rax = sign-extend rax */
     emit1(b, 0x99);
 }
 
-static inline void emit_cdq(struct jit_buf *b)
+JIT_INLINE void emit_cdq(struct jit_buf *b)
 {
     emit1(b, 0x99); /* cdq: edx:eax = sign-extend eax */
 }
 
-static inline void emit_movsxd_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE void emit_movsxd_rr(struct jit_buf *b, int dst, int src)
 {
     x86_rr(b, XF_W | 0x63, dst, src); /* movsxd dst, src32 */
 }
 
-static inline void emit_movsx8_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE void emit_movsx8_rr(struct jit_buf *b, int dst, int src)
 {
     x86_rr(b, XF_W | XF_0F | XF_BYTE | 0xBE, dst, src); /* movsx dst, src8 */
 }
 
-static inline void emit_movsx16_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE void emit_movsx16_rr(struct jit_buf *b, int dst, int src)
 {
     x86_rr(b, XF_W | XF_0F | 0xBF, dst, src); /* movsx dst, src16 */
 }
 
-static inline void emit_movzx8_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE void emit_movzx8_rr(struct jit_buf *b, int dst, int src)
 {
     x86_rr(b, XF_0F | XF_BYTE | 0xB6, dst, src); /* movzx dst32, src8 */
 }
 
-static inline void emit_movzx16_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE void emit_movzx16_rr(struct jit_buf *b, int dst, int src)
 {
     x86_rr(b, XF_0F | 0xB7, dst, src); /* movzx dst32, src16 */
 }
 
-static inline void emit_popcnt_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE void emit_popcnt_rr(struct jit_buf *b, bool w64, int dst, int src)
 {
     x86_rr(b, XF_F3 | xw(w64) | XF_0F | 0xB8, dst, src); /* popcnt dst, src */
 }
 
-static inline void emit_bsr_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE void emit_bsr_rr(struct jit_buf *b, bool w64, int dst, int src)
 {
     x86_rr(b, xw(w64) | XF_0F | 0xBD, dst, src); /* bsr dst, src (ZF=1 if src==0) */
 }
 
-static inline void emit_bsf_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE void emit_bsf_rr(struct jit_buf *b, bool w64, int dst, int src)
 {
     x86_rr(b, xw(w64) | XF_0F | 0xBC, dst, src); /* bsf dst, src (ZF=1 if src==0) */
 }
 
-static inline void emit_bswap(struct jit_buf *b, int reg)
+JIT_INLINE void emit_bswap(struct jit_buf *b, int reg)
 {
     x86_prefix_rex(b, XF_W | XF_0F | (0xC8 + (reg & 7)), 0, -1, reg); /* bswap reg */
 }
 
-static inline void emit_setcc(struct jit_buf *b, enum x86_cc cc, int dst)
+JIT_INLINE void emit_setcc(struct jit_buf *b, enum x86_cc cc, int dst)
 {
     x86_rr(b, XF_0F | XF_BYTE | (0x90 + cc), 0, dst); /* setcc dst8 */
 }
 
-static inline void emit_cmovcc_rr(struct jit_buf *b, enum x86_cc cc, int dst, int src)
+JIT_INLINE void emit_cmovcc_rr(struct jit_buf *b, enum x86_cc cc, int dst, int src)
 {
     x86_rr(b, XF_W | XF_0F | (0x40 + cc), dst, src); /* cmovcc dst, src */
 }
 
 /* lea dst32/64, [base + disp]: the 32-bit form computes lo32(base + disp). */
-static inline void emit_lea(struct jit_buf *b, bool w64, int dst, int base, int32_t disp)
+JIT_INLINE void emit_lea(struct jit_buf *b, bool w64, int dst, int base, int32_t disp)
 {
     x86_rm(b, xw(w64) | 0x8D, dst, base, X86_NONE, 0, disp); /* lea dst, [base+disp] */
 }
 
 /* ---- Memory forms ------------------------------------------------------ */
 /* The PVM memory operand: [base + index] with a zero-extended 32-bit index. */
-static inline void emit_load_m(struct jit_buf *b, unsigned form, int dst, int base, int index)
+JIT_INLINE void emit_load_m(struct jit_buf *b, unsigned form, int dst, int base, int index)
 {
     x86_rm(b, form, dst, base, index, 0, 0); /* mov/movzx/movsx dst, [base+index] */
 }
 
-static inline void emit_store_m(struct jit_buf *b, unsigned form, int src, int base, int index)
+JIT_INLINE void emit_store_m(struct jit_buf *b, unsigned form, int src, int base, int index)
 {
     x86_rm(b, form, src, base, index, 0, 0); /* mov [base+index], src */
 }
 
 /* mov [base+index], imm (8/16/32/64 via form); imm bytes follow. */
-static inline void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int index,
-                                    int32_t imm, unsigned imm_bytes)
+JIT_INLINE void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int index, int32_t imm,
+                                 unsigned imm_bytes)
 {
     x86_rm(b, form, 0, base, index, 0, 0); /* mov [base+index], imm */
     for (unsigned i = 0; i < imm_bytes; i++)
@@ -463,45 +467,45 @@ static inline void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, 
 #define X86_STORE_IMM_64 (XF_W | 0xC7)  /* mov qword [m], simm32 */
 
 /* reg <-> [base + disp] (context-block slots). */
-static inline void emit_load_disp(struct jit_buf *b, int dst, int base, int32_t disp)
+JIT_INLINE void emit_load_disp(struct jit_buf *b, int dst, int base, int32_t disp)
 {
     x86_rm(b, XF_W | 0x8B, dst, base, X86_NONE, 0, disp); /* mov dst, [base+disp] */
 }
 
-static inline void emit_store_disp(struct jit_buf *b, int src, int base, int32_t disp)
+JIT_INLINE void emit_store_disp(struct jit_buf *b, int src, int base, int32_t disp)
 {
     x86_rm(b, XF_W | 0x89, src, base, X86_NONE, 0, disp); /* mov [base+disp], src */
 }
 
-static inline void emit_store32_imm_disp(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
+JIT_INLINE void emit_store32_imm_disp(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
 {
     x86_rm(b, 0xC7, 0, base, X86_NONE, 0, disp); /* mov dword [base+disp], imm32 */
     emit4(b, imm);
 }
 
-static inline void emit_store64_imm_disp(struct jit_buf *b, int base, int32_t disp, int32_t imm)
+JIT_INLINE void emit_store64_imm_disp(struct jit_buf *b, int base, int32_t disp, int32_t imm)
 {
     x86_rm(b, XF_W | 0xC7, 0, base, X86_NONE, 0, disp); /* mov qword [base+disp], simm32 */
     emit4(b, (uint32_t)imm);
 }
 
 /* op qword [base+disp], imm32 (always the imm32 form: patchable). */
-static inline void emit_alu64_mi32(struct jit_buf *b, enum x86_alu op, int base, int32_t disp,
-                                   uint32_t imm)
+JIT_INLINE void emit_alu64_mi32(struct jit_buf *b, enum x86_alu op, int base, int32_t disp,
+                                uint32_t imm)
 {
     x86_rm(b, XF_W | 0x81, op, base, X86_NONE, 0, disp); /* op qword [base+disp], imm32 */
     emit4(b, imm);
 }
 
 /* op reg, qword [base+disp] for op in {add, or, and, sub, xor, cmp}. */
-static inline void emit_alu_rm(struct jit_buf *b, enum x86_alu op, int reg, int base, int32_t disp)
+JIT_INLINE void emit_alu_rm(struct jit_buf *b, enum x86_alu op, int reg, int base, int32_t disp)
 {
     x86_rm(b, XF_W | (unsigned)(op * 8 + 3), reg, base, X86_NONE, 0, disp); /* op reg, [m] */
 }
 
 /* ---- Control flow ------------------------------------------------------ */
 /* Emit a rel32 jump and return the offset of its rel32 field for patching. */
-static inline size_t emit_jmp32(struct jit_buf *b)
+JIT_INLINE size_t emit_jmp32(struct jit_buf *b)
 {
     emit1(b, 0xE9); /* jmp rel32 */
     size_t at = b->off;
@@ -509,7 +513,7 @@ static inline size_t emit_jmp32(struct jit_buf *b)
     return at;
 }
 
-static inline size_t emit_jcc32(struct jit_buf *b, enum x86_cc cc)
+JIT_INLINE size_t emit_jcc32(struct jit_buf *b, enum x86_cc cc)
 {
     emit1(b, 0x0F); /* jcc rel32 */
     emit1(b, (uint8_t)(0x80 + cc));
@@ -518,7 +522,7 @@ static inline size_t emit_jcc32(struct jit_buf *b, enum x86_cc cc)
     return at;
 }
 
-static inline size_t emit_jmp8(struct jit_buf *b)
+JIT_INLINE size_t emit_jmp8(struct jit_buf *b)
 {
     emit1(b, 0xEB); /* jmp rel8 */
     size_t at = b->off;
@@ -526,7 +530,7 @@ static inline size_t emit_jmp8(struct jit_buf *b)
     return at;
 }
 
-static inline size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
+JIT_INLINE size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
 {
     emit1(b, (uint8_t)(0x70 + cc)); /* jcc rel8 */
     size_t at = b->off;
@@ -535,29 +539,29 @@ static inline size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
 }
 
 /* Point the rel32 at 'site' to 'target' (both buffer offsets). */
-static inline void jit_link32(struct jit_buf *b, size_t site, size_t target)
+JIT_INLINE void jit_link32(struct jit_buf *b, size_t site, size_t target)
 {
     jit_patch4(b, site, (uint32_t)((int64_t)target - (int64_t)(site + 4)));
 }
 
 /* Point the rel8 at 'site' to the current offset (short forward jumps). */
-static inline void jit_link8_here(struct jit_buf *b, size_t site)
+JIT_INLINE void jit_link8_here(struct jit_buf *b, size_t site)
 {
     jit_patch1(b, site, (uint8_t)(b->off - (site + 1)));
 }
 
-static inline void emit_jmp_r(struct jit_buf *b, int reg)
+JIT_INLINE void emit_jmp_r(struct jit_buf *b, int reg)
 {
     x86_rr(b, 0xFF, 4, reg); /* jmp reg */
 }
 
-static inline void emit_jmp_m(struct jit_buf *b, int base, int32_t disp)
+JIT_INLINE void emit_jmp_m(struct jit_buf *b, int base, int32_t disp)
 {
     x86_rm(b, 0xFF, 4, base, X86_NONE, 0, disp); /* jmp qword [base+disp] */
 }
 
 /* lea dst, [rip + rel32]; returns the rel32 field offset for jit_link32. */
-static inline size_t emit_lea_rip(struct jit_buf *b, int dst)
+JIT_INLINE size_t emit_lea_rip(struct jit_buf *b, int dst)
 {
     x86_prefix_rex(b, XF_W | 0x8D, dst, -1, 0);
     emit1(b, (uint8_t)(((dst & 7) << 3) | 5)); /* lea dst, [rip+rel32] */
@@ -566,40 +570,40 @@ static inline size_t emit_lea_rip(struct jit_buf *b, int dst)
     return at;
 }
 
-static inline void emit_push(struct jit_buf *b, int reg)
+JIT_INLINE void emit_push(struct jit_buf *b, int reg)
 {
     x86_prefix_rex(b, 0x50 + (reg & 7), 0, -1, reg); /* push reg */
 }
 
-static inline void emit_pop(struct jit_buf *b, int reg)
+JIT_INLINE void emit_pop(struct jit_buf *b, int reg)
 {
     x86_prefix_rex(b, 0x58 + (reg & 7), 0, -1, reg); /* pop reg */
 }
 
-static inline void emit_ret(struct jit_buf *b)
+JIT_INLINE void emit_ret(struct jit_buf *b)
 {
     emit1(b, 0xC3); /* ret */
 }
 
-static inline void emit_int(struct jit_buf *b, uint8_t vector)
+JIT_INLINE void emit_int(struct jit_buf *b, uint8_t vector)
 {
     emit1(b, 0xCD); /* int imm8 */
     emit1(b, vector);
 }
 
-static inline void emit_syscall(struct jit_buf *b)
+JIT_INLINE void emit_syscall(struct jit_buf *b)
 {
     emit1(b, 0x0F); /* syscall */
     emit1(b, 0x05);
 }
 
-static inline void emit_ud2(struct jit_buf *b)
+JIT_INLINE void emit_ud2(struct jit_buf *b)
 {
     emit1(b, 0x0F); /* ud2 */
     emit1(b, 0x0B);
 }
 
-static inline void emit_int3(struct jit_buf *b)
+JIT_INLINE void emit_int3(struct jit_buf *b)
 {
     emit1(b, 0xCC); /* int3 */
 }
