@@ -45,6 +45,13 @@ int rv2pvm_layout_data(struct rv2pvm_ctx *ctx, struct rv_data_image *img)
         for (size_t r = 0; r < ctx->range_count; r++)
             if (s->addr < ctx->ranges[r].end && ctx->ranges[r].start < s->addr + s->size)
                 return rv2pvm_fail(ctx, "data section %s overlaps the code", s->name);
+        if (s->type == SHT_INIT_ARRAY || s->type == SHT_FINI_ARRAY || s->type == SHT_PREINIT_ARRAY)
+            return rv2pvm_fail(ctx,
+                               "section %s: constructors and destructors are not run on "
+                               "the PVM (no startup code)",
+                               s->name);
+        if (s->flags & SHF_TLS)
+            return rv2pvm_fail(ctx, "section %s: thread-local storage is not supported", s->name);
         if (s->type != SHT_NOBITS && s->data == NULL)
             return rv2pvm_fail(ctx, "data section %s has no contents in the file", s->name);
         if (s->addr < PVM_RO_BASE)
