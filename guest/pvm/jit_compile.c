@@ -89,6 +89,7 @@ struct compiler {
     uint8_t *block_head;   /* bitset over 0..code_len: a gas check starts here */
     struct vec stubs, fixups, sites;
     bool nomem;
+    bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t table_lea_site; /* rel32 of "lea rcx, [rip+table]", or SIZE_MAX */
     /* the open gas block */
@@ -294,6 +295,8 @@ JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
 
 JIT_INLINE void close_block(struct compiler *c)
 {
+    if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
+        c->too_large = true;
     jit_patch4(&c->b, c->block_imm_site, c->block_cost);
     if (!c->nomem)
         ((struct stub *)c->stubs.data)[c->block_stub].cost = c->block_cost;
@@ -1054,7 +1057,7 @@ static void emit_body(struct compiler *c)
             if (new_block)
                 open_block(c, p->code_len);
             c->insn_offset[p->code_len] = (uint32_t)c->b.off;
-            c->block_cost++;
+            c->block_cost += jit_op_gas[PVM_OP_trap];
             exit_inline(c, p->code_len, PVM_EXIT_PANIC);
             close_block(c);
             return;
@@ -1064,7 +1067,7 @@ static void emit_body(struct compiler *c)
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
-        c->block_cost++;
+        c->block_cost += jit_op_gas[in.opcode];
         compile_insn(c, &in);
         new_block = is_gas_terminator(in.opcode);
         if (new_block)
@@ -1185,7 +1188,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     int err = PVM_OK;
     if (c.nomem)
         err = PVM_ERR_NOMEM;
-    else if (c.b.off > (size_t)INT32_MAX)
+    else if (c.b.off > (size_t)INT32_MAX || c.too_large)
         err = JIT_ERR_TOO_LARGE;
     else if (!ok)
         err = JIT_ERR_INTERNAL;

@@ -16,7 +16,6 @@
 /* All entries default to undefined, then the defined opcodes override them. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-#pragma clang diagnostic ignored "-Winitializer-overrides"
 const uint8_t jit_op_format[256] = {UNDEFINED_16,
                                     UNDEFINED_16,
                                     UNDEFINED_16,
@@ -41,7 +40,6 @@ const uint8_t jit_op_format[256] = {UNDEFINED_16,
 #define ONES_16                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-#pragma clang diagnostic ignored "-Winitializer-overrides"
 const uint8_t jit_op_ends_block[256] = {ONES_16,
                                         ONES_16,
                                         ONES_16,
@@ -59,6 +57,21 @@ const uint8_t jit_op_ends_block[256] = {ONES_16,
                                         ONES_16,
                                         ONES_16,
                                         PVM_OPCODE_LIST(ENDS_ENTRY)};
+#pragma GCC diagnostic pop
+
+#define GAS_ENTRY(num, name, fmt, term, gas) [num] = gas,
+#define TRAP_GAS_16                                                                                \
+    PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS,            \
+        PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS,        \
+        PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS
+#define PVM_TRAP_GAS_OF(num, name, fmt, term, gas) +(num == 0 ? gas : 0)
+#define PVM_TRAP_GAS (0 PVM_OPCODE_LIST(PVM_TRAP_GAS_OF))
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+const uint8_t jit_op_gas[256] = {
+    TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16,
+    TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16,
+    TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, PVM_OPCODE_LIST(GAS_ENTRY)};
 #pragma GCC diagnostic pop
 
 static inline unsigned min4(unsigned v)

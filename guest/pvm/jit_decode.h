@@ -27,5 +27,7 @@ void jit_decode_insn(const struct pvm_program *program, uint32_t pc, struct pvm_
 #define JIT_OP_UNDEFINED 0xFF
 extern const uint8_t jit_op_format[256];
 extern const uint8_t jit_op_ends_block[256];
+/* Gas cost per opcode byte (undefined opcodes cost what trap costs). */
+extern const uint8_t jit_op_gas[256];
 
 #endif /* NUB_JIT_DECODE_H */
