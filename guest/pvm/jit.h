@@ -194,4 +194,35 @@ bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
                         uint32_t (*page_access)(const void *ctx, uint32_t address),
                         const void *page_access_ctx, uint32_t *reason_out, uint64_t *arg_out);
 
+/* ---- The run loop, shared by every platform ---------------------------- */
+/*
+ * What a platform provides to jit_run. The platform owns the window, the
+ * context block and the code; jit_run does the PVM-level work around the
+ * native calls (gas for entries mid-block, resuming, serving sbrk exactly as
+ * the interpreter does) so hosted and guest backends behave identically.
+ */
+struct jit_runner {
+    void *self;
+    uint64_t code_address; /* where the code buffer is mapped (executable) */
+    /* Run the native code from ctx->entry_target until it exits (hosted: call
+     * the entry; guest: drop to ring 3 and come back on the exit trap or a
+     * fault mapped by the platform's handler). */
+    void (*enter)(void *self);
+    uint32_t (*page_access)(const void *self, uint32_t address);
+    /* Make one page read-write; a page that was inaccessible reads as zeros.
+     * Returns PVM_OK or PVM_ERR_NOMEM. */
+    int (*make_writable)(void *self, uint32_t page_address);
+};
+
+/**
+ * Runs the program from *state until the next PVM exit, and updates *state
+ * (registers, pc, gas, heap top) as the interpreter would.
+ * @param resume_after_ecalli the previous exit was the host call at state->pc:
+ *        continue after it, in the same gas block
+ * @param[out] exit_out the exit; PVM_EXIT_ERROR with arg = nub_status if the
+ *        platform failed (e.g. NUB_ERR_NOMEM while serving sbrk)
+ */
+void jit_run(const struct jit_code *code, struct jit_ctx *ctx, const struct jit_runner *platform,
+             struct pvm_state *state, bool resume_after_ecalli, struct pvm_exit *exit_out);
+
 #endif /* NUB_JIT_H */

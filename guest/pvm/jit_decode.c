@@ -65,13 +65,26 @@ const uint8_t jit_op_ends_block[256] = {ONES_16,
         PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS,        \
         PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS
 #define PVM_TRAP_GAS_OF(num, name, fmt, term, gas) +(num == 0 ? gas : 0)
-#define PVM_TRAP_GAS (0 PVM_OPCODE_LIST(PVM_TRAP_GAS_OF))
+#define PVM_TRAP_GAS                               (0 PVM_OPCODE_LIST(PVM_TRAP_GAS_OF))
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-const uint8_t jit_op_gas[256] = {
-    TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16,
-    TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16,
-    TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, TRAP_GAS_16, PVM_OPCODE_LIST(GAS_ENTRY)};
+const uint8_t jit_op_gas[256] = {TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 TRAP_GAS_16,
+                                 PVM_OPCODE_LIST(GAS_ENTRY)};
 #pragma GCC diagnostic pop
 
 static inline unsigned min4(unsigned v)

@@ -5,6 +5,9 @@
  */
 #include "jit.h"
 
+#include "nub_status.h"
+#include "pvm_util.h"
+
 /* Gas of a block that starts at pc (SPEC §7.2): instructions up to and
  * including the first terminator (undefined opcodes decode as trap, itself a
  * terminator), plus 1 for the implicit trap if the walk reaches code_len. */
@@ -129,4 +132,61 @@ bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
         *arg_out = lowest & ~(uint32_t)(PVM_PAGE_SIZE - 1);
     }
     return true;
+}
+
+/* sbrk (SPEC §9.9, the project decision of pvm.h, as the interpreter does
+ * it): returns the heap top, advances it by size and makes the pages it now
+ * covers writable. Returns false only if a page could not be mapped. */
+static bool serve_sbrk(const struct jit_runner *pl, struct pvm_state *state, uint64_t size,
+                       uint64_t *result)
+{
+    uint32_t top = state->heap_top;
+    *result = 0;
+    if (top == 0)
+        return true;
+    uint64_t new_top = (uint64_t)top + size;
+    if (size >= ((uint64_t)1 << 32) || new_top > PVM_HALT_ADDRESS)
+        return true; /* does not fit: refuse, change nothing */
+    uint64_t first = (uint64_t)top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
+    for (uint64_t page = first; page < new_top; page += PVM_PAGE_SIZE) {
+        if (pl->page_access(pl->self, (uint32_t)page) == PVM_ACCESS_WRITE)
+            continue;
+        if (pl->make_writable(pl->self, (uint32_t)page) != PVM_OK)
+            return false;
+    }
+    *result = top;
+    state->heap_top = (uint32_t)new_top;
+    return true;
+}
+
+void jit_run(const struct jit_code *code, struct jit_ctx *ctx, const struct jit_runner *pl,
+             struct pvm_state *state, bool resume, struct pvm_exit *exit_out)
+{
+    pvm_memcpy(ctx->regs, state->regs, sizeof(ctx->regs));
+    ctx->gas = state->gas;
+    ctx->pc = state->pc;
+    for (;;) {
+        if (!jit_prepare_entry(code, ctx, pl->code_address, resume, exit_out)) {
+            state->gas = ctx->gas;
+            return;
+        }
+        ctx->arg = 0; /* only host calls and page faults set it */
+        pl->enter(pl->self);
+        if (ctx->reason != JIT_EXIT_SBRK)
+            break;
+        struct pvm_insn in;
+        pvm_decode_insn(code->program, ctx->pc, &in);
+        uint64_t value;
+        if (!serve_sbrk(pl, state, ctx->regs[in.ra], &value)) {
+            ctx->reason = PVM_EXIT_ERROR;
+            ctx->arg = NUB_ERR_NOMEM;
+            break;
+        }
+        ctx->regs[in.rd] = value;
+        resume = true; /* continue after the sbrk in the same gas block */
+    }
+    pvm_memcpy(state->regs, ctx->regs, sizeof(ctx->regs));
+    state->gas = ctx->gas;
+    state->pc = ctx->pc;
+    *exit_out = (struct pvm_exit){.reason = ctx->reason, .pc = ctx->pc, .arg = ctx->arg};
 }

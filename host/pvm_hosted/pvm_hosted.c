@@ -140,28 +140,21 @@ void pvm_hosted_destroy(struct pvm_hosted *h)
     a.free(a.ctx, h);
 }
 
-/* sbrk (SPEC §9.9, the project decision of pvm.h, as the interpreter does
- * it): returns the heap top, advances it and makes the pages it now covers
- * writable. Returns false if pages could not be mapped. */
-static bool serve_sbrk(struct pvm_hosted *h, uint64_t size, uint64_t *result)
+/* ---- the platform side of jit_run --------------------------------------- */
+static void platform_enter(void *self)
 {
-    uint32_t top = h->state.heap_top;
-    *result = 0;
-    if (top == 0)
-        return true;
-    uint64_t new_top = (uint64_t)top + size;
-    if (size >= ((uint64_t)1 << 32) || new_top > PVM_HALT_ADDRESS)
-        return true;
-    uint64_t first = (uint64_t)top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
-    for (uint64_t page = first; page < new_top; page += PVM_PAGE_SIZE) {
-        if (h->access[page >> PVM_PAGE_SHIFT] == PVM_ACCESS_WRITE)
-            continue;
-        if (map_pages(h, page, PVM_PAGE_SIZE, PVM_ACCESS_WRITE) != PVM_OK)
-            return false;
-    }
-    *result = top;
-    h->state.heap_top = (uint32_t)new_top;
-    return true;
+    hosted_call_native(self);
+}
+
+static uint32_t platform_page_access(const void *self, uint32_t address)
+{
+    const struct pvm_hosted *h = self;
+    return h->access[address >> PVM_PAGE_SHIFT];
+}
+
+static int platform_make_writable(void *self, uint32_t page)
+{
+    return map_pages(self, page, PVM_PAGE_SIZE, PVM_ACCESS_WRITE);
 }
 
 static void finish(struct pvm_hosted *h, struct pvm_exit *e)
@@ -180,37 +173,16 @@ void pvm_hosted_run(struct pvm_hosted *h, struct pvm_exit *exit_out)
         *exit_out = h->final_exit;
         return;
     }
-    struct jit_ctx *ctx = h->ctx;
-    memcpy(ctx->regs, h->state.regs, sizeof(ctx->regs));
-    ctx->gas = h->state.gas;
-    ctx->pc = h->state.pc;
+    const struct jit_runner platform = {
+        .self = h,
+        .code_address = (uint64_t)(uintptr_t)h->code_mem,
+        .enter = platform_enter,
+        .page_access = platform_page_access,
+        .make_writable = platform_make_writable,
+    };
     bool resume = h->resume_after_host_call;
     h->resume_after_host_call = false;
-    for (;;) {
-        if (!jit_prepare_entry(&h->code, ctx, (uint64_t)(uintptr_t)h->code_mem, resume, exit_out)) {
-            h->state.gas = ctx->gas;
-            finish(h, exit_out);
-            return;
-        }
-        ctx->arg = 0; /* only host calls and page faults set it */
-        hosted_call_native(h);
-        if (ctx->reason != JIT_EXIT_SBRK)
-            break;
-        struct pvm_insn in;
-        pvm_decode_insn(h->program, ctx->pc, &in);
-        uint64_t value;
-        if (!serve_sbrk(h, ctx->regs[in.ra], &value)) {
-            ctx->reason = PVM_EXIT_ERROR;
-            ctx->arg = NUB_ERR_NOMEM;
-            break;
-        }
-        ctx->regs[in.rd] = value;
-        resume = true; /* continue after the sbrk in the same gas block */
-    }
-    memcpy(h->state.regs, ctx->regs, sizeof(ctx->regs));
-    h->state.gas = ctx->gas;
-    h->state.pc = ctx->pc;
-    *exit_out = (struct pvm_exit){.reason = ctx->reason, .pc = ctx->pc, .arg = ctx->arg};
+    jit_run(&h->code, h->ctx, &platform, &h->state, resume, exit_out);
     finish(h, exit_out);
 }
 
