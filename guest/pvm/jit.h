@@ -32,6 +32,26 @@
  * the context block and resumes at code + exit_offset.
  *
  * Freestanding: allocations go through the caller's struct pvm_allocator.
+ *
+ * Running it in the guest kernel (ring 3), step by step:
+ *  1. jit_compile with JIT_PLATFORM_GUEST, guest_window_va = W (where PVM
+ *     address 0 will be mapped) and the exit instruction of your choice.
+ *  2. Map, user-accessible: the code buffer R+X; the page holding the
+ *     context block (W - 4096 .. W, RW; the block is its last 256 bytes);
+ *     accessible PVM pages at W + address (R or RW); nothing else in
+ *     [W, W + 2^32 + JIT_WINDOW_GUARD). Supervisor-only: everything else.
+ *  3. Call jit_run with a struct jit_runner whose enter() drops to ring 3
+ *     at code + entry_offset (iretq; register values do not matter) and
+ *     returns when the exit trap (the `int` gate needs DPL 3, or syscall)
+ *     arrives: by then the code has stored the registers and pc/reason/arg
+ *     in the context block.
+ *  4. In the #PF handler, for a ring-3 fault with rip inside the code:
+ *     jit_find_fault_site(code, rip - code_va, ...) and jit_classify_fault
+ *     with the faulting access's address = (uint32_t)rax of the trap frame;
+ *     store pc, reason, arg into the context block and return to ring 3 at
+ *     code + exit_offset (registers untouched): the exit stub stores them
+ *     and traps out as in 3. Anything else (no fault site, #UD, #DE, which
+ *     the code never raises) is a kernel bug report, not a PVM exit.
  */
 #ifndef NUB_JIT_H
 #define NUB_JIT_H
