@@ -14,12 +14,11 @@
 #define NUB_JIT_DECODE_H
 
 #include "pvm_program.h"
+#include "pvm_util.h"
 
 /* The fast path needs pc + margin < code_len: it reads up to 12 code bytes
  * and the 8 bitmask bytes from bit pc + 1 on (64 bits = 64 code bytes). */
 #define JIT_DECODE_MARGIN 72u
-
-void jit_decode_insn(const struct pvm_program *program, uint32_t pc, struct pvm_insn *out);
 
 /* Per opcode byte: its format (enum pvm_format), or JIT_OP_UNDEFINED; and
  * whether it ends a gas block. Compact copies of pvm_opcode_table's fields
@@ -29,5 +28,118 @@ extern const uint8_t jit_op_format[256];
 extern const uint8_t jit_op_ends_block[256];
 /* Gas cost per opcode byte (undefined opcodes cost what trap costs). */
 extern const uint8_t jit_op_gas[256];
+
+static inline unsigned jit_min4(unsigned v)
+{
+    return v < 4 ? v : 4;
+}
+
+static inline uint8_t jit_reg_of(unsigned field)
+{
+    return (uint8_t)(field < PVM_NUM_REGS ? field : PVM_NUM_REGS - 1);
+}
+
+/* imm(at, n): n (0..4) bytes little-endian, sign-extended. */
+static inline uint64_t jit_imm_at(const uint8_t *at, unsigned n)
+{
+    return pvm_sign_extend_bytes(pvm_load_le(at, n), n);
+}
+
+/* Inline so the compiler keeps the fields it uses in registers. */
+static inline __attribute__((always_inline)) void jit_decode_insn(const struct pvm_program *p,
+                                                                  uint32_t pc, struct pvm_insn *out)
+{
+    if ((uint64_t)pc + JIT_DECODE_MARGIN >= p->code_len) {
+        pvm_decode_insn(p, pc, out);
+        return;
+    }
+    const uint8_t *c = p->code + pc;
+    /* skip: first set bitmask bit after pc, at most 24 bytes on */
+    uint32_t first = pc + 1;
+    uint64_t word = pvm_load_le(p->bitmask + (first >> 3), 8) >> (first & 7);
+    unsigned l = (unsigned)__builtin_ctzll(word | (1ull << PVM_MAX_SKIP));
+    bool start = (p->bitmask[pc >> 3] >> (pc & 7)) & 1;
+    unsigned format = jit_op_format[c[0]];
+    uint8_t op = c[0];
+    if (!start || format == JIT_OP_UNDEFINED) {
+        op = PVM_OP_trap;
+        format = PVM_FMT_NONE;
+    }
+
+    out->pc = pc;
+    out->skip = l;
+    out->next_pc = (uint64_t)pc + 1 + l;
+    out->opcode = op;
+    out->raw_opcode = c[0];
+    out->format = (uint8_t)format;
+    out->ra = out->rb = out->rd = 0;
+    out->len_x = out->len_y = 0;
+    out->imm_x = out->imm_y = 0;
+    out->target = 0;
+    unsigned b1 = c[1], b2 = c[2], lx, ly;
+    switch (format) {
+    case PVM_FMT_NONE:
+        break;
+    case PVM_FMT_IMM:
+        lx = jit_min4(l);
+        out->imm_x = jit_imm_at(c + 1, lx);
+        break;
+    case PVM_FMT_REG_IMM64:
+        out->ra = jit_reg_of(b1 & 15);
+        out->imm_x = pvm_load_le(c + 2, 8);
+        break;
+    case PVM_FMT_IMM_IMM:
+        lx = jit_min4(b1 & 7);
+        ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
+        out->imm_x = jit_imm_at(c + 2, lx);
+        out->imm_y = jit_imm_at(c + 2 + lx, ly);
+        break;
+    case PVM_FMT_OFFSET:
+        lx = jit_min4(l);
+        out->target = (int64_t)pc + (int64_t)jit_imm_at(c + 1, lx);
+        break;
+    case PVM_FMT_REG_IMM:
+        out->ra = jit_reg_of(b1 & 15);
+        lx = l > 1 ? jit_min4(l - 1) : 0;
+        out->imm_x = jit_imm_at(c + 2, lx);
+        break;
+    case PVM_FMT_REG_IMM_IMM:
+    case PVM_FMT_REG_IMM_OFFSET:
+        out->ra = jit_reg_of(b1 & 15);
+        lx = jit_min4((b1 >> 4) & 7);
+        ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
+        out->imm_x = jit_imm_at(c + 2, lx);
+        out->imm_y = jit_imm_at(c + 2 + lx, ly);
+        if (out->format == PVM_FMT_REG_IMM_OFFSET)
+            out->target = (int64_t)pc + (int64_t)out->imm_y;
+        break;
+    case PVM_FMT_REG_REG:
+        out->rd = jit_reg_of(b1 & 15);
+        out->ra = jit_reg_of(b1 >> 4);
+        break;
+    case PVM_FMT_REG_REG_IMM:
+    case PVM_FMT_REG_REG_OFFSET:
+        out->ra = jit_reg_of(b1 & 15);
+        out->rb = jit_reg_of(b1 >> 4);
+        lx = l > 1 ? jit_min4(l - 1) : 0;
+        out->imm_x = jit_imm_at(c + 2, lx);
+        if (out->format == PVM_FMT_REG_REG_OFFSET)
+            out->target = (int64_t)pc + (int64_t)out->imm_x;
+        break;
+    case PVM_FMT_REG_REG_IMM_IMM:
+        out->ra = jit_reg_of(b1 & 15);
+        out->rb = jit_reg_of(b1 >> 4);
+        lx = jit_min4(b2 & 7);
+        ly = l > lx + 2 ? jit_min4(l - lx - 2) : 0;
+        out->imm_x = jit_imm_at(c + 3, lx);
+        out->imm_y = jit_imm_at(c + 3 + lx, ly);
+        break;
+    default: /* PVM_FMT_REG_REG_REG */
+        out->ra = jit_reg_of(b1 & 15);
+        out->rb = jit_reg_of(b1 >> 4);
+        out->rd = jit_reg_of(b2);
+        break;
+    }
+}
 
 #endif /* NUB_JIT_DECODE_H */
