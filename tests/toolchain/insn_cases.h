@@ -168,12 +168,12 @@
       add a0, a0, s1; add a0, a0, a3)                                                              \
     X(27, fence, fence; fence.i; mv a0, a1)
 
-/* Branches (taken -> 1, not taken -> 0) and jumps. */
-#define BRANCH_BODY(...)                                                                           \
-    __VA_ARGS__, 1f;                                                                               \
-    li a0, 0;                                                                                      \
-    ret;                                                                                           \
-    1 : li a0, 1
+/* Branches (taken -> 1, not taken -> 0) and jumps. The fuse_* cases are
+ * `li rX, imm; branch` pairs whose rX is dead on both paths (rv2pvm turns
+ * them into one branch_*_imm); nofuse_live keeps rX live. */
+// clang-format off
+#define BRANCH_BODY(...) __VA_ARGS__, 1f; li a0, 0; ret; 1: li a0, 1
+#define FUSED_BODY(...) __VA_ARGS__, 1f; li a2, 0; mv a0, a2; ret; 1: li a2, 1; mv a0, a2
 #define INSN_CASES_BRANCH(X)                                                                       \
     X(0, beq, BRANCH_BODY(beq a0, a1))                                                             \
     X(1, bne, BRANCH_BODY(bne a0, a1))                                                             \
@@ -195,15 +195,22 @@
     X(17, c_bnez, BRANCH_BODY(c.bnez a0))                                                          \
     X(18, beq_x0_x0, BRANCH_BODY(beq x0, x0))                                                      \
     X(19, bne_x0_x0, BRANCH_BODY(bne x0, x0))                                                      \
-    X(20, c_j, li a2, 5; c.j 1f; li a2, 7; 1 : add a0, a0, a2)                                     \
-    X(21, jal_x0, li a2, 5; jal x0, 1f; li a2, 7; 1 : add a0, a0, a2)                              \
-    X(22, loop, andi a1, a1, 63; addi a1, a1, 1; li a2, 0; 1                                       \
-      : add a2, a2, a0;                                                                            \
-      addi a1, a1, -1; bnez a1, 1b; mv a0, a2)                                                     \
-    X(23, backward_far, j 2f; 1                                                                    \
-      : addi a0, a0, 100;                                                                          \
-      ret;.rept 1100; addi a0, a0, 0;.endr; 2                                                      \
-      : addi a0, a0, 1;                                                                            \
-      j 1b)
+    X(20, c_j, li a2, 5; c.j 1f; li a2, 7; 1: add a0, a0, a2)                                      \
+    X(21, jal_x0, li a2, 5; jal x0, 1f; li a2, 7; 1: add a0, a0, a2)                               \
+    X(22, loop, andi a1, a1, 63; addi a1, a1, 1; li a2, 0; 1: add a2, a2, a0; addi a1, a1, -1;    \
+      bnez a1, 1b; mv a0, a2)                                                                      \
+    X(23, backward_far, j 2f; 1: addi a0, a0, 100; ret; .rept 1100; addi a0, a0, 0; .endr;       \
+      2: addi a0, a0, 1; j 1b)                                                                     \
+    X(24, fuse_bltu, li a2, 5; FUSED_BODY(bltu a0, a2))                                            \
+    X(25, fuse_bltu_rev, li a2, 5; FUSED_BODY(bltu a2, a0))                                        \
+    X(26, fuse_bge_neg, li a2, -3; FUSED_BODY(bge a0, a2))                                         \
+    X(27, fuse_bge_rev, li a2, -3; FUSED_BODY(bge a2, a0))                                         \
+    X(28, fuse_beq, li a2, 0x7ff; FUSED_BODY(beq a2, a0))                                          \
+    X(29, fuse_bne_lui, lui a2, 0x80000; FUSED_BODY(bne a0, a2))                                   \
+    X(30, fuse_blt_lui, lui a2, 0x80000; FUSED_BODY(blt a0, a2))                                   \
+    X(31, fuse_bgeu_rev, li a2, 100; FUSED_BODY(bgeu a2, a0))                                      \
+    X(32, fuse_blt_rev, li a2, 0; FUSED_BODY(blt a2, a0))                                          \
+    X(33, nofuse_live, li a2, 5; bltu a0, a2, 1f; mv a0, a2; ret; 1: add a0, a2, a2)
+// clang-format on
 
 #endif /* NUB_TEST_INSN_CASES_H */

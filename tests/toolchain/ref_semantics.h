@@ -838,4 +838,55 @@ static u64 ref_backward_far(u64 a, u64 b)
     return a + 101;
 }
 
+static u64 ref_fuse_bltu(u64 a, u64 b)
+{
+    (void)b;
+    return a < 5;
+}
+static u64 ref_fuse_bltu_rev(u64 a, u64 b)
+{
+    (void)b;
+    return 5 < a;
+}
+static u64 ref_fuse_bge_neg(u64 a, u64 b)
+{
+    (void)b;
+    return (i64)a >= -3;
+}
+static u64 ref_fuse_bge_rev(u64 a, u64 b)
+{
+    (void)b;
+    return -3 >= (i64)a;
+}
+static u64 ref_fuse_beq(u64 a, u64 b)
+{
+    (void)b;
+    return a == 0x7FF;
+}
+static u64 ref_fuse_bne_lui(u64 a, u64 b)
+{
+    (void)b;
+    return a != 0xFFFFFFFF80000000ull;
+}
+static u64 ref_fuse_blt_lui(u64 a, u64 b)
+{
+    (void)b;
+    return (i64)a < (i64)0xFFFFFFFF80000000ull;
+}
+static u64 ref_fuse_bgeu_rev(u64 a, u64 b)
+{
+    (void)b;
+    return 100 >= a;
+}
+static u64 ref_fuse_blt_rev(u64 a, u64 b)
+{
+    (void)b;
+    return 0 < (i64)a;
+}
+static u64 ref_nofuse_live(u64 a, u64 b)
+{
+    (void)b;
+    return a < 5 ? 10 : 5;
+}
+
 #endif /* NUB_TEST_REF_SEMANTICS_H */

@@ -11,11 +11,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "insn_cases.h"
 #include "ref_semantics.h"
+#include "pvm_alloc_libc.h"
+#include "pvm_stdprog.h"
+#include "rv2pvm.h"
+#include "rv_elf.h"
 #include "test_engines.h"
 #include "test_util.h"
 
@@ -51,6 +56,12 @@ static const u64 operands[][2] = {
     {0xF0F0F0F0F0F0F0F0ull, 33},
     {0x00000000FFFFFFFFull, 0x00000000FFFFFFFFull},
     {0x8000, 0x80},
+    {4, 0},
+    {100, 0},
+    {101, 0},
+    {0x7FF, 0},
+    {(u64)-3, 0},
+    {(u64)-4, 0},
 };
 #define OPERAND_COUNT (sizeof operands / sizeof operands[0])
 
@@ -110,6 +121,76 @@ static void test_branches_and_jumps(void **state)
     run_cases("insn_branch.jam", branch_cases, sizeof branch_cases / sizeof branch_cases[0]);
 }
 
+/* The fuse_* cases really are fused: the PVM instruction at the li is a
+ * branch_*_imm; nofuse_live (rX live after the branch) keeps its load_imm. */
+struct pc_map {
+    uint64_t addr[4096];
+    uint32_t pc[4096];
+    size_t n;
+};
+
+static void record_pc(void *ctx, uint64_t rv_addr, uint32_t pvm_pc)
+{
+    struct pc_map *m = ctx;
+    if (m->n < 4096) {
+        m->addr[m->n] = rv_addr;
+        m->pc[m->n++] = pvm_pc;
+    }
+}
+
+static void test_constant_branches_are_fused(void **state)
+{
+    (void)state;
+    char path[1024], err[512], sym_name[64];
+    size_t len = 0, checked = 0;
+    snprintf(path, sizeof path, "%s/insn_branch.elf", TOOLCHAIN_JAM_DIR);
+    uint8_t *elf_bytes = test_read_file(path, &len);
+    assert_non_null(elf_bytes);
+    static struct pc_map map;
+    map.n = 0;
+    struct rv2pvm_options opt = {.stack_size = 4096, .map = record_pc, .map_ctx = &map};
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(rv2pvm_translate(elf_bytes, len, &opt, &out, &out_len, NULL, err, sizeof err),
+                     0);
+    struct pvm_stdprog sp;
+    struct pvm_program *prog = NULL;
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    assert_int_equal(pvm_stdprog_load(out, out_len, NULL, 0, &sp), PVM_OK);
+    assert_int_equal(pvm_program_decode(sp.code_blob, sp.code_blob_len, &alloc, &prog), PVM_OK);
+    struct rv_elf elf;
+    assert_int_equal(rv_elf_parse(elf_bytes, len, &elf, err, sizeof err), 0);
+    for (size_t c = 0; c < sizeof branch_cases / sizeof branch_cases[0]; c++) {
+        bool fuse = strncmp(branch_cases[c].name, "fuse_", 5) == 0;
+        if (!fuse && strcmp(branch_cases[c].name, "nofuse_live") != 0)
+            continue;
+        snprintf(sym_name, sizeof sym_name, "t_%s", branch_cases[c].name);
+        uint64_t addr = 0;
+        for (size_t i = 0; i < rv_elf_symbol_count(&elf); i++) {
+            struct rv_elf_symbol sym;
+            if (rv_elf_symbol(&elf, i, &sym) == 0 && strcmp(sym.name, sym_name) == 0)
+                addr = sym.value;
+        }
+        assert_true(addr != 0);
+        uint32_t pc = UINT32_MAX;
+        for (size_t i = 0; i < map.n; i++)
+            if (map.addr[i] == addr)
+                pc = map.pc[i];
+        assert_true(pc < prog->code_len);
+        uint8_t op = pvm_program_opcode(prog, pc);
+        if (fuse && (op < PVM_OP_branch_eq_imm || op > PVM_OP_branch_gt_s_imm))
+            fail_msg("%s: opcode %u at pc %u, want a branch_*_imm", sym_name, op, pc);
+        if (!fuse && op != PVM_OP_load_imm)
+            fail_msg("%s: opcode %u at pc %u, want load_imm", sym_name, op, pc);
+        checked++;
+    }
+    assert_int_equal(checked, 10);
+    rv_elf_free(&elf);
+    pvm_program_destroy(prog);
+    free(out);
+    free(elf_bytes);
+}
+
 /* The stack pointer the cases see is the standard one (c.addi4spn etc. rely on it). */
 static void test_initial_stack_pointer(void **state)
 {
@@ -128,8 +209,11 @@ static void test_initial_stack_pointer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_register_register),     cmocka_unit_test(test_immediate_and_unary),
-        cmocka_unit_test(test_loads_stores_atomics),  cmocka_unit_test(test_branches_and_jumps),
+        cmocka_unit_test(test_register_register),
+        cmocka_unit_test(test_immediate_and_unary),
+        cmocka_unit_test(test_loads_stores_atomics),
+        cmocka_unit_test(test_branches_and_jumps),
+        cmocka_unit_test(test_constant_branches_are_fused),
         cmocka_unit_test(test_initial_stack_pointer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

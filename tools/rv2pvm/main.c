@@ -160,8 +160,9 @@ int main(int argc, char **argv)
     free(program);
     if (want_stats)
         printf("rv2pvm: %zu RISC-V instructions -> %zu PVM instructions (%zu bytes, %zu "
-               "fallthroughs), %zu jump-table entries, %zu endpoint slots, %zu bytes total\n",
-               st.rv_insns, st.pvm_insns, st.code_bytes, st.fallthroughs, st.jump_table_len,
-               st.endpoint_count, program_len);
+               "fallthroughs, %zu fused compare-branches), %zu jump-table entries, %zu endpoint "
+               "slots, %zu bytes total\n",
+               st.rv_insns, st.pvm_insns, st.code_bytes, st.fallthroughs, st.fused_branches,
+               st.jump_table_len, st.endpoint_count, program_len);
     return 0;
 }

@@ -455,6 +455,7 @@ int rv2pvm_translate(const uint8_t *elf, size_t elf_len, const struct rv2pvm_opt
             .code_bytes = ctx.em.len,
             .jump_table_len = ctx.jump_target_count,
             .fallthroughs = ctx.fallthroughs,
+            .fused_branches = ctx.fused_branches,
             .endpoint_count = ctx.endpoint_count,
         };
     }

@@ -45,6 +45,7 @@ struct rv2pvm_stats {
     size_t code_bytes;     /* PVM code length */
     size_t jump_table_len; /* jump-table entries */
     size_t fallthroughs;   /* `fallthrough`s inserted to start blocks */
+    size_t fused_branches; /* li + branch pairs emitted as one branch_*_imm */
     size_t endpoint_count; /* endpoint slots (highest K + 1) */
 };
 

@@ -581,6 +581,80 @@ static bool fold_next(struct rv2pvm_ctx *ctx, size_t i, const struct operands *o
     return true;
 }
 
+/*
+ * RISC-V has no compare-with-immediate branches, so compilers write
+ * `li rX, imm; bltu rY, rX, L`. PVM has branch_*_imm: when rX is dead after
+ * the branch, the pair becomes one instruction. Dead is decided locally:
+ * the first instruction on both paths out of the branch writes rX without
+ * reading it.
+ */
+static bool kills_without_reading(const struct rv_item *s, unsigned r)
+{
+    const struct rv_insn *in = &s->in;
+    uint64_t unused;
+    if ((s->flags & ~(uint32_t)(ITEM_BLOCK_START | ITEM_DATA_HI)) != 0 || in->rd != r)
+        return false;
+    if (in->op == RV_LUI || in->op == RV_AUIPC)
+        return true;
+    if (find_rrr(in->op) != NULL)
+        return in->rs1 != r && in->rs2 != r;
+    const struct mem_rule *m = find_mem(in->op);
+    if (imm_op_for(in->op) != NONE || unary_op_for(in->op, &unused) != NONE ||
+        (m != NULL && !m->is_store))
+        return in->rs1 != r;
+    return false;
+}
+
+struct imm_branch_rule {
+    enum rv_op rv;
+    enum pvm_opcode reg_vs_imm; /* rs2 is the constant: rs1 op imm */
+    enum pvm_opcode imm_vs_reg; /* rs1 is the constant: imm op rs2 == rs2 op' imm */
+};
+
+static const struct imm_branch_rule imm_branch_rules[] = {
+    {RV_BEQ, PVM_OP_branch_eq_imm, PVM_OP_branch_eq_imm},
+    {RV_BNE, PVM_OP_branch_ne_imm, PVM_OP_branch_ne_imm},
+    {RV_BLT, PVM_OP_branch_lt_s_imm, PVM_OP_branch_gt_s_imm},
+    {RV_BGE, PVM_OP_branch_ge_s_imm, PVM_OP_branch_le_s_imm},
+    {RV_BLTU, PVM_OP_branch_lt_u_imm, PVM_OP_branch_gt_u_imm},
+    {RV_BGEU, PVM_OP_branch_ge_u_imm, PVM_OP_branch_le_u_imm},
+};
+
+/* Item i sets rX to value; fuses it with the branch after it if possible. */
+static bool fuse_constant_branch(struct rv2pvm_ctx *ctx, size_t i, uint64_t value)
+{
+    const struct rv_item *it = &ctx->items[i];
+    unsigned rx = it->in.rd;
+    if (i + 2 >= ctx->item_count || pvm_imm_len((int64_t)value) > 4)
+        return false;
+    struct rv_item *br = &ctx->items[i + 1];
+    const struct rv_item *fall = &ctx->items[i + 2];
+    if (br->flags != 0 || br->addr != it->addr + it->in.len || fall->addr != br->addr + br->in.len)
+        return false;
+    const struct imm_branch_rule *rule = NULL;
+    for (size_t k = 0; k < sizeof imm_branch_rules / sizeof imm_branch_rules[0]; k++)
+        if (imm_branch_rules[k].rv == br->in.op)
+            rule = &imm_branch_rules[k];
+    if (rule == NULL || (br->in.rs1 == rx) == (br->in.rs2 == rx))
+        return false; /* not a branch, or rX on neither / both sides */
+    unsigned other = br->in.rs1 == rx ? br->in.rs2 : br->in.rs1;
+    int reg = rv_to_pvm_reg[other & 31];
+    if (reg < 0)
+        return false; /* x0 or a bad register: left to the normal path */
+    uint64_t target = br->addr + (uint64_t)br->in.imm;
+    long t = rv2pvm_find_item(ctx, target);
+    if (t < 0 || !kills_without_reading(fall, rx) || !kills_without_reading(&ctx->items[t], rx))
+        return false;
+    enum pvm_opcode op = br->in.rs2 == rx ? rule->reg_vs_imm : rule->imm_vs_reg;
+    size_t at;
+    uint32_t pc = pvm_emit_reg_imm_offset(&ctx->em, op, (unsigned)reg, (int64_t)value, &at);
+    if (rv2pvm_add_fixup(ctx, at, pc, target) != 0)
+        ctx->em.failed = true; /* out of memory: reported once emission ends */
+    br->flags |= ITEM_FOLDED;
+    ctx->fused_branches++;
+    return true;
+}
+
 static int translate_upper(struct rv2pvm_ctx *ctx, size_t i, const struct operands *o)
 {
     const struct rv_item *it = &ctx->items[i];
@@ -591,8 +665,11 @@ static int translate_upper(struct rv2pvm_ctx *ctx, size_t i, const struct operan
         return 0;
     }
     uint64_t value = it->in.op == RV_LUI ? (uint64_t)it->in.imm : it->addr + (uint64_t)it->in.imm;
-    if (!fold_next(ctx, i, o, value))
-        load_const(ctx, o->rd, value);
+    if (fold_next(ctx, i, o, value))
+        return 0;
+    if (it->in.op == RV_LUI && fuse_constant_branch(ctx, i, value))
+        return 0;
+    load_const(ctx, o->rd, value);
     return 0;
 }
 
@@ -649,6 +726,9 @@ int rv2pvm_translate_item(struct rv2pvm_ctx *ctx, size_t i)
     if ((rrr = find_rrr(it->in.op)) != NULL)
         return translate_rrr(ctx, it, rrr, &o);
     if ((op = imm_op_for(it->in.op)) != NONE) {
+        if (it->in.op == RV_ADDI && o.rs1 == ZERO_REG && o.rd != ZERO_REG &&
+            fuse_constant_branch(ctx, i, (uint64_t)it->in.imm))
+            return 0;
         translate_imm_alu(ctx, it, op, &o);
         return 0;
     }

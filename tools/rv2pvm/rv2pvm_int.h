@@ -67,6 +67,7 @@ struct rv2pvm_ctx {
 
     struct pvm_emitter em;
     size_t fallthroughs;
+    size_t fused_branches;
     uint32_t amo_scratch; /* 16 bytes of rw memory for the atomics' two spills; 0 if unused */
 };
 
