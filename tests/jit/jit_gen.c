@@ -182,6 +182,8 @@ static void pick_insn(struct jit_rng *r, const uint8_t *ops, unsigned nops, stru
     }
     if (jit_rng_below(r, 12) == 0)
         g->junk = (uint8_t)(1 + jit_rng_below(r, 3));
+    else if (jit_rng_below(r, 150) == 0)
+        g->junk = (uint8_t)(22 + jit_rng_below(r, 30)); /* skip capped at 24: trap positions */
     g->len += g->junk;
 }
 
@@ -232,13 +234,15 @@ void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
     uint32_t pc = 0;
     bool block_start[MAX_INSNS + 1];
     for (unsigned i = 0; i < count; i++) {
+        if (pc + insns[i].len > JIT_GEN_MAX_BLOB - 512) {
+            count = i; /* keep the blob within its buffer */
+            break;
+        }
         insns[i].pc = pc;
         pc += insns[i].len;
         block_start[i] = i == 0 || is_terminator(insns[i - 1].op);
     }
     uint32_t code_len = pc;
-    if (code_len > JIT_GEN_MAX_BLOB - 256)
-        code_len = 0; /* cannot happen with MAX_INSNS * 16 bytes, keeps the bound honest */
     unsigned starts[MAX_INSNS];
     unsigned nstarts = 0;
     for (unsigned i = 0; i < count; i++)
@@ -248,10 +252,12 @@ void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
     /* jump table */
     uint32_t jt_len = jit_rng_below(r, 5);
     uint32_t jt_z = jit_rng_below(r, 8) == 0 ? 0 : 1 + jit_rng_below(r, 4);
+    if (jit_rng_below(r, 20) == 0)
+        jt_len = jt_z == 0 ? 100000 + jit_rng_below(r, 3) : 5 + jit_rng_below(r, 3);
     if (code_len > 255 && jt_z == 1)
         jt_z = 2;
     uint32_t jt[8];
-    for (uint32_t i = 0; i < jt_len; i++) {
+    for (uint32_t i = 0; i < jt_len && jt_z != 0; i++) {
         if (nstarts > 0 && jit_rng_below(r, 5))
             jt[i] = insns[starts[jit_rng_below(r, nstarts)]].pc;
         else
@@ -267,7 +273,7 @@ void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
         struct gen_insn *g = &insns[i];
         uint8_t *at = code + g->pc;
         mask[g->pc / 8] |= (uint8_t)(1u << (g->pc % 8));
-        if (g->target_skew == 1 && g->op == PVM_OP_load_imm) {
+        if (g->target_skew == 1 && g->op == PVM_OP_load_imm && i + 1 < count) {
             /* address for the following dynamic jump */
             uint32_t choice = jit_rng_below(r, 6);
             uint32_t a = choice == 0   ? PVM_HALT_ADDRESS
@@ -368,7 +374,7 @@ void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
     k = pvm_varint_encode(code_len, tmp);
     memcpy(b + len, tmp, (size_t)k);
     len += (size_t)k;
-    for (uint32_t i = 0; i < jt_len; i++) {
+    for (uint32_t i = 0; i < jt_len && jt_z != 0; i++) {
         put_le(b + len, jt[i], jt_z);
         len += jt_z;
     }

@@ -18,7 +18,7 @@
 
 #include "pvm.h"
 
-#define JIT_GEN_MAX_BLOB     4096
+#define JIT_GEN_MAX_BLOB     8192
 #define JIT_GEN_MAX_SEGMENTS 4
 
 struct jit_gen_case {
