@@ -61,17 +61,19 @@ _Static_assert(NUB_FN_ID_DEBUG_FAULT > NUB_FN_ID_MAX, "debug ids do not collide"
 #define NUB_BOOT_FLAG_DEBUG_FNS 2u /* dispatch the NUB_FN_ID_DEBUG_* functions */
 
 struct nub_boot_params {
-    uint64_t magic;          /* NUB_BOOT_PARAMS_MAGIC */
-    uint32_t version;        /* NUB_BOOT_PARAMS_VERSION */
-    uint32_t flags;          /* NUB_BOOT_FLAG_* */
-    uint64_t memory_bytes;   /* guest-physical memory size (identity-mapped) */
-    uint64_t request_gpa;    /* page-aligned request buffer */
-    uint64_t request_bytes;  /* its size, header included */
-    uint64_t response_gpa;   /* page-aligned response buffer */
-    uint64_t response_bytes; /* its size, header included */
-    uint64_t heap_gpa;       /* page-aligned start of the heap */
-    uint64_t heap_bytes;     /* heap size */
-    uint64_t reserved[7];    /* zero */
+    uint64_t magic;               /* NUB_BOOT_PARAMS_MAGIC */
+    uint32_t version;             /* NUB_BOOT_PARAMS_VERSION */
+    uint32_t flags;               /* NUB_BOOT_FLAG_* */
+    uint64_t memory_bytes;        /* guest-physical memory size (identity-mapped) */
+    uint64_t request_gpa;         /* page-aligned request buffer */
+    uint64_t request_bytes;       /* its size, header included */
+    uint64_t response_gpa;        /* page-aligned response buffer */
+    uint64_t response_bytes;      /* its size, header included */
+    uint64_t heap_gpa;            /* page-aligned start of the heap */
+    uint64_t heap_bytes;          /* heap size */
+    uint64_t directory_max_caps;  /* 0: the kernel's default (docs/protocol.md) */
+    uint64_t directory_max_bytes; /* 0: the kernel's default */
+    uint64_t reserved[5];         /* zero */
 };
 _Static_assert(sizeof(struct nub_boot_params) == 128, "nub_boot_params size");
 _Static_assert(offsetof(struct nub_boot_params, memory_bytes) == 16, "memory_bytes");

@@ -69,7 +69,8 @@ static void write_page_tables(uint8_t *mem, uint64_t mem_bytes)
 }
 
 nub_status nub__boot_prepare(nub_sandbox *sb, uint64_t image_end,
-                             const struct nub_kernel_layout *layout, uint32_t boot_flags)
+                             const struct nub_kernel_layout *layout, uint32_t boot_flags,
+                             const nub_sandbox_config *cfg)
 {
     uint64_t mem = sb->mem_bytes;
     /* The request buffer holds one whole cap: a sixteenth of memory. */
@@ -97,6 +98,8 @@ nub_status nub__boot_prepare(nub_sandbox *sb, uint64_t image_end,
         .response_bytes = RESPONSE_BYTES,
         .heap_gpa = heap_gpa,
         .heap_bytes = mem - heap_gpa,
+        .directory_max_caps = cfg->directory_max_caps,
+        .directory_max_bytes = cfg->directory_max_bytes,
     };
     memcpy(sb->mem + NUB_BOOT_PARAMS_GPA, &sb->params, sizeof sb->params);
     return NUB_OK;

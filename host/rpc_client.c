@@ -175,7 +175,7 @@ nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_
     if (reply_len)
         *reply_len = 0;
     if (sb->dead)
-        return nub__fail(sb, NUB_ERR_SANDBOX_DEAD, "sandbox is dead: %s", sb->last_error);
+        return NUB_ERR_SANDBOX_DEAD; /* last_error still says why it died */
     if (len > sb->params.request_bytes - sizeof(struct nub_rpc_request_header) || len > UINT32_MAX)
         return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
                          "request payload of %zu bytes exceeds the %llu-byte request buffer", len,

@@ -99,7 +99,7 @@ static nub_status boot(nub_sandbox *sb, const nub_sandbox_config *cfg)
     uint32_t boot_flags = (cfg->console ? NUB_BOOT_FLAG_CONSOLE : 0) |
                           (cfg->flags & NUB_SANDBOX_FLAG_DEBUG_FNS ? NUB_BOOT_FLAG_DEBUG_FNS : 0);
     if (s == NUB_OK)
-        s = nub__boot_prepare(sb, image_end, &layout, boot_flags);
+        s = nub__boot_prepare(sb, image_end, &layout, boot_flags, cfg);
     if (s == NUB_OK)
         s = nub__kvm_setup_vcpu(sb, entry);
     if (s != NUB_OK)

@@ -81,7 +81,8 @@ nub_status nub__elf_load(nub_sandbox *sb, const uint8_t *elf, size_t len, uint64
 
 /* ---- boot.c: the boot environment the host builds ---- */
 nub_status nub__boot_prepare(nub_sandbox *sb, uint64_t image_end,
-                             const struct nub_kernel_layout *layout, uint32_t boot_flags);
+                             const struct nub_kernel_layout *layout, uint32_t boot_flags,
+                             const nub_sandbox_config *cfg);
 
 /* ---- rpc_client.c: one call = one KVM_RUN to the doorbell ---- */
 /* Runs the vCPU until it rings the doorbell (console output and EINTR

@@ -5,6 +5,7 @@
 #include "kernel.h"
 
 #include "cpu.h"
+#include "directory.h"
 #include "heap.h"
 #include "kstring.h"
 #include "paging.h"
@@ -42,6 +43,8 @@ void nub_kernel_main(void)
     load_boot_params();
     nub_paging_init(nub_kernel_params.memory_bytes);
     nub_heap_init(nub_kernel_params.heap_gpa, nub_kernel_params.heap_bytes);
+    nub_directory_init(nub_kernel_params.heap_bytes, nub_kernel_params.directory_max_caps,
+                       nub_kernel_params.directory_max_bytes);
     if (nub_kernel_params.flags & NUB_BOOT_FLAG_CONSOLE) {
         nub_serial_write("nub guest kernel: up, heap ");
         nub_serial_write_hex(nub_kernel_params.heap_bytes);

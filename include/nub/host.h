@@ -58,6 +58,10 @@ typedef struct nub_sandbox_config {
     const char *kvm_device_path;
     /* NUB_SANDBOX_FLAG_*. */
     uint32_t flags;
+    /* Cap directory limits; 0: the guest's defaults (4096 caps; 256 MiB of
+     * wire bytes, at most half the guest heap). Lower limits only. */
+    uint32_t directory_max_caps;
+    uint64_t directory_max_bytes;
     /* When nub_sandbox_create fails and this is not NULL, a NUL-terminated
      * description of the failure is written here (at most create_error_len
      * bytes). */
