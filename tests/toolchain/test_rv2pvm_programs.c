@@ -3,8 +3,8 @@
  * (every kind of code/data reference, see its header) built with the medlow
  * and medany code models, -O0 to -O3, with and without one section per
  * function, run on every engine, compared with the same file
- * compiled natively; plus endpoint slots, host calls and the output
- * convention.
+ * compiled natively; nub's own interpreter compiled to PVM (pvm_in_pvm.c);
+ * plus endpoint slots, host calls and the output convention.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,6 +153,26 @@ static void test_branch_relocations(void **state)
     jam_free(l);
 }
 
+/* guest/pvm's interpreter compiled by nub-cc runs a PVM loop (pvm_in_pvm.c). */
+static void test_interpreter_in_pvm(void **state)
+{
+    (void)state;
+    char err[256];
+    struct jam_loaded *l = test_load_jam(TOOLCHAIN_JAM_DIR, "pvm_in_pvm.jam");
+    assert_non_null(l);
+    const uint64_t ns[] = {1, 2, 10, 1000, 5000};
+    for (size_t e = 0; e < TEST_ENGINE_COUNT; e++) {
+        for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+            struct jam_run_result r;
+            assert_int_equal(
+                jam_run(l, test_engines[e], 0, &ns[i], 1, 100000000, &r, err, sizeof err), 0);
+            assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+            assert_int_equal(r.regs[7], ns[i] * (ns[i] + 1) / 2);
+        }
+    }
+    jam_free(l);
+}
+
 /* Slot 2 has no endpoint: it is a trap at pc 10, the run panics there. */
 static void test_unused_endpoint_slot_traps(void **state)
 {
@@ -263,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_medany_matches_native),
         cmocka_unit_test(test_other_builds_match_native),
         cmocka_unit_test(test_branch_relocations),
+        cmocka_unit_test(test_interpreter_in_pvm),
         cmocka_unit_test(test_unused_endpoint_slot_traps),
         cmocka_unit_test(test_host_call_macro),
         cmocka_unit_test(test_output_convention),
