@@ -11,6 +11,7 @@
  *   native_ratio_jit_<kernel>      JIT run time / native time (x)
  *   native_ratio_interp_<kernel>   interpreter run time / native time (x)
  *   native_ratio_jit_geomean, native_ratio_interp_geomean
+ *   native_ms_<kernel>             the native time itself (context for the ratios)
  *   jit_compile_ns_per_insn_<kernel>  cold jit_compile time of the whole
  *                                     kernel program / its PVM instructions
  * Times: native and JIT are the best of five runs (the machine is shared),
@@ -239,6 +240,8 @@ int fig_kernels(const struct nubbench_options *opt)
             continue;
         }
         uint64_t native_ns = time_native(k, n, &answer);
+        snprintf(name, sizeof name, "native_ms_%s", k->name);
+        nubbench_emit(name, (double)native_ns / 1e6, "ms");
         if ((answer & NUB_KERNEL_SELF_CHECK_MASK) == NUB_KERNEL_SELF_CHECK_BAD) {
             fprintf(stderr, "fig_kernels: %s: native self-check failed\n", k->name);
             failed = 1;
