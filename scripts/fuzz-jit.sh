@@ -11,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 programs=${1:-1000000}
 seconds=${2:-600}
-bin=build-san/tests/jit
-[ -x "$bin/jit_fuzz_diff" ] || scripts/build.sh test
+build=${NUB_BUILD_DIR:-build-san}   # NUB_BUILD_DIR=build-x to use another build
+bin=$build/tests/jit
+[ -x "$bin/jit_fuzz_diff" ] || { [ "$build" = build-san ] && scripts/build.sh test; }
 export ASAN_OPTIONS=allow_user_segv_handler=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0
 start=$(( (RANDOM << 15 | RANDOM) * 1000 ))
 per=$(( programs / 3 ))
