@@ -5,7 +5,7 @@
  */
 #include "kernel.h"
 
-#define MATMUL_MAX 192u
+#define MATMUL_MAX 256u
 
 static uint64_t a[MATMUL_MAX * MATMUL_MAX], b[MATMUL_MAX * MATMUL_MAX], c[MATMUL_MAX * MATMUL_MAX];
 
