@@ -617,7 +617,7 @@ static const int8_t branch_reg_cc[] = {
     [PVM_OP_branch_ge_s - PVM_OP_branch_eq] = X86_CC_GE,
 };
 
-static void compile_insn(struct compiler *c, const struct pvm_insn *in)
+JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
 {
     struct jit_buf *b = &c->b;
     const uint32_t pc = in->pc;
