@@ -12,6 +12,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <ucontext.h>
@@ -36,17 +37,30 @@ static uint32_t access_of(const void *ctx, uint32_t address)
     return h->access[address >> PVM_PAGE_SHIFT];
 }
 
+/* Set while this thread is inside a chained handler: a handler that chains
+ * back to us (installed over ours, then overwritten by our re-install) must
+ * not ping-pong forever. */
+static _Thread_local bool chaining;
+
 static void chain(int sig, siginfo_t *info, void *uc)
 {
     struct sigaction *prev = previous_for(sig);
+    if (chaining) {
+        signal(sig, SIG_DFL); /* second time round: take the default action */
+        return;
+    }
+    chaining = true;
     if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
         prev->sa_sigaction(sig, info, uc);
+        chaining = false;
         return;
     }
     if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
         prev->sa_handler(sig);
+        chaining = false;
         return;
     }
+    chaining = false;
     /* Default action: restore it; returning re-executes the faulting
      * instruction, which now kills the process with the usual report. */
     signal(sig, SIG_DFL);
