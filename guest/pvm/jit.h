@@ -31,6 +31,12 @@
  * jit_find_fault_site, classifies the access with jit_classify_fault, fills
  * the context block and resumes at code + exit_offset.
  *
+ * The code is position-independent and holds no instance state: hosted
+ * code finds its window through the context pointer it is called with, guest
+ * code bakes in only guest_window_va. One compiled program can therefore
+ * serve every instance (a JIT cache keyed by the program), as long as each
+ * run has its own window and context block.
+ *
  * Freestanding: allocations go through the caller's struct pvm_allocator.
  *
  * Running it in the guest kernel (ring 3), step by step:
