@@ -160,9 +160,15 @@ nub_status nub__run_to_doorbell(nub_sandbox *sb)
         /* Interrupted: by our timer, or by some other signal of the process
          * (which was handled; then just carry on). */
         nub__timeout_disarm(sb, &saved, &fired);
-        if (fired)
-            return nub__kill(sb, NUB_ERR_TIMEOUT, "call exceeded invoke_timeout_ns = %llu ns",
-                             (unsigned long long)sb->timeout_ns);
+        if (fired) {
+            struct kvm_regs regs;
+            unsigned long long rip = 0;
+            if (ioctl(sb->vcpu_fd, KVM_GET_REGS, &regs) == 0)
+                rip = regs.rip;
+            return nub__kill(sb, NUB_ERR_TIMEOUT,
+                             "call exceeded invoke_timeout_ns = %llu ns (guest rip 0x%llx)",
+                             (unsigned long long)sb->timeout_ns, rip);
+        }
         s = nub__timeout_arm(sb, &saved); /* restarts the full timeout: a rare path */
         if (s != NUB_OK)
             return s;

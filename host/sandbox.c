@@ -9,6 +9,7 @@
 
 #define MAX_IMAGE_FILE_BYTES ((size_t)64 << 20)
 #define PAGE_2M              ((size_t)2 << 20)
+#define NUB_BOOT_TIMEOUT_NS  (UINT64_C(10) * 1000 * 1000 * 1000)
 
 static nub_status vfail(nub_sandbox *sb, nub_status s, const char *fmt, va_list ap)
 {
@@ -105,8 +106,13 @@ static nub_status boot(nub_sandbox *sb, const nub_sandbox_config *cfg)
     if (s != NUB_OK)
         return s;
 
-    /* Boot: run until the guest's first doorbell ("ready"). */
+    /* Boot: run until the guest's first doorbell ("ready"), with a watchdog
+     * of its own (invoke_timeout_ns is for calls and may be very short). */
+    sb->timeout_ns = NUB_BOOT_TIMEOUT_NS;
     s = nub__run_to_doorbell(sb);
+    sb->timeout_ns = cfg->invoke_timeout_ns;
+    if (sb->timeout_ns == 0)
+        nub__timeout_forget_mask(sb);
     if (s != NUB_OK)
         return s;
     struct nub_rpc_response_header ready;

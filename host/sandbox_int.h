@@ -95,6 +95,8 @@ nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_
 nub_status nub__timeout_arm(nub_sandbox *sb, sigset_t *saved_mask);
 void nub__timeout_disarm(nub_sandbox *sb, const sigset_t *saved_mask, int *fired);
 void nub__timeout_destroy(nub_sandbox *sb);
+/* KVM_RUN goes back to the calling thread's own signal mask (no timeout). */
+void nub__timeout_forget_mask(nub_sandbox *sb);
 
 /* ---- hash_set.c ---- */
 int nub__hash_set_add(struct nub_hash_set *set, const uint8_t *hash); /* 0 ok, -1 nomem */

@@ -100,6 +100,12 @@ void nub__timeout_disarm(nub_sandbox *sb, const sigset_t *saved_mask, int *fired
     pthread_sigmask(SIG_SETMASK, saved_mask, NULL);
 }
 
+void nub__timeout_forget_mask(nub_sandbox *sb)
+{
+    if (sb->vcpu_mask_set && ioctl(sb->vcpu_fd, KVM_SET_SIGNAL_MASK, NULL) == 0)
+        sb->vcpu_mask_set = 0;
+}
+
 void nub__timeout_destroy(nub_sandbox *sb)
 {
     if (sb->timer_created)

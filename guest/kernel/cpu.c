@@ -12,7 +12,7 @@
 extern const char nub_vector_stubs[];
 extern const char nub_vector_stubs_end[];
 extern char nub_kernel_ist_top[];
-extern char nub_kernel_stack_top[];
+extern char nub_kernel_trap_top[];
 
 #define VECTOR_STUB_STRIDE 16u /* entry.S NUB_VECTOR_STUB_STRIDE */
 #define IST_INDEX          1u
@@ -42,7 +42,7 @@ _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate size");
 static struct {
     uint64_t gdt[7] __attribute__((aligned(16)));
     struct tss64 tss __attribute__((aligned(16)));
-    struct idt_gate idt[NUB_VECTOR_COUNT] __attribute__((aligned(16)));
+    struct idt_gate idt[NUB_KERNEL_IDT_VECTORS] __attribute__((aligned(16)));
 } cpu_tables;
 
 /* Flat 64-bit descriptors: access byte and flags are all that matter. */
@@ -78,7 +78,7 @@ void nub_cpu_init(void)
     cpu_tables.gdt[NUB_SEL_USER_DATA >> 3] = GDT_USER_DATA;
     cpu_tables.gdt[NUB_SEL_USER_CODE >> 3] = GDT_USER_CODE;
     nub_memset(&cpu_tables.tss, 0, sizeof cpu_tables.tss);
-    cpu_tables.tss.rsp[0] = (uint64_t)(uintptr_t)nub_kernel_stack_top;
+    cpu_tables.tss.rsp[0] = (uint64_t)(uintptr_t)nub_kernel_trap_top;
     cpu_tables.tss.ist[IST_INDEX - 1] = (uint64_t)(uintptr_t)nub_kernel_ist_top;
     cpu_tables.tss.iomap_base = sizeof(struct tss64); /* no I/O bitmap: ring 3 has no ports */
     gdt_set_tss(&cpu_tables.gdt[NUB_SEL_TSS >> 3], (uint64_t)(uintptr_t)&cpu_tables.tss,
@@ -103,15 +103,15 @@ void nub_cpu_init(void)
                      : "rax", "memory");
     x86_ltr(NUB_SEL_TSS);
 
-    for (unsigned v = 0; v < NUB_VECTOR_COUNT; v++) {
+    for (unsigned v = 0; v < NUB_KERNEL_IDT_VECTORS; v++) {
         uint64_t target = (uint64_t)(uintptr_t)nub_vector_stubs + v * VECTOR_STUB_STRIDE;
         cpu_tables.idt[v] = (struct idt_gate){
             .offset_low = (uint16_t)target,
             .selector = NUB_SEL_KERNEL_CODE,
             .ist = vector_uses_ist(v) ? IST_INDEX : 0,
-            /* Interrupt gate, present; DPL 3 only for int3 so that ring-3
-             * code cannot raise other vectors with `int n`. */
-            .type_attr = (uint8_t)(v == 3 ? 0xEE : 0x8E),
+            /* Interrupt gate, present; DPL 3 only for the JIT exit, so
+             * ring-3 code cannot raise any other vector with `int n`. */
+            .type_attr = (uint8_t)(v == NUB_VECTOR_JIT_EXIT ? 0xEE : 0x8E),
             .offset_mid = (uint16_t)(target >> 16),
             .offset_high = (uint32_t)(target >> 32),
         };

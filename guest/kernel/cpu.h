@@ -11,6 +11,10 @@
 #define NUB_SEL_USER_CODE   (0x20 | 3)
 #define NUB_SEL_TSS         0x28
 
+/* The `int` vector the JIT code uses to leave ring 3 (jit.h JIT_GUEST_EXIT_INT). */
+#define NUB_VECTOR_JIT_EXIT    32u
+#define NUB_KERNEL_IDT_VECTORS (NUB_VECTOR_JIT_EXIT + 1)
+
 /* Installs the kernel GDT (with a TSS whose IST1 stack takes #DF/#NMI/#MC/#PF)
  * and the kernel IDT over the entry.S stubs. */
 void nub_cpu_init(void);

@@ -69,6 +69,8 @@ nub_vector_stubs:
     VECTOR_STUB 29, 1
     VECTOR_STUB 30, 1
     VECTOR_STUB 31, 0
+    /* Vector 32: the JIT code's exit trap from ring 3 (`int 32`, DPL 3 gate). */
+    VECTOR_STUB 32, 0
     .balign NUB_VECTOR_STUB_STRIDE
     .globl nub_vector_stubs_end
 nub_vector_stubs_end:
@@ -138,5 +140,11 @@ nub_kernel_ist_guard:
     .skip 4096
     .skip 16384
 nub_kernel_ist_top:
+    /* Ring 3 -> ring 0 traps (TSS rsp0) land here, not on the kernel stack. */
+    .globl nub_kernel_trap_guard, nub_kernel_trap_top
+nub_kernel_trap_guard:
+    .skip 4096
+    .skip 16384
+nub_kernel_trap_top:
 
     .section .note.GNU-stack, "", @progbits

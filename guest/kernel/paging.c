@@ -10,7 +10,7 @@
 
 extern char nub_kernel_image_start[], nub_kernel_text_end[], nub_kernel_rodata_end[];
 extern char nub_kernel_image_end[];
-extern char nub_kernel_stack_guard[], nub_kernel_ist_guard[];
+extern char nub_kernel_stack_guard[], nub_kernel_ist_guard[], nub_kernel_trap_guard[];
 
 #define PAGE_4K  UINT64_C(0x1000)
 #define PAGE_2M  UINT64_C(0x200000)
@@ -32,7 +32,8 @@ static uint64_t low_page_flags(uint64_t pa)
 {
     if (pa == 0)
         return 0; /* null guard */
-    if (pa == addr(nub_kernel_stack_guard) || pa == addr(nub_kernel_ist_guard))
+    if (pa == addr(nub_kernel_stack_guard) || pa == addr(nub_kernel_ist_guard) ||
+        pa == addr(nub_kernel_trap_guard))
         return 0;
     if (pa >= addr(nub_kernel_image_start) && pa < addr(nub_kernel_text_end))
         return X86_PTE_P; /* read + execute */

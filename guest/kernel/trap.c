@@ -4,6 +4,7 @@
  */
 #include "trap.h"
 
+#include "invoke.h"
 #include "nub_rpc.h"
 #include "kstring.h"
 #include "x86.h"
@@ -18,6 +19,8 @@ static __attribute__((noreturn)) void report_crash(const struct nub_crash_report
 
 void nub_exception_dispatch(struct nub_trap_frame *frame)
 {
+    if ((frame->cs & 3) == 3 && nub_invoke_ring3_trap(frame))
+        return; /* resumes ring 3 at the JIT exit stub */
     struct nub_crash_report report = {
         .magic = NUB_CRASH_MAGIC,
         .vector = frame->vector,

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "nub_abi.h"
+#include "nub_capbuild.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -112,6 +113,37 @@ int nub_sandbox_has_cap(const nub_sandbox *sb, const nub_cap_hash h);
  */
 nub_status nub_invoke(nub_sandbox *sb, const struct nub_invoke_packet *p,
                       struct nub_invocation_result *out);
+
+/** A range of PVM memory to copy out after an invocation. */
+struct nub_readback {
+    uint32_t address; /* PVM address (wraps at 2^32) */
+    uint32_t length;
+    void *buffer; /* length bytes, filled */
+    int ok;       /* set: 0 when some byte was inaccessible (buffer zeroed) */
+};
+#define NUB_INVOKE_MAX_READBACKS 64u
+
+/**
+ * nub_invoke, and copies ranges of the run's final memory out (for
+ * conformance checks); count <= NUB_INVOKE_MAX_READBACKS and the ranges
+ * together must fit the guest's response buffer (1 MiB).
+ */
+nub_status nub_invoke_readback(nub_sandbox *sb, const struct nub_invoke_packet *p,
+                               struct nub_invocation_result *out, struct nub_readback *readbacks,
+                               size_t count);
+
+/**
+ * Publishes a JAM standard program (SPEC §11) with its argument data: its
+ * DATA caps, IMAGE and INSTANCE (endpoint 0: Refine/Is-Authorized at pc 0,
+ * endpoint 1: Accumulate at pc 5); instance_out receives the INSTANCE hash.
+ */
+nub_status nub_publish_stdprog(nub_sandbox *sb, const void *program, size_t program_len,
+                               const void *args, size_t args_len, uint64_t default_gas,
+                               nub_cap_hash instance_out);
+
+/** Publishes a raw PVM blob with explicit memory and one endpoint (abi/nub_capbuild.h). */
+nub_status nub_publish_raw(nub_sandbox *sb, const struct nub_capbuild_raw *program,
+                           nub_cap_hash instance_out);
 
 /** The guest heap's statistics. */
 nub_status nub_heap_stats(nub_sandbox *sb, struct nub_heap_stats *out);

@@ -1,0 +1,120 @@
+/* uspace.c — see uspace.h. */
+#include "uspace.h"
+
+#include "heap.h"
+#include "kstring.h"
+#include "paging.h"
+#include "x86.h"
+
+#define PTE_OWNED   (UINT64_C(1) << 9) /* an available bit: the page is freed with the space */
+#define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
+
+static uint64_t *alloc_zero_page(void)
+{
+    uint64_t *p = nub_heap_alloc_aligned(4096, 4096);
+    if (p)
+        nub_memset(p, 0, 4096);
+    return p;
+}
+
+nub_status nub_uspace_create(struct nub_uspace *u)
+{
+    u->pml4 = alloc_zero_page();
+    if (!u->pml4)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    /* The kernel's identity map: its entry has no U bit, so every page under
+     * it is supervisor-only whatever the lower levels say. */
+    u->pml4[0] = nub_paging_kernel_pml4()[0];
+    return NUB_OK;
+}
+
+static uint64_t *table_of(uint64_t entry)
+{
+    return (uint64_t *)(uintptr_t)(entry & X86_PTE_ADDR_MASK);
+}
+
+/* The leaf entry for va, creating the tables on the way when create != 0. */
+static uint64_t *walk(const struct nub_uspace *u, uint64_t va, int create)
+{
+    uint64_t *table = u->pml4;
+    for (int shift = 39; shift > 12; shift -= 9) {
+        uint64_t *e = &table[(va >> shift) & 511];
+        if (!(*e & X86_PTE_P)) {
+            if (!create)
+                return 0;
+            uint64_t *next = alloc_zero_page();
+            if (!next)
+                return 0;
+            *e = (uint64_t)(uintptr_t)next | TABLE_FLAGS;
+        }
+        table = table_of(*e);
+    }
+    return &table[(va >> 12) & 511];
+}
+
+nub_status nub_uspace_map_shared(struct nub_uspace *u, uint64_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *pte = walk(u, va, 1);
+    if (!pte)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    *pte = (pa & X86_PTE_ADDR_MASK) | flags;
+    return NUB_OK;
+}
+
+nub_status nub_uspace_map_new(struct nub_uspace *u, uint64_t va, uint64_t flags, uint8_t **page_out)
+{
+    uint64_t *pte = walk(u, va, 1);
+    uint64_t *page = pte ? alloc_zero_page() : 0;
+    if (!page)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    if (*pte & PTE_OWNED)
+        nub_heap_free(table_of(*pte));
+    *pte = (uint64_t)(uintptr_t)page | flags | PTE_OWNED;
+    if (page_out)
+        *page_out = (uint8_t *)page;
+    return NUB_OK;
+}
+
+uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out)
+{
+    uint64_t *pte = walk(u, va, 0);
+    if (!pte || !(*pte & X86_PTE_P))
+        return 0;
+    if (writable_out)
+        *writable_out = (*pte & X86_PTE_RW) != 0;
+    return (uint8_t *)table_of(*pte);
+}
+
+void nub_uspace_make_writable(struct nub_uspace *u, uint64_t va)
+{
+    uint64_t *pte = walk(u, va, 0);
+    if (pte && (*pte & X86_PTE_P)) {
+        *pte |= X86_PTE_RW;
+        x86_invlpg(va);
+    }
+}
+
+static void free_level(uint64_t *table, int level)
+{
+    for (int i = 0; i < 512; i++) {
+        uint64_t e = table[i];
+        if (!(e & X86_PTE_P))
+            continue;
+        if (level > 1)
+            free_level(table_of(e), level - 1);
+        else if (e & PTE_OWNED)
+            nub_heap_free(table_of(e));
+    }
+    nub_heap_free(table);
+}
+
+void nub_uspace_destroy(struct nub_uspace *u)
+{
+    if (!u->pml4)
+        return;
+    for (int i = 1; i < 512; i++) /* slot 0 is the kernel's, shared */
+        if (u->pml4[i] & X86_PTE_P)
+            free_level(table_of(u->pml4[i]), 3);
+    nub_heap_free(u->pml4);
+    u->pml4 = 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * engine_sandbox.c — nubrun's `--engine sandbox`: the program is published
+ * as caps (DATA for the initial memory, IMAGE, INSTANCE) into a KVM sandbox
+ * (libnubhost) and run there by the guest kernel's JIT in ring 3. The
+ * readbacks travel back in the INVOKE_CACHED reply.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nub/host.h"
+
+static void print_console(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "guest: %s\n", line);
+}
+
+static int fail(char *err, size_t err_len, const char *what, nub_status s, nub_sandbox *sb)
+{
+    snprintf(err, err_len, "sandbox: %s: %s%s%s", what, nub_strerror(s), sb ? ": " : "",
+             sb ? nub_sandbox_last_error(sb) : "");
+    return -1;
+}
+
+static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out, char *err,
+                       size_t err_len)
+{
+    memset(out, 0, sizeof(*out));
+    if (job->segment_count > NUB_CAPBUILD_MAX_RAW_SEGMENTS ||
+        job->readback_count > NUB_INVOKE_MAX_READBACKS || job->blob_len > UINT32_MAX ||
+        job->initial.gas < 0) {
+        snprintf(err, err_len, "sandbox: job beyond the sandbox's limits");
+        return -1;
+    }
+    struct nub_capbuild_range ranges[NUB_CAPBUILD_MAX_RAW_SEGMENTS];
+    struct nub_capbuild_chunk chunks[NUB_CAPBUILD_MAX_RAW_SEGMENTS];
+    uint32_t n_ranges = 0, n_chunks = 0;
+    for (size_t i = 0; i < job->segment_count; i++) {
+        const struct pvm_segment *s = &job->segments[i];
+        if (s->access == PVM_ACCESS_NONE || s->length == 0)
+            continue;
+        ranges[n_ranges++] = (struct nub_capbuild_range){s->address, s->length, s->access};
+        if (s->data_len)
+            chunks[n_chunks++] = (struct nub_capbuild_chunk){s->address, s->data_len, s->data};
+    }
+    struct nub_capbuild_raw prog = {
+        .blob = job->blob,
+        .blob_len = (uint32_t)job->blob_len,
+        .pc = job->initial.pc,
+        .ranges = ranges,
+        .range_count = n_ranges,
+        .chunks = chunks,
+        .chunk_count = n_chunks,
+        .default_gas = (uint64_t)job->initial.gas,
+    };
+    memcpy(prog.regs, job->initial.regs, sizeof prog.regs);
+
+    char create_err[256] = "";
+    /* A run is bounded by its gas; the timeout only guards against a guest
+     * that stops answering. */
+    nub_sandbox_config cfg = {.invoke_timeout_ns = UINT64_C(10) * 1000 * 1000 * 1000,
+                              .create_error = create_err,
+                              .create_error_len = sizeof create_err};
+    if (getenv("NUBRUN_SANDBOX_CONSOLE"))
+        cfg.console = print_console;
+    nub_sandbox *sb = NULL;
+    nub_status s = nub_sandbox_create(&cfg, &sb);
+    if (s != NUB_OK) {
+        snprintf(err, err_len, "sandbox: %s: %s", nub_strerror(s), create_err);
+        return -1;
+    }
+    struct nub_invoke_packet packet = {.endpoint_idx = 0};
+    s = nub_publish_raw(sb, &prog, packet.instance_hash);
+    if (s != NUB_OK) {
+        int rc = fail(err, err_len, "publishing the program", s, sb);
+        nub_sandbox_destroy(sb);
+        return rc;
+    }
+    /* initial_gas 0 means "the instance's default" (= the job's gas), so a
+     * job that starts with 0 gas is still run with 0. */
+    packet.initial_gas = (uint64_t)job->initial.gas;
+    for (int i = 0; i < 4; i++)
+        packet.args[i] = job->initial.regs[PVM_REG_A0 + i];
+
+    struct nub_readback rb[NUB_INVOKE_MAX_READBACKS];
+    for (size_t i = 0; i < job->readback_count; i++)
+        rb[i] = (struct nub_readback){job->readbacks[i].address, job->readbacks[i].length,
+                                      job->readbacks[i].buffer, 0};
+    struct nub_invocation_result res;
+    s = nub_invoke_readback(sb, &packet, &res, rb, job->readback_count);
+    if (s != NUB_OK) {
+        int rc = fail(err, err_len, "invoke", s, sb);
+        nub_sandbox_destroy(sb);
+        return rc;
+    }
+    nub_sandbox_destroy(sb);
+    for (size_t i = 0; i < job->readback_count; i++)
+        job->readbacks[i].ok = rb[i].ok != 0;
+    out->exit.reason = res.exit_reason;
+    out->exit.pc = res.pc;
+    out->exit.arg = res.exit_arg;
+    out->final.pc = res.pc;
+    out->final.gas = (int64_t)res.gas_remaining;
+    memcpy(out->final.regs, res.regs, sizeof out->final.regs);
+    if (res.exit_reason == NUB_EXIT_ERROR) {
+        snprintf(err, err_len, "sandbox: the guest engine failed: %s",
+                 nub_strerror((nub_status)res.exit_arg));
+        return -1;
+    }
+    return 0;
+}
+
+const struct nubrun_engine nubrun_engine_sandbox = {
+    .name = "sandbox",
+    .description = "the JIT inside a KVM micro-VM (libnubhost + guest kernel, ring 3)",
+    .run = sandbox_run,
+};
