@@ -11,11 +11,13 @@
 
 extern const struct nubrun_engine nubrun_engine_interp;
 extern const struct nubrun_engine nubrun_engine_jit;
+extern const struct nubrun_engine nubrun_engine_sandbox;
 
 /* The first entry is the default engine. One line per engine. */
 const struct nubrun_engine *const nubrun_engines[] = {
     &nubrun_engine_interp,
     &nubrun_engine_jit,
+    &nubrun_engine_sandbox,
     NULL,
 };
 
