@@ -1,0 +1,255 @@
+/*
+ * test_invoke.c — INVOKE_CACHED through the public API: every exit reason,
+ * statelessness, and isolation of the ring-3 PVM code (it reaches only its
+ * own window; read-only and unmapped pages fault; loops end by gas). After
+ * each run the guest still answers SMOKE with 42 and its heap does not grow.
+ */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvmasm.h"
+
+#define HALT_ADDRESS 0xFFFF0000u
+#define DATA_PAGE    0x20000u /* RW */
+#define RO_PAGE      0x30000u /* read-only */
+
+static void expect_smoke(nub_sandbox *sb)
+{
+    uint64_t v = 0;
+    assert_int_equal(nub_smoke(sb, &v), NUB_OK);
+    assert_int_equal(v, 42);
+}
+
+/* Assembles text and publishes it with a RW page at DATA_PAGE (first 8
+ * bytes = init) and a read-only page at RO_PAGE. */
+static void publish(nub_sandbox *sb, const char *text, uint64_t init, nub_cap_hash instance)
+{
+    struct pvmasm_output out;
+    char err[256];
+    if (pvmasm_assemble(text, strlen(text), &out, err, sizeof err) != 0)
+        fail_msg("pvmasm: %s", err);
+    uint8_t init_bytes[8];
+    memcpy(init_bytes, &init, 8);
+    static const uint8_t ro_bytes[4] = {0xDE, 0xAD, 0xBE, 0xEF};
+    struct nub_capbuild_range ranges[2] = {{DATA_PAGE, 4096, NUB_WIRE_ACCESS_WRITE},
+                                           {RO_PAGE, 4096, NUB_WIRE_ACCESS_READ}};
+    struct nub_capbuild_chunk chunks[2] = {{DATA_PAGE, 8, init_bytes}, {RO_PAGE, 4, ro_bytes}};
+    struct nub_capbuild_raw prog = {
+        .blob = out.blob,
+        .blob_len = (uint32_t)out.blob_len,
+        .ranges = ranges,
+        .range_count = 2,
+        .chunks = chunks,
+        .chunk_count = init ? 2 : 1,
+        .default_gas = 10000,
+    };
+    if (!init)
+        chunks[0] = chunks[1];
+    prog.regs[0] = HALT_ADDRESS; /* ra: `jump_ind ra, 0` halts */
+    nub_status s = nub_publish_raw(sb, &prog, instance);
+    if (s != NUB_OK)
+        fail_msg("publish: %s: %s", nub_strerror(s), nub_sandbox_last_error(sb));
+    pvmasm_output_free(&out);
+}
+
+static struct nub_invocation_result run(nub_sandbox *sb, const nub_cap_hash instance, uint64_t a0,
+                                        uint64_t gas)
+{
+    struct nub_invoke_packet p = {.args = {a0}, .initial_gas = gas};
+    memcpy(p.instance_hash, instance, sizeof p.instance_hash);
+    struct nub_invocation_result r;
+    nub_status s = nub_invoke(sb, &p, &r);
+    if (s != NUB_OK)
+        fail_msg("invoke: %s: %s", nub_strerror(s), nub_sandbox_last_error(sb));
+    return r;
+}
+
+static void test_exit_reasons(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash h;
+
+    publish(sb, "    add_imm_64 a0, a0, 5\n    jump_ind ra, 0\n", 0, h);
+    struct nub_invocation_result r = run(sb, h, 37, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    assert_int_equal(r.return_value, 42);
+    assert_int_equal(r.regs[7], 42);
+    assert_int_equal(r.gas_remaining, 98);
+
+    publish(sb, "    trap\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PANIC);
+    assert_int_equal(r.pc, 0);
+
+    publish(sb, "    load_imm a0, 7\n    ecalli 99\n    jump_ind ra, 0\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HOST_CALL);
+    assert_int_equal(r.exit_arg, 99);
+    assert_int_equal(r.return_value, 7);
+
+    /* An infinite loop is stopped by gas. */
+    publish(sb, "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n", 0, h);
+    r = run(sb, h, 0, 1001);
+    assert_int_equal(r.exit_reason, NUB_EXIT_OUT_OF_GAS);
+    assert_true(r.return_value >= 400 && r.return_value <= 1001);
+
+    /* Reads of the RO page work; a write to it faults at its page. */
+    publish(sb, "    load_u32 a0, 0x30000\n    store_u32 a0, 0x30004\n    jump_ind ra, 0\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit_arg, RO_PAGE);
+    assert_int_equal(r.return_value, 0xEFBEADDE);
+    assert_int_equal(r.pc, 5); /* the store */
+
+    /* Unmapped memory: right above the data page, and near the top of the
+     * 4 GiB window. */
+    publish(sb, "    store_u32 a0, 0x21000\n    jump_ind ra, 0\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit_arg, 0x21000);
+    publish(sb, "    load_imm a1, -16\n    load_ind_u64 a0, a1, 0\n    jump_ind ra, 0\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit_arg, 0xFFFFF000);
+
+    /* Low memory panics (SPEC §2). */
+    publish(sb, "    load_u32 a0, 0x100\n    jump_ind ra, 0\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PANIC);
+
+    /* A wild dynamic jump panics. */
+    publish(sb, "    load_imm a1, 0x12345678\n    jump_ind a1, 0\n", 0, h);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PANIC);
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* The guest kernel sits at guest-physical 1 MiB; from the PVM window that
+ * address (and every other) is just PVM memory: unmapped, so it faults. */
+static void test_kernel_memory_unreachable(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct nub_boot_info bi;
+    assert_int_equal(nub_get_boot_info(sb, &bi), NUB_OK);
+    const uint64_t targets[] = {0x100000, bi.directory_va, 0x1000, 0x10000};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "    load_imm a1, %llu\n    load_ind_u64 a0, a1, 0\n"
+                 "    store_ind_u64 a1, a0, 0\n    jump_ind ra, 0\n",
+                 (unsigned long long)(uint32_t)targets[i]);
+        nub_cap_hash h;
+        publish(sb, text, 0, h);
+        struct nub_invocation_result r = run(sb, h, 0, 100);
+        if (targets[i] < 0x10000)
+            assert_int_equal(r.exit_reason, NUB_EXIT_PANIC);
+        else {
+            assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+            assert_int_equal(r.exit_arg, (uint32_t)targets[i] & ~0xFFFu);
+        }
+        assert_int_equal(r.return_value, 0); /* nothing was read */
+    }
+    expect_smoke(sb);
+    /* The directory still serves what was published before. */
+    struct nub_boot_info again;
+    assert_int_equal(nub_get_boot_info(sb, &again), NUB_OK);
+    assert_memory_equal(&bi, &again, sizeof bi);
+    nub_sandbox_destroy(sb);
+}
+
+/* Returns the old value at DATA_PAGE in a0 and stores the argument there. */
+static const char *const swap_program = "    load_u64 a1, 0x20000\n"
+                                        "    store_u64 a0, 0x20000\n"
+                                        "    move_reg a0, a1\n"
+                                        "    jump_ind ra, 0\n";
+
+static void test_stateless_and_separate(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash a, b;
+    publish(sb, swap_program, 0, a);
+    publish(sb, swap_program, 0x5555, b); /* same IMAGE, other memory */
+    struct nub_heap_stats before, after;
+    /* Every call starts from the published memory. */
+    for (int i = 0; i < 3; i++) {
+        struct nub_invocation_result r = run(sb, a, 0x1234 + i, 100);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 0);
+        r = run(sb, b, 0x9999, 100);
+        assert_int_equal(r.return_value, 0x5555); /* not a's 0x1234 */
+        if (i == 0)
+            assert_int_equal(nub_heap_stats(sb, &before), NUB_OK);
+    }
+    /* Runs free everything they build: only the JIT cache stays. */
+    assert_int_equal(nub_heap_stats(sb, &after), NUB_OK);
+    assert_int_equal(after.allocation_count, before.allocation_count);
+    assert_int_equal(after.allocated_bytes, before.allocated_bytes);
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash h;
+    publish(sb, "    jump_ind ra, 0\n", 0, h);
+    struct nub_invoke_packet p = {.initial_gas = 10};
+    struct nub_invocation_result r;
+    /* Unknown instance. */
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_CAP_NOT_FOUND);
+    /* Endpoint out of range. */
+    memcpy(p.instance_hash, h, sizeof h);
+    p.endpoint_idx = 1;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_ENDPOINT);
+    /* Non-zero padding. */
+    p.endpoint_idx = 0;
+    p._pad = 1;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_PACKET);
+    /* Truncated and oversized packets. */
+    p._pad = 0;
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, &p, 79, NULL, 0, NULL),
+                     NUB_ERR_PAYLOAD_TRUNCATED);
+    uint8_t big[80 + 8 * 65] = {0};
+    memcpy(big, &p, sizeof p);
+    assert_int_equal(
+        nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, sizeof big, NULL, 0, NULL),
+        NUB_ERR_PAYLOAD_TOO_LARGE);
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 83, NULL, 0, NULL),
+                     NUB_ERR_BAD_PACKET);
+    /* A DATA cap is not an instance. */
+    uint8_t wire[NUB_WIRE_DATA_FIXED_BYTES + 4];
+    size_t n;
+    const uint8_t c[4] = {1, 2, 3, 4};
+    assert_int_equal(nub_wire_encode_data(c, 4, wire, sizeof wire, &n), NUB_OK);
+    assert_int_equal(nub_put_cap(sb, wire, n, p.instance_hash), NUB_OK);
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_CAP_WRONG_KIND);
+    /* And a good call still works. */
+    memcpy(p.instance_hash, h, sizeof h);
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_OK);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exit_reasons),
+        cmocka_unit_test(test_kernel_memory_unreachable),
+        cmocka_unit_test(test_stateless_and_separate),
+        cmocka_unit_test(test_bad_requests),
+    };
+    return cmocka_run_group_tests_name("sandbox_invoke", tests, NULL, NULL);
+}
