@@ -1,0 +1,219 @@
+/*
+ * fig_sandbox.c — KVM sandbox figures, each next to the bare-KVM cost it is
+ * compared with, measured in the same run:
+ *
+ *   kvm_create_us        a bare VM: KVM_CREATE_VM + one memory slot +
+ *                        KVM_CREATE_VCPU + run-page mmap (median)
+ *   sandbox_create_us    nub_sandbox_create: the same plus loading, booting
+ *                        the guest kernel and checking its boot info (median)
+ *   kvm_exit_us          one KVM_RUN round trip of a minimal guest doing
+ *                        `out; jmp` (one PIO exit per run; mean)
+ *   smoke_roundtrip_us   nub_smoke (one RPC, one exit; mean)
+ *   invoke_roundtrip_us  nub_invoke of a cached trivial program (halt) with
+ *                        fresh memory per call (mean)
+ *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create  ratios
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "nub/host.h"
+#include "nubbench.h"
+
+#define BARE_MEM_BYTES 0x10000u
+#define BARE_CODE_GPA  0x1000u
+
+struct bare_vm {
+    int vm, vcpu;
+    uint8_t *mem;
+    struct kvm_run *run;
+    size_t run_size;
+};
+
+static void bare_destroy(struct bare_vm *b)
+{
+    if (b->run)
+        munmap(b->run, b->run_size);
+    if (b->mem)
+        munmap(b->mem, BARE_MEM_BYTES);
+    if (b->vcpu >= 0)
+        close(b->vcpu);
+    if (b->vm >= 0)
+        close(b->vm);
+}
+
+/* A VM with one vCPU and 64 KiB of memory; 0 or -1. */
+static int bare_create(int kvm, struct bare_vm *b)
+{
+    *b = (struct bare_vm){.vm = -1, .vcpu = -1};
+    b->vm = ioctl(kvm, KVM_CREATE_VM, 0);
+    b->mem = mmap(NULL, BARE_MEM_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b->vm < 0 || b->mem == MAP_FAILED) {
+        b->mem = NULL;
+        return -1;
+    }
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .memory_size = BARE_MEM_BYTES, .userspace_addr = (uint64_t)(uintptr_t)b->mem};
+    int size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (ioctl(b->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0 || size <= 0 ||
+        (b->vcpu = ioctl(b->vm, KVM_CREATE_VCPU, 0)) < 0)
+        return -1;
+    b->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, b->vcpu, 0);
+    if (b->run == MAP_FAILED) {
+        b->run = NULL;
+        return -1;
+    }
+    b->run_size = (size_t)size;
+    return 0;
+}
+
+/* Real mode at BARE_CODE_GPA: `out %al, $0x10; jmp .-4`, one exit per KVM_RUN. */
+static int bare_prepare_exit_loop(struct bare_vm *b)
+{
+    static const uint8_t code[] = {0xE6, 0x10, 0xEB, 0xFC};
+    memcpy(b->mem + BARE_CODE_GPA, code, sizeof code);
+    struct kvm_sregs sregs;
+    if (ioctl(b->vcpu, KVM_GET_SREGS, &sregs) < 0)
+        return -1;
+    sregs.cs.base = 0;
+    sregs.cs.selector = 0;
+    struct kvm_regs regs = {.rip = BARE_CODE_GPA, .rflags = 0x2};
+    if (ioctl(b->vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(b->vcpu, KVM_SET_REGS, &regs) < 0)
+        return -1;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+#define MAX_SAMPLES 64
+
+static int measure_bare(int kvm, int creates, int exits, double *create_us, double *exit_us)
+{
+    double samples[MAX_SAMPLES];
+    for (int i = 0; i < creates; i++) {
+        struct bare_vm b;
+        uint64_t t0 = nubbench_now_ns();
+        int rc = bare_create(kvm, &b);
+        uint64_t t1 = nubbench_now_ns();
+        bare_destroy(&b);
+        if (rc != 0)
+            return -1;
+        samples[i] = (double)(t1 - t0) / 1e3;
+    }
+    *create_us = median(samples, creates);
+
+    struct bare_vm b;
+    if (bare_create(kvm, &b) != 0 || bare_prepare_exit_loop(&b) != 0 ||
+        ioctl(b.vcpu, KVM_RUN, 0) < 0 || b.run->exit_reason != KVM_EXIT_IO) {
+        bare_destroy(&b);
+        return -1;
+    }
+    uint64_t t0 = nubbench_now_ns();
+    for (int i = 0; i < exits; i++)
+        if (ioctl(b.vcpu, KVM_RUN, 0) < 0 || b.run->exit_reason != KVM_EXIT_IO) {
+            bare_destroy(&b);
+            return -1;
+        }
+    uint64_t t1 = nubbench_now_ns();
+    bare_destroy(&b);
+    *exit_us = (double)(t1 - t0) / 1e3 / exits;
+    return 0;
+}
+
+static int measure_sandbox(int creates, int calls, double *create_us, double *smoke_us,
+                           double *invoke_us)
+{
+    double samples[MAX_SAMPLES];
+    for (int i = 0; i < creates; i++) {
+        nub_sandbox *sb = NULL;
+        uint64_t t0 = nubbench_now_ns();
+        nub_status s = nub_sandbox_create(NULL, &sb);
+        uint64_t t1 = nubbench_now_ns();
+        nub_sandbox_destroy(sb);
+        if (s != NUB_OK) {
+            fprintf(stderr, "fig_sandbox: nub_sandbox_create: %s\n", nub_strerror(s));
+            return -1;
+        }
+        samples[i] = (double)(t1 - t0) / 1e3;
+    }
+    *create_us = median(samples, creates);
+
+    nub_sandbox *sb = NULL;
+    if (nub_sandbox_create(NULL, &sb) != NUB_OK)
+        return -1;
+    uint64_t v = 0;
+    uint64_t t0 = nubbench_now_ns();
+    for (int i = 0; i < calls; i++)
+        if (nub_smoke(sb, &v) != NUB_OK || v != 42)
+            goto fail;
+    uint64_t t1 = nubbench_now_ns();
+    *smoke_us = (double)(t1 - t0) / 1e3 / calls;
+
+    /* A trivial program: `jump_ind ra, 0` with ra = the halt address. */
+    static const uint8_t halt_blob[] = {0x00, 0x00, 0x03, 0x32, 0x00, 0x00, 0x01};
+    struct nub_capbuild_raw prog = {
+        .blob = halt_blob, .blob_len = sizeof halt_blob, .default_gas = 100};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    struct nub_invoke_packet p = {.initial_gas = 100};
+    struct nub_invocation_result r;
+    if (nub_publish_raw(sb, &prog, p.instance_hash) != NUB_OK || nub_invoke(sb, &p, &r) != NUB_OK ||
+        r.exit_reason != NUB_EXIT_HALT) /* the first call compiles: not timed */
+        goto fail;
+    t0 = nubbench_now_ns();
+    for (int i = 0; i < calls; i++)
+        if (nub_invoke(sb, &p, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT)
+            goto fail;
+    t1 = nubbench_now_ns();
+    *invoke_us = (double)(t1 - t0) / 1e3 / calls;
+    nub_sandbox_destroy(sb);
+    return 0;
+fail:
+    fprintf(stderr, "fig_sandbox: %s\n", nub_sandbox_last_error(sb));
+    nub_sandbox_destroy(sb);
+    return -1;
+}
+
+int fig_sandbox(const struct nubbench_options *opt)
+{
+    int kvm = open(NUB_SANDBOX_DEFAULT_KVM_DEVICE, O_RDWR | O_CLOEXEC);
+    if (kvm < 0) {
+        fprintf(stderr, "fig_sandbox: skipped: cannot open %s\n", NUB_SANDBOX_DEFAULT_KVM_DEVICE);
+        return 0;
+    }
+    int creates = opt->quick ? 3 : 15;
+    int exits = opt->quick ? 200 : 5000;
+    int calls = opt->quick ? 20 : 500;
+    double kvm_create, kvm_exit, sb_create, smoke, invoke;
+    int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_exit);
+    close(kvm);
+    if (rc != 0) {
+        fprintf(stderr, "fig_sandbox: the bare VM measurement failed\n");
+        return 1;
+    }
+    if (measure_sandbox(creates, calls, &sb_create, &smoke, &invoke) != 0)
+        return 1;
+    nubbench_emit("kvm_create_us", kvm_create, "us");
+    nubbench_emit("sandbox_create_us", sb_create, "us");
+    nubbench_emit("sandbox_create_vs_kvm_create", sb_create / kvm_create, "x");
+    nubbench_emit("kvm_exit_us", kvm_exit, "us");
+    nubbench_emit("smoke_roundtrip_us", smoke, "us");
+    nubbench_emit("smoke_vs_kvm_exit", smoke / kvm_exit, "x");
+    nubbench_emit("invoke_roundtrip_us", invoke, "us");
+    nubbench_emit("invoke_vs_kvm_exit", invoke / kvm_exit, "x");
+    return 0;
+}
