@@ -21,9 +21,11 @@
  *            /dev/kvm works): wall time of nub_invoke, best of five after
  *            one warm-up call, so it includes the RPC round trip
  *   native_ratio_sandbox_<kernel>, native_ratio_sandbox_geomean
- * A sandbox that cannot be created, or whose guest does not serve INVOKE
- * yet (NUB_ERR_UNKNOWN_FN), is reported on stderr and its figures left
- * out; a wrong answer from it fails the group like any other engine.
+ * A sandbox that cannot be created, whose guest does not serve INVOKE yet
+ * (NUB_ERR_UNKNOWN_FN), or whose call fails (e.g. times out after 10 s) is
+ * reported on stderr and those figures left out (the geomean needs all
+ * eight); a wrong answer from it fails the group like any other engine.
+ * --quick leaves the sandbox out.
  */
 #include <math.h>
 #include <stdio.h>
@@ -170,9 +172,18 @@ static uint64_t time_engine(const struct kernel_engine *ke, const struct jam_loa
 }
 
 #if defined(NUB_HAVE_JAM_SANDBOX)
-/* 0 = unavailable (reported), UINT64_MAX = wrong answer or error, else ns. */
-static uint64_t time_sandbox(nub_sandbox *sb, const struct jam_loaded *l,
-                             const struct nub_kernel *k, uint64_t n, uint64_t want)
+#define SANDBOX_INVOKE_TIMEOUT_NS (10ull * 1000000000ull)
+
+enum sandbox_outcome {
+    SANDBOX_TIMED,     /* *ns_out is the best run */
+    SANDBOX_NO_INVOKE, /* the guest does not serve INVOKE: no sandbox figures at all */
+    SANDBOX_BROKEN,    /* the call failed (timeout, dead sandbox, ...): no figure */
+    SANDBOX_WRONG,     /* it ran and disagreed with native: the group fails */
+};
+
+static enum sandbox_outcome time_sandbox(nub_sandbox *sb, const struct jam_loaded *l,
+                                         const struct nub_kernel *k, uint64_t n, uint64_t want,
+                                         uint64_t *ns_out)
 {
     size_t len;
     const uint8_t *bytes = jam_bytes(l, &len);
@@ -180,7 +191,7 @@ static uint64_t time_sandbox(nub_sandbox *sb, const struct jam_loaded *l,
     nub_status st = jam_sandbox_publish(sb, bytes, len, instance);
     if (st != NUB_OK) {
         fprintf(stderr, "fig_kernels: %s: sandbox publish: %s\n", k->name, nub_strerror(st));
-        return UINT64_MAX;
+        return SANDBOX_BROKEN;
     }
     uint64_t best = UINT64_MAX;
     for (int rep = 0; rep < 6; rep++) {
@@ -190,26 +201,34 @@ static uint64_t time_sandbox(nub_sandbox *sb, const struct jam_loaded *l,
         if (st == NUB_ERR_UNKNOWN_FN) {
             fprintf(stderr, "fig_kernels: the sandbox guest does not serve INVOKE yet: "
                             "no sandbox figures\n");
-            return 0;
+            return SANDBOX_NO_INVOKE;
         }
-        if (st != NUB_OK || res.exit_reason != NUB_EXIT_HALT || res.return_value != want) {
+        if (st != NUB_OK) {
+            fprintf(stderr, "fig_kernels: %s on sandbox: %s (%s): no figure\n", k->name,
+                    nub_strerror(st), nub_sandbox_last_error(sb));
+            return SANDBOX_BROKEN;
+        }
+        if (res.exit_reason != NUB_EXIT_HALT || res.return_value != want) {
             fprintf(stderr,
-                    "fig_kernels: %s on sandbox: %s, exit %u at pc %u with r7 = 0x%llx, native "
+                    "fig_kernels: %s on sandbox: exit %u at pc %u with r7 = 0x%llx, native "
                     "answer 0x%llx\n",
-                    k->name, nub_strerror(st), res.exit_reason, res.pc,
-                    (unsigned long long)res.return_value, (unsigned long long)want);
-            return UINT64_MAX;
+                    k->name, res.exit_reason, res.pc, (unsigned long long)res.return_value,
+                    (unsigned long long)want);
+            return SANDBOX_WRONG;
         }
         if (rep > 0 && ns < best) /* rep 0 warms up (guest-side compile cache) */
             best = ns ? ns : 1;
     }
-    return best;
+    *ns_out = best;
+    return SANDBOX_TIMED;
 }
 
 static nub_sandbox *open_sandbox(void)
 {
     char why[256] = "";
-    nub_sandbox_config cfg = {.create_error = why, .create_error_len = sizeof why};
+    nub_sandbox_config cfg = {.invoke_timeout_ns = SANDBOX_INVOKE_TIMEOUT_NS,
+                              .create_error = why,
+                              .create_error_len = sizeof why};
     nub_sandbox *sb = NULL;
     nub_status st = nub_sandbox_create(&cfg, &sb);
     if (st != NUB_OK) {
@@ -227,7 +246,9 @@ int fig_kernels(const struct nubbench_options *opt)
     int failed = 0;
     char name[128];
 #if defined(NUB_HAVE_JAM_SANDBOX)
-    nub_sandbox *sandbox = open_sandbox();
+    /* --quick is a smoke run: the sandbox has its own tests, and its calls
+     * (memory set up per call, timeouts) would dominate the run. */
+    nub_sandbox *sandbox = opt->quick ? NULL : open_sandbox();
     double sandbox_log_sum = 0;
     size_t sandbox_measured = 0;
 #endif
@@ -260,18 +281,27 @@ int fig_kernels(const struct nubbench_options *opt)
         }
 #if defined(NUB_HAVE_JAM_SANDBOX)
         if (sandbox != NULL) {
-            uint64_t ns = time_sandbox(sandbox, l, k, n, answer);
-            if (ns == 0) {
-                nub_sandbox_destroy(sandbox);
-                sandbox = NULL;
-            } else if (ns == UINT64_MAX) {
-                failed = 1;
-            } else {
+            uint64_t ns = 0;
+            switch (time_sandbox(sandbox, l, k, n, answer, &ns)) {
+            case SANDBOX_TIMED: {
                 double ratio = (double)ns / (double)native_ns;
                 snprintf(name, sizeof name, "native_ratio_sandbox_%s", k->name);
                 nubbench_emit(name, ratio, "x");
                 sandbox_log_sum += log(ratio);
                 sandbox_measured++;
+                break;
+            }
+            case SANDBOX_NO_INVOKE:
+                nub_sandbox_destroy(sandbox);
+                sandbox = NULL;
+                break;
+            case SANDBOX_BROKEN: /* a timeout kills the sandbox: start a new one */
+                nub_sandbox_destroy(sandbox);
+                sandbox = open_sandbox();
+                break;
+            case SANDBOX_WRONG:
+                failed = 1;
+                break;
             }
         }
 #endif
