@@ -15,11 +15,6 @@
 #include <cmocka.h>
 
 #include "kernel_list.h"
-#if defined(NUB_HAVE_JAM_SANDBOX)
-#include <unistd.h>
-
-#include "jam_sandbox.h"
-#endif
 #include "test_engines.h"
 #include "test_util.h"
 
@@ -93,61 +88,12 @@ static void test_blake2b_matches_libb2(void **state)
     free(msg);
 }
 
-/* The same answers from the KVM sandbox (skipped without /dev/kvm). */
-static void test_every_kernel_in_sandbox(void **state)
-{
-    (void)state;
-#if !defined(NUB_HAVE_JAM_SANDBOX)
-    print_message("libnubhost without nub_invoke in this build: no sandbox runs\n");
-    skip();
-#else
-    if (access("/dev/kvm", R_OK | W_OK) != 0) {
-        print_message("/dev/kvm is not usable: sandbox runs skipped\n");
-        skip();
-    }
-    char why[256] = "", jam[64];
-    nub_sandbox_config cfg = {.create_error = why, .create_error_len = sizeof why};
-    nub_sandbox *sb = NULL;
-    nub_status st = nub_sandbox_create(&cfg, &sb);
-    if (st == NUB_ERR_KVM_UNAVAILABLE || st == NUB_ERR_KVM_PERMISSION) {
-        print_message("no KVM (%s): sandbox runs skipped\n", why);
-        skip();
-    }
-    if (st != NUB_OK)
-        fail_msg("nub_sandbox_create: %s (%s)", nub_strerror(st), why);
-    for (size_t i = 0; i < nub_kernel_count; i++) {
-        const struct nub_kernel *k = &nub_kernels[i];
-        snprintf(jam, sizeof jam, "%s.jam", k->name);
-        struct jam_loaded *l = test_load_jam(NUB_KERNEL_JAM_DIR, jam);
-        assert_non_null(l);
-        size_t len;
-        const uint8_t *bytes = jam_bytes(l, &len);
-        nub_cap_hash instance;
-        assert_int_equal(jam_sandbox_publish(sb, bytes, len, instance), NUB_OK);
-        struct nub_invocation_result res;
-        uint64_t ns;
-        st = jam_sandbox_invoke(sb, instance, 0, &k->test_n, 1, (uint64_t)INT64_MAX / 4, &res, &ns);
-        jam_free(l);
-        if (st == NUB_ERR_UNKNOWN_FN) {
-            nub_sandbox_destroy(sb);
-            print_message("the sandbox guest does not serve INVOKE yet: skipped\n");
-            skip();
-        }
-        assert_int_equal(st, NUB_OK);
-        assert_int_equal(res.exit_reason, NUB_EXIT_HALT);
-        assert_int_equal(res.return_value, k->native(k->test_n));
-    }
-    nub_sandbox_destroy(sb);
-#endif
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kernel_on_every_engine),
         cmocka_unit_test(test_published_answers),
         cmocka_unit_test(test_blake2b_matches_libb2),
-        cmocka_unit_test(test_every_kernel_in_sandbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

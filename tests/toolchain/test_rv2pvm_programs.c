@@ -107,6 +107,7 @@ static void test_other_builds_match_native(void **state)
     compare_with_native("reloc_O0.jam");
     compare_with_native("reloc_O3_sections.jam");
     compare_with_native("reloc_Os_medany_sections.jam");
+    compare_with_native("reloc_O3_medany.jam");
 }
 
 /* Cross-section branches and jumps: the ELF has each relocation type, and
