@@ -10,13 +10,23 @@
 void *nub_memcpy(void *dst, const void *src, size_t n)
 {
     void *ret = dst;
-    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+    size_t quads = n / 8, rest = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(quads) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
     return ret;
 }
 
 void *nub_memset(void *dst, int c, size_t n)
 {
     void *ret = dst;
+    if ((((uintptr_t)dst | n) & 7) == 0) {
+        /* Whole quadwords: 8x fewer iterations, which matters when the
+         * hypervisor emulates the kernel instruction by instruction. */
+        uint64_t q = (uint8_t)c * UINT64_C(0x0101010101010101);
+        size_t count = n / 8;
+        __asm__ volatile("rep stosq" : "+D"(dst), "+c"(count) : "a"(q) : "memory");
+        return ret;
+    }
     __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
     return ret;
 }

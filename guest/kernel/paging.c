@@ -56,21 +56,15 @@ void nub_paging_init(uint64_t memory_bytes)
     for (uint64_t i = 0; i < 512; i++)
         kernel_tables.pt_low[i] = (i * PAGE_4K) | low_page_flags(i * PAGE_4K);
 
+    /* The tables are in .bss, zero at boot (the host hands over fresh
+     * memory and this runs once): only the present entries are written. */
     uint64_t pages_2m = memory_bytes / PAGE_2M;
-    for (uint64_t i = 0; i < PD_COUNT * 512; i++) {
-        uint64_t *entry = &kernel_tables.pd[i / 512][i % 512];
-        if (i == 0)
-            *entry = addr((const char *)kernel_tables.pt_low) | X86_PTE_P | X86_PTE_RW;
-        else if (i < pages_2m)
-            *entry = (i * PAGE_2M) | X86_PTE_P | X86_PTE_RW | X86_PTE_PS | X86_PTE_NX;
-        else
-            *entry = 0;
-    }
-    for (uint64_t i = 0; i < 512; i++)
-        kernel_tables.pdpt[i] =
-            i < PD_COUNT ? addr((const char *)kernel_tables.pd[i]) | X86_PTE_P | X86_PTE_RW : 0;
-    for (uint64_t i = 0; i < 512; i++)
-        kernel_tables.pml4[i] = 0;
+    kernel_tables.pd[0][0] = addr((const char *)kernel_tables.pt_low) | X86_PTE_P | X86_PTE_RW;
+    for (uint64_t i = 1; i < pages_2m; i++)
+        kernel_tables.pd[i / 512][i % 512] =
+            (i * PAGE_2M) | X86_PTE_P | X86_PTE_RW | X86_PTE_PS | X86_PTE_NX;
+    for (uint64_t i = 0; i < PD_COUNT; i++)
+        kernel_tables.pdpt[i] = addr((const char *)kernel_tables.pd[i]) | X86_PTE_P | X86_PTE_RW;
     kernel_tables.pml4[0] = addr((const char *)kernel_tables.pdpt) | X86_PTE_P | X86_PTE_RW;
 
     x86_write_cr3(addr((const char *)kernel_tables.pml4));

@@ -6,20 +6,35 @@
 #include "paging.h"
 #include "x86.h"
 
-#define PTE_OWNED   (UINT64_C(1) << 9) /* an available bit: the page is freed with the space */
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
 
-static uint64_t *alloc_zero_page(void)
+/* A zeroed page recorded in u's page list. */
+static uint64_t *alloc_zero_page(struct nub_uspace *u)
 {
+    if (u->page_count == u->page_cap) {
+        uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
+        void **pages = nub_heap_alloc(cap * sizeof *pages);
+        if (!pages)
+            return 0;
+        if (u->page_count)
+            nub_memcpy(pages, u->pages, u->page_count * sizeof *pages);
+        nub_heap_free(u->pages);
+        u->pages = pages;
+        u->page_cap = cap;
+    }
     uint64_t *p = nub_heap_alloc_aligned(4096, 4096);
-    if (p)
+    if (p) {
         nub_memset(p, 0, 4096);
+        u->pages[u->page_count++] = p;
+    }
     return p;
 }
 
 nub_status nub_uspace_create(struct nub_uspace *u)
 {
-    u->pml4 = alloc_zero_page();
+    u->pages = 0;
+    u->page_count = u->page_cap = 0;
+    u->pml4 = alloc_zero_page(u);
     if (!u->pml4)
         return NUB_ERR_HEAP_EXHAUSTED;
     /* The kernel's identity map: its entry has no U bit, so every page under
@@ -34,7 +49,7 @@ static uint64_t *table_of(uint64_t entry)
 }
 
 /* The leaf entry for va, creating the tables on the way when create != 0. */
-static uint64_t *walk(const struct nub_uspace *u, uint64_t va, int create)
+static uint64_t *walk(struct nub_uspace *u, uint64_t va, int create)
 {
     uint64_t *table = u->pml4;
     for (int shift = 39; shift > 12; shift -= 9) {
@@ -42,7 +57,7 @@ static uint64_t *walk(const struct nub_uspace *u, uint64_t va, int create)
         if (!(*e & X86_PTE_P)) {
             if (!create)
                 return 0;
-            uint64_t *next = alloc_zero_page();
+            uint64_t *next = alloc_zero_page(u);
             if (!next)
                 return 0;
             *e = (uint64_t)(uintptr_t)next | TABLE_FLAGS;
@@ -64,12 +79,10 @@ nub_status nub_uspace_map_shared(struct nub_uspace *u, uint64_t va, uint64_t pa,
 nub_status nub_uspace_map_new(struct nub_uspace *u, uint64_t va, uint64_t flags, uint8_t **page_out)
 {
     uint64_t *pte = walk(u, va, 1);
-    uint64_t *page = pte ? alloc_zero_page() : 0;
+    uint64_t *page = pte && !(*pte & X86_PTE_P) ? alloc_zero_page(u) : 0;
     if (!page)
-        return NUB_ERR_HEAP_EXHAUSTED;
-    if (*pte & PTE_OWNED)
-        nub_heap_free(table_of(*pte));
-    *pte = (uint64_t)(uintptr_t)page | flags | PTE_OWNED;
+        return NUB_ERR_HEAP_EXHAUSTED; /* (or already mapped: a caller bug) */
+    *pte = (uint64_t)(uintptr_t)page | flags;
     if (page_out)
         *page_out = (uint8_t *)page;
     return NUB_OK;
@@ -77,7 +90,7 @@ nub_status nub_uspace_map_new(struct nub_uspace *u, uint64_t va, uint64_t flags,
 
 uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out)
 {
-    uint64_t *pte = walk(u, va, 0);
+    uint64_t *pte = walk((struct nub_uspace *)u, va, 0); /* create = 0: changes nothing */
     if (!pte || !(*pte & X86_PTE_P))
         return 0;
     if (writable_out)
@@ -94,27 +107,12 @@ void nub_uspace_make_writable(struct nub_uspace *u, uint64_t va)
     }
 }
 
-static void free_level(uint64_t *table, int level)
-{
-    for (int i = 0; i < 512; i++) {
-        uint64_t e = table[i];
-        if (!(e & X86_PTE_P))
-            continue;
-        if (level > 1)
-            free_level(table_of(e), level - 1);
-        else if (e & PTE_OWNED)
-            nub_heap_free(table_of(e));
-    }
-    nub_heap_free(table);
-}
-
 void nub_uspace_destroy(struct nub_uspace *u)
 {
-    if (!u->pml4)
-        return;
-    for (int i = 1; i < 512; i++) /* slot 0 is the kernel's, shared */
-        if (u->pml4[i] & X86_PTE_P)
-            free_level(table_of(u->pml4[i]), 3);
-    nub_heap_free(u->pml4);
+    for (uint32_t i = 0; i < u->page_count; i++)
+        nub_heap_free(u->pages[i]);
+    nub_heap_free(u->pages);
+    u->pages = 0;
+    u->page_count = u->page_cap = 0;
     u->pml4 = 0;
 }

@@ -21,10 +21,14 @@
 
 struct nub_uspace {
     uint64_t *pml4;
+    /* Every page the space allocated (tables and owned pages), so that
+     * destroying it frees a list instead of scanning 512-entry tables. */
+    void **pages;
+    uint32_t page_count, page_cap;
 };
 
 nub_status nub_uspace_create(struct nub_uspace *u);
-/* Frees every table and every page the space owns (not the shared code). */
+/* Frees every table and every page the space allocated (not the shared code). */
 void nub_uspace_destroy(struct nub_uspace *u);
 
 /* Maps a fresh zeroed page the space owns at va; *page_out = its kernel alias. */
