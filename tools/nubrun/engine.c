@@ -15,9 +15,9 @@ extern const struct nubrun_engine nubrun_engine_sandbox;
 
 /* The first entry is the default engine. One line per engine. */
 const struct nubrun_engine *const nubrun_engines[] = {
+    &nubrun_engine_sandbox,
     &nubrun_engine_interp,
     &nubrun_engine_jit,
-    &nubrun_engine_sandbox,
     NULL,
 };
 
