@@ -441,7 +441,8 @@ int rv2pvm_translate(const uint8_t *elf, size_t elf_len, const struct rv2pvm_opt
     }
     if (decode_text(&ctx) != 0 || rv2pvm_read_relocations(&ctx, &refs) != 0 ||
         find_endpoints(&ctx) != 0 || collect_blocks(&ctx) != 0 || finish_jump_table(&ctx) != 0 ||
-        rv2pvm_layout_data(&ctx, &img) != 0 || emit_code(&ctx) != 0 || patch_fixups(&ctx) != 0 ||
+        rv2pvm_check_bare_pairs(&ctx) != 0 || rv2pvm_layout_data(&ctx, &img) != 0 ||
+        emit_code(&ctx) != 0 || patch_fixups(&ctx) != 0 ||
         rv2pvm_patch_data_refs(&ctx, &img, &refs) != 0 ||
         rv2pvm_write_container(&ctx, &img, program, program_len) != 0)
         goto out;

@@ -686,6 +686,12 @@ int rv2pvm_translate_item(struct rv2pvm_ctx *ctx, size_t i)
         return 0;
     if (map_regs(ctx, it, &o) != 0)
         return -1;
+    if ((it->flags & ITEM_CODE_HI) && it->in.op == RV_ADDI) {
+        /* The addi of a bare auipc+addi pair (rv2pvm_reloc.c). */
+        if (o.rd != ZERO_REG)
+            load_const(ctx, o.rd, rv2pvm_jump_address(ctx, it->ref));
+        return 0;
+    }
     if (it->flags & ITEM_CODE_LO) {
         if (it->in.op == RV_ADDI || it->in.op == RV_ADDIW) {
             if (o.rd != ZERO_REG)

@@ -17,7 +17,8 @@
 enum rv_item_flag {
     ITEM_BLOCK_START =
         1u << 0,            /* a jump/branch target, jump-table target or follows a terminator */
-    ITEM_CODE_HI = 1u << 1, /* lui/auipc whose relocation names a code address (ref) */
+    ITEM_CODE_HI = 1u << 1, /* lui/auipc naming a code address (ref), or the addi of a bare
+                               auipc+addi pair that computes one */
     ITEM_CODE_LO = 1u << 2, /* the %lo half of such a pair: already folded into the hi */
     ITEM_CALL_HI = 1u << 3, /* auipc of an auipc+jalr call pair (R_RISCV_CALL[_PLT]) */
     ITEM_CALL_LO = 1u << 4, /* jalr of a call pair */
@@ -30,6 +31,7 @@ struct rv_item {
     struct rv_insn in;
     uint32_t flags;
     uint64_t ref;    /* ITEM_CODE_HI: the code address the pair computes */
+    size_t lo_index; /* bare auipc+addi pair (no relocation): index of the addi, else 0 */
     uint32_t pvm_pc; /* pc of the first PVM instruction emitted for it */
 };
 
@@ -106,6 +108,8 @@ uint32_t rv2pvm_pvm_pc_of(const struct rv2pvm_ctx *ctx, uint64_t addr);
 
 /* rv2pvm_reloc.c: flags items, collects jump targets and data code refs. */
 int rv2pvm_read_relocations(struct rv2pvm_ctx *ctx, struct rv_data_refs *refs);
+/* Once block starts are known: no bare auipc+addi pair may be entered midway. */
+int rv2pvm_check_bare_pairs(struct rv2pvm_ctx *ctx);
 
 /* rv2pvm_image.c */
 int rv2pvm_layout_data(struct rv2pvm_ctx *ctx, struct rv_data_image *img);

@@ -214,6 +214,74 @@ static int data_reloc(struct rv2pvm_ctx *ctx, const struct rv_elf_section *targe
  * half of such a call (auipc rX; jalr rd, lo(rX)) or a code address we
  * cannot see the target of.
  */
+static bool ends_straight_line(enum rv_op op)
+{
+    switch (op) {
+    case RV_JAL:
+    case RV_JALR:
+    case RV_BEQ:
+    case RV_BNE:
+    case RV_BLT:
+    case RV_BGE:
+    case RV_BLTU:
+    case RV_BGEU:
+    case RV_EBREAK:
+    case RV_UNIMP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * For the bare auipc rX at item i: the index of the `addi rd, rX, lo` that
+ * completes the address, if that addi is the first later instruction that
+ * reads rX and rX is dead after it (rd is rX, or rX is written again before
+ * any other read), all on one straight line of code (contiguous, no jump or
+ * branch in between). Else -1.
+ */
+static long find_bare_lo(const struct rv2pvm_ctx *ctx, size_t i)
+{
+    unsigned rx = ctx->items[i].in.rd;
+    long lo = -1;
+    if (rx == 0)
+        return -1;
+    for (size_t j = i + 1; j < ctx->item_count && j <= i + 64; j++) {
+        const struct rv_item *prev = &ctx->items[j - 1], *it = &ctx->items[j];
+        if (it->addr != prev->addr + prev->in.len)
+            return -1;
+        if (rv_insn_reads(&it->in, rx)) {
+            if (lo >= 0 || it->in.op != RV_ADDI || it->in.rs1 != rx || it->in.rd == 0)
+                return -1; /* a second reader, or not the address addi */
+            lo = (long)j;
+            if (it->in.rd == rx)
+                return lo;
+            continue;
+        }
+        if (rv_insn_writes(&it->in, rx))
+            return lo; /* -1 if the auipc's value was never read */
+        if (ends_straight_line(it->in.op))
+            return -1;
+    }
+    return -1;
+}
+
+int rv2pvm_check_bare_pairs(struct rv2pvm_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->item_count; i++) {
+        size_t lo = ctx->items[i].lo_index;
+        for (size_t j = i + 1; lo != 0 && j <= lo; j++)
+            if (ctx->items[j].flags & ITEM_BLOCK_START)
+                return rv2pvm_fail(ctx,
+                                   "0x%llx: a jump target between the auipc at 0x%llx and "
+                                   "the addi at 0x%llx that computes a code address",
+                                   (unsigned long long)ctx->items[j].addr,
+                                   (unsigned long long)ctx->items[i].addr,
+                                   (unsigned long long)ctx->items[lo].addr);
+    }
+    return 0;
+}
+
 static int classify_bare_auipc(struct rv2pvm_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->item_count; i++) {
@@ -227,14 +295,19 @@ static int classify_bare_auipc(struct rv2pvm_ctx *ctx)
             next->flags |= ITEM_CALL_LO;
             continue;
         }
-        /* `lla rd, label` inside the section (medany): auipc rd; addi rd, rd, lo. */
-        if (next != NULL && next->in.op == RV_ADDI && next->addr == it->addr + 4 &&
-            next->in.rs1 == it->in.rd && next->in.rd == it->in.rd && it->in.rd != 0) {
-            uint64_t target = it->addr + (uint64_t)it->in.imm + (uint64_t)next->in.imm;
+        /* `lla rX, label` inside the section (medany): auipc rX ... addi rX, rX, lo,
+         * possibly with unrelated instructions scheduled in between. */
+        long lo = find_bare_lo(ctx, i);
+        if (lo > 0) {
+            struct rv_item *add = &ctx->items[lo];
+            uint64_t target = it->addr + (uint64_t)it->in.imm + (uint64_t)add->in.imm;
             if (rv2pvm_in_text(ctx, target)) {
-                it->flags |= ITEM_CODE_HI;
-                it->ref = target;
-                next->flags |= ITEM_CODE_LO;
+                /* The auipc emits nothing (its value is only read by the
+                 * addi); the addi loads the jump-table address. */
+                it->flags |= ITEM_FOLDED;
+                it->lo_index = (size_t)lo;
+                add->flags |= ITEM_CODE_HI;
+                add->ref = target;
                 if (code_ref_target(ctx, target, it->addr, "auipc+addi") != 0)
                     return -1;
                 continue;

@@ -18,6 +18,32 @@ const char *rv_op_name(enum rv_op op)
     return rv_op_names[op];
 }
 
+int rv_insn_reads(const struct rv_insn *insn, unsigned r)
+{
+    if (r == 0)
+        return 0;
+    switch (insn->op) {
+    case RV_LUI:
+    case RV_AUIPC:
+    case RV_JAL:
+        return 0;
+    case RV_NUB_ECALLI:
+    case RV_ECALL:
+        return 1;
+    default:
+        return insn->rs1 == r || insn->rs2 == r; /* unused fields are 0 */
+    }
+}
+
+int rv_insn_writes(const struct rv_insn *insn, unsigned r)
+{
+    if (r == 0)
+        return 0;
+    if (insn->op == RV_NUB_ECALLI || insn->op == RV_ECALL)
+        return 1;
+    return insn->rd == r; /* stores, branches and fences have rd = 0 */
+}
+
 static int64_t sext(uint64_t value, unsigned bits)
 {
     uint64_t sign = 1ull << (bits - 1);

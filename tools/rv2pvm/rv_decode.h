@@ -63,6 +63,11 @@ struct rv_insn {
  */
 int rv_decode(const uint8_t *bytes, size_t avail, struct rv_insn *out);
 
+/* Whether insn reads / writes integer register r (r != 0). Conservative for
+ * the host-call instruction, which reads a0..a5 and writes a0, a1. */
+int rv_insn_reads(const struct rv_insn *insn, unsigned r);
+int rv_insn_writes(const struct rv_insn *insn, unsigned r);
+
 /* Lower-case mnemonic ("addi", "c.unimp" is reported as "unimp"). */
 const char *rv_op_name(enum rv_op op);
 
