@@ -16,6 +16,8 @@ extern char nub_kernel_trap_top[];
 
 #define VECTOR_STUB_STRIDE 16u /* entry.S NUB_VECTOR_STUB_STRIDE */
 #define IST_INDEX          1u
+#define IO_BITMAP_PORTS    (NUB_PORT_CRASH + 4) /* a 4-byte out checks 4 ports */
+#define IO_BITMAP_BYTES    ((IO_BITMAP_PORTS + 7) / 8)
 
 struct __attribute__((packed)) tss64 {
     uint32_t reserved0;
@@ -42,6 +44,9 @@ _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate size");
 static struct {
     uint64_t gdt[7] __attribute__((aligned(16)));
     struct tss64 tss __attribute__((aligned(16)));
+    /* The I/O permission bitmap right after the TSS: ring 3 (the service)
+     * may use exactly the console and the two RPC ports. */
+    uint8_t io_bitmap[IO_BITMAP_BYTES + 1];
     struct idt_gate idt[NUB_KERNEL_IDT_VECTORS] __attribute__((aligned(16)));
 } cpu_tables;
 
@@ -80,9 +85,16 @@ void nub_cpu_init(void)
     nub_memset(&cpu_tables.tss, 0, sizeof cpu_tables.tss);
     cpu_tables.tss.rsp[0] = (uint64_t)(uintptr_t)nub_kernel_trap_top;
     cpu_tables.tss.ist[IST_INDEX - 1] = (uint64_t)(uintptr_t)nub_kernel_ist_top;
-    cpu_tables.tss.iomap_base = sizeof(struct tss64); /* no I/O bitmap: ring 3 has no ports */
+    cpu_tables.tss.iomap_base = sizeof(struct tss64);
+    nub_memset(cpu_tables.io_bitmap, 0xFF, sizeof cpu_tables.io_bitmap); /* 1 = denied */
+    /* COM1's data port (byte writes); the doorbell and crash ports take
+     * 4-byte writes, and an access checks one bit per byte it spans. */
+    const uint16_t allowed[] = {NUB_PORT_COM1,         NUB_PORT_DOORBELL,     NUB_PORT_DOORBELL + 1,
+                                NUB_PORT_DOORBELL + 2, NUB_PORT_DOORBELL + 3, NUB_PORT_CRASH + 3};
+    for (unsigned i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        cpu_tables.io_bitmap[allowed[i] / 8] &= (uint8_t) ~(1u << (allowed[i] % 8));
     gdt_set_tss(&cpu_tables.gdt[NUB_SEL_TSS >> 3], (uint64_t)(uintptr_t)&cpu_tables.tss,
-                sizeof(struct tss64) - 1);
+                sizeof(struct tss64) + sizeof cpu_tables.io_bitmap - 1);
 
     struct x86_table_pointer gdtr = {sizeof cpu_tables.gdt - 1,
                                      (uint64_t)(uintptr_t)cpu_tables.gdt};

@@ -45,7 +45,8 @@ static void platform_enter(void *self)
 {
     struct run *r = self;
     current_run = r;
-    nub_ring3_enter(&r->ret, NUB_USPACE_CODE_VA + r->jit->code.entry_offset);
+    nub_ring3_enter(&r->ret, NUB_USPACE_CODE_VA + r->jit->code.entry_offset,
+                    (uint64_t)(uintptr_t)r->space.pml4);
     current_run = 0;
 }
 
@@ -88,13 +89,46 @@ static int is_exit_stub_ud2(const struct run *r, const struct nub_trap_frame *fr
            nub_memcmp(r->jit->code_buf + off - 2, stub, 4) == 0;
 }
 
+/* Ring 0: the service asked (through the gate) to enter the run's code. */
+static int enter_program(struct run *r, struct nub_trap_frame *frame)
+{
+    uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
+    if (frame->rdx != (uint64_t)(uintptr_t)r->space.pml4 || frame->rsi != entry)
+        return 0; /* not the run in progress: a kernel bug, reported as a crash */
+    x86_write_cr3(frame->rdx);
+    struct nub_trap_frame clean = {
+        .vector = frame->vector,
+        .rip = entry,
+        .cs = frame->cs,
+        .rflags = NUB_PROGRAM_RFLAGS,
+        .rsp = 0, /* the JIT code never uses the stack */
+        .ss = frame->ss,
+    };
+    *frame = clean; /* no service register value reaches the program */
+    return 1;
+}
+
+/* Ring 0: the run is over; back to the kernel's tables and to the service,
+ * which returns from nub_ring3_enter. */
+static int return_to_service(struct run *r, struct nub_trap_frame *frame)
+{
+    x86_write_cr3((uint64_t)(uintptr_t)nub_paging_kernel_pml4());
+    frame->rip = (uint64_t)(uintptr_t)nub_ring3_resume;
+    frame->rdi = (uint64_t)(uintptr_t)&r->ret;
+    frame->rsp = r->ret.rsp;
+    frame->rflags = NUB_SERVICE_RFLAGS;
+    return 1;
+}
+
 int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
 {
     struct run *r = current_run;
     if (!r)
         return 0;
+    if (frame->vector == 6 && frame->rip == (uint64_t)(uintptr_t)nub_gate_enter_program)
+        return enter_program(r, frame);
     if (frame->vector == NUB_VECTOR_JIT_EXIT || is_exit_stub_ud2(r, frame))
-        nub_ring3_resume(&r->ret); /* the exit stub stored everything */
+        return return_to_service(r, frame); /* the exit stub stored everything */
 
     /* A fault in the JIT code: as the hosted backend's signal handler does,
      * a memory access becomes the PVM exit SPEC §2 says; anything else is
@@ -142,7 +176,7 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
     r->ctx->pc = pc;
     r->ctx->reason = PVM_EXIT_ERROR;
     r->ctx->arg = NUB_ERR_JIT;
-    nub_ring3_resume(&r->ret);
+    return return_to_service(r, frame);
 }
 
 /* ---- building the run ---------------------------------------------------- */
@@ -327,10 +361,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
             .make_writable = platform_make_writable,
         };
         struct pvm_exit ex;
-        uint64_t kernel_cr3 = x86_read_cr3();
-        x86_write_cr3((uint64_t)(uintptr_t)run.space.pml4);
         jit_run(&run.jit->code, run.ctx, &platform, &state, false, &ex);
-        x86_write_cr3(kernel_cr3);
         fill_result(&res, &state, &ex);
         s = reply_result(&run, &req, &res, reply, cap, reply_len);
     }

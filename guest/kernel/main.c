@@ -9,12 +9,14 @@
 #include "heap.h"
 #include "kstring.h"
 #include "paging.h"
+#include "ring3.h"
 #include "serial.h"
 #include "trap.h"
 
 struct nub_boot_params nub_kernel_params;
 
 extern char nub_kernel_image_end[];
+extern char nub_kernel_stack_top[];
 
 static int range_ok(uint64_t start, uint64_t bytes, uint64_t floor, uint64_t limit)
 {
@@ -50,5 +52,7 @@ void nub_kernel_main(void)
         nub_serial_write_hex(nub_kernel_params.heap_bytes);
         nub_serial_write(" bytes\n");
     }
-    nub_rpc_serve();
+    /* Everything from here on runs in ring 3 (see ring3.S): on a
+     * hypervisor that emulates guest ring 0 this is what makes calls fast. */
+    nub_enter_service(nub_rpc_serve, (uint64_t)(uintptr_t)nub_kernel_stack_top);
 }

@@ -11,6 +11,7 @@
 extern char nub_kernel_image_start[], nub_kernel_text_end[], nub_kernel_rodata_end[];
 extern char nub_kernel_image_end[];
 extern char nub_kernel_stack_guard[], nub_kernel_ist_guard[], nub_kernel_trap_guard[];
+extern char nub_kernel_ist_top[], nub_kernel_trap_top[];
 
 #define PAGE_4K  UINT64_C(0x1000)
 #define PAGE_2M  UINT64_C(0x200000)
@@ -35,11 +36,16 @@ static uint64_t low_page_flags(uint64_t pa)
     if (pa == addr(nub_kernel_stack_guard) || pa == addr(nub_kernel_ist_guard) ||
         pa == addr(nub_kernel_trap_guard))
         return 0;
+    /* The stacks ring 0 runs on stay supervisor-only; the rest is also the
+     * ring-3 service's (it is the kernel's own code, trusted). */
+    if ((pa > addr(nub_kernel_ist_guard) && pa < addr(nub_kernel_ist_top)) ||
+        (pa > addr(nub_kernel_trap_guard) && pa < addr(nub_kernel_trap_top)))
+        return X86_PTE_P | X86_PTE_RW | X86_PTE_NX;
     if (pa >= addr(nub_kernel_image_start) && pa < addr(nub_kernel_text_end))
-        return X86_PTE_P; /* read + execute */
+        return X86_PTE_P | X86_PTE_US; /* read + execute */
     if (pa >= addr(nub_kernel_text_end) && pa < addr(nub_kernel_rodata_end))
-        return X86_PTE_P | X86_PTE_NX;
-    return X86_PTE_P | X86_PTE_RW | X86_PTE_NX;
+        return X86_PTE_P | X86_PTE_US | X86_PTE_NX;
+    return X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_NX;
 }
 
 uint64_t *nub_paging_kernel_pml4(void)
@@ -59,13 +65,14 @@ void nub_paging_init(uint64_t memory_bytes)
     /* The tables are in .bss, zero at boot (the host hands over fresh
      * memory and this runs once): only the present entries are written. */
     uint64_t pages_2m = memory_bytes / PAGE_2M;
-    kernel_tables.pd[0][0] = addr((const char *)kernel_tables.pt_low) | X86_PTE_P | X86_PTE_RW;
+    const uint64_t table = X86_PTE_P | X86_PTE_RW | X86_PTE_US;
+    kernel_tables.pd[0][0] = addr((const char *)kernel_tables.pt_low) | table;
     for (uint64_t i = 1; i < pages_2m; i++)
         kernel_tables.pd[i / 512][i % 512] =
-            (i * PAGE_2M) | X86_PTE_P | X86_PTE_RW | X86_PTE_PS | X86_PTE_NX;
+            (i * PAGE_2M) | X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_PS | X86_PTE_NX;
     for (uint64_t i = 0; i < PD_COUNT; i++)
-        kernel_tables.pdpt[i] = addr((const char *)kernel_tables.pd[i]) | X86_PTE_P | X86_PTE_RW;
-    kernel_tables.pml4[0] = addr((const char *)kernel_tables.pdpt) | X86_PTE_P | X86_PTE_RW;
+        kernel_tables.pdpt[i] = addr((const char *)kernel_tables.pd[i]) | table;
+    kernel_tables.pml4[0] = addr((const char *)kernel_tables.pdpt) | table;
 
     x86_write_cr3(addr((const char *)kernel_tables.pml4));
 }

@@ -8,7 +8,9 @@
 
 /* Builds and loads the kernel page tables for memory_bytes of guest memory:
  * page 0 and the stack guard pages unmapped, .text the only executable
- * range, everything else RW+NX; all supervisor-only. */
+ * range, everything else RW+NX. User-accessible for the ring-3 service
+ * (the kernel's own code) except the stacks ring 0 runs on; a PVM run's
+ * address space includes this map only without the U bit (uspace.c). */
 void nub_paging_init(uint64_t memory_bytes);
 
 /* The kernel's PML4 (physical = virtual). */

@@ -1,13 +1,15 @@
 /*
- * ring3.S — dropping to ring 3 to run JIT code, and coming back.
+ * ring3.S — the ring-3 service's gate into a PVM run, and the way back.
  *
- * nub_ring3_enter(ret, rip) saves the kernel's callee-saved registers and
- * stack pointer in *ret, clears every register (no kernel value leaks to
- * ring 3) and irets to rip in ring 3. The JIT code ends with a trap
- * (NUB_VECTOR_JIT_EXIT, or a fault the kernel turns into one); the trap
- * handler calls nub_ring3_resume(ret), which makes nub_ring3_enter return.
- * Traps from ring 3 arrive on the TSS rsp0 stack, which is not the kernel
- * stack, so nothing the kernel was using is overwritten.
+ * The RPC service (rpc.c and everything it calls) runs in ring 3 over the
+ * kernel's identity map; only the address-space switch of a PVM run needs
+ * ring 0. nub_ring3_enter(ret, rip, cr3), called by the service, saves its
+ * callee-saved registers and stack pointer in *ret and executes the gate
+ * (`ud2` at nub_gate_enter_program). The kernel's #UD handler recognises the
+ * gate, loads cr3 (the run's address space) and irets to rip, the JIT entry,
+ * with every register cleared. When the run ends, the kernel switches back
+ * to the kernel's page tables and irets to nub_ring3_resume with rdi = ret,
+ * which makes nub_ring3_enter return 0 in the service.
  */
 #define RET_RBX 0
 #define RET_RBP 8
@@ -17,12 +19,8 @@
 #define RET_R15 40
 #define RET_RSP 48
 
-#define USER_CODE_SEL (0x20 | 3)
-#define USER_DATA_SEL (0x18 | 3)
-#define USER_RFLAGS   0x2 /* IF=0 (no interrupt sources), IOPL=0: no port access */
-
     .text
-    .globl nub_ring3_enter
+    .globl nub_ring3_enter, nub_gate_enter_program
 nub_ring3_enter:
     mov     %rbx, RET_RBX(%rdi)
     mov     %rbp, RET_RBP(%rdi)
@@ -31,27 +29,8 @@ nub_ring3_enter:
     mov     %r14, RET_R14(%rdi)
     mov     %r15, RET_R15(%rdi)
     mov     %rsp, RET_RSP(%rdi)
-    pushq   $USER_DATA_SEL     /* ss */
-    pushq   $0                 /* rsp: the JIT code never uses the stack */
-    pushq   $USER_RFLAGS
-    pushq   $USER_CODE_SEL     /* cs */
-    pushq   %rsi               /* rip */
-    xor     %eax, %eax
-    xor     %ebx, %ebx
-    xor     %ecx, %ecx
-    xor     %edx, %edx
-    xor     %esi, %esi
-    xor     %edi, %edi
-    xor     %ebp, %ebp
-    xor     %r8d, %r8d
-    xor     %r9d, %r9d
-    xor     %r10d, %r10d
-    xor     %r11d, %r11d
-    xor     %r12d, %r12d
-    xor     %r13d, %r13d
-    xor     %r14d, %r14d
-    xor     %r15d, %r15d
-    iretq
+nub_gate_enter_program:
+    ud2                         /* the kernel takes over: rsi = rip, rdx = cr3 */
 
     .globl nub_ring3_resume
 nub_ring3_resume:
@@ -64,5 +43,23 @@ nub_ring3_resume:
     mov     RET_RSP(%rdi), %rsp
     xor     %eax, %eax
     ret
+
+/*
+ * nub_enter_service(entry, stack_top): the kernel's last ring-0 act at boot,
+ * iret to entry in ring 3 on stack_top, IOPL 3 so the service may ring the
+ * doorbell and write the console itself.
+ */
+#define USER_CODE_SEL (0x20 | 3)
+#define USER_DATA_SEL (0x18 | 3)
+#define SERVICE_RFLAGS 0x3002 /* IOPL 3, IF 0 */
+    .globl nub_enter_service
+nub_enter_service:
+    pushq   $USER_DATA_SEL
+    pushq   %rsi
+    pushq   $SERVICE_RFLAGS
+    pushq   $USER_CODE_SEL
+    pushq   %rdi
+    xor     %ebp, %ebp
+    iretq
 
     .section .note.GNU-stack, "", @progbits

@@ -39,7 +39,7 @@ nub_status nub_uspace_create(struct nub_uspace *u)
         return NUB_ERR_HEAP_EXHAUSTED;
     /* The kernel's identity map: its entry has no U bit, so every page under
      * it is supervisor-only whatever the lower levels say. */
-    u->pml4[0] = nub_paging_kernel_pml4()[0];
+    u->pml4[0] = nub_paging_kernel_pml4()[0] & ~X86_PTE_US;
     return NUB_OK;
 }
 
@@ -102,8 +102,9 @@ void nub_uspace_make_writable(struct nub_uspace *u, uint64_t va)
 {
     uint64_t *pte = walk(u, va, 0);
     if (pte && (*pte & X86_PTE_P)) {
+        /* No invlpg (the service runs in ring 3): the space's CR3 is loaded
+         * again on every entry into the run, which flushes its TLB entries. */
         *pte |= X86_PTE_RW;
-        x86_invlpg(va);
     }
 }
 
