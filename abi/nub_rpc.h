@@ -7,7 +7,7 @@
  *   struct nub_boot_params at NUB_BOOT_PARAMS_GPA):
  *     0x0000            never mapped (null guard)
  *     0x1000            struct nub_boot_params; crash report at +0x800
- *     0x2000..0x9FFF    host-built boot GDT, TSS, IDT and page tables
+ *     0x2000..0xAFFF    host-built GDT, TSS, IDT and page tables (final)
  *     1 MiB             the kernel image (its ELF PT_LOAD segments)
  *     after the image   request buffer, response buffer, then the heap
  *
@@ -73,7 +73,8 @@ struct nub_boot_params {
     uint64_t heap_bytes;          /* heap size */
     uint64_t directory_max_caps;  /* 0: the kernel's default (docs/protocol.md) */
     uint64_t directory_max_bytes; /* 0: the kernel's default */
-    uint64_t reserved[5];         /* zero */
+    uint64_t kernel_cr3;          /* the kernel's PML4 (host-built; user-readable) */
+    uint64_t reserved[4];         /* zero */
 };
 _Static_assert(sizeof(struct nub_boot_params) == 128, "nub_boot_params size");
 _Static_assert(offsetof(struct nub_boot_params, memory_bytes) == 16, "memory_bytes");
@@ -117,12 +118,17 @@ _Static_assert(offsetof(struct nub_crash_report, cr2) == 56, "cr2");
 
 /* ---- Kernel layout (the guest's .nub_layout ELF section) --------------- */
 /*
- * Facts the host needs before the first guest instruction: where the
- * exception entry stubs are, so that the boot IDT the host builds already
- * reports faults. Stub i is at vector_stubs_va + i * vector_stub_stride.
+ * Facts the host needs to build the guest's whole CPU environment before
+ * the first instruction (GDT, TSS, IDT over the exception stubs, page tables
+ * with guard pages): the guest starts in ring 3 at the ELF entry and never
+ * runs ring-0 set-up code (ring 0 may be emulated, see docs/protocol.md).
+ * Stub i is at vector_stubs_va + i * vector_stub_stride. The guard pages
+ * stay unmapped; (guard, top) of the IST and trap stacks is supervisor-only.
  */
 #define NUB_LAYOUT_MAGIC      UINT64_C(0x54554F59414C4255) /* "UBLAYOUT" LE */
-#define NUB_VECTOR_COUNT      32u
+#define NUB_VECTOR_COUNT      32u /* CPU exception vectors */
+#define NUB_VECTOR_JIT_EXIT   32u /* `int 32`: the JIT code's exit trap (DPL 3) */
+#define NUB_KERNEL_VECTORS    33u /* IDT gates: the exceptions and the JIT exit */
 #define NUB_LAYOUT_SECTION    ".nub_layout"
 #define NUB_BOOT_INFO_SECTION ".boot_info"
 
@@ -130,10 +136,25 @@ struct nub_kernel_layout {
     uint64_t magic;              /* NUB_LAYOUT_MAGIC */
     uint64_t vector_stubs_va;    /* stub of vector 0 */
     uint32_t vector_stub_stride; /* bytes between stubs */
-    uint32_t vector_count;       /* NUB_VECTOR_COUNT */
-    uint64_t reserved[5];
+    uint32_t vector_count;       /* NUB_KERNEL_VECTORS */
+    uint64_t stack_guard_va;     /* page below the ring-3 service stack */
+    uint64_t ist_guard_va;       /* page below the IST stack (#DF, NMI, #PF, #MC) */
+    uint64_t ist_top;
+    uint64_t trap_guard_va;      /* page below the stack of traps from ring 3 (TSS rsp0) */
+    uint64_t trap_top;
 };
 _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size");
+
+/* Segment selectors of the GDT the host builds (user ones with RPL 3). */
+#define NUB_SEL_KERNEL_CODE 0x08
+#define NUB_SEL_KERNEL_DATA 0x10
+#define NUB_SEL_USER_DATA   (0x18 | 3)
+#define NUB_SEL_USER_CODE   (0x20 | 3)
+#define NUB_SEL_TSS         0x28
+
+/* The ring-3 I/O ports (TSS I/O bitmap): COM1 data and the two RPC ports,
+ * whose 4-byte writes span 4 port numbers each. */
+#define NUB_IO_BITMAP_PORTS (NUB_PORT_CRASH + 4)
 
 /* The directory layout version in nub_boot_info.directory_type_id. */
 #define NUB_DIRECTORY_TYPE_ID 1u

@@ -1,7 +1,9 @@
 /*
- * boot_layout.h — where the host puts the boot environment in guest-physical
- * memory (below the kernel image at NUB_KERNEL_LOAD_MIN), and the x86
- * control-register bits it sets. See abi/nub_rpc.h for the overall map.
+ * boot_layout.h — where the host puts the guest's CPU environment in
+ * guest-physical memory (below the kernel image at NUB_KERNEL_LOAD_MIN), and
+ * the x86 control-register bits it sets. See abi/nub_rpc.h for the overall
+ * map. These tables are final: the guest starts in ring 3 and never rebuilds
+ * them.
  */
 #ifndef NUB_HOST_BOOT_LAYOUT_H
 #define NUB_HOST_BOOT_LAYOUT_H
@@ -9,24 +11,26 @@
 #include "nub_rpc.h"
 
 #define NUB_BOOT_GDT_GPA    UINT64_C(0x2000)
-#define NUB_BOOT_GDT_BYTES  40u /* null, code, data, 16-byte TSS */
+#define NUB_BOOT_GDT_BYTES  56u /* null, kernel code/data, user data/code, 16-byte TSS */
 #define NUB_BOOT_TSS_GPA    UINT64_C(0x2100)
-#define NUB_BOOT_TSS_BYTES  104u
+#define NUB_BOOT_TSS_CORE   104u
+#define NUB_BOOT_IO_BITMAP  ((NUB_IO_BITMAP_PORTS + 7) / 8 + 1) /* + the 0xFF end byte */
+#define NUB_BOOT_TSS_BYTES  (NUB_BOOT_TSS_CORE + NUB_BOOT_IO_BITMAP)
 #define NUB_BOOT_IDT_GPA    UINT64_C(0x3000)
 #define NUB_BOOT_PML4_GPA   UINT64_C(0x4000)
 #define NUB_BOOT_PDPT_GPA   UINT64_C(0x5000)
 #define NUB_BOOT_PD_GPA     UINT64_C(0x6000) /* four page directories: up to 4 GiB */
-#define NUB_BOOT_TABLES_END UINT64_C(0xA000)
-
-#define NUB_BOOT_SEL_CODE 0x08
-#define NUB_BOOT_SEL_DATA 0x10
-#define NUB_BOOT_SEL_TSS  0x18
+#define NUB_BOOT_PT_LOW_GPA UINT64_C(0xA000) /* 4 KiB pages for the first 2 MiB */
+#define NUB_BOOT_TABLES_END UINT64_C(0xB000)
 
 _Static_assert(NUB_BOOT_PARAMS_GPA + NUB_PAGE_SIZE <= NUB_BOOT_GDT_GPA, "params below the GDT");
 _Static_assert(NUB_CRASH_REPORT_GPA + sizeof(struct nub_crash_report) <=
                    NUB_BOOT_PARAMS_GPA + NUB_PAGE_SIZE,
                "crash report inside the params page");
+_Static_assert(NUB_SEL_TSS + 16 <= NUB_BOOT_GDT_BYTES, "TSS descriptor inside the GDT");
 _Static_assert(NUB_BOOT_TSS_GPA >= NUB_BOOT_GDT_GPA + NUB_BOOT_GDT_BYTES, "GDT before TSS");
+_Static_assert(NUB_BOOT_TSS_GPA + NUB_BOOT_TSS_BYTES <= NUB_BOOT_IDT_GPA, "TSS below the IDT");
+_Static_assert(NUB_BOOT_IDT_GPA + 16 * NUB_KERNEL_VECTORS <= NUB_BOOT_PML4_GPA, "IDT size");
 _Static_assert(NUB_BOOT_TABLES_END <= NUB_KERNEL_LOAD_MIN, "boot tables below the kernel");
 
 #define X86_CR0_PE         (1ull << 0)

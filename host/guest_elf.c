@@ -42,22 +42,35 @@ static nub_status check_header(nub_sandbox *sb, const uint8_t *elf, size_t len, 
 }
 
 static nub_status load_segments(nub_sandbox *sb, const uint8_t *elf, size_t len,
-                                const Elf64_Ehdr *eh, uint64_t *image_end)
+                                const Elf64_Ehdr *eh, struct nub_image *img)
 {
     int entry_ok = 0, loads = 0;
+    uint64_t *image_end = &img->end;
     *image_end = 0;
+    img->segment_count = 0;
     for (uint16_t i = 0; i < eh->e_phnum; i++) {
         Elf64_Phdr ph;
         memcpy(&ph, elf + eh->e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
         if (ph.p_type != PT_LOAD)
             continue;
-        loads++;
+        if (++loads > NUB_IMAGE_MAX_SEGMENTS)
+            return bad(sb, "too many PT_LOAD segments");
         if (ph.p_filesz > ph.p_memsz || !range_in(ph.p_offset, ph.p_filesz, len))
             return bad(sb, "a PT_LOAD segment's bytes lie outside the file");
         if (ph.p_vaddr != ph.p_paddr)
             return bad(sb, "a PT_LOAD segment is not identity-mapped");
         if (ph.p_paddr < NUB_KERNEL_LOAD_MIN || !range_in(ph.p_paddr, ph.p_memsz, sb->mem_bytes))
             return bad(sb, "a PT_LOAD segment lies outside guest memory");
+        if (ph.p_paddr % NUB_PAGE_SIZE != 0)
+            return bad(sb, "a PT_LOAD segment is not page-aligned");
+        for (uint32_t k = 0; k < img->segment_count; k++)
+            if (ph.p_paddr < img->segments[k].end &&
+                img->segments[k].start < ph.p_paddr + ph.p_memsz)
+                return bad(sb, "PT_LOAD segments overlap");
+        img->segments[img->segment_count].start = ph.p_paddr;
+        img->segments[img->segment_count].end = ph.p_paddr + ph.p_memsz;
+        img->segments[img->segment_count].flags = ph.p_flags;
+        img->segment_count++;
         memcpy(sb->mem + ph.p_paddr, elf + ph.p_offset, ph.p_filesz);
         /* The rest (.bss) is already zero: guest memory is fresh anonymous memory. */
         if (ph.p_paddr + ph.p_memsz > *image_end)
@@ -99,10 +112,32 @@ static nub_status find_section(nub_sandbox *sb, const uint8_t *elf, size_t len,
     return nub__fail(sb, NUB_ERR_GUEST_IMAGE, "guest image: no %s section", name);
 }
 
-nub_status nub__elf_load(nub_sandbox *sb, const uint8_t *elf, size_t len, uint64_t *entry,
-                         uint64_t *image_end, struct nub_kernel_layout *layout)
+/* The layout's addresses must describe pages of the image itself (the
+ * page tables the host builds from them must not unmap or expose anything
+ * else). */
+static nub_status check_layout(nub_sandbox *sb, const struct nub_image *img)
+{
+    const struct nub_kernel_layout *l = &img->layout;
+    uint64_t stubs_end = l->vector_stubs_va + (uint64_t)l->vector_stub_stride * NUB_KERNEL_VECTORS;
+    if (l->vector_stubs_va < NUB_KERNEL_LOAD_MIN || stubs_end > img->end)
+        return bad(sb, "exception stubs outside the image");
+    const uint64_t pages[] = {l->stack_guard_va, l->ist_guard_va, l->ist_top, l->trap_guard_va,
+                              l->trap_top};
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
+        if (pages[i] % NUB_PAGE_SIZE != 0 || pages[i] < NUB_KERNEL_LOAD_MIN || pages[i] > img->end)
+            return bad(sb, ".nub_layout names a page outside the image");
+    if (l->ist_top <= l->ist_guard_va + NUB_PAGE_SIZE ||
+        l->trap_top <= l->trap_guard_va + NUB_PAGE_SIZE)
+        return bad(sb, ".nub_layout has an empty ring-0 stack");
+    if (img->end > (UINT64_C(2) << 20))
+        return bad(sb, "the image does not fit the 4 KiB-mapped first 2 MiB");
+    return NUB_OK;
+}
+
+nub_status nub__elf_load(nub_sandbox *sb, const uint8_t *elf, size_t len, struct nub_image *img)
 {
     Elf64_Ehdr eh;
+    struct nub_kernel_layout *layout = &img->layout;
     nub_status s = check_header(sb, elf, len, &eh);
     if (s == NUB_OK)
         s = find_section(sb, elf, len, &eh, NUB_BOOT_INFO_SECTION, &sb->boot_info,
@@ -113,16 +148,12 @@ nub_status nub__elf_load(nub_sandbox *sb, const uint8_t *elf, size_t len, uint64
         return s;
     if (sb->boot_info.magic != NUB_BOOT_INFO_MAGIC)
         return bad(sb, ".boot_info has the wrong magic");
-    if (layout->magic != NUB_LAYOUT_MAGIC || layout->vector_count != NUB_VECTOR_COUNT ||
+    if (layout->magic != NUB_LAYOUT_MAGIC || layout->vector_count != NUB_KERNEL_VECTORS ||
         layout->vector_stub_stride == 0 || layout->vector_stub_stride > 256)
         return bad(sb, ".nub_layout is malformed");
-    s = load_segments(sb, elf, len, &eh, image_end);
-    if (s != NUB_OK)
-        return s;
-    uint64_t stubs_end =
-        layout->vector_stubs_va + (uint64_t)layout->vector_stub_stride * NUB_VECTOR_COUNT;
-    if (layout->vector_stubs_va < NUB_KERNEL_LOAD_MIN || stubs_end > *image_end)
-        return bad(sb, "exception stubs outside the image");
-    *entry = eh.e_entry;
-    return NUB_OK;
+    s = load_segments(sb, elf, len, &eh, img);
+    if (s == NUB_OK)
+        s = check_layout(sb, img);
+    img->entry = eh.e_entry;
+    return s;
 }

@@ -109,15 +109,17 @@ static nub_status set_cpuid(nub_sandbox *sb)
     return s;
 }
 
-static struct kvm_segment code_segment_64(void)
+/* The guest starts in ring 3 (the service); ring 0 is entered only
+ * through the IDT, with the selectors of the host-built GDT. */
+static struct kvm_segment user_code_segment_64(void)
 {
     return (struct kvm_segment){
         .base = 0,
         .limit = 0xFFFFFFFF,
-        .selector = NUB_BOOT_SEL_CODE,
+        .selector = NUB_SEL_USER_CODE,
         .type = 11, /* execute/read, accessed */
         .present = 1,
-        .dpl = 0,
+        .dpl = 3,
         .db = 0,
         .s = 1,
         .l = 1,
@@ -125,15 +127,15 @@ static struct kvm_segment code_segment_64(void)
     };
 }
 
-static struct kvm_segment data_segment(void)
+static struct kvm_segment user_data_segment(void)
 {
     return (struct kvm_segment){
         .base = 0,
         .limit = 0xFFFFFFFF,
-        .selector = NUB_BOOT_SEL_DATA,
+        .selector = NUB_SEL_USER_DATA,
         .type = 3, /* read/write, accessed */
         .present = 1,
-        .dpl = 0,
+        .dpl = 3,
         .db = 1,
         .s = 1,
         .l = 0,
@@ -146,12 +148,12 @@ static nub_status set_sregs(nub_sandbox *sb)
     struct kvm_sregs sregs;
     if (ioctl(sb->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
         return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_SREGS: %s", strerror(errno));
-    sregs.cs = code_segment_64();
-    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data_segment();
+    sregs.cs = user_code_segment_64();
+    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = user_data_segment();
     sregs.tr = (struct kvm_segment){
         .base = NUB_BOOT_TSS_GPA,
         .limit = NUB_BOOT_TSS_BYTES - 1,
-        .selector = NUB_BOOT_SEL_TSS,
+        .selector = NUB_SEL_TSS,
         .type = 11, /* busy 64-bit TSS */
         .present = 1,
         .s = 0,
@@ -160,7 +162,7 @@ static nub_status set_sregs(nub_sandbox *sb)
     sregs.gdt.base = NUB_BOOT_GDT_GPA;
     sregs.gdt.limit = NUB_BOOT_GDT_BYTES - 1;
     sregs.idt.base = NUB_BOOT_IDT_GPA;
-    sregs.idt.limit = NUB_VECTOR_COUNT * 16 - 1;
+    sregs.idt.limit = NUB_KERNEL_VECTORS * 16 - 1;
     sregs.cr3 = NUB_BOOT_PML4_GPA;
     sregs.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;

@@ -92,17 +92,16 @@ static nub_status boot(nub_sandbox *sb, const nub_sandbox_config *cfg)
                                                    : NUB_SANDBOX_DEFAULT_KVM_DEVICE);
     if (s == NUB_OK)
         s = nub__kvm_create_vm(sb);
-    uint64_t entry = 0, image_end = 0;
-    struct nub_kernel_layout layout;
+    struct nub_image img;
     if (s == NUB_OK)
-        s = nub__elf_load(sb, image.bytes, image.len, &entry, &image_end, &layout);
+        s = nub__elf_load(sb, image.bytes, image.len, &img);
     free(file);
     uint32_t boot_flags = (cfg->console ? NUB_BOOT_FLAG_CONSOLE : 0) |
                           (cfg->flags & NUB_SANDBOX_FLAG_DEBUG_FNS ? NUB_BOOT_FLAG_DEBUG_FNS : 0);
     if (s == NUB_OK)
-        s = nub__boot_prepare(sb, image_end, &layout, boot_flags, cfg);
+        s = nub__boot_prepare(sb, &img, boot_flags, cfg);
     if (s == NUB_OK)
-        s = nub__kvm_setup_vcpu(sb, entry);
+        s = nub__kvm_setup_vcpu(sb, img.entry);
     if (s != NUB_OK)
         return s;
 

@@ -73,15 +73,24 @@ struct nub_guest_image {
 };
 /* The image embedded in the library. */
 struct nub_guest_image nub__embedded_guest_image(void);
+/* The loaded image: entry point, PT_LOAD ranges and their permissions. */
+#define NUB_IMAGE_MAX_SEGMENTS 8
+struct nub_image {
+    uint64_t entry;
+    uint64_t end; /* first byte after the last segment */
+    struct nub_kernel_layout layout;
+    uint32_t segment_count;
+    struct {
+        uint64_t start, end; /* guest-physical = virtual */
+        uint32_t flags;      /* PF_X / PF_W / PF_R */
+    } segments[NUB_IMAGE_MAX_SEGMENTS];
+};
 /* Validates the ELF, copies its PT_LOAD segments into sb->mem and reads
- * .boot_info and .nub_layout; *entry and *image_end receive the entry point
- * and the first page after the image. */
-nub_status nub__elf_load(nub_sandbox *sb, const uint8_t *elf, size_t len, uint64_t *entry,
-                         uint64_t *image_end, struct nub_kernel_layout *layout);
+ * .boot_info (into sb->boot_info) and .nub_layout. */
+nub_status nub__elf_load(nub_sandbox *sb, const uint8_t *elf, size_t len, struct nub_image *img);
 
-/* ---- boot.c: the boot environment the host builds ---- */
-nub_status nub__boot_prepare(nub_sandbox *sb, uint64_t image_end,
-                             const struct nub_kernel_layout *layout, uint32_t boot_flags,
+/* ---- boot.c: the CPU environment and boot parameters the host builds ---- */
+nub_status nub__boot_prepare(nub_sandbox *sb, const struct nub_image *img, uint32_t boot_flags,
                              const nub_sandbox_config *cfg);
 
 /* ---- rpc_client.c: one call = one KVM_RUN to the doorbell ---- */

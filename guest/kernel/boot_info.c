@@ -8,6 +8,8 @@
 #include "nub_rpc.h"
 
 extern const char nub_vector_stubs[];
+extern char nub_kernel_stack_guard[], nub_kernel_ist_guard[], nub_kernel_ist_top[];
+extern char nub_kernel_trap_guard[], nub_kernel_trap_top[];
 
 __attribute__((section(".boot_info"), used)) const struct nub_boot_info nub_kernel_boot_info = {
     .magic = NUB_BOOT_INFO_MAGIC,
@@ -21,5 +23,10 @@ const struct nub_kernel_layout nub_kernel_layout_info = {
     .magic = NUB_LAYOUT_MAGIC,
     .vector_stubs_va = (uint64_t)(uintptr_t)nub_vector_stubs,
     .vector_stub_stride = 16,
-    .vector_count = NUB_VECTOR_COUNT,
+    .vector_count = NUB_KERNEL_VECTORS,
+    .stack_guard_va = (uint64_t)(uintptr_t)nub_kernel_stack_guard,
+    .ist_guard_va = (uint64_t)(uintptr_t)nub_kernel_ist_guard,
+    .ist_top = (uint64_t)(uintptr_t)nub_kernel_ist_top,
+    .trap_guard_va = (uint64_t)(uintptr_t)nub_kernel_trap_guard,
+    .trap_top = (uint64_t)(uintptr_t)nub_kernel_trap_top,
 };

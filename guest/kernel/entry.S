@@ -2,10 +2,11 @@
  * entry.S — the first guest instructions, the exception entry stubs and the
  * kernel stacks.
  *
- * The host enters nub_kernel_entry in 64-bit long mode with paging on, a
- * boot GDT/TSS and a boot IDT that already points at the stubs below (their
- * address is published in the .nub_layout section), so a fault at any
- * instruction of the kernel is reported, never a silent triple fault.
+ * The host builds the whole CPU environment (GDT, TSS, IDT over the stubs
+ * below, page tables; addresses published in .nub_layout) and enters
+ * nub_kernel_entry in 64-bit long mode in RING 3: the RPC service runs
+ * there, and ring 0 only ever runs the exception path (reports, the PVM run
+ * gate). A fault at any instruction is reported, never a silent triple fault.
  */
 #define NUB_VECTOR_STUB_STRIDE 16
 
@@ -14,10 +15,8 @@
 nub_kernel_entry:
     lea     nub_kernel_stack_top(%rip), %rsp
     xor     %ebp, %ebp
-    call    nub_kernel_main
-1:  cli
-    hlt
-    jmp     1b
+    call    nub_service_main
+    ud2                         /* never returns */
 
 /*
  * Exception stubs, one per vector 0..31, each exactly 16 bytes apart.

@@ -13,13 +13,11 @@
  */
 #include "invoke.h"
 
-#include "cpu.h"
 #include "directory.h"
 #include "heap.h"
 #include "jit_cache.h"
 #include "kernel.h"
 #include "kstring.h"
-#include "paging.h"
 #include "ring3.h"
 #include "serial.h"
 #include "uspace.h"
@@ -112,7 +110,7 @@ static int enter_program(struct run *r, struct nub_trap_frame *frame)
  * which returns from nub_ring3_enter. */
 static int return_to_service(struct run *r, struct nub_trap_frame *frame)
 {
-    x86_write_cr3((uint64_t)(uintptr_t)nub_paging_kernel_pml4());
+    x86_write_cr3(nub_kernel_params.kernel_cr3);
     frame->rip = (uint64_t)(uintptr_t)nub_ring3_resume;
     frame->rdi = (uint64_t)(uintptr_t)&r->ret;
     frame->rsp = r->ret.rsp;

@@ -1,7 +1,8 @@
 /* jit_cache.c — see jit_cache.h. */
 #include "jit_cache.h"
 
-#include "cpu.h"
+#include "nub_rpc.h"
+
 #include "heap.h"
 #include "kstring.h"
 #include "pvm_program.h"

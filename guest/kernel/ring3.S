@@ -44,22 +44,4 @@ nub_ring3_resume:
     xor     %eax, %eax
     ret
 
-/*
- * nub_enter_service(entry, stack_top): the kernel's last ring-0 act at boot,
- * iret to entry in ring 3 on stack_top, IOPL 3 so the service may ring the
- * doorbell and write the console itself.
- */
-#define USER_CODE_SEL (0x20 | 3)
-#define USER_DATA_SEL (0x18 | 3)
-#define SERVICE_RFLAGS 0x3002 /* IOPL 3, IF 0 */
-    .globl nub_enter_service
-nub_enter_service:
-    pushq   $USER_DATA_SEL
-    pushq   %rsi
-    pushq   $SERVICE_RFLAGS
-    pushq   $USER_CODE_SEL
-    pushq   %rdi
-    xor     %ebp, %ebp
-    iretq
-
     .section .note.GNU-stack, "", @progbits

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "cpu.h"
+#include "nub_rpc.h"
 
 struct nub_ring3_return {
     uint64_t rbx, rbp, r12, r13, r14, r15, rsp;
@@ -18,13 +18,9 @@ __attribute__((noreturn)) void nub_ring3_resume(const struct nub_ring3_return *r
 /* The gate instruction inside nub_ring3_enter (a ud2). */
 extern const char nub_gate_enter_program[];
 
-/* Kernel side, at boot: leaves ring 0 for good and runs entry() in ring 3. */
-__attribute__((noreturn)) void nub_enter_service(void (*entry)(void), uint64_t stack_top);
-
-/* rflags of the ring-3 service (IOPL 3: it does its own port I/O) and of
- * PVM code (IOPL 0: no port access). */
-#define NUB_SERVICE_RFLAGS UINT64_C(0x3002)
+/* rflags of the ring-3 service and of PVM code (interrupts off, IOPL 0:
+ * the TSS I/O bitmap lets ring 3 use the console and RPC ports only). */
+#define NUB_SERVICE_RFLAGS UINT64_C(0x0002)
 #define NUB_PROGRAM_RFLAGS UINT64_C(0x0002)
-#define NUB_SERVICE_CS     NUB_SEL_USER_CODE
 
 #endif /* NUB_KERNEL_RING3_H */

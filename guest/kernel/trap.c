@@ -9,12 +9,12 @@
 #include "kstring.h"
 #include "x86.h"
 
-static __attribute__((noreturn)) void report_crash(const struct nub_crash_report *report)
+/* Writes the report and tells the host, which never runs the vCPU again. */
+static void report_crash(const struct nub_crash_report *report)
 {
     /* The crash page is part of the boot parameter page, mapped since boot. */
     nub_memcpy((void *)(uintptr_t)NUB_CRASH_REPORT_GPA, report, sizeof *report);
     x86_outl(NUB_PORT_CRASH, (uint32_t)report->vector);
-    x86_halt_forever();
 }
 
 void nub_exception_dispatch(struct nub_trap_frame *frame)
@@ -32,6 +32,7 @@ void nub_exception_dispatch(struct nub_trap_frame *frame)
         .cr2 = x86_read_cr2(),
     };
     report_crash(&report);
+    x86_halt_forever(); /* ring 0 here */
 }
 
 void nub_kernel_panic(uint64_t reason)
@@ -43,4 +44,6 @@ void nub_kernel_panic(uint64_t reason)
         .rip = (uint64_t)(uintptr_t)__builtin_return_address(0),
     };
     report_crash(&report);
+    for (;;) /* the ring-3 service cannot halt; the host stops here anyway */
+        __asm__ volatile("pause");
 }

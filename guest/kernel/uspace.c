@@ -3,7 +3,7 @@
 
 #include "heap.h"
 #include "kstring.h"
-#include "paging.h"
+#include "kernel.h"
 #include "x86.h"
 
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
@@ -39,7 +39,8 @@ nub_status nub_uspace_create(struct nub_uspace *u)
         return NUB_ERR_HEAP_EXHAUSTED;
     /* The kernel's identity map: its entry has no U bit, so every page under
      * it is supervisor-only whatever the lower levels say. */
-    u->pml4[0] = nub_paging_kernel_pml4()[0] & ~X86_PTE_US;
+    const uint64_t *kernel_pml4 = (const uint64_t *)(uintptr_t)nub_kernel_params.kernel_cr3;
+    u->pml4[0] = kernel_pml4[0] & ~X86_PTE_US;
     return NUB_OK;
 }
 
