@@ -42,7 +42,9 @@ nub_vector_stubs:
     VECTOR_STUB 3, 0
     VECTOR_STUB 4, 0
     VECTOR_STUB 5, 0
-    VECTOR_STUB 6, 0
+    /* #UD and the JIT exit have fast paths (ring3.S); same 16-byte slot. */
+    .balign NUB_VECTOR_STUB_STRIDE
+    jmp     nub_fast_ud
     VECTOR_STUB 7, 0
     VECTOR_STUB 8, 1
     VECTOR_STUB 9, 0
@@ -69,7 +71,8 @@ nub_vector_stubs:
     VECTOR_STUB 30, 1
     VECTOR_STUB 31, 0
     /* Vector 32: the JIT code's exit trap from ring 3 (`int 32`, DPL 3 gate). */
-    VECTOR_STUB 32, 0
+    .balign NUB_VECTOR_STUB_STRIDE
+    jmp     nub_fast_jit_exit
     .balign NUB_VECTOR_STUB_STRIDE
     .globl nub_vector_stubs_end
 nub_vector_stubs_end:
@@ -79,6 +82,7 @@ nub_vector_stubs_end:
  * struct nub_trap_frame in trap.h) and calls nub_exception_dispatch(frame).
  * If it returns, the registers are restored and the frame resumed.
  */
+    .globl nub_exception_common
 nub_exception_common:
     cld
     pushq   %rax

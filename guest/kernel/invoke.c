@@ -32,6 +32,7 @@ struct run {
 
 /* The run in progress (one vCPU, one run at a time), for the trap handler. */
 static struct run *current_run;
+struct nub_run_gate nub_run_gate;
 
 static uint64_t window_va(uint32_t address)
 {
@@ -42,10 +43,19 @@ static uint64_t window_va(uint32_t address)
 static void platform_enter(void *self)
 {
     struct run *r = self;
+    uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
+    nub_run_gate = (struct nub_run_gate){
+        .cr3 = (uint64_t)(uintptr_t)r->space.pml4,
+        .entry = entry,
+        .code_lo = NUB_USPACE_CODE_VA,
+        .code_hi = NUB_USPACE_CODE_VA + r->jit->code.code_size,
+        .ret = &r->ret,
+        .kernel_cr3 = nub_kernel_params.kernel_cr3,
+    };
     current_run = r;
-    nub_ring3_enter(&r->ret, NUB_USPACE_CODE_VA + r->jit->code.entry_offset,
-                    (uint64_t)(uintptr_t)r->space.pml4);
+    nub_ring3_enter(&r->ret, entry, nub_run_gate.cr3);
     current_run = 0;
+    nub_run_gate.ret = 0;
 }
 
 static uint32_t platform_page_access(const void *self, uint32_t address)

@@ -15,6 +15,20 @@ struct nub_ring3_return {
 uint64_t nub_ring3_enter(struct nub_ring3_return *ret, uint64_t rip, uint64_t cr3);
 __attribute__((noreturn)) void nub_ring3_resume(const struct nub_ring3_return *ret);
 
+/* What the ring-0 fast paths (ring3.S) need to know about the run in
+ * progress; filled by the service right before the gate, cleared after
+ * (ret == NULL: no run). Offsets are fixed in ring3.S. */
+struct nub_run_gate {
+    uint64_t cr3;                 /*  0: the run's address space */
+    uint64_t entry;               /*  8: the JIT entry stub (user VA) */
+    uint64_t code_lo;             /* 16: the JIT code range (user VA) */
+    uint64_t code_hi;             /* 24 */
+    struct nub_ring3_return *ret; /* 32 */
+    uint64_t kernel_cr3;          /* 40: the kernel's (and service's) tables */
+};
+_Static_assert(__builtin_offsetof(struct nub_run_gate, kernel_cr3) == 40, "ring3.S offsets");
+extern struct nub_run_gate nub_run_gate;
+
 /* The gate instruction inside nub_ring3_enter (a ud2). */
 extern const char nub_gate_enter_program[];
 
