@@ -243,6 +243,26 @@ static void test_bad_requests(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A program with (practically) unlimited gas that loops forever is stopped
+ * by invoke_timeout_ns while it runs in ring 3. */
+static void test_timeout_in_program(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.invoke_timeout_ns = 200u * 1000 * 1000};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash h;
+    publish(sb, "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n", 0, h);
+    struct nub_invoke_packet p = {.initial_gas = UINT64_C(1) << 62};
+    memcpy(p.instance_hash, h, sizeof h);
+    struct nub_invocation_result r;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_TIMEOUT);
+    assert_true(nub_sandbox_is_dead(sb));
+    uint64_t v;
+    assert_int_equal(nub_smoke(sb, &v), NUB_ERR_SANDBOX_DEAD);
+    nub_sandbox_destroy(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_kernel_memory_unreachable),
         cmocka_unit_test(test_stateless_and_separate),
         cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_timeout_in_program),
     };
     return cmocka_run_group_tests_name("sandbox_invoke", tests, NULL, NULL);
 }
