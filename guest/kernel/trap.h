@@ -24,6 +24,5 @@ __attribute__((noreturn)) void nub_kernel_panic(uint64_t reason);
 
 /* Panic reasons (the report's error_code). */
 #define NUB_PANIC_BAD_BOOT_PARAMS 1u
-#define NUB_PANIC_BAD_MEMORY_SIZE 2u
 
 #endif /* NUB_KERNEL_TRAP_H */
