@@ -161,6 +161,10 @@ struct jit_code {
 /* Compile results (besides PVM_OK / PVM_ERR_*). */
 #define JIT_ERR_BUFFER_TOO_SMALL 100 /* *needed_out says how many bytes are needed */
 #define JIT_ERR_TOO_LARGE        101 /* program beyond the JIT's limits (code > 2^31 bytes) */
+#define JIT_ERR_INTERNAL         102 /* a compiler invariant failed (a bug): nothing to run */
+/* The CPU lacks an instruction the code uses (popcnt, x86-64-v2): returned
+ * by platforms that check before running (the hosted backend does). */
+#define JIT_ERR_UNSUPPORTED_CPU 103
 
 /**
  * An upper bound of the code size jit_compile needs for program: a buffer of

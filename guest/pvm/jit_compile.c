@@ -53,7 +53,6 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 
 /* sub qword [r15+disp8], imm32 (8 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 14u
-#define JIT_ERR_INTERNAL   102
 
 static inline int R(unsigned pvm_reg)
 {

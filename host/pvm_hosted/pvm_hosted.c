@@ -3,6 +3,7 @@
  */
 #include "pvm_hosted.h"
 
+#include <cpuid.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -36,6 +37,14 @@ static int map_pages(struct pvm_hosted *h, uint64_t address, uint64_t length, ui
     }
     memset(h->access + (address >> PVM_PAGE_SHIFT), (int)access, length >> PVM_PAGE_SHIFT);
     return PVM_OK;
+}
+
+/* The generated code uses popcnt (x86-64-v2, every x86-64 CPU since 2008);
+ * refuse to run rather than die of SIGILL on an older one. */
+static bool cpu_supported(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_POPCNT) != 0;
 }
 
 static int compile_program(struct pvm_hosted *h)
@@ -76,6 +85,8 @@ int pvm_hosted_create(const struct pvm_program *program, const struct pvm_segmen
     int err = pvm_segments_validate(segments, segment_count);
     if (err != PVM_OK)
         return err;
+    if (!cpu_supported())
+        return JIT_ERR_UNSUPPORTED_CPU;
     if (hosted_signals_install() != 0)
         return PVM_ERR_NOMEM;
 
