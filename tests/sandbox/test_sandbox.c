@@ -306,7 +306,11 @@ static void test_timeout(void **state)
 
     /* The thread's signal mask is left as it was, and a second sandbox on the
      * same thread still times out. */
+    /* pthread_sigmask fills only the kernel's part of a sigset_t: start from
+     * empty sets so the comparison never reads uninitialised bytes. */
     sigset_t before, after;
+    sigemptyset(&before);
+    sigemptyset(&after);
     pthread_sigmask(SIG_BLOCK, NULL, &before);
     sb = nub_test_sandbox(&cfg);
     expect_smoke(sb);
