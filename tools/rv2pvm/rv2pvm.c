@@ -248,25 +248,6 @@ static int find_endpoints(struct rv2pvm_ctx *ctx)
     return 0;
 }
 
-static bool ends_block(const struct rv_item *it)
-{
-    switch (it->in.op) {
-    case RV_JAL:
-    case RV_JALR:
-    case RV_BEQ:
-    case RV_BNE:
-    case RV_BLT:
-    case RV_BGE:
-    case RV_BLTU:
-    case RV_BGEU:
-    case RV_EBREAK:
-    case RV_UNIMP:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static bool is_branch(enum rv_op op)
 {
     return op == RV_BEQ || op == RV_BNE || op == RV_BLT || op == RV_BGE || op == RV_BLTU ||
@@ -307,7 +288,7 @@ static int collect_blocks(struct rv2pvm_ctx *ctx)
         bool calls = (it->in.op == RV_JAL || it->in.op == RV_JALR) && it->in.rd != 0;
         if (calls && rv2pvm_add_jump_target(ctx, it->addr + it->in.len) != 0)
             return -1;
-        if (ends_block(it) && i + 1 < ctx->item_count &&
+        if (rv_op_ends_block(it->in.op) && i + 1 < ctx->item_count &&
             ctx->items[i + 1].addr == it->addr + it->in.len)
             ctx->items[i + 1].flags |= ITEM_BLOCK_START;
     }

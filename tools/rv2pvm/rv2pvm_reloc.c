@@ -213,27 +213,7 @@ static int data_reloc(struct rv2pvm_ctx *ctx, const struct rv_elf_section *targe
  * relocation. An auipc without a relocation is therefore either the first
  * half of such a call (auipc rX; jalr rd, lo(rX)) or a code address we
  * cannot see the target of.
- */
-static bool ends_straight_line(enum rv_op op)
-{
-    switch (op) {
-    case RV_JAL:
-    case RV_JALR:
-    case RV_BEQ:
-    case RV_BNE:
-    case RV_BLT:
-    case RV_BGE:
-    case RV_BLTU:
-    case RV_BGEU:
-    case RV_EBREAK:
-    case RV_UNIMP:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/*
+ *
  * For the bare auipc rX at item i: the index of the `addi rd, rX, lo` that
  * completes the address, if that addi is the first later instruction that
  * reads rX and rX is dead after it (rd is rX, or rX is written again before
@@ -260,7 +240,7 @@ static long find_bare_lo(const struct rv2pvm_ctx *ctx, size_t i)
         }
         if (rv_insn_writes(&it->in, rx))
             return lo; /* -1 if the auipc's value was never read */
-        if (ends_straight_line(it->in.op))
+        if (rv_op_ends_block(it->in.op))
             return -1;
     }
     return -1;

@@ -44,6 +44,25 @@ int rv_insn_writes(const struct rv_insn *insn, unsigned r)
     return insn->rd == r; /* stores, branches and fences have rd = 0 */
 }
 
+int rv_op_ends_block(enum rv_op op)
+{
+    switch (op) {
+    case RV_JAL:
+    case RV_JALR:
+    case RV_BEQ:
+    case RV_BNE:
+    case RV_BLT:
+    case RV_BGE:
+    case RV_BLTU:
+    case RV_BGEU:
+    case RV_EBREAK:
+    case RV_UNIMP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int64_t sext(uint64_t value, unsigned bits)
 {
     uint64_t sign = 1ull << (bits - 1);

@@ -68,6 +68,10 @@ int rv_decode(const uint8_t *bytes, size_t avail, struct rv_insn *out);
 int rv_insn_reads(const struct rv_insn *insn, unsigned r);
 int rv_insn_writes(const struct rv_insn *insn, unsigned r);
 
+/* Whether op ends a straight line of code: a jump, a branch, or a trap. The
+ * next instruction is then reached, if at all, only through a jump target. */
+int rv_op_ends_block(enum rv_op op);
+
 /* Lower-case mnemonic ("addi", "c.unimp" is reported as "unimp"). */
 const char *rv_op_name(enum rv_op op);
 
