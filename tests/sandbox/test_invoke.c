@@ -243,6 +243,41 @@ static void test_bad_requests(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A JAM standard program (SPEC §11) published with nub_publish_stdprog:
+ * its argument data is readable at the address in a1 (phi8 = length). */
+static void test_standard_program(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    const char *text = "    load_ind_u32 a0, a0, 0\n" /* a0 = first 4 bytes of the args */
+                       "    add_64 a0, a0, a1\n"      /* + their length */
+                       "    jump_ind ra, 0\n";
+    struct pvmasm_output out;
+    char err[256];
+    if (pvmasm_assemble(text, strlen(text), &out, err, sizeof err) != 0)
+        fail_msg("pvmasm: %s", err);
+    const uint8_t args[6] = {0x10, 0x20, 0x30, 0x40, 0x55, 0x66};
+    nub_cap_hash h;
+    nub_status s =
+        nub_publish_stdprog(sb, out.stdprog, out.stdprog_len, args, sizeof args, 1000, h);
+    if (s != NUB_OK)
+        fail_msg("publish_stdprog: %s: %s", nub_strerror(s), nub_sandbox_last_error(sb));
+    struct nub_invoke_packet p = {.endpoint_idx = NUB_STDPROG_ENTRY_REFINE};
+    memcpy(p.instance_hash, h, sizeof h);
+    /* The packet's args always overlay phi7..phi10, so a caller passes the
+     * standard values there: the args address and length (SPEC §11.4). */
+    struct nub_invocation_result r;
+    p.args[0] = NUB_STDPROG_ARGS_BASE;
+    p.args[1] = sizeof args;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_OK);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    assert_int_equal(r.return_value, 0x40302010u + sizeof args);
+    assert_int_equal(r.gas_remaining, 1000 - 3); /* the instance's default gas */
+    pvmasm_output_free(&out);
+    nub_sandbox_destroy(sb);
+}
+
 /* A program with (practically) unlimited gas that loops forever is stopped
  * by invoke_timeout_ns while it runs in ring 3. */
 static void test_timeout_in_program(void **state)
@@ -270,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_kernel_memory_unreachable),
         cmocka_unit_test(test_stateless_and_separate),
         cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_standard_program),
         cmocka_unit_test(test_timeout_in_program),
     };
     return cmocka_run_group_tests_name("sandbox_invoke", tests, NULL, NULL);
