@@ -36,6 +36,21 @@ static void print_outcome(FILE *out, bool json, const struct nubrun_outcome *o)
     }
 }
 
+/* Overlays --args on phi7..phi10 of the job's initial state and runs it on
+ * the engine; 0, or 1 with the engine's message on stderr. */
+static int run_job(const struct nubrun_program_options *opt, struct nubrun_job *job,
+                   const char *what, struct nubrun_outcome *outcome)
+{
+    for (unsigned i = 0; i < opt->arg_count; i++)
+        job->initial.regs[7 + i] = opt->args[i];
+    char msg[512];
+    if (opt->engine->run(job, outcome, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "nubrun: %s: %s\n", what, msg);
+        return 1;
+    }
+    return 0;
+}
+
 /* Runs a standard program container (bytes) on the engine. */
 static int run_stdprog(const struct nubrun_program_options *opt, const uint8_t *bytes, size_t len,
                        const char *what, struct nubrun_outcome *outcome)
@@ -53,14 +68,7 @@ static int run_stdprog(const struct nubrun_program_options *opt, const uint8_t *
         .segment_count = sp.segment_count,
     };
     pvm_stdprog_initial_state(&sp, endpoint_pcs[opt->endpoint], opt->gas, &job.initial);
-    for (unsigned i = 0; i < opt->arg_count; i++)
-        job.initial.regs[7 + i] = opt->args[i];
-    char msg[512];
-    if (opt->engine->run(&job, outcome, msg, sizeof(msg)) != 0) {
-        fprintf(stderr, "nubrun: %s: %s\n", what, msg);
-        return 1;
-    }
-    return 0;
+    return run_job(opt, &job, what, outcome);
 }
 
 static int run_raw(const struct nubrun_program_options *opt, const uint8_t *blob, size_t len,
@@ -70,14 +78,7 @@ static int run_raw(const struct nubrun_program_options *opt, const uint8_t *blob
     job.initial.regs[0] = PVM_HALT_ADDRESS;
     job.initial.pc = endpoint_pcs[opt->endpoint];
     job.initial.gas = opt->gas;
-    for (unsigned i = 0; i < opt->arg_count; i++)
-        job.initial.regs[7 + i] = opt->args[i];
-    char msg[512];
-    if (opt->engine->run(&job, outcome, msg, sizeof(msg)) != 0) {
-        fprintf(stderr, "nubrun: %s: %s\n", what, msg);
-        return 1;
-    }
-    return 0;
+    return run_job(opt, &job, what, outcome);
 }
 
 /* The demo: count the primes below N with a sieve written in PVM assembly
