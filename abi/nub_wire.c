@@ -329,30 +329,12 @@ nub_status nub_wire_encode_image(const struct nub_wire_image *image, uint8_t *ou
     return NUB_OK;
 }
 
-nub_status nub_wire_encode_data(const uint8_t *data, size_t data_len, uint8_t *out, size_t out_cap,
-                                size_t *needed)
+/* The common part of both DATA encoders: limit, size and the fixed fields.
+ * *contents = where the data_len content bytes go, or NULL when the caller
+ * only asked for the size (or on error). */
+static nub_status begin_data(size_t data_len, uint8_t *out, size_t out_cap, size_t *needed,
+                             uint8_t **contents)
 {
-    if (data == NULL && data_len != 0)
-        return NUB_ERR_INVALID_ARGUMENT;
-    if (data_len > NUB_WIRE_MAX_DATA_BYTES)
-        return NUB_ERR_WIRE_LIMIT;
-    int write;
-    nub_status st =
-        reserve((uint64_t)NUB_WIRE_DATA_FIXED_BYTES + data_len, out, out_cap, needed, &write);
-    if (st != NUB_OK || !write)
-        return st;
-    write_header(out, NUB_WIRE_KIND_DATA);
-    nub_st32(out + OFF_DATA_LEN, (uint32_t)data_len);
-    nub_st32(out + OFF_DATA_ZERO, 0);
-    nub_copy_bytes(out + OFF_DATA_BYTES, data, data_len);
-    return NUB_OK;
-}
-
-nub_status nub_wire_encode_data_in_place(size_t data_len, uint8_t *out, size_t out_cap,
-                                         size_t *needed, uint8_t **contents)
-{
-    if (contents == NULL)
-        return NUB_ERR_INVALID_ARGUMENT;
     *contents = NULL;
     if (data_len > NUB_WIRE_MAX_DATA_BYTES)
         return NUB_ERR_WIRE_LIMIT;
@@ -364,9 +346,31 @@ nub_status nub_wire_encode_data_in_place(size_t data_len, uint8_t *out, size_t o
     write_header(out, NUB_WIRE_KIND_DATA);
     nub_st32(out + OFF_DATA_LEN, (uint32_t)data_len);
     nub_st32(out + OFF_DATA_ZERO, 0);
-    nub_zero_bytes(out + OFF_DATA_BYTES, data_len);
     *contents = out + OFF_DATA_BYTES;
     return NUB_OK;
+}
+
+nub_status nub_wire_encode_data(const uint8_t *data, size_t data_len, uint8_t *out, size_t out_cap,
+                                size_t *needed)
+{
+    if (data == NULL && data_len != 0)
+        return NUB_ERR_INVALID_ARGUMENT;
+    uint8_t *contents;
+    nub_status st = begin_data(data_len, out, out_cap, needed, &contents);
+    if (contents != NULL)
+        nub_copy_bytes(contents, data, data_len);
+    return st;
+}
+
+nub_status nub_wire_encode_data_in_place(size_t data_len, uint8_t *out, size_t out_cap,
+                                         size_t *needed, uint8_t **contents)
+{
+    if (contents == NULL)
+        return NUB_ERR_INVALID_ARGUMENT;
+    nub_status st = begin_data(data_len, out, out_cap, needed, contents);
+    if (*contents != NULL)
+        nub_zero_bytes(*contents, data_len);
+    return st;
 }
 
 nub_status nub_wire_encode_instance(const struct nub_wire_instance *instance, uint8_t *out,
