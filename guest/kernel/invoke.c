@@ -47,15 +47,15 @@ static void platform_enter(void *self)
     nub_run_gate = (struct nub_run_gate){
         .cr3 = (uint64_t)(uintptr_t)r->space.pml4,
         .entry = entry,
-        .code_lo = NUB_USPACE_CODE_VA,
-        .code_hi = NUB_USPACE_CODE_VA + r->jit->code.code_size,
+        .gate_va = (uint64_t)(uintptr_t)nub_gate_enter_program,
+        .exit_int_va = NUB_USPACE_CODE_VA + r->jit->exit_int_offset,
         .ret = &r->ret,
         .kernel_cr3 = nub_kernel_params.kernel_cr3,
     };
     current_run = r;
     nub_ring3_enter(&r->ret, entry, nub_run_gate.cr3);
     current_run = 0;
-    nub_run_gate.ret = 0;
+    nub_run_gate = (struct nub_run_gate){0};
 }
 
 static uint32_t platform_page_access(const void *self, uint32_t address)
@@ -97,25 +97,6 @@ static int is_exit_stub_ud2(const struct run *r, const struct nub_trap_frame *fr
            nub_memcmp(r->jit->code_buf + off - 2, stub, 4) == 0;
 }
 
-/* Ring 0: the service asked (through the gate) to enter the run's code. */
-static int enter_program(struct run *r, struct nub_trap_frame *frame)
-{
-    uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
-    if (frame->rdx != (uint64_t)(uintptr_t)r->space.pml4 || frame->rsi != entry)
-        return 0; /* not the run in progress: a kernel bug, reported as a crash */
-    x86_write_cr3(frame->rdx);
-    struct nub_trap_frame clean = {
-        .vector = frame->vector,
-        .rip = entry,
-        .cs = frame->cs,
-        .rflags = NUB_PROGRAM_RFLAGS,
-        .rsp = 0, /* the JIT code never uses the stack */
-        .ss = frame->ss,
-    };
-    *frame = clean; /* no service register value reaches the program */
-    return 1;
-}
-
 /* Ring 0: the run is over; back to the kernel's tables and to the service,
  * which returns from nub_ring3_enter. */
 static int return_to_service(struct run *r, struct nub_trap_frame *frame)
@@ -133,8 +114,9 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
     struct run *r = current_run;
     if (!r)
         return 0;
-    if (frame->vector == 6 && frame->rip == (uint64_t)(uintptr_t)nub_gate_enter_program)
-        return enter_program(r, frame);
+    /* The gate and the normal exit take the fast paths in ring3.S; what
+     * arrives here is a fault in the run (or the exit on a path they do not
+     * cover, handled the same way). */
     if (frame->vector == NUB_VECTOR_JIT_EXIT || is_exit_stub_ud2(r, frame))
         return return_to_service(r, frame); /* the exit stub stored everything */
 

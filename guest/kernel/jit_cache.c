@@ -101,6 +101,19 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
         } else {
             nub_memcpy(e->code_buf, scratch, needed);
             nub_memset(e->code_buf + needed, 0xCC, e->code_pages * 4096 - needed);
+            /* Where the exit stub traps (after it stored the registers): the
+             * ring-0 fast path recognises the exit by this address. */
+            static const uint8_t stub[4] = {0xCD, NUB_VECTOR_JIT_EXIT, 0x0F, 0x0B};
+            s = NUB_ERR_JIT;
+            for (size_t i = e->code.exit_offset; i + 4 <= needed; i++) {
+                if (nub_memcmp(e->code_buf + i, stub, 4) == 0) {
+                    e->exit_int_offset = (uint32_t)i;
+                    s = NUB_OK;
+                    break;
+                }
+            }
+            if (s != NUB_OK)
+                jit_code_release(&e->code);
         }
     }
     nub_heap_free(scratch);

@@ -21,11 +21,12 @@ __attribute__((noreturn)) void nub_ring3_resume(const struct nub_ring3_return *r
 struct nub_run_gate {
     uint64_t cr3;                 /*  0: the run's address space */
     uint64_t entry;               /*  8: the JIT entry stub (user VA) */
-    uint64_t code_lo;             /* 16: the JIT code range (user VA) */
-    uint64_t code_hi;             /* 24 */
+    uint64_t gate_va;             /* 16: nub_gate_enter_program while a run is on, else 0 */
+    uint64_t exit_int_va;         /* 24: the exit stub's `int 32` (user VA), else 0 */
     struct nub_ring3_return *ret; /* 32 */
     uint64_t kernel_cr3;          /* 40: the kernel's (and service's) tables */
 };
+_Static_assert(__builtin_offsetof(struct nub_run_gate, exit_int_va) == 24, "ring3.S offsets");
 _Static_assert(__builtin_offsetof(struct nub_run_gate, kernel_cr3) == 40, "ring3.S offsets");
 extern struct nub_run_gate nub_run_gate;
 
