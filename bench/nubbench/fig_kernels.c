@@ -37,6 +37,7 @@
 #include "jam_runner.h"
 #include "jit.h"
 #include "kernel_list.h"
+#include "nub_readfile.h"
 #include "nubbench.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
@@ -62,29 +63,12 @@ static struct jam_loaded *load_kernel(const char *name)
 {
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/%s.jam", NUB_KERNEL_JAM_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "fig_kernels: cannot open %s (build target nub_kernels_jam)\n", path);
+    size_t len = 0;
+    uint8_t *buf = nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &len, err, sizeof err);
+    if (buf == NULL) {
+        fprintf(stderr, "fig_kernels: %s (build target nub_kernels_jam)\n", err);
         return NULL;
     }
-    size_t cap = 1 << 20, len = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL && (len == 0 || len == cap)) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (len == cap) {
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL)
-                free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        return NULL;
     struct jam_loaded *l = jam_load(buf, len, err, sizeof err);
     free(buf);
     if (l == NULL)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "nub_readfile.h"
 
 #define MAX_OUTPUT ((size_t)512 << 20)
 
@@ -74,28 +75,13 @@ static char *run_capture(char *const argv[], size_t *len, int *status)
 
 static struct json_value *parse_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    char err[512];
+    size_t n = 0;
+    char *buf = (char *)nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &n, err, sizeof(err));
+    if (buf == NULL) {
+        fprintf(stderr, "%s\n", err);
         return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *t = realloc(buf, cap * 2);
-        if (t == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = t;
-        cap *= 2;
     }
-    fclose(f);
-    if (buf == NULL)
-        return NULL;
-    char err[128];
     struct json_value *v = json_parse(buf, n, err, sizeof(err));
     if (v == NULL)
         fprintf(stderr, "%s: %s\n", path, err);

@@ -15,7 +15,7 @@
 
 #include "demo_sieve.h"
 #include "pvm_stdprog.h"
-#include "readfile.h"
+#include "nub_readfile.h"
 #include "vector_mode.h"
 
 static const uint32_t endpoint_pcs[] = {0, 5};
@@ -161,7 +161,7 @@ int nubrun_program_mode(const struct nubrun_program_options *opt, const char *pa
         return run_demo(opt, out);
     char err[512];
     size_t len = 0;
-    uint8_t *bytes = nubrun_read_file(path, &len, err, sizeof(err));
+    uint8_t *bytes = nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &len, err, sizeof(err));
     if (bytes == NULL) {
         fprintf(stderr, "nubrun: %s\n", err);
         return 1;

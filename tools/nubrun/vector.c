@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "readfile.h"
+#include "nub_readfile.h"
 
 static bool byte_array(const struct json_value *v, uint8_t **out, size_t *len)
 {
@@ -106,7 +106,7 @@ int vector_load(const char *path, struct vector *v, char *err, size_t err_len)
 {
     memset(v, 0, sizeof(*v));
     size_t len = 0;
-    char *text = (char *)nubrun_read_file(path, &len, err, err_len);
+    char *text = (char *)nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &len, err, err_len);
     if (text == NULL)
         return -1;
     char jerr[128];

@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nub_readfile.h"
 #include "pvmasm.h"
+
+/* Assembler source above this size is refused. */
+#define MAX_SOURCE_BYTES ((size_t)64 << 20)
 
 static void usage(FILE *f)
 {
@@ -15,35 +19,6 @@ static void usage(FILE *f)
                "  program container (--stdprog), or a C source file defining\n"
                "  `const uint8_t NAME[]` and `const size_t NAME_len` (--c-array).\n"
                "  Syntax: see tools/pvmasm/pvmasm.h.\n");
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *t = cap < ((size_t)64 << 20) ? realloc(buf, cap * 2) : NULL;
-        if (t == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = t;
-        cap *= 2;
-    }
-    if (buf != NULL && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
 }
 
 int main(int argc, char **argv)
@@ -71,14 +46,14 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    char err[256];
     size_t len = 0;
-    char *text = read_all(in, &len);
+    char *text = (char *)nub_read_file(in, MAX_SOURCE_BYTES, &len, err, sizeof(err));
     if (text == NULL) {
-        fprintf(stderr, "pvmasm: cannot read %s\n", in);
+        fprintf(stderr, "pvmasm: %s\n", err);
         return 1;
     }
     struct pvmasm_output out;
-    char err[256];
     int rc = pvmasm_assemble(text, len, &out, err, sizeof(err));
     free(text);
     if (rc != 0) {

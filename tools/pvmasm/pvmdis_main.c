@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nub_readfile.h"
 #include "pvm_stdprog.h"
 #include "pvmasm.h"
 
@@ -30,29 +31,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pvmdis [--stdprog] FILE\n");
         return 2;
     }
-    FILE *f = fopen(in, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "pvmdis: cannot open %s\n", in);
-        return 1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        uint8_t *t = cap < ((size_t)256 << 20) ? realloc(buf, cap * 2) : NULL;
-        if (t == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = t;
-        cap *= 2;
-    }
-    fclose(f);
+    char err[256];
+    size_t n = 0;
+    uint8_t *buf = nub_read_file(in, NUB_READFILE_DEFAULT_MAX, &n, err, sizeof(err));
     if (buf == NULL) {
-        fprintf(stderr, "pvmdis: cannot read %s\n", in);
+        fprintf(stderr, "pvmdis: %s\n", err);
         return 1;
     }
     const uint8_t *blob = buf;
@@ -83,7 +66,6 @@ int main(int argc, char **argv)
         blob = sp.code_blob;
         blob_len = sp.code_blob_len;
     }
-    char err[256];
     char *text = pvmasm_disassemble(blob, blob_len, err, sizeof(err));
     free(buf);
     if (text == NULL) {

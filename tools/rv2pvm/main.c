@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nub_readfile.h"
 #include "rv2pvm.h"
-
-#define MAX_INPUT_SIZE (256u * 1024u * 1024u)
 
 static void usage(FILE *f)
 {
@@ -24,46 +23,6 @@ static void usage(FILE *f)
 static void write_map_line(void *f, uint64_t rv_addr, uint32_t pvm_pc)
 {
     fprintf(f, "0x%llx %u\n", (unsigned long long)rv_addr, pvm_pc);
-}
-
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "rv2pvm: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            if (cap >= MAX_INPUT_SIZE) {
-                fprintf(stderr, "rv2pvm: %s: larger than %u bytes\n", path, MAX_INPUT_SIZE);
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL)
-                free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (buf == NULL || bad) {
-        fprintf(stderr, "rv2pvm: %s: read failed\n", path);
-        free(buf);
-        return -1;
-    }
-    *data = buf;
-    *len = n;
-    return 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -138,9 +97,15 @@ int main(int argc, char **argv)
     }
     uint8_t *elf = NULL, *program = NULL;
     size_t elf_len = 0, program_len = 0;
-    if (read_file(input, &elf, &elf_len) != 0)
-        return 1;
     char err[512];
+    elf = nub_read_file(input, NUB_READFILE_DEFAULT_MAX, &elf_len, err, sizeof err);
+    if (elf == NULL) {
+        fprintf(stderr, "rv2pvm: %s\n", err);
+        free(entries);
+        if (map_file != NULL)
+            fclose(map_file);
+        return 1;
+    }
     struct rv2pvm_stats st;
     int rc = rv2pvm_translate(elf, elf_len, &opt, &program, &program_len, &st, err, sizeof err);
     free(elf);

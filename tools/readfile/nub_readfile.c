@@ -1,30 +1,27 @@
 /*
- * readfile.c — read a whole file into memory (bounded).
+ * nub_readfile.c — read a whole file into memory (see nub_readfile.h).
  */
-#include "readfile.h"
+#include "nub_readfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-uint8_t *nubrun_read_file(const char *path, size_t *len_out, char *err, size_t err_len)
+uint8_t *nub_read_file(const char *path, size_t max_bytes, size_t *len_out, char *err,
+                       size_t err_len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        snprintf(err, err_len, "cannot open %s", path);
+        snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
     uint8_t *buf = malloc(cap);
     while (buf != NULL) {
         n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
+        if (n < cap || n >= max_bytes)
             break;
-        if (cap >= NUBRUN_MAX_FILE_BYTES) {
-            free(buf);
-            fclose(f);
-            snprintf(err, err_len, "%s is larger than %zu bytes", path, NUBRUN_MAX_FILE_BYTES);
-            return NULL;
-        }
         uint8_t *t = realloc(buf, cap * 2);
         if (t == NULL) {
             free(buf);
@@ -39,6 +36,11 @@ uint8_t *nubrun_read_file(const char *path, size_t *len_out, char *err, size_t e
     if (failed) {
         free(buf);
         snprintf(err, err_len, "cannot read %s", path);
+        return NULL;
+    }
+    if (n >= max_bytes) {
+        free(buf);
+        snprintf(err, err_len, "%s is too large (%zu bytes or more)", path, max_bytes);
         return NULL;
     }
     *len_out = n;
