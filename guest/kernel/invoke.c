@@ -23,8 +23,38 @@
 #include "uspace.h"
 #include "x86.h"
 
-struct run {
+/*
+ * An instance's run address space, kept between calls: its page tables stay
+ * as they are and only the contents of its writable pages are restored from
+ * the published segments before each call (so every call still starts from
+ * the published memory). Rebuilding the tables each call is what costs on a
+ * shadow-paging hypervisor (writes to former page-table pages trap). A call
+ * that changed a mapping (sbrk, a read-only page made writable) drops the
+ * space; so does a recompile of its image.
+ */
+#define SPACE_CACHE_MAX 16u
+
+struct cached_space {
+    struct cached_space *next;
+    nub_cap_hash instance;
+    const struct nub_jit_entry *jit;
+    uint64_t jit_generation;
     struct nub_uspace space;
+    struct jit_ctx *ctx;
+    int in_use;
+    int mapping_changed;
+    uint64_t last_use;
+};
+
+static struct {
+    struct cached_space *head;
+    uint32_t count;
+    uint64_t clock;
+} spaces;
+
+struct run {
+    struct cached_space *cached;
+    struct nub_uspace *space_ptr;
     struct jit_ctx *ctx; /* kernel alias of the context block */
     struct nub_jit_entry *jit;
     struct nub_ring3_return ret;
@@ -45,7 +75,7 @@ static void platform_enter(void *self)
     struct run *r = self;
     uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
     nub_run_gate = (struct nub_run_gate){
-        .cr3 = (uint64_t)(uintptr_t)r->space.pml4,
+        .cr3 = (uint64_t)(uintptr_t)r->space_ptr->pml4,
         .entry = entry,
         .gate_va = (uint64_t)(uintptr_t)nub_gate_enter_program,
         .exit_int_va = NUB_USPACE_CODE_VA + r->jit->exit_int_offset,
@@ -62,7 +92,7 @@ static uint32_t platform_page_access(const void *self, uint32_t address)
 {
     const struct run *r = self;
     int writable = 0;
-    if (!nub_uspace_lookup(&r->space, window_va(address & ~UINT32_C(4095)), &writable))
+    if (!nub_uspace_lookup(r->space_ptr, window_va(address & ~UINT32_C(4095)), &writable))
         return PVM_ACCESS_NONE;
     return writable ? PVM_ACCESS_WRITE : PVM_ACCESS_READ;
 }
@@ -70,12 +100,14 @@ static uint32_t platform_page_access(const void *self, uint32_t address)
 static int platform_make_writable(void *self, uint32_t page)
 {
     struct run *r = self;
+    r->cached->mapping_changed = 1;
     uint64_t va = window_va(page);
-    if (nub_uspace_lookup(&r->space, va, 0)) {
-        nub_uspace_make_writable(&r->space, va);
+    if (nub_uspace_lookup(r->space_ptr, va, 0)) {
+        nub_uspace_make_writable(r->space_ptr, va);
         return PVM_OK;
     }
-    return nub_uspace_map_new(&r->space, va, NUB_USPACE_RW, 0) == NUB_OK ? PVM_OK : PVM_ERR_NOMEM;
+    return nub_uspace_map_new(r->space_ptr, va, NUB_USPACE_RW, 0) == NUB_OK ? PVM_OK
+                                                                            : PVM_ERR_NOMEM;
 }
 
 /*
@@ -189,7 +221,7 @@ static nub_status map_segments(struct run *r, const struct nub_wire_cap_view *in
         uint64_t flags = seg.access == NUB_WIRE_ACCESS_WRITE ? NUB_USPACE_RW : NUB_USPACE_RO;
         for (uint64_t off = 0; off < seg.length; off += 4096) {
             uint8_t *page;
-            s = nub_uspace_map_new(&r->space, window_va(seg.address) + off, flags, &page);
+            s = nub_uspace_map_new(r->space_ptr, window_va(seg.address) + off, flags, &page);
             if (s != NUB_OK)
                 return s;
             if (data && off < seg.data_len) {
@@ -203,19 +235,135 @@ static nub_status map_segments(struct run *r, const struct nub_wire_cap_view *in
 
 static nub_status build(struct run *r, const struct nub_wire_cap_view *inst)
 {
-    nub_status s = nub_uspace_create(&r->space);
+    nub_status s = nub_uspace_create(r->space_ptr);
     for (size_t i = 0; s == NUB_OK && i < r->jit->code_pages; i++)
-        s = nub_uspace_map_shared(&r->space, NUB_USPACE_CODE_VA + 4096 * i,
+        s = nub_uspace_map_shared(r->space_ptr, NUB_USPACE_CODE_VA + 4096 * i,
                                   (uint64_t)(uintptr_t)(r->jit->code_buf + 4096 * i),
                                   NUB_USPACE_RX);
     uint8_t *ctx_page = 0;
     if (s == NUB_OK)
-        s = nub_uspace_map_new(&r->space, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW, &ctx_page);
+        s = nub_uspace_map_new(r->space_ptr, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW, &ctx_page);
     if (s == NUB_OK) {
         r->ctx = (struct jit_ctx *)(ctx_page + 4096 - JIT_CTX_SIZE);
         s = map_segments(r, inst);
     }
     return s;
+}
+
+/* Restores the published contents of every writable page of a kept space
+ * (read-only pages cannot have changed: making one writable drops the space). */
+static nub_status restore_contents(struct run *r, const struct nub_wire_cap_view *inst)
+{
+    for (uint32_t i = 0; i < inst->instance.segment_count; i++) {
+        struct nub_wire_segment seg;
+        nub_status s = nub_wire_instance_segment(inst, i, &seg);
+        if (s != NUB_OK)
+            return s;
+        if (seg.access != NUB_WIRE_ACCESS_WRITE)
+            continue;
+        const uint8_t *data = 0;
+        if (seg.has_data) {
+            const struct nub_cap_entry *d = nub_directory_find(seg.data_hash);
+            if (!d || d->view.kind != NUB_WIRE_KIND_DATA)
+                return NUB_ERR_CAP_MISSING_DEP;
+            data = d->view.data.bytes;
+        }
+        for (uint64_t off = 0; off < seg.length; off += 4096) {
+            uint8_t *page = nub_uspace_lookup(r->space_ptr, window_va(seg.address) + off, 0);
+            if (!page)
+                return NUB_ERR_JIT; /* the kept tables lost a page: cannot happen */
+            uint64_t n = 0;
+            if (data && off < seg.data_len) {
+                n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
+                nub_memcpy(page, data + off, n);
+            }
+            nub_memset(page + n, 0, 4096 - n);
+        }
+    }
+    return NUB_OK;
+}
+
+static void space_free(struct cached_space *c)
+{
+    nub_uspace_destroy(&c->space);
+    nub_heap_free(c);
+}
+
+static void space_unlink(struct cached_space *c)
+{
+    for (struct cached_space **link = &spaces.head; *link; link = &(*link)->next) {
+        if (*link == c) {
+            *link = c->next;
+            spaces.count--;
+            return;
+        }
+    }
+}
+
+int nub_invoke_evict_space(void)
+{
+    struct cached_space *victim = 0;
+    for (struct cached_space *c = spaces.head; c; c = c->next)
+        if (!c->in_use && (!victim || c->last_use < victim->last_use))
+            victim = c;
+    if (!victim)
+        return 0;
+    space_unlink(victim);
+    space_free(victim);
+    return 1;
+}
+
+/* The instance's space, kept or freshly built, ready for a call. */
+static nub_status acquire_space(struct run *r, const struct nub_cap_entry *inst)
+{
+    spaces.clock++;
+    for (struct cached_space *c = spaces.head; c; c = c->next) {
+        if (nub_memcmp(c->instance, inst->hash, NUB_CAP_HASH_BYTES) != 0)
+            continue;
+        if (c->jit == r->jit && c->jit_generation == r->jit->generation) {
+            r->cached = c;
+            r->space_ptr = &c->space;
+            r->ctx = c->ctx;
+            c->in_use = 1;
+            c->last_use = spaces.clock;
+            return restore_contents(r, &inst->view);
+        }
+        space_unlink(c); /* its image was recompiled: its code mapping is stale */
+        space_free(c);
+        break;
+    }
+    if (spaces.count >= SPACE_CACHE_MAX)
+        nub_invoke_evict_space();
+    struct cached_space *c = nub_heap_alloc(sizeof *c);
+    if (!c)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    nub_memset(c, 0, sizeof *c);
+    nub_memcpy(c->instance, inst->hash, NUB_CAP_HASH_BYTES);
+    c->jit = r->jit;
+    c->jit_generation = r->jit->generation;
+    c->in_use = 1;
+    c->last_use = spaces.clock;
+    r->cached = c;
+    r->space_ptr = &c->space;
+    nub_status s = build(r, &inst->view);
+    c->ctx = r->ctx;
+    c->next = spaces.head;
+    spaces.head = c;
+    spaces.count++;
+    return s;
+}
+
+/* After a call: keep the space unless the call changed a mapping (or failed). */
+static void release_space(struct run *r, nub_status s)
+{
+    struct cached_space *c = r->cached;
+    if (!c)
+        return;
+    c->in_use = 0;
+    if (s != NUB_OK || c->mapping_changed) {
+        space_unlink(c);
+        space_free(c);
+    }
 }
 
 /* Copies [address, address + length) out of the run's pages; 0 if some
@@ -227,7 +375,7 @@ static int read_back(const struct run *r, uint32_t address, uint32_t length, uin
         uint32_t a = address + done; /* wraps like PVM addresses */
         uint32_t in_page = 4096 - (a & 4095);
         uint32_t n = length - done < in_page ? length - done : in_page;
-        const uint8_t *page = nub_uspace_lookup(&r->space, window_va(a & ~UINT32_C(4095)), 0);
+        const uint8_t *page = nub_uspace_lookup(r->space_ptr, window_va(a & ~UINT32_C(4095)), 0);
         if (!page) {
             nub_memset(out, 0, length);
             return 0;
@@ -335,7 +483,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
     if (s != NUB_OK)
         return s;
     struct nub_invocation_result res;
-    s = build(&run, &inst->view);
+    s = acquire_space(&run, inst);
     if (s == NUB_OK && run.jit->invalid) {
         /* SPEC §4.2: an invalid blob panics at pc 0 without running or
          * charging gas; memory stays as published. */
@@ -355,6 +503,6 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
         fill_result(&res, &state, &ex);
         s = reply_result(&run, &req, &res, reply, cap, reply_len);
     }
-    nub_uspace_destroy(&run.space);
+    release_space(&run, s);
     return s;
 }

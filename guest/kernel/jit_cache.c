@@ -42,7 +42,8 @@ void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_en
 {
     for (;;) {
         void *p = nub_heap_alloc_aligned(bytes, alignment);
-        if (p || !evict_one(keep))
+        /* Cached address spaces go first: they are cheaper to rebuild. */
+        if (p || (!nub_invoke_evict_space() && !evict_one(keep)))
             return p;
     }
 }
@@ -145,6 +146,7 @@ nub_status nub_jit_cache_get(const struct nub_cap_entry *image, struct nub_jit_e
         return s;
     }
     e->last_use = cache.clock;
+    e->generation = cache.clock;
     e->next = cache.head;
     cache.head = e;
     *out = e;

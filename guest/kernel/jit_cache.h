@@ -23,6 +23,7 @@ struct nub_jit_entry {
     size_t code_pages;
     uint32_t exit_int_offset; /* the exit stub's `int 32; ud2` (ring3.S fast path) */
     uint64_t last_use;
+    uint64_t generation; /* unique per compile: cached address spaces check it */
 };
 
 /* The compiled form of IMAGE cap `image` (compiling it if needed). */
@@ -31,6 +32,10 @@ nub_status nub_jit_cache_get(const struct nub_cap_entry *image, struct nub_jit_e
 /* Allocates like nub_heap_alloc_aligned, evicting unused JIT cache entries
  * (never `keep`) while the heap cannot satisfy the request. */
 void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_entry *keep);
+
+/* Frees the least recently used cached run address space not in use
+ * (invoke.c); 0 if there is none. */
+int nub_invoke_evict_space(void);
 
 /* The allocator the PVM library uses in the kernel (the heap, with eviction). */
 extern const struct pvm_allocator nub_kernel_pvm_allocator;
