@@ -4,6 +4,7 @@
 #include "pvmasm_encode.h"
 
 #include "pvm_program.h"
+#include "pvm_util.h"
 
 static bool is_memory_op(uint8_t op)
 {
@@ -48,23 +49,13 @@ const char *pvmasm_operand_kinds(uint8_t op)
     }
 }
 
-static uint64_t sext(uint64_t v, unsigned n)
-{
-    if (n == 0)
-        return 0;
-    if (n >= 8)
-        return v;
-    uint64_t sign = (uint64_t)1 << (8 * n - 1);
-    v &= ((uint64_t)1 << (8 * n)) - 1;
-    return (v ^ sign) - sign;
-}
-
 /* Fewest bytes (0..4) whose sign extension gives v (only the low 32 bits
- * have to match for an address), or -1. */
+ * have to match for an address), or -1. The decoder's own sign extension is
+ * used, so what is encoded here reads back as v. */
 static int imm_len(uint64_t v, bool address)
 {
     for (unsigned n = 0; n <= 4; n++) {
-        uint64_t back = sext(v, n);
+        uint64_t back = pvm_sign_extend_bytes(v, n);
         if (back == v || (address && (uint32_t)back == (uint32_t)v))
             return (int)n;
     }
