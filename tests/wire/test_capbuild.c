@@ -51,6 +51,17 @@ struct built {
     struct nub_capbuild_out out;
 };
 
+/* After a sizing call: buffers of exactly the sizes it reported. */
+static void give_needed_space(struct built *b)
+{
+    b->buf = malloc(b->out.needed);
+    b->caps = calloc(b->out.cap_count, sizeof *b->caps);
+    b->out.buf = b->buf;
+    b->out.buf_cap = b->out.needed;
+    b->out.caps = b->caps;
+    b->out.caps_cap = b->out.cap_count;
+}
+
 static nub_status build_stdprog(const uint8_t *prog, size_t len, const uint8_t *args,
                                 size_t args_len, struct built *b)
 {
@@ -58,12 +69,7 @@ static nub_status build_stdprog(const uint8_t *prog, size_t len, const uint8_t *
     nub_status st = nub_capbuild_stdprog(prog, len, args, args_len, 777, &b->out);
     if (st != NUB_OK)
         return st;
-    b->buf = malloc(b->out.needed);
-    b->caps = calloc(b->out.cap_count, sizeof *b->caps);
-    b->out.buf = b->buf;
-    b->out.buf_cap = b->out.needed;
-    b->out.caps = b->caps;
-    b->out.caps_cap = b->out.cap_count;
+    give_needed_space(b);
     return nub_capbuild_stdprog(prog, len, args, args_len, 777, &b->out);
 }
 
@@ -73,12 +79,7 @@ static nub_status build_raw(const struct nub_capbuild_raw *prog, struct built *b
     nub_status st = nub_capbuild_raw(prog, &b->out);
     if (st != NUB_OK)
         return st;
-    b->buf = malloc(b->out.needed);
-    b->caps = calloc(b->out.cap_count, sizeof *b->caps);
-    b->out.buf = b->buf;
-    b->out.buf_cap = b->out.needed;
-    b->out.caps = b->caps;
-    b->out.caps_cap = b->out.cap_count;
+    give_needed_space(b);
     return nub_capbuild_raw(prog, &b->out);
 }
 
