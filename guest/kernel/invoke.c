@@ -346,6 +346,13 @@ static nub_status acquire_space(struct run *r, const struct nub_cap_entry *inst)
     r->cached = c;
     r->space_ptr = &c->space;
     nub_status s = build(r, &inst->view);
+    /* Short of heap: make room from other kept spaces and other compiled
+     * images (never this run's), then build again. */
+    while (s == NUB_ERR_HEAP_EXHAUSTED &&
+           (nub_invoke_evict_space() || nub_jit_cache_evict(r->jit))) {
+        nub_uspace_destroy(&c->space);
+        s = build(r, &inst->view);
+    }
     c->ctx = r->ctx;
     c->next = spaces.head;
     spaces.head = c;

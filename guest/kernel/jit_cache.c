@@ -24,7 +24,7 @@ static void entry_free(struct nub_jit_entry *e)
 }
 
 /* Evicts the least recently used entry other than keep; 0 if none. */
-static int evict_one(const struct nub_jit_entry *keep)
+int nub_jit_cache_evict(const struct nub_jit_entry *keep)
 {
     struct nub_jit_entry **victim = 0;
     for (struct nub_jit_entry **link = &cache.head; *link; link = &(*link)->next)
@@ -43,7 +43,7 @@ void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_en
     for (;;) {
         void *p = nub_heap_alloc_aligned(bytes, alignment);
         /* Cached address spaces go first: they are cheaper to rebuild. */
-        if (p || (!nub_invoke_evict_space() && !evict_one(keep)))
+        if (p || (!nub_invoke_evict_space() && !nub_jit_cache_evict(keep)))
             return p;
     }
 }

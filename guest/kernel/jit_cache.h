@@ -33,6 +33,9 @@ nub_status nub_jit_cache_get(const struct nub_cap_entry *image, struct nub_jit_e
  * (never `keep`) while the heap cannot satisfy the request. */
 void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_entry *keep);
 
+/* Evicts the least recently used compiled image other than keep; 0 if none. */
+int nub_jit_cache_evict(const struct nub_jit_entry *keep);
+
 /* Frees the least recently used cached run address space not in use
  * (invoke.c); 0 if there is none. */
 int nub_invoke_evict_space(void);
