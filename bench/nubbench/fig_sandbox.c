@@ -8,10 +8,15 @@
  *                        the guest kernel and checking its boot info (median)
  *   kvm_exit_us          one KVM_RUN round trip of a minimal guest doing
  *                        `out; jmp` (one PIO exit per run; mean)
+ *   kvm_exit_ring3_us    the same with the minimal guest in 64-bit ring 3, where
+ *                        the sandbox's service runs (on a PVM-style hypervisor
+ *                        ring 0 is emulated and ring 3 native, and their exit
+ *                        costs differ)
  *   smoke_roundtrip_us   nub_smoke (one RPC, one exit; mean)
  *   invoke_roundtrip_us  nub_invoke of a cached trivial program (halt) with
  *                        fresh memory per call (mean)
- *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create  ratios
+ *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create,
+ *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3  ratios
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -88,6 +93,67 @@ static int bare_prepare_exit_loop(struct bare_vm *b)
     return 0;
 }
 
+/*
+ * 64-bit ring 3 at BARE_CODE_GPA: identity page tables (2 MiB user pages),
+ * a GDT with user segments, CPL 3 from the start, the same `out; jmp` loop.
+ */
+static int bare_prepare_ring3_exit_loop(struct bare_vm *b)
+{
+    static const uint8_t code[] = {0xE6, 0x10, 0xEB, 0xFC};
+    memcpy(b->mem + BARE_CODE_GPA, code, sizeof code);
+    uint64_t *pml4 = (uint64_t *)(b->mem + 0x4000), *pdpt = (uint64_t *)(b->mem + 0x5000);
+    uint64_t *pd = (uint64_t *)(b->mem + 0x6000), *gdt = (uint64_t *)(b->mem + 0x2000);
+    pml4[0] = 0x5000 | 7; /* P, RW, US */
+    pdpt[0] = 0x6000 | 7;
+    pd[0] = 0x0 | 0x87;          /* 2 MiB page, P, RW, US (covers the 64 KiB slot) */
+    gdt[3] = 0x0000F20000000000; /* user data */
+    gdt[4] = 0x0020FA0000000000; /* user code, L */
+    struct kvm_sregs sregs;
+    if (ioctl(b->vcpu, KVM_GET_SREGS, &sregs) < 0)
+        return -1;
+    sregs.cs = (struct kvm_segment){.limit = 0xFFFFFFFF,
+                                    .selector = 0x23,
+                                    .type = 11,
+                                    .present = 1,
+                                    .dpl = 3,
+                                    .s = 1,
+                                    .l = 1,
+                                    .g = 1};
+    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = (struct kvm_segment){.limit = 0xFFFFFFFF,
+                                                                                .selector = 0x1B,
+                                                                                .type = 3,
+                                                                                .present = 1,
+                                                                                .dpl = 3,
+                                                                                .s = 1,
+                                                                                .db = 1,
+                                                                                .g = 1};
+    /* A zeroed TSS: I/O bitmap offset 0, so the bitmap bits for port 0x10 are
+     * the TSS's own zero bytes and ring 3 may use it. */
+    sregs.tr = (struct kvm_segment){.base = 0x3000, .limit = 103, .type = 11, .present = 1};
+    sregs.gdt.base = 0x2000;
+    sregs.gdt.limit = 39;
+    sregs.cr3 = 0x4000;
+    sregs.cr4 = 1u << 5;                                        /* PAE */
+    sregs.cr0 = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 31); /* PE, ET, NE, PG */
+    sregs.efer = (1u << 8) | (1u << 10);                        /* LME, LMA */
+    struct kvm_regs regs = {.rip = BARE_CODE_GPA, .rflags = 0x2};
+    if (ioctl(b->vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(b->vcpu, KVM_SET_REGS, &regs) < 0)
+        return -1;
+    return 0;
+}
+
+/* Mean KVM_RUN round trip of a prepared exit loop; < 0 on failure. */
+static double exit_loop_us(struct bare_vm *b, int exits)
+{
+    if (ioctl(b->vcpu, KVM_RUN, 0) < 0 || b->run->exit_reason != KVM_EXIT_IO)
+        return -1;
+    uint64_t t0 = nubbench_now_ns();
+    for (int i = 0; i < exits; i++)
+        if (ioctl(b->vcpu, KVM_RUN, 0) < 0 || b->run->exit_reason != KVM_EXIT_IO)
+            return -1;
+    return (double)(nubbench_now_ns() - t0) / 1e3 / exits;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -102,7 +168,8 @@ static double median(double *v, int n)
 
 #define MAX_SAMPLES 64
 
-static int measure_bare(int kvm, int creates, int exits, double *create_us, double *exit_us)
+static int measure_bare(int kvm, int creates, int exits, double *create_us, double *exit_us,
+                        double *exit_ring3_us)
 {
     double samples[MAX_SAMPLES];
     for (int i = 0; i < creates; i++) {
@@ -118,21 +185,13 @@ static int measure_bare(int kvm, int creates, int exits, double *create_us, doub
     *create_us = median(samples, creates);
 
     struct bare_vm b;
-    if (bare_create(kvm, &b) != 0 || bare_prepare_exit_loop(&b) != 0 ||
-        ioctl(b.vcpu, KVM_RUN, 0) < 0 || b.run->exit_reason != KVM_EXIT_IO) {
-        bare_destroy(&b);
-        return -1;
-    }
-    uint64_t t0 = nubbench_now_ns();
-    for (int i = 0; i < exits; i++)
-        if (ioctl(b.vcpu, KVM_RUN, 0) < 0 || b.run->exit_reason != KVM_EXIT_IO) {
-            bare_destroy(&b);
-            return -1;
-        }
-    uint64_t t1 = nubbench_now_ns();
+    int rc = bare_create(kvm, &b) == 0 && bare_prepare_exit_loop(&b) == 0 ? 0 : -1;
+    *exit_us = rc == 0 ? exit_loop_us(&b, exits) : -1;
     bare_destroy(&b);
-    *exit_us = (double)(t1 - t0) / 1e3 / exits;
-    return 0;
+    rc = bare_create(kvm, &b) == 0 && bare_prepare_ring3_exit_loop(&b) == 0 ? 0 : -1;
+    *exit_ring3_us = rc == 0 ? exit_loop_us(&b, exits) : -1;
+    bare_destroy(&b);
+    return *exit_us > 0 && *exit_ring3_us > 0 ? 0 : -1;
 }
 
 static int measure_sandbox(int creates, int calls, double *create_us, double *smoke_us,
@@ -198,8 +257,8 @@ int fig_sandbox(const struct nubbench_options *opt)
     int creates = opt->quick ? 3 : 15;
     int exits = opt->quick ? 200 : 5000;
     int calls = opt->quick ? 20 : 500;
-    double kvm_create, kvm_exit, sb_create, smoke, invoke;
-    int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_exit);
+    double kvm_create, kvm_exit, kvm_exit_ring3, sb_create, smoke, invoke;
+    int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_exit, &kvm_exit_ring3);
     close(kvm);
     if (rc != 0) {
         fprintf(stderr, "fig_sandbox: the bare VM measurement failed\n");
@@ -215,5 +274,8 @@ int fig_sandbox(const struct nubbench_options *opt)
     nubbench_emit("smoke_vs_kvm_exit", smoke / kvm_exit, "x");
     nubbench_emit("invoke_roundtrip_us", invoke, "us");
     nubbench_emit("invoke_vs_kvm_exit", invoke / kvm_exit, "x");
+    nubbench_emit("kvm_exit_ring3_us", kvm_exit_ring3, "us");
+    nubbench_emit("smoke_vs_kvm_exit_ring3", smoke / kvm_exit_ring3, "x");
+    nubbench_emit("invoke_vs_kvm_exit_ring3", invoke / kvm_exit_ring3, "x");
     return 0;
 }
