@@ -118,13 +118,19 @@ static nub_status find_section(nub_sandbox *sb, const uint8_t *elf, size_t len,
 static nub_status check_layout(nub_sandbox *sb, const struct nub_image *img)
 {
     const struct nub_kernel_layout *l = &img->layout;
-    uint64_t stubs_end = l->vector_stubs_va + (uint64_t)l->vector_stub_stride * NUB_KERNEL_VECTORS;
-    if (l->vector_stubs_va < NUB_KERNEL_LOAD_MIN || stubs_end > img->end)
+    /* range_in, not start + size <= end: the sum could wrap past 2^64. */
+    uint64_t stubs_bytes = (uint64_t)l->vector_stub_stride * NUB_KERNEL_VECTORS;
+    if (l->vector_stubs_va < NUB_KERNEL_LOAD_MIN ||
+        !range_in(l->vector_stubs_va, stubs_bytes, img->end))
         return bad(sb, "exception stubs outside the image");
+    /* Guard pages are pages of the image (strictly below its end); a stack
+     * top may be the image's end. */
     const uint64_t pages[] = {l->stack_guard_va, l->ist_guard_va, l->ist_top, l->trap_guard_va,
                               l->trap_top};
+    const int is_guard[] = {1, 1, 0, 1, 0};
     for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
-        if (pages[i] % NUB_PAGE_SIZE != 0 || pages[i] < NUB_KERNEL_LOAD_MIN || pages[i] > img->end)
+        if (pages[i] % NUB_PAGE_SIZE != 0 || pages[i] < NUB_KERNEL_LOAD_MIN ||
+            pages[i] > img->end || (is_guard[i] && pages[i] == img->end))
             return bad(sb, ".nub_layout names a page outside the image");
     if (l->ist_top <= l->ist_guard_va + NUB_PAGE_SIZE ||
         l->trap_top <= l->trap_guard_va + NUB_PAGE_SIZE)

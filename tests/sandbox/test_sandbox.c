@@ -161,6 +161,51 @@ static void test_bad_images(void **state)
     assert_null(sb);
 }
 
+/* .nub_layout is read from the file: addresses that wrap around or name
+ * pages outside the image are refused before anything is built from them. */
+static void test_bad_layouts(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    size_t len;
+    uint8_t *elf = read_kernel(&len);
+    Elf64_Shdr *sh = find_shdr(elf, ".nub_layout");
+    assert_non_null(sh);
+    struct nub_kernel_layout good;
+    memcpy(&good, elf + sh->sh_offset, sizeof good);
+    char err[256];
+    struct nub_kernel_layout bad = good;
+    /* Stubs whose end wraps past 2^64 back into the image. */
+    bad.vector_stubs_va = UINT64_MAX - 15;
+    memcpy(elf + sh->sh_offset, &bad, sizeof bad);
+    assert_int_equal(create_from_bytes(elf, len, err, sizeof err), NUB_ERR_GUEST_IMAGE);
+    assert_non_null(strstr(err, "stubs"));
+    /* A guard page just past the image (it would unmap the request buffer,
+     * which starts there). The last segment is first stretched to a page
+     * boundary (more .bss) so that the image ends exactly where a page does. */
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)elf;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(elf + eh->e_phoff), *last = NULL;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (!last || ph[i].p_paddr > last->p_paddr))
+            last = &ph[i];
+    assert_non_null(last);
+    uint64_t image_end = (last->p_paddr + last->p_memsz + 4095) & ~UINT64_C(4095);
+    last->p_memsz = image_end - last->p_paddr;
+    for (int which = 0; which < 3; which++) {
+        bad = good;
+        uint64_t *guard = which == 0   ? &bad.stack_guard_va
+                          : which == 1 ? &bad.ist_guard_va
+                                       : &bad.trap_guard_va;
+        *guard = image_end;
+        memcpy(elf + sh->sh_offset, &bad, sizeof bad);
+        assert_int_equal(create_from_bytes(elf, len, err, sizeof err), NUB_ERR_GUEST_IMAGE);
+        assert_non_null(strstr(err, ".nub_layout"));
+    }
+    memcpy(elf + sh->sh_offset, &good, sizeof good);
+    assert_int_equal(create_from_bytes(elf, len, err, sizeof err), NUB_OK);
+    free(elf);
+}
+
 static void test_heap_stats(void **state)
 {
     (void)state;
@@ -439,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_boot_info),
         cmocka_unit_test(test_boot_info_file_vs_rpc),
         cmocka_unit_test(test_bad_images),
+        cmocka_unit_test(test_bad_layouts),
         cmocka_unit_test(test_heap_stats),
         cmocka_unit_test(test_unknown_fn),
         cmocka_unit_test(test_oversized_and_truncated),
