@@ -25,25 +25,36 @@ nub_status nub_invoke_readback(nub_sandbox *sb, const struct nub_invoke_packet *
 {
     if (!sb || !p || !out || (count && !rb) || count > NUB_INVOKE_MAX_READBACKS)
         return NUB_ERR_INVALID_ARGUMENT;
+    if (sb->dead)
+        return NUB_ERR_SANDBOX_DEAD; /* last_error still says why it died */
     uint8_t request[sizeof *p + NUB_INVOKE_MAX_READBACKS * READBACK_HEADER];
     memcpy(request, p, sizeof *p);
-    size_t reply_cap = NUB_WIRE_RESULT_BYTES;
+    /* At most 64 ranges of < 4 GiB each: the sum fits a uint64_t. */
+    uint64_t reply_cap = NUB_WIRE_RESULT_BYTES;
     for (size_t i = 0; i < count; i++) {
         if (rb[i].length && !rb[i].buffer)
             return NUB_ERR_INVALID_ARGUMENT;
         memcpy(request + sizeof *p + READBACK_HEADER * i, &rb[i].address, 4);
         memcpy(request + sizeof *p + READBACK_HEADER * i + 4, &rb[i].length, 4);
-        reply_cap += READBACK_HEADER + (size_t)rb[i].length;
+        reply_cap += READBACK_HEADER + (uint64_t)rb[i].length;
     }
-    uint8_t *reply = malloc(reply_cap);
+    /* The reply must fit the guest's response buffer: refuse a request that
+     * cannot be answered before allocating for it or running the program. */
+    if (reply_cap > sb->params.response_bytes - sizeof(struct nub_rpc_response_header))
+        return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
+                         "readbacks need a %llu-byte reply; the response buffer holds %llu",
+                         (unsigned long long)reply_cap,
+                         (unsigned long long)(sb->params.response_bytes -
+                                              sizeof(struct nub_rpc_response_header)));
+    uint8_t *reply = malloc((size_t)reply_cap);
     if (!reply)
         return nub__fail(sb, NUB_ERR_NOMEM, "reply buffer");
     size_t got = 0;
     nub_status s = nub__call(sb, NUB_FN_ID_INVOKE_CACHED, request,
-                             sizeof *p + READBACK_HEADER * count, reply, reply_cap, &got);
+                             sizeof *p + READBACK_HEADER * count, reply, (size_t)reply_cap, &got);
     if (s == NUB_OK && got != reply_cap)
-        s = nub__kill(sb, NUB_ERR_PROTOCOL, "INVOKE_CACHED replied %zu bytes, expected %zu", got,
-                      reply_cap);
+        s = nub__kill(sb, NUB_ERR_PROTOCOL, "INVOKE_CACHED replied %zu bytes, expected %llu", got,
+                      (unsigned long long)reply_cap);
     if (s == NUB_OK) {
         s = nub_wire_decode_result(reply, NUB_WIRE_RESULT_BYTES, out);
         if (s != NUB_OK)
@@ -93,6 +104,8 @@ typedef nub_status (*build_fn)(const void *input, struct nub_capbuild_out *out);
 static nub_status publish(nub_sandbox *sb, build_fn build, const void *input,
                           nub_cap_hash instance_out)
 {
+    if (sb->dead)
+        return NUB_ERR_SANDBOX_DEAD; /* before building: last_error keeps why it died */
     struct nub_capbuild_cap caps[NUB_CAPBUILD_MAX_CAPS];
     struct nub_capbuild_out out = {.caps = caps, .caps_cap = NUB_CAPBUILD_MAX_CAPS};
     nub_status s = build(input, &out); /* size query */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nub_rpc.h"
 #include "pvmasm.h"
 
 #define HALT_ADDRESS 0xFFFF0000u
@@ -243,6 +244,71 @@ static void test_bad_requests(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* Readback ranges that together cannot fit the guest's 1 MiB response
+ * buffer are the caller's mistake: refused before the call (no reply buffer
+ * sized from them, no run), and the sandbox stays usable. */
+static void test_readback_too_large(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash h;
+    publish(sb, "    jump_ind ra, 0\n", 0, h);
+    struct nub_invoke_packet p = {.initial_gas = 10};
+    memcpy(p.instance_hash, h, sizeof h);
+    struct nub_invocation_result r;
+    uint8_t sink[16];
+    struct nub_readback rb[NUB_INVOKE_MAX_READBACKS];
+    for (size_t i = 0; i < NUB_INVOKE_MAX_READBACKS; i++) /* ~256 GiB in all */
+        rb[i] = (struct nub_readback){.address = DATA_PAGE, .length = UINT32_MAX, .buffer = sink};
+    assert_int_equal(nub_invoke_readback(sb, &p, &r, rb, NUB_INVOKE_MAX_READBACKS),
+                     NUB_ERR_PAYLOAD_TOO_LARGE);
+    assert_false(nub_sandbox_is_dead(sb));
+    rb[0].length = 1u << 20; /* one range alone: more than the buffer holds */
+    assert_int_equal(nub_invoke_readback(sb, &p, &r, rb, 1), NUB_ERR_PAYLOAD_TOO_LARGE);
+    assert_false(nub_sandbox_is_dead(sb));
+    /* A range that fits is served. */
+    rb[0].length = sizeof sink;
+    assert_int_equal(nub_invoke_readback(sb, &p, &r, rb, 1), NUB_OK);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    assert_int_equal(rb[0].ok, 1);
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* A dead sandbox fails at once with NUB_ERR_SANDBOX_DEAD, whatever the
+ * call, and keeps the message of what killed it. */
+static void test_dead_fails_fast(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash h;
+    publish(sb, "    jump_ind ra, 0\n", 0, h);
+    uint32_t kind = NUB_DEBUG_FAULT_INVALID_OPCODE;
+    assert_int_equal(
+        nub_sandbox_call_raw(sb, NUB_FN_ID_DEBUG_FAULT, &kind, sizeof kind, NULL, 0, NULL),
+        NUB_ERR_GUEST_CRASHED);
+    char why[256];
+    snprintf(why, sizeof why, "%s", nub_sandbox_last_error(sb));
+    assert_non_null(strstr(why, "#UD"));
+
+    struct nub_invoke_packet p = {.initial_gas = 10};
+    memcpy(p.instance_hash, h, sizeof h);
+    struct nub_invocation_result r;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_SANDBOX_DEAD);
+    /* Publishing a program the cap builder rejects: still "dead" first. */
+    struct nub_capbuild_range bad_range = {0x20123, 4096, NUB_WIRE_ACCESS_WRITE};
+    const uint8_t blob[1] = {0};
+    struct nub_capbuild_raw prog = {
+        .blob = blob, .blob_len = 1, .ranges = &bad_range, .range_count = 1};
+    assert_int_equal(nub_publish_raw(sb, &prog, h), NUB_ERR_SANDBOX_DEAD);
+    const uint8_t none[1] = {0};
+    assert_int_equal(nub_publish_stdprog(sb, none, 1, NULL, 0, 10, h), NUB_ERR_SANDBOX_DEAD);
+    assert_string_equal(nub_sandbox_last_error(sb), why);
+    nub_sandbox_destroy(sb);
+}
+
 /* A JAM standard program (SPEC §11) published with nub_publish_stdprog:
  * its argument data is readable at the address in a1 (phi8 = length). */
 static void test_standard_program(void **state)
@@ -305,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_kernel_memory_unreachable),
         cmocka_unit_test(test_stateless_and_separate),
         cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_readback_too_large),
+        cmocka_unit_test(test_dead_fails_fast),
         cmocka_unit_test(test_standard_program),
         cmocka_unit_test(test_timeout_in_program),
     };
