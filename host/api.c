@@ -18,23 +18,12 @@ nub_status nub_sandbox_call_raw(nub_sandbox *sb, uint32_t fn_id, const void *pay
     return nub__call(sb, fn_id, payload, len, reply, reply_cap, reply_len);
 }
 
-static nub_status call_exact(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
-                             void *reply, size_t reply_len)
-{
-    size_t got = 0;
-    nub_status s = nub__call(sb, fn_id, payload, len, reply, reply_len, &got);
-    if (s == NUB_OK && got != reply_len)
-        return nub__kill(sb, NUB_ERR_PROTOCOL, "fn %u replied %zu bytes, expected %zu", fn_id, got,
-                         reply_len);
-    return s;
-}
-
 nub_status nub_smoke(nub_sandbox *sb, uint64_t *out)
 {
     if (!sb || !out)
         return NUB_ERR_INVALID_ARGUMENT;
     uint8_t r[8];
-    nub_status s = call_exact(sb, NUB_FN_ID_SMOKE, NULL, 0, r, sizeof r);
+    nub_status s = nub__call_exact(sb, NUB_FN_ID_SMOKE, NULL, 0, r, sizeof r);
     if (s == NUB_OK)
         *out = get_u64(r);
     return s;
@@ -45,7 +34,7 @@ nub_status nub_heap_stats(nub_sandbox *sb, struct nub_heap_stats *out)
     if (!sb || !out)
         return NUB_ERR_INVALID_ARGUMENT;
     uint8_t r[32];
-    nub_status s = call_exact(sb, NUB_FN_ID_HEAP_STATS, NULL, 0, r, sizeof r);
+    nub_status s = nub__call_exact(sb, NUB_FN_ID_HEAP_STATS, NULL, 0, r, sizeof r);
     if (s == NUB_OK) {
         out->allocated_bytes = get_u64(r);
         out->allocation_count = get_u64(r + 8);
@@ -60,7 +49,7 @@ nub_status nub_get_boot_info(nub_sandbox *sb, struct nub_boot_info *out)
     if (!sb || !out)
         return NUB_ERR_INVALID_ARGUMENT;
     uint8_t r[sizeof *out];
-    nub_status s = call_exact(sb, NUB_FN_ID_GET_BOOT_INFO, NULL, 0, r, sizeof r);
+    nub_status s = nub__call_exact(sb, NUB_FN_ID_GET_BOOT_INFO, NULL, 0, r, sizeof r);
     if (s == NUB_OK)
         memcpy(out, r, sizeof *out);
     return s;
@@ -76,7 +65,7 @@ nub_status nub_put_cap(nub_sandbox *sb, const void *wire, size_t len, nub_cap_ha
     if (!sb || !wire || !out)
         return NUB_ERR_INVALID_ARGUMENT;
     uint8_t hash[NUB_CAP_HASH_BYTES];
-    nub_status s = call_exact(sb, NUB_FN_ID_PUT_CAP, wire, len, hash, sizeof hash);
+    nub_status s = nub__call_exact(sb, NUB_FN_ID_PUT_CAP, wire, len, hash, sizeof hash);
     if (s != NUB_OK)
         return s;
     if (nub__hash_set_add(&sb->published, hash) != 0)

@@ -49,12 +49,8 @@ nub_status nub_invoke_readback(nub_sandbox *sb, const struct nub_invoke_packet *
     uint8_t *reply = malloc((size_t)reply_cap);
     if (!reply)
         return nub__fail(sb, NUB_ERR_NOMEM, "reply buffer");
-    size_t got = 0;
-    nub_status s = nub__call(sb, NUB_FN_ID_INVOKE_CACHED, request,
-                             sizeof *p + READBACK_HEADER * count, reply, (size_t)reply_cap, &got);
-    if (s == NUB_OK && got != reply_cap)
-        s = nub__kill(sb, NUB_ERR_PROTOCOL, "INVOKE_CACHED replied %zu bytes, expected %llu", got,
-                      (unsigned long long)reply_cap);
+    nub_status s = nub__call_exact(sb, NUB_FN_ID_INVOKE_CACHED, request,
+                                   sizeof *p + READBACK_HEADER * count, reply, (size_t)reply_cap);
     if (s == NUB_OK) {
         s = nub_wire_decode_result(reply, NUB_WIRE_RESULT_BYTES, out);
         if (s != NUB_OK)

@@ -175,11 +175,25 @@ nub_status nub__run_to_doorbell(nub_sandbox *sb)
     }
 }
 
-nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len, void *reply,
-                     size_t reply_cap, size_t *reply_len)
+/* The error statuses a guest function may reply (docs/protocol.md §3):
+ * request, wire and cap errors. Statuses of the host's own making (KVM,
+ * crash, timeout, dead sandbox, protocol) and codes outside nub_status are
+ * not the guest's to send: a caller told "dead" must find the sandbox dead.
+ * A status the guest learns to send must be added here. */
+static int guest_error_status(uint32_t status)
 {
-    if (reply_len)
-        *reply_len = 0;
+    return status == NUB_ERR_INVALID_ARGUMENT ||
+           (status >= NUB_ERR_UNKNOWN_FN && status <= NUB_ERR_BAD_PACKET) ||
+           (status >= NUB_ERR_WIRE_TRUNCATED && status <= NUB_ERR_WIRE_NONCANONICAL) ||
+           (status >= NUB_ERR_CAP_NOT_FOUND && status <= NUB_ERR_JIT);
+}
+
+/* One call up to a checked reply header: on NUB_OK, *resp says where the
+ * payload ends (inside the response buffer); every other outcome has been
+ * recorded in last_error (and killed the sandbox when the guest was at fault). */
+static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
+                               struct nub_rpc_response_header *resp)
+{
     if (sb->dead)
         return NUB_ERR_SANDBOX_DEAD; /* last_error still says why it died */
     if (len > sb->params.request_bytes - sizeof(struct nub_rpc_request_header) || len > UINT32_MAX)
@@ -203,28 +217,61 @@ nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_
     if (s != NUB_OK)
         return s;
 
-    struct nub_rpc_response_header resp;
-    const uint8_t *response = sb->mem + sb->params.response_gpa;
-    memcpy(&resp, response, sizeof resp);
-    if (resp.sequence != req.sequence)
+    memcpy(resp, sb->mem + sb->params.response_gpa, sizeof *resp);
+    if (resp->sequence != req.sequence)
         return nub__kill(sb, NUB_ERR_PROTOCOL, "reply sequence %llu for request %llu",
-                         (unsigned long long)resp.sequence, (unsigned long long)req.sequence);
-    if (resp.payload_len > sb->params.response_bytes - sizeof resp)
+                         (unsigned long long)resp->sequence, (unsigned long long)req.sequence);
+    if (resp->payload_len > sb->params.response_bytes - sizeof *resp)
         return nub__kill(sb, NUB_ERR_PROTOCOL, "reply length %u exceeds the response buffer",
-                         resp.payload_len);
-    if (resp.status != NUB_OK) {
-        if (resp.payload_len != 0)
+                         resp->payload_len);
+    if (resp->status != NUB_OK) {
+        if (!guest_error_status(resp->status))
+            return nub__kill(sb, NUB_ERR_PROTOCOL,
+                             "the guest replied status %u, not one of its own", resp->status);
+        if (resp->payload_len != 0)
             return nub__kill(sb, NUB_ERR_PROTOCOL, "error reply with a payload");
-        return nub__fail(sb, (nub_status)resp.status, "guest replied: %s",
-                         nub_strerror((nub_status)resp.status));
+        return nub__fail(sb, (nub_status)resp->status, "guest replied: %s",
+                         nub_strerror((nub_status)resp->status));
     }
+    return NUB_OK;
+}
+
+static const uint8_t *reply_payload(const nub_sandbox *sb)
+{
+    return sb->mem + sb->params.response_gpa + sizeof(struct nub_rpc_response_header);
+}
+
+nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len, void *reply,
+                     size_t reply_cap, size_t *reply_len)
+{
+    if (reply_len)
+        *reply_len = 0;
+    struct nub_rpc_response_header resp;
+    nub_status s = call_checked(sb, fn_id, payload, len, &resp);
+    if (s != NUB_OK)
+        return s;
     if (resp.payload_len > reply_cap)
         return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
                          "reply of %u bytes does not fit the caller's %zu-byte buffer",
                          resp.payload_len, reply_cap);
     if (resp.payload_len)
-        memcpy(reply, response + sizeof resp, resp.payload_len);
+        memcpy(reply, reply_payload(sb), resp.payload_len);
     if (reply_len)
         *reply_len = resp.payload_len;
+    return NUB_OK;
+}
+
+nub_status nub__call_exact(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
+                           void *reply, size_t reply_len)
+{
+    struct nub_rpc_response_header resp;
+    nub_status s = call_checked(sb, fn_id, payload, len, &resp);
+    if (s != NUB_OK)
+        return s;
+    if (resp.payload_len != reply_len)
+        return nub__kill(sb, NUB_ERR_PROTOCOL, "fn %u replied %u bytes, expected %zu", fn_id,
+                         resp.payload_len, reply_len);
+    if (reply_len)
+        memcpy(reply, reply_payload(sb), reply_len);
     return NUB_OK;
 }

@@ -97,8 +97,14 @@ nub_status nub__boot_prepare(nub_sandbox *sb, const struct nub_image *img, uint3
 /* Runs the vCPU until it rings the doorbell (console output and EINTR
  * retried); anything else kills the sandbox. */
 nub_status nub__run_to_doorbell(nub_sandbox *sb);
+/* A reply larger than reply_cap is NUB_ERR_PAYLOAD_TOO_LARGE (the caller's
+ * buffer; the sandbox lives). */
 nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len, void *reply,
                      size_t reply_cap, size_t *reply_len);
+/* For functions whose reply has one known size: any other length is a
+ * protocol violation (NUB_ERR_PROTOCOL, sandbox dead). */
+nub_status nub__call_exact(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
+                           void *reply, size_t reply_len);
 
 /* ---- timeout.c ---- */
 nub_status nub__timeout_arm(nub_sandbox *sb, sigset_t *saved_mask);
