@@ -268,13 +268,35 @@ static void test_directory_limits(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* With 2 GiB of guest memory the request buffer (128 MiB) holds more than
+ * a cap may be: the guest's own bound (64 MiB) refuses the rest before it
+ * copies anything. */
+static void test_cap_larger_than_the_limit(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = (size_t)2 << 30};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    size_t len = (size_t)NUB_WIRE_MAX_CAP_BYTES + 1;
+    assert_true(nub_sandbox_max_request(sb) >= len);
+    uint8_t *wire = calloc(1, len);
+    assert_non_null(wire);
+    struct nub_heap_stats before = stats(sb);
+    nub_cap_hash h;
+    assert_int_equal(nub_put_cap(sb, wire, len, h), NUB_ERR_PAYLOAD_TOO_LARGE);
+    free(wire);
+    assert_false(nub_sandbox_is_dead(sb));
+    expect_smoke(sb);
+    expect_same_heap(sb, &before);
+    nub_sandbox_destroy(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_data_and_dedup),
-        cmocka_unit_test(test_malformed_caps),
-        cmocka_unit_test(test_missing_dependencies),
-        cmocka_unit_test(test_directory_limits),
+        cmocka_unit_test(test_put_data_and_dedup),        cmocka_unit_test(test_malformed_caps),
+        cmocka_unit_test(test_missing_dependencies),      cmocka_unit_test(test_directory_limits),
+        cmocka_unit_test(test_cap_larger_than_the_limit),
     };
     return cmocka_run_group_tests_name("sandbox_caps", tests, NULL, NULL);
 }
