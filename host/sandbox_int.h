@@ -106,6 +106,12 @@ nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_
 nub_status nub__call_exact(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
                            void *reply, size_t reply_len);
 
+/* ---- api.c ---- */
+/* PUT_CAP, checking the guest's hash against `expected` (the builder's),
+ * or, when NULL, against the host's own BLAKE2b of the bytes. */
+nub_status nub__put_cap(nub_sandbox *sb, const void *wire, size_t len, const uint8_t *expected,
+                        nub_cap_hash out);
+
 /* ---- timeout.c ---- */
 nub_status nub__timeout_arm(nub_sandbox *sb, sigset_t *saved_mask);
 void nub__timeout_disarm(nub_sandbox *sb, const sigset_t *saved_mask, int *fired);

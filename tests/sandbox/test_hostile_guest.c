@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nub_blake2b.h"
 #include "nub_rpc.h"
 #include "nub_wire.h"
 
@@ -230,6 +231,33 @@ static void test_port_in(void **state)
     expect_dead_with(&p, "unexpected port I/O");
 }
 
+/* PUT_CAP's reply is the cap's hash: the host checks it against the bytes
+ * it sent, so a guest cannot make nub_sandbox_has_cap() vouch for a cap it
+ * never received. */
+static void test_put_cap_wrong_hash(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    uint8_t wire[NUB_WIRE_DATA_FIXED_BYTES + 4];
+    size_t n = 0;
+    const uint8_t contents[4] = {1, 2, 3, 4};
+    assert_int_equal(nub_wire_encode_data(contents, 4, wire, sizeof wire, &n), NUB_OK);
+    nub_cap_hash right, lie, got;
+    nub_cap_hash_of(wire, n, right);
+    memcpy(lie, right, sizeof lie);
+    lie[31] ^= 1;
+
+    struct puppet p = puppet_create();
+    script_reply(&p, NUB_OK, NUB_CAP_HASH_BYTES, 0, right, NUB_CAP_HASH_BYTES);
+    assert_int_equal(nub_put_cap(p.sb, wire, n, got), NUB_OK); /* the truth is accepted */
+    assert_memory_equal(got, right, sizeof got);
+    assert_true(nub_sandbox_has_cap(p.sb, right));
+    script_reply(&p, NUB_OK, NUB_CAP_HASH_BYTES, 0, lie, NUB_CAP_HASH_BYTES);
+    assert_int_equal(nub_put_cap(p.sb, wire, n, got), NUB_ERR_PROTOCOL);
+    assert_false(nub_sandbox_has_cap(p.sb, lie));
+    expect_dead_with(&p, "hash");
+}
+
 /* INVOKE_CACHED readback records: ok must be 0 or 1 and each length the
  * one asked for; the result itself must decode. */
 static void test_bad_invoke_replies(void **state)
@@ -272,7 +300,7 @@ int main(void)
         cmocka_unit_test(test_reply_sequence_wrong), cmocka_unit_test(test_reply_past_buffer),
         cmocka_unit_test(test_error_with_payload),   cmocka_unit_test(test_status_not_the_guests),
         cmocka_unit_test(test_crash_without_report), cmocka_unit_test(test_port_in),
-        cmocka_unit_test(test_bad_invoke_replies),
+        cmocka_unit_test(test_bad_invoke_replies),   cmocka_unit_test(test_put_cap_wrong_hash),
     };
     return cmocka_run_group_tests_name("sandbox_hostile", tests, NULL, NULL);
 }
