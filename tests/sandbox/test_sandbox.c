@@ -85,9 +85,13 @@ static nub_status create_from_bytes(const uint8_t *bytes, size_t len, char *err,
     nub_sandbox_config cfg = {
         .guest_image_path = path, .create_error = err, .create_error_len = err_len};
     nub_sandbox *sb = NULL;
+    /* Images fail at every stage (before KVM, after the VM exists, after
+     * boot): each failure must release every fd it opened. */
+    int fds_before = nub_test_count_fds();
     nub_status s = nub_sandbox_create(&cfg, &sb);
     assert_true(s == NUB_OK ? sb != NULL : sb == NULL);
     nub_sandbox_destroy(sb);
+    assert_int_equal(nub_test_count_fds(), fds_before);
     unlink(path);
     free(path);
     return s;
