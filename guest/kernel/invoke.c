@@ -480,8 +480,13 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
     for (int i = 0; i < 4; i++)
         state.regs[PVM_REG_A0 + i] = req.packet.args[i];
     state.pc = ep.pc;
-    state.gas = (int64_t)(req.packet.initial_gas ? req.packet.initial_gas
-                                                 : inst->view.instance.facts.default_gas);
+    /* PVM gas is a signed i64 (SPEC §1): a budget past INT64_MAX would turn
+     * negative and end the run at once, so it is refused as a bad request. */
+    uint64_t gas =
+        req.packet.initial_gas ? req.packet.initial_gas : inst->view.instance.facts.default_gas;
+    if (gas > (uint64_t)INT64_MAX)
+        return NUB_ERR_BAD_PACKET;
+    state.gas = (int64_t)gas;
     state.heap_top = inst->view.instance.facts.heap_top;
 
     struct run run;

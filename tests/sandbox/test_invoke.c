@@ -218,8 +218,12 @@ static void test_bad_requests(void **state)
     p.endpoint_idx = 0;
     p._pad = 1;
     assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_PACKET);
-    /* Truncated and oversized packets. */
+    /* Gas past INT64_MAX (PVM gas is a signed i64). */
     p._pad = 0;
+    p.initial_gas = (uint64_t)INT64_MAX + 1;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_PACKET);
+    p.initial_gas = 10;
+    /* Truncated and oversized packets. */
     assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, &p, 79, NULL, 0, NULL),
                      NUB_ERR_PAYLOAD_TRUNCATED);
     uint8_t big[80 + 8 * 65] = {0};
