@@ -126,7 +126,7 @@ _Static_assert(offsetof(struct nub_crash_report, cr2) == 56, "cr2");
  * stay unmapped; (guard, top) of the IST and trap stacks is supervisor-only.
  */
 #define NUB_LAYOUT_MAGIC      UINT64_C(0x54554F59414C4255) /* "UBLAYOUT" LE */
-#define NUB_VECTOR_COUNT      32u /* CPU exception vectors */
+#define NUB_VECTOR_COUNT      32u                          /* CPU exception vectors */
 #define NUB_VECTOR_JIT_EXIT   32u /* `int 32`: the JIT code's exit trap (DPL 3) */
 #define NUB_KERNEL_VECTORS    33u /* IDT gates: the exceptions and the JIT exit */
 #define NUB_LAYOUT_SECTION    ".nub_layout"
@@ -140,7 +140,7 @@ struct nub_kernel_layout {
     uint64_t stack_guard_va;     /* page below the ring-3 service stack */
     uint64_t ist_guard_va;       /* page below the IST stack (#DF, NMI, #PF, #MC) */
     uint64_t ist_top;
-    uint64_t trap_guard_va;      /* page below the stack of traps from ring 3 (TSS rsp0) */
+    uint64_t trap_guard_va; /* page below the stack of traps from ring 3 (TSS rsp0) */
     uint64_t trap_top;
 };
 _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size");

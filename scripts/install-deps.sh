@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake git python3
+  clang-format-14                      # the style test (tests/style)
   clang-19 lld-19 libclang-rt-19-dev   # the project compiler, libFuzzer, C -> PVM
   libxxhash-dev                        # XXH3 for the guest directory buckets
   libcmocka-dev                        # unit tests
