@@ -6,6 +6,7 @@
  * heap must be back where it was.
  */
 #include "test_util.h"
+#include "kvm_check.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -298,5 +299,6 @@ int main(void)
         cmocka_unit_test(test_missing_dependencies),      cmocka_unit_test(test_directory_limits),
         cmocka_unit_test(test_cap_larger_than_the_limit),
     };
-    return cmocka_run_group_tests_name("sandbox_caps", tests, NULL, NULL);
+    return nub_test_kvm_suite_result(
+        cmocka_run_group_tests_name("sandbox_caps", tests, NULL, NULL));
 }

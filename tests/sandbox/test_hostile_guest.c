@@ -9,6 +9,7 @@
  * alive.
  */
 #include "test_util.h"
+#include "kvm_check.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -302,5 +303,6 @@ int main(void)
         cmocka_unit_test(test_crash_without_report), cmocka_unit_test(test_port_in),
         cmocka_unit_test(test_bad_invoke_replies),   cmocka_unit_test(test_put_cap_wrong_hash),
     };
-    return cmocka_run_group_tests_name("sandbox_hostile", tests, NULL, NULL);
+    return nub_test_kvm_suite_result(
+        cmocka_run_group_tests_name("sandbox_hostile", tests, NULL, NULL));
 }

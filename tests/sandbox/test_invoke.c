@@ -5,6 +5,7 @@
  * each run the guest still answers SMOKE with 42 and its heap does not grow.
  */
 #include "test_util.h"
+#include "kvm_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,5 +381,6 @@ int main(void)
         cmocka_unit_test(test_standard_program),
         cmocka_unit_test(test_timeout_in_program),
     };
-    return cmocka_run_group_tests_name("sandbox_invoke", tests, NULL, NULL);
+    return nub_test_kvm_suite_result(
+        cmocka_run_group_tests_name("sandbox_invoke", tests, NULL, NULL));
 }

@@ -16,6 +16,7 @@
  * another instance's page (found by a marker in its data).
  */
 #include "test_util.h"
+#include "kvm_check.h"
 
 #include <linux/kvm.h>
 #include <stdlib.h>
@@ -236,5 +237,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_space_tables),
     };
-    return cmocka_run_group_tests_name("sandbox_isolation", tests, NULL, NULL);
+    return nub_test_kvm_suite_result(
+        cmocka_run_group_tests_name("sandbox_isolation", tests, NULL, NULL));
 }

@@ -4,6 +4,7 @@
  * sandboxes, and failures before boot (bad device, bad image).
  */
 #include "test_util.h"
+#include "kvm_check.h"
 
 #include <elf.h>
 #include <pthread.h>
@@ -499,5 +500,5 @@ int main(void)
         cmocka_unit_test(test_many_sandboxes),
         cmocka_unit_test(test_threads),
     };
-    return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
+    return nub_test_kvm_suite_result(cmocka_run_group_tests_name("sandbox", tests, NULL, NULL));
 }

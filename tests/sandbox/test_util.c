@@ -1,5 +1,6 @@
 /* test_util.c — see test_util.h. */
 #include "test_util.h"
+#include "kvm_check.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,14 +11,8 @@
 
 const char *nub_test_kvm_missing(void)
 {
-    static char why[128]; /* test-only helper: one reason at a time */
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, sizeof why, "/dev/kvm unusable: %s", strerror(errno));
-        return why;
-    }
-    close(fd);
-    return NULL;
+    static char why[160]; /* test-only helper: one reason at a time */
+    return nub_test_kvm_unusable(why, sizeof why) ? why : NULL;
 }
 
 nub_sandbox *nub_test_sandbox(const nub_sandbox_config *base)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "jam_sandbox.h"
+#include "kvm_check.h"
 #endif
 
 /* The same answers from the KVM sandbox (skipped without /dev/kvm). */
@@ -80,5 +81,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kernel_in_sandbox),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return nub_test_kvm_suite_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
