@@ -123,7 +123,13 @@ function decodeBlob(blob) {
     [c, at] = varint(blob, at);
     const codeStart = at + Number(j) * z;
     const codeLen = Number(c);
-    return { code: blob.slice(codeStart, codeStart + codeLen), mask: blob.slice(codeStart + codeLen), codeLen };
+    return {
+        code: blob.slice(codeStart, codeStart + codeLen),
+        mask: blob.slice(codeStart + codeLen),
+        codeLen,
+        z,
+        jumpTableLen: j,
+    };
 }
 
 function isInsnStart(p, n) {
@@ -168,6 +174,17 @@ function knownDeviations(blob, v, ours, theirs) {
     if (f12WideRd) reasons.push("F12 rD byte >= 16 (SPEC §8: min(12, b2))");
     // SPEC §5: next = i + 1 + min(24, gap); anan-as stops one byte later.
     if (gapCapped && ours.status === "panic" && theirs.pc === ours.pc + 1) reasons.push("gap > 24 bytes (SPEC §5 skip cap)");
+    // SPEC §4.2: z = 0 is legal, every entry is 0 (pc 0, a block start);
+    // anan-as panics on any dynamic jump through such a table.
+    const op = theirs.pc < p.codeLen ? p.code[theirs.pc] : -1;
+    if (p.z === 0 && p.jumpTableLen > 0n && theirs.status === "panic" && (op === 50 || op === 180))
+        reasons.push("jump table with entry size 0 (SPEC §4.2)");
+    // SPEC §6.1: BB only holds positions with a defined opcode; a jump to an
+    // undefined opcode after a terminator panics at the jump. anan-as jumps
+    // and then traps at the target.
+    if (ours.status === "panic" && theirs.status === "panic" && theirs.pc < p.codeLen &&
+        isInsnStart(p, theirs.pc) && !DEFINED.has(p.code[theirs.pc]))
+        reasons.push("jump to an undefined opcode (SPEC §6.1 BB)");
     // SPEC §2 / D10: a write to a read-only page is a page fault.
     if (ours.status === "page-fault" && theirs.status === "panic") {
         const page = v["initial-page-map"].find(
