@@ -19,6 +19,12 @@
 //    pay for. anan-as is re-run with exactly the gas we consumed, which must
 //    make it stop at the same pc with the same registers and memory; gas is
 //    not compared (anan-as reports its own leftover).
+// Known anan-as deviations from SPEC.md are either rewritten away
+// (canonicalBlob) or tagged (knownDeviations); anything else is printed as
+// an unexplained divergence. One anan-as bug is deliberately left untagged
+// (no cheap static test): after a store that crosses a page boundary from
+// the page's last byte (e.g. store_imm_u16 at 0x20fff), later loads in
+// anan-as return bytes shifted by one, while its final memory is right.
 // With --expected, each vector's expected-* fields are also checked against
 // our result (sanity check of the harness on the official vectors).
 // Prints one line per divergence and a final "N passed, M failed" line; exits
@@ -153,32 +159,22 @@ function blockTail(blob, pc) {
 }
 
 // ---- Known anan-as deviations from SPEC.md (found by this harness) ----------
-// Each returns a reason when the program/outcome pair shows the pattern; a
+// Patterns that cannot be rewritten away (see canonicalBlob for those that
+// can): a reason is returned when the program/outcome pair shows one; a
 // divergence with a reason is reported as "known anan-as deviation", one
 // without as a real (unexplained) divergence.
 function knownDeviations(blob, v, ours, theirs) {
     const p = decodeBlob(blob);
     const reasons = [];
     let gapCapped = false;
-    let f12WideRd = false;
     for (let n = 0; n < p.codeLen; n++) {
         if (!isInsnStart(p, n)) continue;
         let skip = 0;
         while (skip < 24 && !isInsnStart(p, n + 1 + skip)) skip++;
         if (skip === 24 && !isInsnStart(p, n + 25)) gapCapped = true;
-        const op = p.code[n];
-        const b2 = n + 2 < p.codeLen ? p.code[n + 2] : 0;
-        if (op >= 190 && op <= 230 && Math.min(12, b2 & 15) !== Math.min(12, b2)) f12WideRd = true;
     }
-    // SPEC §8 F12: rD = min(12, b2); anan-as uses only b2's low nibble.
-    if (f12WideRd) reasons.push("F12 rD byte >= 16 (SPEC §8: min(12, b2))");
     // SPEC §5: next = i + 1 + min(24, gap); anan-as stops one byte later.
     if (gapCapped && ours.status === "panic" && theirs.pc === ours.pc + 1) reasons.push("gap > 24 bytes (SPEC §5 skip cap)");
-    // SPEC §4.2: z = 0 is legal, every entry is 0 (pc 0, a block start);
-    // anan-as panics on any dynamic jump through such a table.
-    const op = theirs.pc < p.codeLen ? p.code[theirs.pc] : -1;
-    if (p.z === 0 && p.jumpTableLen > 0n && theirs.status === "panic" && (op === 50 || op === 180))
-        reasons.push("jump table with entry size 0 (SPEC §4.2)");
     // SPEC §6.1: BB only holds positions with a defined opcode; a jump to an
     // undefined opcode after a terminator panics at the jump. anan-as jumps
     // and then traps at the target.
@@ -259,14 +255,37 @@ function checkOne(file) {
         for (const d of diffMemory(ours.memory, v["initial-page-map"], v["expected-memory"], "expected")) problems.push(d);
     }
 
+    const first = compareWithAnan(v, v.program, ours, gas0);
+    if (first.problems.length === 0 || problems.length > 0)
+        return { problems: problems.concat(first.problems), note: first.note, known: [] };
+    // Diverged: if rewriting the blob into an equivalent one (under SPEC)
+    // that avoids a known anan-as deviation makes anan-as agree, the
+    // divergence is that deviation. Otherwise report what remains.
+    const canon = canonicalBlob(v.program);
+    let r = first;
+    let known = [];
+    if (canon.reasons.length > 0) {
+        r = compareWithAnan(v, canon.blob, ours, gas0);
+        if (r.problems.length === 0) return { problems: first.problems, note: first.note, known: canon.reasons };
+    }
+    known = knownDeviations(v.program, v, ours, r.theirs);
+    if (known.length > 0) known = canon.reasons.concat(known);
+    return { problems: r.problems, note: r.note, known };
+}
+
+// Compares our outcome with anan-as running blob (see the header for gas).
+function compareWithAnan(v, blob, ours, gas0) {
+    const problems = [];
+    let note = null;
+    const vb = { ...v, program: blob };
     let theirs;
     if (ours.status === "out-of-gas") {
         const consumed = gas0 - ours.gas;
-        theirs = runAnan(v, consumed);
+        theirs = runAnan(vb, consumed);
         note = `out-of-gas: anan-as re-run with the ${consumed} gas we consumed`;
         for (const d of diffState(ours, theirs, "anan")) problems.push(d);
     } else {
-        theirs = runAnan(v, gas0);
+        theirs = runAnan(vb, gas0);
         for (const d of diffState(ours, theirs, "anan")) problems.push(d);
         if (ours.status === theirs.status) {
             const tail = ours.status === "halt" ? 0 : blockTail(v.program, ours.pc);
@@ -276,8 +295,42 @@ function checkOne(file) {
         }
     }
     for (const d of diffMemory(ours.memory, v["initial-page-map"], theirs.memory, "anan")) problems.push(d);
-    const known = problems.length ? knownDeviations(v.program, v, ours, theirs) : [];
-    return { problems, note, known };
+    return { problems, note, theirs };
+}
+
+// The same program (under SPEC) without two constructs anan-as reads
+// differently: an F12 rD byte >= 13 becomes 12 (SPEC §8: rD = min(12, b2);
+// anan-as takes b2's low nibble), only where byte 2 is not itself an
+// instruction start; a jump table with entry size 0 becomes one of 1-byte
+// zero entries (SPEC §4.2: z = 0 means every entry is 0; anan-as panics on
+// any dynamic jump through it).
+function canonicalBlob(blob) {
+    let [j, at] = varint(blob, 0);
+    const zAt = at;
+    const z = blob[at++];
+    let c;
+    [c, at] = varint(blob, at);
+    const headerEnd = at;
+    const p = decodeBlob(blob);
+    const code = Array.from(p.code);
+    const reasons = [];
+    for (let n = 0; n + 2 < p.codeLen; n++) {
+        if (!isInsnStart(p, n) || isInsnStart(p, n + 2)) continue;
+        if (code[n] >= 190 && code[n] <= 230 && code[n + 2] > 12) {
+            code[n + 2] = 12;
+            if (!reasons.includes("F12 rD byte > 12 (SPEC §8: min(12, b2))"))
+                reasons.push("F12 rD byte > 12 (SPEC §8: min(12, b2))");
+        }
+    }
+    let table = blob.slice(headerEnd, headerEnd + Number(j) * z);
+    let header = blob.slice(0, headerEnd);
+    if (z === 0 && j > 0n && j <= 1000000n) {
+        header = [...blob.slice(0, zAt), 1, ...blob.slice(zAt + 1, headerEnd)];
+        table = new Array(Number(j)).fill(0);
+        reasons.push("jump table with entry size 0 (SPEC §4.2)");
+    }
+    const rest = blob.slice(headerEnd + Number(j) * z + p.codeLen);
+    return { blob: [...header, ...table, ...code, ...rest], reasons };
 }
 
 function collect(paths) {
