@@ -5,8 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh release
-if [ -x build/tools/nubrun/nubrun ]; then
-  build/tools/nubrun/nubrun "$@"
-else
-  echo "setup: built:"; find build -maxdepth 3 -type f -perm -u+x -name 'nub*' | sort
-fi
+exec build/tools/nubrun/nubrun "$@"
