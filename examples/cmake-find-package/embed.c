@@ -83,8 +83,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (r.exit_reason != NUB_EXIT_HALT || r.return_value != 111) {
-        fprintf(stderr, "embed: wrong answer: exit %u, phi7 %llu (want halt, 111)\n",
-                r.exit_reason, (unsigned long long)r.return_value);
+        fprintf(stderr, "embed: wrong answer: exit %u, phi7 %llu (want halt, 111)\n", r.exit_reason,
+                (unsigned long long)r.return_value);
         return 1;
     }
     printf("collatz_steps(27) = %llu, computed in the sandbox\n",

@@ -54,8 +54,8 @@ int main(int argc, char **argv)
     }
     nub_sandbox_destroy(sb);
     if (r.exit_reason != NUB_EXIT_HALT || r.return_value != 21) {
-        fprintf(stderr, "embed: wrong answer: exit %u, phi7 %llu (want halt, 21)\n",
-                r.exit_reason, (unsigned long long)r.return_value);
+        fprintf(stderr, "embed: wrong answer: exit %u, phi7 %llu (want halt, 21)\n", r.exit_reason,
+                (unsigned long long)r.return_value);
         return 1;
     }
     printf("gcd(1071, 462) = %llu, computed in the sandbox\n", (unsigned long long)r.return_value);
