@@ -37,9 +37,11 @@ set(_nubhost_objects $<TARGET_OBJECTS:nubhost_objects> $<TARGET_OBJECTS:nub_abi_
 add_library(nubhost STATIC ${_nubhost_objects})
 add_library(nubhost_shared SHARED ${_nubhost_objects})
 foreach(t nubhost nubhost_shared)
-  # In the build tree the headers come from include/ and abi/; installed,
-  # abi/'s public headers sit next to nub/host.h (see install.cmake).
+  # In the build tree the headers come from include/ and abi/ (and abi/'s
+  # public headers also as <nub/...>, copied by abi/CMakeLists.txt);
+  # installed, abi/'s public headers sit next to nub/host.h.
   target_include_directories(${t} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                             $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
                              $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/abi>
                              $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${t} PUBLIC Threads::Threads)
@@ -51,7 +53,12 @@ set_target_properties(nubhost_shared PROPERTIES
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
   EXPORT_NAME nubhost LINK_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/libnubhost.map)
 target_link_options(nubhost_shared PRIVATE
-  -Wl,--version-script=${CMAKE_CURRENT_LIST_DIR}/libnubhost.map -Wl,--no-undefined)
+  -Wl,--version-script=${CMAKE_CURRENT_LIST_DIR}/libnubhost.map)
+# Every symbol resolved at link time, except in sanitizer builds, where the
+# ASan/UBSan runtime comes with the executable that loads the library.
+if(NOT NUB_SANITIZE)
+  target_link_options(nubhost_shared PRIVATE -Wl,--no-undefined)
+endif()
 set_target_properties(nubhost PROPERTIES EXPORT_NAME nubhost_static)
 # The names a consumer uses, for add_subdirectory / FetchContent as installed.
 add_library(nubhost::nubhost ALIAS nubhost_shared)
