@@ -1,6 +1,7 @@
 # What `cmake --install` puts under the prefix (GNUInstallDirs paths):
 #   lib/libnubhost.so.X.Y.Z (+ soname link, + libnubhost.so), lib/libnubhost.a
-#   include/nub/host.h and the abi/ headers it includes (nub_abi.h, ...)
+#   include/nub/host.h and the abi/ headers it includes (nub_abi.h, ...):
+#   NUB_HOST_PUBLIC_HEADERS and NUB_ABI_PUBLIC_HEADERS
 #   lib/pkgconfig/nubhost.pc
 #   lib/cmake/nubhost/{nubhostConfig,nubhostConfigVersion,nubhostTargets*}.cmake
 #   bin/{nubrun,pvmasm,pvmdis,rv2pvm,nub-cc}
@@ -15,10 +16,8 @@ install(TARGETS nubhost_shared nubhost EXPORT nubhostTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
                 NAMELINK_COMPONENT development
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/nub DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        COMPONENT development FILES_MATCHING PATTERN "*.h")
-install(FILES ${NUB_ABI_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nub
-        COMPONENT development)
+install(FILES ${NUB_HOST_PUBLIC_HEADERS} ${NUB_ABI_PUBLIC_HEADERS}
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nub COMPONENT development)
 
 install(EXPORT nubhostTargets NAMESPACE nubhost:: DESTINATION ${NUB_INSTALL_CMAKEDIR}
         COMPONENT development)

@@ -32,6 +32,12 @@ target_include_directories(nubhost_objects PRIVATE ${PROJECT_SOURCE_DIR}/include
 target_link_libraries(nubhost_objects PRIVATE nub_hosted_flags)
 set_target_properties(nubhost_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
+# libnubhost's own public headers (installed under include/nub/ with the
+# abi/ ones, NUB_ABI_PUBLIC_HEADERS). A header of include/nub/ that belongs
+# to another library is not listed here.
+set(NUB_HOST_PUBLIC_HEADERS ${PROJECT_SOURCE_DIR}/include/nub/host.h
+    CACHE INTERNAL "include/nub headers of libnubhost")
+
 find_package(Threads REQUIRED)
 set(_nubhost_objects $<TARGET_OBJECTS:nubhost_objects> $<TARGET_OBJECTS:nub_abi_objects>)
 add_library(nubhost STATIC ${_nubhost_objects})
