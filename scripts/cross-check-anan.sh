@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cross-check our PVM interpreter against anan-as (npm @fluffylabs/anan-as,
-# an independent GP 0.7.2 interpreter): first the shared conformance vectors
-# (a sanity check of the harness: both engines and the expected-* fields must
-# agree), then N generated programs (tests/anan/gen_vectors).
+# an independent GP 0.7.2 interpreter): first the conformance vectors in
+# tests/vectors/data (a sanity check of the harness: both engines and the
+# expected-* fields must agree), then N generated programs (tests/anan/gen_vectors).
 #
 #   scripts/cross-check-anan.sh [N] [SEED]        (defaults: 1000, 1)
 #
@@ -23,7 +23,7 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build-anan}
 ANAN_DIR=${ANAN_DIR:-/tmp/anan}
 ENGINE=${ENGINE:-interp}
 MAX_INSNS=${MAX_INSNS:-40}
-VECTORS=${VECTORS:-/work/shared/pvm/vectors}
+VECTORS=${VECTORS:-$ROOT/tests/vectors/data}
 
 ANAN_JS=$ANAN_DIR/node_modules/@fluffylabs/anan-as/dist/build/release.js
 if [ ! -f "$ANAN_JS" ]; then

@@ -10,6 +10,7 @@ packages=(
   libxxhash-dev                        # XXH3 for the guest directory buckets
   libcmocka-dev                        # unit tests
   libb2-dev                            # BLAKE2b oracle for the tests
+  pkg-config                           # the pkg-config example (tests/install)
 )
 
 missing=()

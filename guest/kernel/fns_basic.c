@@ -65,8 +65,13 @@ nub_status nub_fn_debug_fault(const uint8_t *payload, uint32_t len, uint8_t *rep
     (void)cap;
     (void)reply_len;
     switch (nub_get_u32(payload)) {
-    case NUB_DEBUG_FAULT_NULL_READ:
-        return (nub_status) * (volatile uint32_t *)(uintptr_t)8;
+    case NUB_DEBUG_FAULT_NULL_READ: {
+        /* The empty asm hides the constant address, so no compiler flags a
+         * read it can see is out of bounds: the fault is the point. */
+        volatile uint32_t *null_page = (volatile uint32_t *)(uintptr_t)8;
+        __asm__("" : "+r"(null_page));
+        return (nub_status)*null_page;
+    }
     case NUB_DEBUG_FAULT_INVALID_OPCODE:
         __asm__ volatile("ud2");
         break;

@@ -1,16 +1,17 @@
-# nub_add_vector_tests(ENGINE): one ctest test per shared PVM conformance
-# vector, named pvm_vector_<ENGINE>_<vector name>, each running
+# nub_add_vector_tests(ENGINE): one ctest test per PVM conformance vector
+# (the official set, vendored in tests/vectors/data: see its README.md),
+# named pvm_vector_<ENGINE>_<vector name>, each running
 #   vector_check <nubrun> <ENGINE> <vector.json>
 # which runs `nubrun --engine ENGINE --vector FILE` and compares its JSON with
 # the vector's expected-* values. Any folder may include this file and call
 # it for its engine (one line per engine).
-
-# Set on every include: variables are per directory, the function is global.
-set(NUB_PVM_VECTOR_DIR ${CMAKE_SOURCE_DIR}/../shared/pvm/vectors)
 include_guard(GLOBAL)
 
+set(NUB_PVM_VECTOR_DIR ${CMAKE_CURRENT_LIST_DIR}/data
+    CACHE PATH "Folder of PVM conformance vectors (*.json) the tests run")
+
 function(nub_add_vector_tests ENGINE)
-  set(_dir ${CMAKE_SOURCE_DIR}/../shared/pvm/vectors)
+  set(_dir ${NUB_PVM_VECTOR_DIR})
   file(GLOB _vectors ${_dir}/*.json)
   if(NOT _vectors)
     # No vectors: a test that fails with the reason, rather than nothing.

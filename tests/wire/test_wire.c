@@ -383,10 +383,22 @@ static void test_encoding_offsets(void **state)
 
 /* ---- Rejections -------------------------------------------------------- */
 
+/* Test encodings are far below the 64 MiB cap. Larger is a broken test:
+ * stop it (abort, which the compiler knows does not return, so it also sees
+ * every copy below is bounded). */
+static void check_test_size(size_t n)
+{
+    if (n > NUB_WIRE_MAX_CAP_BYTES + 1) {
+        print_error("test encoding of %zu bytes: larger than any cap\n", n);
+        abort();
+    }
+}
+
 /* Decodes a copy of b[0..n) in an exactly-sized heap buffer (so ASan sees
  * any read past the end) and returns the status. */
 static nub_status decode_exact(const uint8_t *b, size_t n)
 {
+    check_test_size(n);
     uint8_t *copy = malloc(n ? n : 1);
     memcpy(copy, b, n);
     struct nub_wire_cap_view v;
@@ -397,6 +409,7 @@ static nub_status decode_exact(const uint8_t *b, size_t n)
 
 static nub_status decode_result_exact(const uint8_t *b, size_t n)
 {
+    check_test_size(n);
     uint8_t *copy = malloc(n ? n : 1);
     memcpy(copy, b, n);
     struct nub_invocation_result r;
@@ -438,6 +451,7 @@ static void check_prefixes_and_trailing(const uint8_t *b, size_t n)
 {
     for (size_t k = 0; k < n; k++)
         assert_int_equal(decode_exact(b, k), NUB_ERR_WIRE_TRUNCATED);
+    check_test_size(n + 1);
     uint8_t *longer = malloc(n + 1);
     memcpy(longer, b, n);
     longer[n] = 0;

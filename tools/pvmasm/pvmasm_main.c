@@ -15,10 +15,34 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pvmasm [--stdprog | --c-array NAME] [-o OUT] FILE.pvmasm\n"
-               "  writes the SPEC §4 program blob (default), the SPEC §11 standard\n"
-               "  program container (--stdprog), or a C source file defining\n"
-               "  `const uint8_t NAME[]` and `const size_t NAME_len` (--c-array).\n"
-               "  Syntax: see tools/pvmasm/pvmasm.h.\n");
+               "\n"
+               "Assembles PVM assembler text. Writes the program blob (default), a JAM\n"
+               "standard program container (--stdprog), or a C source file defining\n"
+               "`const uint8_t NAME[]` and `const size_t NAME_len` (--c-array), to OUT\n"
+               "(default: standard output).\n"
+               "\n"
+               "Syntax: one instruction per line; `;` or `#` starts a comment; `name:`\n"
+               "defines a label. Mnemonics are the Gray Paper's (Appendix A) names, e.g.\n"
+               "  trap  fallthrough  ecalli X  load_imm_64 rA, X  jump T\n"
+               "  load_imm rA, X  load_u8 rA, X  store_u8 rA, X  jump_ind rA, X\n"
+               "  store_imm_ind_u8 rA, X, Y  branch_eq_imm rA, X, T  move_reg rD, rA\n"
+               "  add_imm_64 rA, rB, X  load_ind_u8 rA, rB, X  branch_eq rA, rB, T\n"
+               "  load_imm_jump_ind rA, rB, X, Y  add_64 rD, rA, rB (rD = destination)\n"
+               "Registers: r0..r12 or ra sp t0 t1 t2 s0 s1 a0..a5. Numbers: decimal or\n"
+               "0x hex, optionally negative; immediates are sign-extended 32-bit values\n"
+               "(load_imm_64: any u64; memory addresses: modulo 2^32). A target T is a\n"
+               "label or @N (absolute pc); &label is a label's dynamic-jump address.\n"
+               "Directives:\n"
+               "  .jumptable T, ...      append jump-table entries\n"
+               "  .jump_entry_size N     force the jump-table entry size\n"
+               "  .byte b, ...           raw code bytes that are not instruction starts\n"
+               "  .opcode N, b, ...      a raw instruction starting with byte N\n"
+               "  .stack N  .heap N  .ro b, ...  .rw b, ...   standard program fields\n"
+               "Immediates use the fewest bytes, so pvmdis output assembles back to the\n"
+               "same bytes.\n"
+               "\n"
+               "Exit code: 0 written; 1 unreadable input, an error (\"line N: ...\" on\n"
+               "stderr) or a failed write; 2 usage errors.\n");
 }
 
 int main(int argc, char **argv)

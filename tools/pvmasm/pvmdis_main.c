@@ -10,25 +10,38 @@
 #include "pvm_stdprog.h"
 #include "pvmasm.h"
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pvmdis [--stdprog] FILE\n"
+               "\n"
+               "Disassembles a PVM program blob, or with --stdprog the code of a JAM\n"
+               "standard program container (what nub-cc writes; its .stack, .heap, .ro\n"
+               "and .rw fields are printed first), into pvmasm text on standard output.\n"
+               "Instructions whose bytes are not the canonical encoding are printed as\n"
+               ".opcode lines, so `pvmasm` turns the text back into the same bytes.\n"
+               "\n"
+               "Exit code: 0 printed; 1 unreadable or invalid input; 2 usage errors.\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *in = NULL;
     bool stdprog = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: pvmdis [--stdprog] FILE\n");
+            usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--stdprog") == 0) {
             stdprog = true;
         } else if (argv[i][0] == '-' || in != NULL) {
-            fprintf(stderr, "usage: pvmdis [--stdprog] FILE\n");
+            usage(stderr);
             return 2;
         } else {
             in = argv[i];
         }
     }
     if (in == NULL) {
-        fprintf(stderr, "usage: pvmdis [--stdprog] FILE\n");
+        usage(stderr);
         return 2;
     }
     char err[256];

@@ -15,8 +15,26 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... "
-               "[--stats] [--map FILE] INPUT.elf -o OUTPUT.jam\n");
+    fprintf(f,
+            "usage: rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... [--stats]\n"
+            "              [--map FILE] INPUT.elf -o OUTPUT.jam\n"
+            "\n"
+            "Translates a static RISC-V ELF (rv64emac_zbb, lp64e, linked by ld.lld with\n"
+            "--emit-relocs and nub-cc's linker script; nub-cc runs this tool) into a JAM\n"
+            "standard program. Endpoint K is the jump at pc 5*K: from the symbols\n"
+            "__nub_export_K (NUB_EXPORT in <nub_pvm.h>), then --entry symbols in order.\n"
+            "\n"
+            "  -o FILE             the JAM standard program to write (required)\n"
+            "  --stack-size BYTES  stack size (default %u; at most 2^24 - 1)\n"
+            "  --heap-pages N      zero pages added after .bss (default 0)\n"
+            "  --entry SYMBOL      make SYMBOL an endpoint (lowest free index; at most %u)\n"
+            "  --stats             print instruction and size counts\n"
+            "  --map FILE          write one \"0x<RISC-V address> <PVM pc>\" line per instruction\n"
+            "  -h, --help          this text\n"
+            "\n"
+            "Exit code: 0 written; 1 unreadable or untranslatable input (the reason on\n"
+            "stderr, e.g. an unsupported instruction or relocation); 2 usage errors.\n",
+            RV2PVM_DEFAULT_STACK_SIZE, RV2PVM_MAX_ENDPOINTS);
 }
 
 /* --map: one line per RISC-V instruction, "0x<riscv address> <pvm pc>". */

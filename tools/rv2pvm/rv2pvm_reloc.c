@@ -97,7 +97,7 @@ static const char *reloc_name(uint32_t type)
 static int text_reloc_hi(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, long idx)
 {
     struct rv_item *it = &ctx->items[idx];
-    uint64_t target;
+    uint64_t target = 0; /* set by symbol_target before any use */
     switch (r->type) {
     case R_RISCV_BRANCH:
     case R_RISCV_JAL:
@@ -146,7 +146,7 @@ static int text_reloc_hi(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, lo
 static int text_reloc_lo(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, long idx)
 {
     struct rv_item *it = &ctx->items[idx];
-    uint64_t target;
+    uint64_t target = 0; /* set by symbol_target before any use */
     if (r->type != R_RISCV_PCREL_LO12_I && r->type != R_RISCV_PCREL_LO12_S &&
         r->type != R_RISCV_LO12_I && r->type != R_RISCV_LO12_S)
         return 0;
@@ -175,7 +175,7 @@ static int text_reloc_lo(struct rv2pvm_ctx *ctx, const struct rv_elf_rela *r, lo
 static int data_reloc(struct rv2pvm_ctx *ctx, const struct rv_elf_section *target_sec,
                       const struct rv_elf_rela *r, struct rv_data_refs *refs)
 {
-    uint64_t target;
+    uint64_t target = 0; /* set by symbol_target before any use */
     if (symbol_target(ctx, r, &target) != 0)
         return -1;
     if (r->offset < target_sec->addr || r->offset - target_sec->addr >= target_sec->size)
