@@ -7,10 +7,16 @@
  * host walks those tables itself, so a host function can read its arguments
  * and write its results without a VM exit.
  *
- * Everything in guest RAM is untrusted: the CR3, every table entry and every
- * frame address is checked to lie inside guest RAM, and the walk never
- * follows anything else. A guest that lies in its tables can at most make
- * the host read or write the guest's own RAM.
+ * Pages are backed on first touch (abi/nub_rpc.h, "Demand paging"): a page
+ * declared but not backed reads as zeros, and a write to one declared
+ * read-write backs it here, from the guest's page pool (a frame popped from
+ * its stack, zeroed, the change appended to its undo log so the kernel
+ * frees it after the call) without a VM exit.
+ *
+ * Everything in guest RAM is untrusted: the CR3, every table entry, the
+ * pool record, its stack and log, and every frame address are checked to
+ * lie inside guest RAM, and the walk never follows anything else. A guest
+ * that lies can at most make the host read or write the guest's own RAM.
  */
 #ifndef NUB_HOST_PVM_GUEST_MEM_H
 #define NUB_HOST_PVM_GUEST_MEM_H
@@ -43,8 +49,13 @@ nub_status nub_guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
  * Copies src into PVM memory [pvm_addr, pvm_addr + len) of the run, with the
  * program's permissions (a read-only page is not writable). The range is
  * checked whole before any byte is written: on an error nothing changed.
+ * Declared pages not backed yet are backed from the guest's page pool.
  * @retval NUB_OK, NUB_ERR_INVALID_ARGUMENT (*fault_addr = the first byte the
- *         program may not write), NUB_ERR_PROTOCOL (as for the read)
+ *         program may not write), NUB_ERR_PROTOCOL (as for the read, or a
+ *         malformed pool record or frame)
+ * @retval NUB_ERR_HEAP_EXHAUSTED the pool holds fewer free pages than the
+ *         write needs (the kernel keeps 64 free while a run is stopped);
+ *         nothing written
  */
 nub_status nub_guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
                                const void *src, uint32_t len, uint32_t *fault_addr);

@@ -1,6 +1,7 @@
 /* heap.c — see heap.h. */
 #include "heap.h"
 
+#include "page_pool.h"
 #include "trap.h"
 
 #define HEADER_BYTES   16u
@@ -74,7 +75,7 @@ static void *carve(struct block **link, struct block *b, uint64_t payload, uint6
     return (void *)(uintptr_t)payload;
 }
 
-void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
+static void *first_fit(size_t bytes, size_t alignment)
 {
     if (bytes == 0)
         bytes = 1;
@@ -95,6 +96,15 @@ void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
             return carve(link, b, payload, size);
     }
     return 0;
+}
+
+void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
+{
+    void *p = first_fit(bytes, alignment);
+    /* Short of heap: whole free chunks of the page pool come back first. */
+    if (!p && nub_page_pool_trim())
+        p = first_fit(bytes, alignment);
+    return p;
 }
 
 void *nub_heap_alloc(size_t bytes)

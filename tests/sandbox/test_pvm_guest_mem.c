@@ -106,10 +106,141 @@ static void test_write_permissions(void **state)
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, 0x21000);
     assert_int_equal(f->mem[PAGE_RW + 0xFF8], (uint8_t)0xFF8);
-    /* A supervisor-only leaf is not the program's. */
+    /* A supervisor-only page in the window: the guest lied. */
     set_entry(f, PT, idx(NUB_RUN_WINDOW_VA + 0x20000u, 12), PAGE_RW | NUB_PTE_P | NUB_PTE_RW);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x20000, src, 1, &fault),
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x20000, src, 1, &fault), NUB_ERR_PROTOCOL);
+}
+
+/* ---- demand paging: declared pages and the guest's page pool ---------- */
+#define POOL_STACK 0x8000u /* u32 frame numbers */
+#define POOL_LOG   0x9000u /* 16-byte entries */
+#define POOL_FIRST 0x20u   /* frames 0x20.. (0x20000..) are free */
+#define POOL_PAGES 8u
+
+static struct nub_page_pool *pool_of(struct fixture *f)
+{
+    return (struct nub_page_pool *)(f->mem + NUB_PAGE_POOL_GPA);
+}
+
+static void setup_pool(struct fixture *f)
+{
+    struct nub_page_pool *p = pool_of(f);
+    *p = (struct nub_page_pool){.magic = NUB_PAGE_POOL_MAGIC,
+                                .stack_gpa = POOL_STACK,
+                                .stack_count = POOL_PAGES,
+                                .stack_capacity = 64,
+                                .log_gpa = POOL_LOG,
+                                .log_capacity = 64};
+    for (uint32_t i = 0; i < POOL_PAGES; i++) {
+        uint32_t frame = POOL_FIRST + i;
+        memcpy(f->mem + POOL_STACK + 4 * i, &frame, 4);
+        memset(f->mem + frame * 4096u, 0x5A, 4096); /* dirty: the host zeroes what it takes */
+    }
+}
+
+static uint64_t decl(unsigned d)
+{
+    return (uint64_t)d << NUB_PTE_DECL_SHIFT;
+}
+
+static void test_declared_pages(void **state)
+{
+    struct fixture *f = *state;
+    setup_pool(f);
+    uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u;
+    /* 0x22000 declared read-only, 0x23000 read-write (leaves); the whole
+     * GiB at 0x40000000 read-write (a PDPT entry), unbacked. */
+    set_entry(f, PT, idx(lo, 12) + 2, decl(NUB_DECL_READ));
+    set_entry(f, PT, idx(lo, 12) + 3, decl(NUB_DECL_WRITE));
+    set_entry(f, PDPT, 1, decl(NUB_DECL_WRITE));
+    uint8_t buf[32];
+    memset(buf, 0xEE, sizeof buf);
+    uint32_t fault = 0;
+    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x22FF0, buf, 32, &fault), NUB_OK);
+    for (unsigned i = 0; i < 32; i++)
+        assert_int_equal(buf[i], 0); /* declared, never touched: zeros */
+    /* Not writable: the read-only one; nothing taken from the pool. */
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x22FF0, buf, 32, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, 0x22FF0);
+    assert_int_equal(pool_of(f)->stack_count, POOL_PAGES);
+
+    /* A write into the read-write leaf: one frame (the top of the stack). */
+    const uint8_t msg[8] = "written";
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23100, msg, 8, &fault), NUB_OK);
+    assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 1);
+    assert_int_equal(pool_of(f)->log_count, 1);
+    uint64_t pte;
+    memcpy(&pte, f->mem + PT + 8 * (idx(lo, 12) + 3), 8);
+    uint64_t frame = (uint64_t)(POOL_FIRST + POOL_PAGES - 1) * 4096u;
+    assert_int_equal(pte & NUB_PTE_ADDR_MASK, frame);
+    assert_true((pte & NUB_PTE_P) && (pte & NUB_PTE_RW) && (pte & NUB_PTE_US));
+    assert_int_equal(f->mem[frame], 0); /* zeroed */
+    assert_memory_equal(f->mem + frame + 0x100, msg, 8);
+    struct nub_page_log_entry log;
+    memcpy(&log, f->mem + POOL_LOG, sizeof log);
+    assert_int_equal(log.entry_gpa, PT + 8 * (idx(lo, 12) + 3));
+    assert_int_equal(log.old_value, decl(NUB_DECL_WRITE));
+    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x23100, buf, 8, &fault), NUB_OK);
+    assert_memory_equal(buf, msg, 8);
+
+    /* Two pages under the declared GiB: a PD, a PT and two leaves. */
+    uint8_t big[4096];
+    memset(big, 0x77, sizeof big);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x40000FF0u, big, sizeof big, &fault),
+                     NUB_OK);
+    assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 5);
+    assert_int_equal(pool_of(f)->log_count, 5);
+    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x40001000u, buf, 8, &fault), NUB_OK);
+    assert_int_equal(buf[0], 0x77);
+    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x40002000u, buf, 8, &fault), NUB_OK);
+    assert_int_equal(buf[0], 0); /* the next page inherits the declaration, untouched */
+
+    /* More pages than the pool holds: refused before anything is written. */
+    uint8_t huge[4 * 4096];
+    memset(huge, 1, sizeof huge);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x40010000u, huge, sizeof huge, &fault),
+                     NUB_ERR_HEAP_EXHAUSTED);
+    assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 5);
+}
+
+/* A lying pool: every field is checked before the host uses it. */
+static void test_lying_pool(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u;
+    set_entry(f, PT, idx(lo, 12) + 3, decl(NUB_DECL_WRITE));
+    uint8_t b = 1;
+    uint32_t fault;
+    struct nub_page_pool *p = pool_of(f);
+
+    setup_pool(f);
+    p->magic = 0;
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    setup_pool(f);
+    p->stack_count = p->stack_capacity + 1;
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    setup_pool(f);
+    p->stack_gpa = RAM_BYTES - 8; /* the stack runs past the end of RAM */
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    setup_pool(f);
+    p->log_gpa = UINT64_C(1) << 60;
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    setup_pool(f);
+    p->log_count = p->log_capacity; /* full: no room to record the change */
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault),
+                     NUB_ERR_HEAP_EXHAUSTED);
+    /* A free frame outside RAM (or frame 0). */
+    setup_pool(f);
+    uint32_t bad = RAM_BYTES / 4096;
+    memcpy(f->mem + POOL_STACK + 4 * (POOL_PAGES - 1), &bad, 4);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    bad = 0xFFFFFFFFu;
+    memcpy(f->mem + POOL_STACK + 4 * (POOL_PAGES - 1), &bad, 4);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    bad = 0;
+    memcpy(f->mem + POOL_STACK + 4 * (POOL_PAGES - 1), &bad, 4);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
 }
 
 static void test_wrap(void **state)
@@ -160,6 +291,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lying_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declared_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lying_pool, setup, teardown),
     };
     return cmocka_run_group_tests_name("pvm_guest_mem", tests, NULL, NULL);
 }
