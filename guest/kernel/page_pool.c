@@ -24,7 +24,7 @@ static struct {
     struct chunk *chunks; /* sorted by base */
     uint32_t chunk_count, chunk_cap;
     uint64_t total_pages;
-    int trimming;
+    int busy; /* growing or trimming: the heap's trim hook must not run */
 } pool;
 
 uint64_t nub_page_pool_bookkeeping_bytes(uint64_t memory_bytes)
@@ -74,14 +74,18 @@ static int grow(void)
         return 0;
     void *p = 0;
     uint32_t bytes = CHUNK_MAX;
+    /* (A failed allocation here must not trim: it would hand back the
+     * chunks this very growth just took.) */
+    pool.busy = 1;
     for (;;) {
         p = nub_heap_alloc_aligned(bytes, PAGE);
-        if (p)
+        if (p || bytes == CHUNK_MIN)
             break;
-        if (bytes == CHUNK_MIN)
-            return 0;
         bytes /= 2;
     }
+    pool.busy = 0;
+    if (!p)
+        return 0;
     uint64_t base = (uint64_t)(uintptr_t)p;
     uint32_t at = pool.chunk_count;
     while (at > 0 && pool.chunks[at - 1].base > base) {
@@ -178,9 +182,9 @@ static struct chunk *chunk_of(uint64_t page)
 
 uint32_t nub_page_pool_trim(void)
 {
-    if (pool.trimming || pool.chunk_count == 0)
+    if (pool.busy || pool.chunk_count == 0)
         return 0;
-    pool.trimming = 1;
+    pool.busy = 1;
     for (uint32_t i = 0; i < pool.chunk_count; i++)
         pool.chunks[i].free = 0;
     uint32_t count = POOL->stack_count;
@@ -209,7 +213,7 @@ uint32_t nub_page_pool_trim(void)
         }
     }
     pool.chunk_count = out;
-    pool.trimming = 0;
+    pool.busy = 0;
     return freed;
 }
 
