@@ -107,6 +107,11 @@ void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
     return p;
 }
 
+uint64_t nub_heap_capacity(void)
+{
+    return heap.end - heap.start;
+}
+
 void *nub_heap_alloc(size_t bytes)
 {
     return nub_heap_alloc_aligned(bytes, 16);

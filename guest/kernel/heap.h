@@ -17,6 +17,8 @@ void nub_heap_init(uint64_t start, uint64_t bytes);
 void *nub_heap_alloc(size_t bytes);
 void *nub_heap_alloc_aligned(size_t bytes, size_t alignment); /* alignment: power of 2 */
 void nub_heap_free(void *p);                                  /* NULL is fine */
+/* Bytes the heap manages (free or not). */
+uint64_t nub_heap_capacity(void);
 
 /* allocated_bytes: payload bytes in use (rounded to 16); allocation_count:
  * live allocations; fragment_count: free blocks; available_bytes: payload

@@ -4,6 +4,7 @@
 #include "nub_rpc.h"
 
 #include "heap.h"
+#include "kernel.h"
 #include "kstring.h"
 #include "pvm_program.h"
 #include "uspace.h"
@@ -79,7 +80,17 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
         .guest_exit = JIT_GUEST_EXIT_INT,
         .guest_exit_vector = NUB_VECTOR_JIT_EXIT,
     };
+    /* The compile needs the whole scratch bound at once: if the heap minus
+     * the stored caps (never evicted) cannot hold it, no eviction helps.
+     * Refused before anything is evicted, so such an image fails at once,
+     * every time, and costs the cache nothing. */
     size_t bound = jit_code_size_bound(e->program);
+    uint64_t fixed = nub_kernel_directory.cap_bytes, capacity = nub_heap_capacity();
+    if (fixed >= capacity || bound > capacity - fixed) {
+        pvm_program_destroy(e->program);
+        e->program = 0;
+        return NUB_ERR_JIT;
+    }
     uint8_t *scratch = nub_alloc_evicting(bound, 16, e);
     if (!scratch)
         return NUB_ERR_HEAP_EXHAUSTED;

@@ -265,6 +265,54 @@ static void test_sbrk_in_run(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* An image whose compile cannot fit the guest's heap (its scratch bound is
+ * 160 bytes per code byte) is refused before anything is evicted: the
+ * cached image and space of another instance stay (it used to evict every
+ * cached image and space first, on every such invoke). */
+static void test_too_large_image_evicts_nothing(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash small;
+    publish_stdprog(sb, "    load_imm a0, 7\n    jump_ind ra, 0\n", small);
+    assert_int_equal(invoke(sb, small, 0, 100).return_value, 7);
+
+    /* 256 Ki one-byte instructions (fallthrough): a 40 MiB scratch bound. */
+    const uint32_t code_len = 256u << 10;
+    uint8_t header[16];
+    size_t at = 0;
+    header[at++] = 0; /* no jump table */
+    header[at++] = 0; /* entry size */
+    at += (size_t)pvm_varint_encode(code_len, header + at);
+    size_t blob_len = at + code_len + code_len / 8;
+    uint8_t *blob = malloc(blob_len);
+    assert_non_null(blob);
+    memcpy(blob, header, at);
+    memset(blob + at, 1, code_len);
+    memset(blob + at + code_len, 0xFF, code_len / 8);
+    struct nub_capbuild_raw prog = {
+        .blob = blob, .blob_len = (uint32_t)blob_len, .default_gas = 10};
+    nub_cap_hash big;
+    assert_int_equal(nub_publish_raw(sb, &prog, big), NUB_OK);
+    free(blob);
+
+    struct nub_heap_stats before, after;
+    assert_int_equal(nub_heap_stats(sb, &before), NUB_OK);
+    struct nub_invoke_packet p = {.initial_gas = 10};
+    memcpy(p.instance_hash, big, sizeof big);
+    struct nub_invocation_result r;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_JIT);
+        assert_int_equal(nub_heap_stats(sb, &after), NUB_OK);
+        assert_int_equal(after.allocated_bytes, before.allocated_bytes);
+        assert_int_equal(after.allocation_count, before.allocation_count);
+    }
+    assert_int_equal(invoke(sb, small, 0, 100).return_value, 7);
+    nub_sandbox_destroy(sb);
+}
+
 /* Runs a standard program on an in-process engine (endpoint 0). */
 static void run_engine(const struct pvm_engine *engine, const struct pvmasm_output *out,
                        uint64_t gas, struct pvm_exit *e, struct pvm_state *fin)
@@ -356,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
         cmocka_unit_test(test_sbrk_engines_agree),
+        cmocka_unit_test(test_too_large_image_evicts_nothing),
     };
     return nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_memory_bounds", tests, NULL, NULL));
