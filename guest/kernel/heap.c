@@ -107,6 +107,26 @@ void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
     return p;
 }
 
+void nub_heap_shrink(void *p, size_t bytes)
+{
+    uint64_t addr = (uint64_t)(uintptr_t)p - HEADER_BYTES;
+    struct block *b = (struct block *)(uintptr_t)addr;
+    if (!p || addr < heap.start || addr >= heap.end || b->u.magic != USED_MAGIC)
+        nub_kernel_panic(PANIC_BAD_FREE);
+    uint64_t keep = HEADER_BYTES + align_up(bytes ? bytes : 1, 16);
+    if (keep > b->size || b->size - keep < MIN_BLOCK)
+        return;
+    /* The tail becomes a live block of its own, freed at once (which
+     * coalesces it with its free neighbours). */
+    struct block *tail = (struct block *)(uintptr_t)(addr + keep);
+    tail->size = b->size - keep;
+    tail->u.magic = USED_MAGIC;
+    b->size = keep;
+    heap.allocated_bytes -= HEADER_BYTES; /* the tail's header was payload */
+    heap.allocation_count++;
+    nub_heap_free((uint8_t *)tail + HEADER_BYTES);
+}
+
 uint64_t nub_heap_capacity(void)
 {
     return heap.end - heap.start;

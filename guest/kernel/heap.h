@@ -17,6 +17,9 @@ void nub_heap_init(uint64_t start, uint64_t bytes);
 void *nub_heap_alloc(size_t bytes);
 void *nub_heap_alloc_aligned(size_t bytes, size_t alignment); /* alignment: power of 2 */
 void nub_heap_free(void *p);                                  /* NULL is fine */
+/* Gives the tail of a live allocation back: p keeps its first `bytes`
+ * (<= its size; nothing happens if the tail is too small to stand alone). */
+void nub_heap_shrink(void *p, size_t bytes);
 /* Bytes the heap manages (free or not). */
 uint64_t nub_heap_capacity(void);
 
