@@ -6,7 +6,9 @@
  * window, and the instance's accessible pages at NUB_USPACE_WINDOW_VA + PVM
  * address (read, or read-write; never executable). Everything else is the
  * kernel's identity map, supervisor-only (its PML4 entry has no U bit).
- * The tables double as the PVM page-access map.
+ * The tables double as the PVM page-access map: pages not backed yet are
+ * non-present entries that carry their declared access (abi/nub_rpc.h,
+ * "Demand paging"), backed on first touch by nub_uspace_back.
  */
 #ifndef NUB_KERNEL_USPACE_H
 #define NUB_KERNEL_USPACE_H
