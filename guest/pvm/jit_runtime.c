@@ -113,9 +113,15 @@ bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
 {
     bool found = false;
     uint32_t lowest = 0;
+    /* One look-up per page (an access spans at most two): in the guest
+     * this runs in ring 0, where each instruction may be expensive. */
+    uint32_t page = 0, access = 0;
     for (unsigned i = 0; i < width; i++) {
         uint32_t a = address + i; /* wraps modulo 2^32 (SPEC §2) */
-        uint32_t access = page_access(page_access_ctx, a);
+        if (i == 0 || (a & ~(uint32_t)(PVM_PAGE_SIZE - 1)) != page) {
+            page = a & ~(uint32_t)(PVM_PAGE_SIZE - 1);
+            access = page_access(page_access_ctx, a);
+        }
         bool ok = is_write ? access == PVM_ACCESS_WRITE : access != PVM_ACCESS_NONE;
         if (!ok && (!found || a < lowest)) {
             lowest = a;
