@@ -16,6 +16,12 @@
  *   invoke_17_round_robin_vs_16        mean invoke time over 17 instances
  *                                      called in turn, over 16 (the space
  *                                      cache holds 16; goal <= 2)
+ *   heap_32768_sandbox_vs_interp       the 24-byte standard program with
+ *                                      `.heap 32768` (128 MiB of heap) that
+ *                                      halts at once: publish + first invoke
+ *                                      in a running sandbox, over load +
+ *                                      create + run on the interpreter
+ *                                      (best of 5 each; goal <= 2)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 #include "nubbench.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
+#include "pvm_interp.h"
 #include "pvm_program.h"
 #include "pvm_stdprog.h"
 #include "pvmasm.h"
@@ -179,6 +186,69 @@ static int measure_sbrk(nub_sandbox *sb, int64_t gas, double *ratio)
     return 0;
 }
 
+static const char heap_program[] = ".heap 32768\n    load_imm a0, 42\n    jump_ind ra, 0\n";
+
+/* Seconds of load + decode + create + run on the interpreter. */
+static double heap_interp_s(const struct pvmasm_output *asm_out)
+{
+    uint64_t t0 = nubbench_now_ns();
+    struct pvm_stdprog sp;
+    if (pvm_stdprog_load(asm_out->stdprog, asm_out->stdprog_len, NULL, 0, &sp) != PVM_OK)
+        return -1;
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    struct pvm_program *prog = NULL;
+    if (pvm_program_decode(sp.code_blob, sp.code_blob_len, &alloc, &prog) != PVM_OK)
+        return -1;
+    struct pvm_state init;
+    pvm_stdprog_initial_state(&sp, 0, 1000, &init);
+    void *inst = NULL;
+    double s = -1;
+    if (pvm_interp_engine.create(prog, sp.segments, sp.segment_count, &init, &alloc, &inst) ==
+        PVM_OK) {
+        struct pvm_exit e;
+        pvm_interp_engine.run(inst, &e);
+        pvm_interp_engine.destroy(inst);
+        if (e.reason == PVM_EXIT_HALT)
+            s = (double)(nubbench_now_ns() - t0) / 1e9;
+    }
+    pvm_program_destroy(prog);
+    return s;
+}
+
+static int measure_heap_program(double *ratio)
+{
+    struct pvmasm_output asm_out;
+    if (assemble(heap_program, &asm_out) != 0)
+        return -1;
+    double best_interp = -1, best_sandbox = -1;
+    for (int rep = 0; rep < 5; rep++) {
+        double t = heap_interp_s(&asm_out);
+        if (t > 0 && (best_interp < 0 || t < best_interp))
+            best_interp = t;
+        nub_sandbox *sb = NULL; /* a fresh sandbox each time: nothing cached */
+        if (nub_sandbox_create(NULL, &sb) != NUB_OK)
+            break;
+        uint64_t t0 = nubbench_now_ns();
+        struct nub_invoke_packet p = {.initial_gas = 1000};
+        struct nub_invocation_result r;
+        nub_status s = nub_publish_stdprog(sb, asm_out.stdprog, asm_out.stdprog_len, NULL, 0, 1000,
+                                           p.instance_hash);
+        if (s == NUB_OK)
+            s = nub_invoke(sb, &p, &r);
+        t = (double)(nubbench_now_ns() - t0) / 1e9;
+        nub_sandbox_destroy(sb);
+        if (s != NUB_OK || r.exit_reason != NUB_EXIT_HALT || r.return_value != 42)
+            break;
+        if (best_sandbox < 0 || t < best_sandbox)
+            best_sandbox = t;
+    }
+    pvmasm_output_free(&asm_out);
+    if (best_interp <= 0 || best_sandbox <= 0)
+        return -1;
+    *ratio = best_sandbox / best_interp;
+    return 0;
+}
+
 int fig_memory(const struct nubbench_options *opt)
 {
     nub_sandbox *sb = NULL;
@@ -193,6 +263,9 @@ int fig_memory(const struct nubbench_options *opt)
         rc = measure_sbrk(sb, opt->quick ? 200001 : 20000001, &sbrk);
     if (rc == 0)
         rc = measure_round_robin(sb, opt->quick ? 34 : 340, &rr);
+    double heap = 0;
+    if (rc == 0)
+        rc = measure_heap_program(&heap);
     if (rc != 0) {
         fprintf(stderr, "fig_memory: failed: %s\n", nub_sandbox_last_error(sb));
         nub_sandbox_destroy(sb);
@@ -204,5 +277,6 @@ int fig_memory(const struct nubbench_options *opt)
     nubbench_emit("invoke_touch_1_page_of_4g_vs_invoke", touch / plain, "x");
     nubbench_emit("sbrk_sandbox_vs_jit", sbrk, "x");
     nubbench_emit("invoke_17_round_robin_vs_16", rr, "x");
+    nubbench_emit("heap_32768_sandbox_vs_interp", heap, "x");
     return 0;
 }

@@ -22,6 +22,7 @@ static struct {
     struct block *free_list; /* address-ordered */
     uint64_t start, end;
     uint64_t allocated_bytes, allocation_count;
+    uint64_t high_water; /* end of the highest block ever handed out */
 } heap;
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -36,6 +37,7 @@ void nub_heap_init(uint64_t start, uint64_t bytes)
     heap.end = e;
     heap.allocated_bytes = 0;
     heap.allocation_count = 0;
+    heap.high_water = s;
     heap.free_list = 0;
     if (e > s && e - s >= MIN_BLOCK) {
         struct block *b = (struct block *)(uintptr_t)s;
@@ -71,6 +73,8 @@ static void *carve(struct block **link, struct block *b, uint64_t payload, uint6
     used->size = used_end - used_start;
     used->u.magic = USED_MAGIC;
     heap.allocated_bytes += used->size - HEADER_BYTES;
+    if (used_end > heap.high_water)
+        heap.high_water = used_end;
     heap.allocation_count++;
     return (void *)(uintptr_t)payload;
 }
@@ -125,6 +129,11 @@ void nub_heap_shrink(void *p, size_t bytes)
     heap.allocated_bytes -= HEADER_BYTES; /* the tail's header was payload */
     heap.allocation_count++;
     nub_heap_free((uint8_t *)tail + HEADER_BYTES);
+}
+
+uint64_t nub_heap_high_water(void)
+{
+    return heap.high_water;
 }
 
 uint64_t nub_heap_capacity(void)

@@ -77,6 +77,7 @@ static int grow(void)
     /* (A failed allocation here must not trim: it would hand back the
      * chunks this very growth just took.) */
     pool.busy = 1;
+    uint64_t written_below = nub_heap_high_water();
     for (;;) {
         p = nub_heap_alloc_aligned(bytes, PAGE);
         if (p || bytes == CHUNK_MIN)
@@ -95,7 +96,11 @@ static int grow(void)
     pool.chunks[at] = (struct chunk){base, bytes / PAGE, 0};
     pool.chunk_count++;
     pool.total_pages += bytes / PAGE;
-    nub_memset(p, 0, bytes);
+    /* Only what was ever written needs zeroing: above the heap's high-water
+     * mark the memory is as the host gave it (zero), and not touching it
+     * spares the hypervisor's first-touch faults until a page is used. */
+    if (base < written_below)
+        nub_memset(p, 0, written_below - base < bytes ? written_below - base : bytes);
     for (uint32_t i = bytes / PAGE; i-- > 0;)
         push(base + (uint64_t)i * PAGE);
     return 1;
