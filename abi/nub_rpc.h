@@ -229,8 +229,13 @@ _Static_assert(NUB_PAGE_POOL_GPA + sizeof(struct nub_page_pool) <= NUB_CRASH_REP
 
 struct nub_page_log_entry {
     uint64_t entry_gpa; /* a page-table entry (8-aligned) changed during the call */
-    uint64_t old_value; /* its value before the change */
+    uint64_t old_value; /* its value before the change (| NUB_PAGE_LOG_KEEP) */
 };
+/* In old_value: the change installed a table the kernel keeps after the
+ * call (it becomes part of the address space; its entries are restored by
+ * their own log entries). Bit 62 is never part of a non-present entry's
+ * encoding. Writers that do not set it get every change undone. */
+#define NUB_PAGE_LOG_KEEP (UINT64_C(1) << 62)
 _Static_assert(sizeof(struct nub_page_log_entry) == 16, "nub_page_log_entry size");
 
 /* The directory layout version in nub_boot_info.directory_type_id. */

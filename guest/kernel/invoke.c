@@ -448,8 +448,9 @@ static nub_status acquire_space(struct run *r, const struct nub_cap_entry *inst)
  * call failed. */
 static void release_space(struct run *r, nub_status s)
 {
-    nub_page_pool_undo();
     struct cached_space *c = r->cached;
+    /* Tables the call backed stay in a kept space (its own pages now). */
+    nub_page_pool_undo(c ? nub_uspace_adopt : 0, c ? &c->space : 0);
     if (!c)
         return;
     c->in_use = 0;

@@ -148,12 +148,24 @@ int nub_page_pool_set_logged(uint64_t *entry, uint64_t value)
     return 1;
 }
 
+int nub_page_pool_set_logged_keep(uint64_t *entry, uint64_t value)
+{
+    uint32_t n = POOL->log_count;
+    if (n >= POOL->log_capacity)
+        return 0;
+    pool.log[n] =
+        (struct nub_page_log_entry){(uint64_t)(uintptr_t)entry, *entry | NUB_PAGE_LOG_KEEP};
+    POOL->log_count = n + 1;
+    *entry = value;
+    return 1;
+}
+
 int nub_page_pool_log_full(void)
 {
     return POOL->log_count >= POOL->log_capacity;
 }
 
-void nub_page_pool_undo(void)
+void nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
 {
     uint32_t n = POOL->log_count;
     if (n > POOL->log_capacity)
@@ -162,9 +174,13 @@ void nub_page_pool_undo(void)
         struct nub_page_log_entry e = pool.log[n];
         uint64_t *entry = (uint64_t *)(uintptr_t)e.entry_gpa;
         uint64_t now = *entry;
-        *entry = e.old_value;
-        if ((now & NUB_PTE_P) && !(e.old_value & NUB_PTE_P))
-            nub_page_pool_free((void *)(uintptr_t)(now & NUB_PTE_ADDR_MASK));
+        void *page = (void *)(uintptr_t)(now & NUB_PTE_ADDR_MASK);
+        int installed = (now & NUB_PTE_P) && !(e.old_value & NUB_PTE_P);
+        if ((e.old_value & NUB_PAGE_LOG_KEEP) && installed && keep && keep(ctx, page))
+            continue; /* the table stays, its entries already restored */
+        *entry = e.old_value & ~NUB_PAGE_LOG_KEEP;
+        if (installed)
+            nub_page_pool_free(page);
     }
     POOL->log_count = 0;
 }

@@ -38,14 +38,18 @@ uint32_t nub_page_pool_reserve(uint32_t pages);
 /* Ring 0, during a run: pops a zeroed page without growing; NULL if empty. */
 void *nub_page_pool_pop(void);
 
-/* Writes value into *entry, logging the old value first; 0 if the log is
- * full (nothing written). Ring 0 or 3. */
+/* Whether the undo log has no room left. */
 int nub_page_pool_log_full(void);
 int nub_page_pool_set_logged(uint64_t *entry, uint64_t value);
+/* The same for a table installed under a non-present entry that the space
+ * keeps after the call (NUB_PAGE_LOG_KEEP). */
+int nub_page_pool_set_logged_keep(uint64_t *entry, uint64_t value);
 
 /* Restores every logged entry, newest first, and frees every page a logged
- * change installed (ring 3, after the call). */
-void nub_page_pool_undo(void);
+ * change installed (ring 3, after the call); a kept table is handed to
+ * keep(ctx, page) instead, which returns 0 if it cannot take it (then it is
+ * undone like the rest). */
+void nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx);
 
 /* Gives wholly free chunks back to the heap; returns how many. */
 uint32_t nub_page_pool_trim(void);

@@ -32,20 +32,11 @@ static uint64_t *table_of(uint64_t entry)
 /* A zeroed pool page recorded in u's page list (freed by destroy). */
 static uint64_t *alloc_owned_page(struct nub_uspace *u)
 {
-    if (u->page_count == u->page_cap) {
-        uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
-        void **pages = nub_heap_alloc(cap * sizeof *pages);
-        if (!pages)
-            return 0;
-        if (u->page_count)
-            nub_memcpy(pages, u->pages, u->page_count * sizeof *pages);
-        nub_heap_free(u->pages);
-        u->pages = pages;
-        u->page_cap = cap;
-    }
     uint64_t *p = nub_page_pool_alloc();
-    if (p)
-        u->pages[u->page_count++] = p;
+    if (p && !nub_uspace_adopt(u, p)) {
+        nub_page_pool_free(p);
+        p = 0;
+    }
     return p;
 }
 
@@ -220,7 +211,12 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
                 return NUB_USPACE_BACK_NO_PAGE;
             uint64_t flags = shift == 12 ? leaf_flags(allowed) : TABLE_FLAGS;
             uint64_t value = (uint64_t)(uintptr_t)page | flags | (entry & NUB_PTE_DECL_MASK);
-            nub_page_pool_set_logged(e, value); /* (room checked above) */
+            /* (room checked above) A table is kept after the call: the next
+             * touch below it costs one page, not a walk of new tables. */
+            if (shift == 12)
+                nub_page_pool_set_logged(e, value);
+            else
+                nub_page_pool_set_logged_keep(e, value);
             if (shift == 12)
                 return NUB_USPACE_BACK_DONE;
             entry = value;
@@ -236,6 +232,24 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
         }
         table = table_of(entry);
     }
+}
+
+int nub_uspace_adopt(void *space, void *page)
+{
+    struct nub_uspace *u = space;
+    if (u->page_count == u->page_cap) {
+        uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
+        void **pages = nub_heap_alloc(cap * sizeof *pages);
+        if (!pages)
+            return 0;
+        if (u->page_count)
+            nub_memcpy(pages, u->pages, u->page_count * sizeof *pages);
+        nub_heap_free(u->pages);
+        u->pages = pages;
+        u->page_cap = cap;
+    }
+    u->pages[u->page_count++] = page;
+    return 1;
 }
 
 void nub_uspace_destroy(struct nub_uspace *u)

@@ -54,6 +54,10 @@ unsigned nub_uspace_access(const struct nub_uspace *u, uint64_t va, uint8_t **pa
 /* Kernel alias of the page mapped at va, or NULL; *writable_out set when non-NULL. */
 uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out);
 
+/* Makes page one of u's own (freed by destroy); 0 if the list cannot grow.
+ * The undo log's keep callback (space is a struct nub_uspace *). */
+int nub_uspace_adopt(void *space, void *page);
+
 enum nub_uspace_back {
     NUB_USPACE_BACK_DONE = 0,         /* backed (or already fine): retry the access */
     NUB_USPACE_BACK_NOT_DECLARED = 1, /* the program may not: a PVM fault */
