@@ -15,6 +15,15 @@ static bool in_ram(const struct nub_guest_ram *ram, uint64_t gpa, uint64_t len)
     return gpa <= ram->size && ram->size - gpa >= len;
 }
 
+/* Records that [gpa, gpa + len) changed (len > 0, inside RAM). */
+static void mark_dirty(const struct nub_guest_ram *ram, uint64_t gpa, uint64_t len)
+{
+    if (!ram->dirty)
+        return;
+    for (uint64_t page = gpa / PAGE; page <= (gpa + len - 1) / PAGE; page++)
+        ram->dirty[page / 64] |= UINT64_C(1) << (page % 64);
+}
+
 static bool read_entry(const struct nub_guest_ram *ram, uint64_t table_gpa, unsigned index,
                        uint64_t *out)
 {
@@ -101,11 +110,15 @@ static nub_status back_entry(const struct nub_guest_ram *ram, struct nub_page_po
         return NUB_ERR_PROTOCOL;
     p->stack_count--;
     memset(ram->bytes + frame, 0, PAGE);
+    mark_dirty(ram, frame, PAGE);
     struct nub_page_log_entry log = {entry_gpa, old};
-    memcpy(ram->bytes + p->log_gpa + sizeof log * p->log_count, &log, sizeof log);
+    uint64_t log_at = p->log_gpa + sizeof log * p->log_count;
+    memcpy(ram->bytes + log_at, &log, sizeof log);
+    mark_dirty(ram, log_at, sizeof log);
     p->log_count++;
     uint64_t value = frame | flags | (old & NUB_PTE_DECL_MASK);
     memcpy(ram->bytes + entry_gpa, &value, sizeof value);
+    mark_dirty(ram, entry_gpa, sizeof value);
     *frame_out = frame;
     return NUB_OK;
 }
@@ -182,6 +195,7 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
                     return s;
             }
             memcpy(w.page + a % PAGE, src + done, n);
+            mark_dirty(ram, (uint64_t)(w.page - ram->bytes) + a % PAGE, n);
         }
         done += n;
     }
@@ -221,5 +235,6 @@ nub_status nub_guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa
            &pool.stack_count, 4);
     memcpy(ram->bytes + NUB_PAGE_POOL_GPA + offsetof(struct nub_page_pool, log_count),
            &pool.log_count, 4);
+    mark_dirty(ram, NUB_PAGE_POOL_GPA, sizeof pool);
     return s;
 }

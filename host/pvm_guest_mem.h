@@ -29,6 +29,11 @@
 struct nub_guest_ram {
     uint8_t *bytes;
     uint64_t size;
+    /* NULL, or a bitmap of size / 4096 bits: a write sets bit gpa / 4096 of
+     * every page it changes (data, zeroed frames, table entries, the pool
+     * record, its stack and log), for a restore that resets only the pages
+     * written since its snapshot. */
+    uint64_t *dirty;
 };
 
 /**

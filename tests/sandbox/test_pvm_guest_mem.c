@@ -48,7 +48,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     f->mem = calloc(1, RAM_BYTES);
-    f->ram = (struct nub_guest_ram){f->mem, RAM_BYTES};
+    f->ram = (struct nub_guest_ram){f->mem, RAM_BYTES, NULL};
     uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u, hi = NUB_RUN_WINDOW_VA + 0xFFFFF000u;
     set_entry(f, PML4, idx(lo, 39), PDPT | TABLE);
     set_entry(f, PDPT, idx(lo, 30), PD | TABLE);
@@ -183,6 +183,23 @@ static void test_declared_pages(void **state)
     assert_int_equal(log.old_value, decl(NUB_DECL_WRITE));
     assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x23100, buf, 8, &fault), NUB_OK);
     assert_memory_equal(buf, msg, 8);
+
+    /* With a dirty bitmap: every page the write changes is marked. */
+    uint64_t dirty[RAM_BYTES / 4096 / 64 + 1] = {0};
+    f->ram.dirty = dirty;
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23200, msg, 8, &fault), NUB_OK);
+    assert_int_equal(dirty[0], UINT64_C(1) << (frame / 4096)); /* a backed page: data only */
+    dirty[0] = 0;
+    set_entry(f, PT, idx(lo, 12) + 4, decl(NUB_DECL_WRITE));
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x24000, msg, 8, &fault), NUB_OK);
+    uint64_t frame2 = frame - 4096; /* the next frame on the stack */
+    uint64_t want = UINT64_C(1) << (frame2 / 4096) | UINT64_C(1) << (PT / 4096) |
+                    UINT64_C(1) << (POOL_LOG / 4096) | UINT64_C(1) << (NUB_PAGE_POOL_GPA / 4096);
+    assert_int_equal(dirty[0], want);
+    f->ram.dirty = NULL;
+    set_entry(f, PT, idx(lo, 12) + 4, 0);
+    pool_of(f)->stack_count++; /* (give the frame back for the counts below) */
+    pool_of(f)->log_count--;
 
     /* Two pages under the declared GiB: a PD, a PT and two leaves. */
     uint8_t big[4096];
