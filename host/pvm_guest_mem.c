@@ -43,8 +43,10 @@ struct page_walk {
     uint8_t *page;      /* backed: the host address of the page, else NULL */
     unsigned access;    /* NUB_DECL_NONE, _READ or _WRITE */
     int missing;        /* not backed: levels to fill (tables + the leaf) */
-    uint64_t entry_gpa; /* not backed: the first non-present entry */
+    uint64_t entry_gpa; /* not backed: the first non-present entry; backed
+                         * read-only below the break: the leaf entry */
     uint64_t entry;     /* its value */
+    bool upgrade;       /* backed read-only below the break: set RW (logged) */
 };
 
 /* Walks the tables for the PVM page at page_addr; NUB_ERR_PROTOCOL if they
@@ -73,14 +75,27 @@ static nub_status walk_page(const struct nub_guest_ram *ram, uint64_t cr3_gpa, u
             return NUB_ERR_PROTOCOL; /* the window is user memory at every level */
         if (level < LEVELS - 1 && ((e & NUB_PTE_PS) || !(e & NUB_PTE_RW)))
             return NUB_ERR_PROTOCOL; /* tables are 4 KiB and writable */
-        table = e & NUB_PTE_ADDR_MASK;
-        if (level == LEVELS - 1)
+        if (level == LEVELS - 1) {
             w->access = (e & NUB_PTE_RW) ? NUB_DECL_WRITE : NUB_DECL_READ;
+            w->entry_gpa = table + 8u * index;
+            w->entry = e;
+        }
+        table = e & NUB_PTE_ADDR_MASK;
     }
     if (!in_ram(ram, table, PAGE))
         return NUB_ERR_PROTOCOL;
     w->page = ram->bytes + table;
     return NUB_OK;
+}
+
+/* Below sbrk's break a page is read-write whatever was declared. */
+static void apply_heap(const struct nub_guest_ram *ram, uint32_t page_addr, struct page_walk *w)
+{
+    if (ram->heap_top == 0 || page_addr < ram->heap_base || page_addr >= ram->heap_top ||
+        w->access == NUB_DECL_WRITE)
+        return;
+    w->access = NUB_DECL_WRITE;
+    w->upgrade = w->page != NULL;
 }
 
 /* ---- the guest's page pool (abi/nub_rpc.h), every field untrusted ------- */
@@ -120,6 +135,23 @@ static nub_status back_entry(const struct nub_guest_ram *ram, struct nub_page_po
     memcpy(ram->bytes + entry_gpa, &value, sizeof value);
     mark_dirty(ram, entry_gpa, sizeof value);
     *frame_out = frame;
+    return NUB_OK;
+}
+
+/* Makes a read-only leaf below the break writable, logging its old value. */
+static nub_status log_upgrade(const struct nub_guest_ram *ram, struct nub_page_pool *p,
+                              uint64_t entry_gpa, uint64_t old)
+{
+    if (p->log_count == p->log_capacity)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    struct nub_page_log_entry log = {entry_gpa, old};
+    uint64_t log_at = p->log_gpa + sizeof log * p->log_count;
+    memcpy(ram->bytes + log_at, &log, sizeof log);
+    mark_dirty(ram, log_at, sizeof log);
+    p->log_count++;
+    uint64_t value = old | NUB_PTE_RW;
+    memcpy(ram->bytes + entry_gpa, &value, sizeof value);
+    mark_dirty(ram, entry_gpa, sizeof value);
     return NUB_OK;
 }
 
@@ -167,6 +199,7 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
         nub_status s = walk_page(ram, cr3_gpa, page_addr, &w);
         if (s != NUB_OK)
             return s;
+        apply_heap(ram, page_addr, &w);
         bool ok = mode == WALK_READ ? w.access != NUB_DECL_NONE : w.access == NUB_DECL_WRITE;
         if (!ok) {
             if (fault_addr)
@@ -178,6 +211,8 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
                 memcpy(dst + done, w.page + a % PAGE, n);
             else
                 memset(dst + done, 0, n);
+        } else if (mode == WALK_PROBE_WRITE && w.upgrade) {
+            *pages_needed += 1; /* (a log entry, no page: counted as one, to be safe) */
         } else if (mode == WALK_PROBE_WRITE && !w.page) {
             /* Consecutive pages share the tables the previous one needed. */
             uint64_t va = NUB_RUN_WINDOW_VA + page_addr;
@@ -189,7 +224,11 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
             last_va = va;
             last_missing = w.missing;
         } else if (mode == WALK_WRITE) {
-            if (!w.page) {
+            if (w.upgrade) {
+                s = log_upgrade(ram, pool, w.entry_gpa, w.entry);
+                if (s != NUB_OK)
+                    return s;
+            } else if (!w.page) {
                 s = back_page(ram, pool, page_addr, &w);
                 if (s != NUB_OK)
                     return s;

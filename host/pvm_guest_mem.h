@@ -34,6 +34,14 @@ struct nub_guest_ram {
      * record, its stack and log), for a restore that resets only the pages
      * written since its snapshot. */
     uint64_t *dirty;
+    /* sbrk's heap of the stopped run, [heap_base, heap_top): the run's
+     * initial break (the INSTANCE's heap_top) and its break now (the JIT
+     * context block's heap_top). Pages below the break are read-write
+     * whatever the tables say: sbrk runs inside the run and the kernel
+     * declares the new pages only when the run leaves through it, not at a
+     * host call. Both 0: no heap. Untrusted like the rest (a wrong range can
+     * only make the host back or write pages of the guest's own RAM). */
+    uint32_t heap_base, heap_top;
 };
 
 /**

@@ -159,7 +159,7 @@ static void test_run_space_tables(void **state)
     assert_int_equal(sregs.cs.dpl, 3);
 
     /* The host's accessor sees the stopped run's memory as the program does. */
-    struct nub_guest_ram ram = {sb->mem, sb->mem_bytes, NULL};
+    struct nub_guest_ram ram = {.bytes = sb->mem, .size = sb->mem_bytes};
     uint8_t seen[MARKER_LEN];
     uint32_t fault = 0;
     assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE, seen, MARKER_LEN, &fault), NUB_OK);
@@ -284,7 +284,7 @@ static void test_host_backs_declared_page(void **state)
     uint64_t cr3 = sregs.cr3 & PTE_ADDR;
     assert_true(cr3 != sb->params.kernel_cr3);
 
-    struct nub_guest_ram ram = {sb->mem, sb->mem_bytes, NULL};
+    struct nub_guest_ram ram = {.bytes = sb->mem, .size = sb->mem_bytes};
     struct nub_page_pool before, after;
     memcpy(&before, sb->mem + NUB_PAGE_POOL_GPA, sizeof before);
     assert_true(before.magic == NUB_PAGE_POOL_MAGIC && before.stack_count >= 64);

@@ -48,7 +48,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     f->mem = calloc(1, RAM_BYTES);
-    f->ram = (struct nub_guest_ram){f->mem, RAM_BYTES, NULL};
+    f->ram = (struct nub_guest_ram){.bytes = f->mem, .size = RAM_BYTES};
     uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u, hi = NUB_RUN_WINDOW_VA + 0xFFFFF000u;
     set_entry(f, PML4, idx(lo, 39), PDPT | TABLE);
     set_entry(f, PDPT, idx(lo, 30), PD | TABLE);
@@ -221,6 +221,43 @@ static void test_declared_pages(void **state)
     assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 5);
 }
 
+/* Below sbrk's break (given by the caller) pages are read-write whatever
+ * the tables declare: a read-only backed page is upgraded (logged), an
+ * undeclared one is backed. */
+static void test_heap_range(void **state)
+{
+    struct fixture *f = *state;
+    setup_pool(f);
+    uint8_t b = 0x42, got = 0;
+    uint32_t fault;
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x21000, &b, 1, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x25000, &b, 1, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    f->ram.heap_base = 0x21000;
+    f->ram.heap_top = 0x25001; /* the break inside page 0x25000 */
+    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x24000, &got, 1, &fault), NUB_OK);
+    assert_int_equal(got, 0);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x21000, &b, 1, &fault), NUB_OK);
+    assert_int_equal(f->mem[PAGE_RO], 0x42);
+    uint64_t pte;
+    uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u;
+    memcpy(&pte, f->mem + PT + 8 * (idx(lo, 12) + 1), 8);
+    assert_true(pte & NUB_PTE_RW);
+    assert_int_equal(pool_of(f)->log_count, 1);
+    struct nub_page_log_entry log;
+    memcpy(&log, f->mem + POOL_LOG, sizeof log);
+    assert_false(log.old_value & NUB_PTE_RW);
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x25000, &b, 1, &fault), NUB_OK);
+    assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 1);
+    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x25000, &got, 1, &fault), NUB_OK);
+    assert_int_equal(got, 0x42);
+    /* Past the break's page: not the program's. */
+    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x26000, &b, 1, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, 0x26000);
+}
+
 /* A lying pool: every field is checked before the host uses it. */
 static void test_lying_pool(void **state)
 {
@@ -310,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lying_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declared_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lying_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_heap_range, setup, teardown),
     };
     return cmocka_run_group_tests_name("pvm_guest_mem", tests, NULL, NULL);
 }
