@@ -450,11 +450,13 @@ static void release_space(struct run *r, nub_status s)
 {
     struct cached_space *c = r->cached;
     /* Tables the call backed stay in a kept space (its own pages now). */
-    nub_page_pool_undo(c ? nub_uspace_adopt : 0, c ? &c->space : 0);
+    int ro_written = nub_page_pool_undo(c ? nub_uspace_adopt : 0, c ? &c->space : 0);
     if (!c)
         return;
     c->in_use = 0;
-    if (s != NUB_OK || r->out_of_pages) {
+    /* A read-only published page the call could write (sbrk over it) is not
+     * restored before the next call: drop the space instead (rare). */
+    if (s != NUB_OK || r->out_of_pages || ro_written) {
         space_unlink(c);
         space_free(c);
     }

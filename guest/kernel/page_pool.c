@@ -165,8 +165,9 @@ int nub_page_pool_log_full(void)
     return POOL->log_count >= POOL->log_capacity;
 }
 
-void nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
+int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
 {
+    int upgraded = 0;
     uint32_t n = POOL->log_count;
     if (n > POOL->log_capacity)
         n = POOL->log_capacity; /* (the host may have written the count: never past the log) */
@@ -181,8 +182,11 @@ void nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
         *entry = e.old_value & ~NUB_PAGE_LOG_KEEP;
         if (installed)
             nub_page_pool_free(page);
+        else if ((e.old_value & NUB_PTE_P) && !(e.old_value & NUB_PTE_RW) && (now & NUB_PTE_RW))
+            upgraded = 1;
     }
     POOL->log_count = 0;
+    return upgraded;
 }
 
 static struct chunk *chunk_of(uint64_t page)

@@ -48,8 +48,10 @@ int nub_page_pool_set_logged_keep(uint64_t *entry, uint64_t value);
 /* Restores every logged entry, newest first, and frees every page a logged
  * change installed (ring 3, after the call); a kept table is handed to
  * keep(ctx, page) instead, which returns 0 if it cannot take it (then it is
- * undone like the rest). */
-void nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx);
+ * undone like the rest). Returns 1 if some change had made a backed
+ * read-only page writable (sbrk over it): its contents may differ from the
+ * published ones now. */
+int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx);
 
 /* Gives wholly free chunks back to the heap; returns how many. */
 uint32_t nub_page_pool_trim(void);

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nub_capbuild.h"
 #include "nub_rpc.h"
+#include "nub_wire.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
 #include "pvm_interp.h"
@@ -313,6 +315,69 @@ static void test_too_large_image_evicts_nothing(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A hand-built INSTANCE whose heap range [0x20000, 0x40000) covers a
+ * read-only published page at 0x30000: sbrk over it makes it writable (as
+ * the interpreter does), and the next call still starts from the published
+ * byte (the kept space must not carry the write over). */
+static void test_sbrk_over_read_only_page(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct pvmasm_output out;
+    assemble("    load_u8 a0, 0x30000\n"
+             "    load_imm a1, 0x20000\n"
+             "    sbrk a2, a1\n"
+             "    store_imm_u8 0x30000, 99\n"
+             "    jump_ind ra, 0\n",
+             &out);
+    static const uint8_t seven = 7;
+    struct nub_capbuild_range range = {0x30000, 4096, NUB_WIRE_ACCESS_READ};
+    struct nub_capbuild_chunk chunk = {0x30000, 1, &seven};
+    struct nub_capbuild_raw prog = {.blob = out.blob,
+                                    .blob_len = (uint32_t)out.blob_len,
+                                    .ranges = &range,
+                                    .range_count = 1,
+                                    .chunks = &chunk,
+                                    .chunk_count = 1,
+                                    .default_gas = 100};
+    prog.regs[0] = HALT_ADDRESS;
+    struct nub_capbuild_cap caps[NUB_CAPBUILD_MAX_CAPS];
+    struct nub_capbuild_out cb = {.caps = caps, .caps_cap = NUB_CAPBUILD_MAX_CAPS};
+    assert_int_equal(nub_capbuild_raw(&prog, &cb), NUB_OK);
+    cb.buf = malloc(cb.needed);
+    cb.buf_cap = cb.needed;
+    assert_int_equal(nub_capbuild_raw(&prog, &cb), NUB_OK);
+    for (uint32_t i = 0; i + 1 < cb.cap_count; i++) {
+        nub_cap_hash h;
+        assert_int_equal(nub_put_cap(sb, cb.buf + caps[i].offset, caps[i].len, h), NUB_OK);
+    }
+    const struct nub_capbuild_cap *ic = &caps[cb.cap_count - 1];
+    struct nub_wire_cap_view view;
+    assert_int_equal(nub_wire_decode_cap(cb.buf + ic->offset, ic->len, &view), NUB_OK);
+    struct nub_wire_segment seg;
+    assert_int_equal(nub_wire_instance_segment(&view, 0, &seg), NUB_OK);
+    struct nub_wire_instance wi = {
+        .facts = view.instance.facts, .segments = &seg, .segment_count = 1};
+    memcpy(wi.image_hash, view.instance.image_hash, NUB_CAP_HASH_BYTES);
+    wi.facts.heap_top = 0x20000;
+    wi.facts.heap_limit = 0x40000;
+    uint8_t inst[256];
+    size_t len = 0;
+    assert_int_equal(nub_wire_encode_instance(&wi, inst, sizeof inst, &len), NUB_OK);
+    nub_cap_hash h;
+    assert_int_equal(nub_put_cap(sb, inst, len, h), NUB_OK);
+    free(cb.buf);
+    pvmasm_output_free(&out);
+    for (int call = 0; call < 3; call++) {
+        struct nub_invocation_result r = invoke(sb, h, 0, 100);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 7); /* the published byte, every call */
+        assert_int_equal(r.regs[9], 0x20000);
+    }
+    nub_sandbox_destroy(sb);
+}
+
 /* Runs a standard program on an in-process engine (endpoint 0). */
 static void run_engine(const struct pvm_engine *engine, const struct pvmasm_output *out,
                        uint64_t gas, struct pvm_exit *e, struct pvm_state *fin)
@@ -405,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_sbrk_in_run),
         cmocka_unit_test(test_sbrk_engines_agree),
         cmocka_unit_test(test_too_large_image_evicts_nothing),
+        cmocka_unit_test(test_sbrk_over_read_only_page),
     };
     return nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_memory_bounds", tests, NULL, NULL));
