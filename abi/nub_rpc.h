@@ -213,10 +213,10 @@ struct nub_page_pool {
     uint64_t magic;          /* NUB_PAGE_POOL_MAGIC once the kernel set it up */
     uint64_t stack_gpa;      /* u32[stack_capacity]: frame numbers of free zeroed pages */
     uint32_t stack_count;    /* entries [0, stack_count) are free */
-    uint32_t stack_capacity; /* */
+    uint32_t stack_capacity; /* entries the stack can hold */
     uint64_t log_gpa;        /* struct nub_page_log_entry[log_capacity] */
     uint32_t log_count;      /* entries [0, log_count) were written during this call */
-    uint32_t log_capacity;   /* */
+    uint32_t log_capacity;   /* entries the log can hold */
     uint64_t reserved[3];    /* zero */
 };
 _Static_assert(sizeof(struct nub_page_pool) == 64, "nub_page_pool size");

@@ -4,18 +4,20 @@
 #include "heap.h"
 #include "kstring.h"
 
-#define PAGE          4096u
-#define CHUNK_MAX     (256u * PAGE) /* 1 MiB */
-#define CHUNK_MIN     (4u * PAGE)
-#define PANIC_BAD_LOG 0x20u
+#define PAGE      4096u
+#define CHUNK_MAX (256u * PAGE) /* 1 MiB */
+#define CHUNK_MIN (4u * PAGE)   /* 16 KiB */
 
+/* The record, shared with ring 0 and with the host (which pops frames and
+ * appends to the log while the vCPU is stopped at a host call): volatile,
+ * so that no count is kept in a register across a run. */
 #define POOL ((volatile struct nub_page_pool *)(uintptr_t)NUB_PAGE_POOL_GPA)
 
 /* A run of pages taken from the heap in one allocation. */
 struct chunk {
-    uint64_t base;  /* page-aligned */
-    uint32_t pages; /* */
-    uint32_t free;  /* scratch of nub_page_pool_trim */
+    uint64_t base; /* page-aligned */
+    uint32_t pages;
+    uint32_t free; /* scratch of nub_page_pool_trim */
 };
 
 static struct {
