@@ -156,6 +156,88 @@ _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size")
  * whose 4-byte writes span 4 port numbers each. */
 #define NUB_IO_BITMAP_PORTS (NUB_PORT_CRASH + 4)
 
+/* ---- The address space of a PVM run (read by the host too) ------------- */
+/*
+ * A run's x86-64 page tables (CR3 of the stopped vCPU, or the CR3 a reply
+ * names) map PVM address a at NUB_RUN_WINDOW_VA + a, user-accessible, R or
+ * RW, never executable. The host reads and writes PVM memory of a stopped
+ * run by walking those tables in guest RAM (host/pvm_guest_mem.h); every
+ * entry is untrusted there: table and page frames must lie inside guest RAM.
+ */
+#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: the JIT code */
+#define NUB_RUN_WINDOW_VA UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
+#define NUB_PTE_P         (UINT64_C(1) << 0)
+#define NUB_PTE_RW        (UINT64_C(1) << 1)
+#define NUB_PTE_US        (UINT64_C(1) << 2)
+#define NUB_PTE_PS        (UINT64_C(1) << 7) /* a large page: never used in a run's window */
+#define NUB_PTE_NX        (UINT64_C(1) << 63)
+#define NUB_PTE_ADDR_MASK UINT64_C(0x000FFFFFFFFFF000)
+_Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
+                   (NUB_RUN_WINDOW_VA & ((UINT64_C(1) << 39) - 1)) == 0,
+               "the window is PML4 slot 2, which covers 2^39 bytes (4 GiB + guard fit)");
+
+/* ---- Demand paging: declared access, the page pool, the undo log ------- */
+/*
+ * Pages of a run are backed on first touch. Bits 9-10 of every entry of the
+ * window's tables (ignored by the CPU, present or not) hold the access
+ * declared for all the entry covers: NUB_DECL_INHERIT = what the entry above
+ * says (the walk starts at NONE below the PML4). A non-present entry whose
+ * declared access is READ or WRITE is backed on first touch: by the kernel's
+ * #PF handler during the run, or by the host writing for a host function
+ * while the run is stopped (host/pvm_guest_mem.c). Backing a table entry
+ * installs a zeroed table (its entries inherit); backing a leaf installs a
+ * zeroed page, user, NX, RW if declared WRITE.
+ */
+#define NUB_PTE_DECL_SHIFT 9
+#define NUB_PTE_DECL_MASK  (UINT64_C(3) << NUB_PTE_DECL_SHIFT)
+#define NUB_DECL_INHERIT   0u
+#define NUB_DECL_NONE      1u
+#define NUB_DECL_READ      2u
+#define NUB_DECL_WRITE     3u
+
+/*
+ * Whole pages for runs (tables and PVM pages) come from one pool, whose
+ * record sits at NUB_PAGE_POOL_GPA (inside the boot-parameter page): a stack
+ * of free zero-filled pages (u32 frame numbers, gpa >> 12) and an undo log.
+ * Everything that backs a page during a call pops a frame from the stack
+ * and appends {entry, old value} to the log before writing the entry; at
+ * the end of the call the kernel restores the log backwards and pushes the
+ * pages back (zeroed), so a kept address space returns to its built state.
+ * The host treats every field as untrusted: the stack, the log and every
+ * frame must lie inside guest RAM, and a count past its capacity is refused.
+ */
+#define NUB_PAGE_POOL_GPA   UINT64_C(0x1C00)
+#define NUB_PAGE_POOL_MAGIC UINT64_C(0x314C4F4F50425554) /* "TUBPOOL1" LE */
+
+struct nub_page_pool {
+    uint64_t magic;          /* NUB_PAGE_POOL_MAGIC once the kernel set it up */
+    uint64_t stack_gpa;      /* u32[stack_capacity]: frame numbers of free zeroed pages */
+    uint32_t stack_count;    /* entries [0, stack_count) are free */
+    uint32_t stack_capacity; /* entries the stack can hold */
+    uint64_t log_gpa;        /* struct nub_page_log_entry[log_capacity] */
+    uint32_t log_count;      /* entries [0, log_count) were written during this call */
+    uint32_t log_capacity;   /* entries the log can hold */
+    uint64_t reserved[3];    /* zero */
+};
+_Static_assert(sizeof(struct nub_page_pool) == 64, "nub_page_pool size");
+_Static_assert(offsetof(struct nub_page_pool, stack_count) == 16, "stack_count");
+_Static_assert(offsetof(struct nub_page_pool, log_gpa) == 24, "log_gpa");
+_Static_assert(offsetof(struct nub_page_pool, log_count) == 32, "log_count");
+_Static_assert(NUB_PAGE_POOL_GPA + sizeof(struct nub_page_pool) <= NUB_CRASH_REPORT_GPA + 0x800 &&
+                   NUB_PAGE_POOL_GPA >= NUB_CRASH_REPORT_GPA + sizeof(struct nub_crash_report),
+               "the pool record shares the boot-parameter page with the crash report");
+
+struct nub_page_log_entry {
+    uint64_t entry_gpa; /* a page-table entry (8-aligned) changed during the call */
+    uint64_t old_value; /* its value before the change (| NUB_PAGE_LOG_KEEP) */
+};
+/* In old_value: the change installed a table the kernel keeps after the
+ * call (it becomes part of the address space; its entries are restored by
+ * their own log entries). Bit 62 is never part of a non-present entry's
+ * encoding. Writers that do not set it get every change undone. */
+#define NUB_PAGE_LOG_KEEP (UINT64_C(1) << 62)
+_Static_assert(sizeof(struct nub_page_log_entry) == 16, "nub_page_log_entry size");
+
 /* The directory layout version in nub_boot_info.directory_type_id. */
 #define NUB_DIRECTORY_TYPE_ID 1u
 

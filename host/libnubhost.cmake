@@ -17,6 +17,7 @@ add_library(nubhost_objects OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/hash_set.c
   ${CMAKE_CURRENT_LIST_DIR}/invoke.c
   ${CMAKE_CURRENT_LIST_DIR}/kvm_vm.c
+  ${CMAKE_CURRENT_LIST_DIR}/pvm_guest_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/rpc_client.c
   ${CMAKE_CURRENT_LIST_DIR}/sandbox.c
   ${CMAKE_CURRENT_LIST_DIR}/timeout.c

@@ -1,6 +1,7 @@
 /* heap.c — see heap.h. */
 #include "heap.h"
 
+#include "page_pool.h"
 #include "trap.h"
 
 #define HEADER_BYTES   16u
@@ -21,6 +22,7 @@ static struct {
     struct block *free_list; /* address-ordered */
     uint64_t start, end;
     uint64_t allocated_bytes, allocation_count;
+    uint64_t high_water; /* end of the highest block ever handed out */
 } heap;
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -35,6 +37,7 @@ void nub_heap_init(uint64_t start, uint64_t bytes)
     heap.end = e;
     heap.allocated_bytes = 0;
     heap.allocation_count = 0;
+    heap.high_water = s;
     heap.free_list = 0;
     if (e > s && e - s >= MIN_BLOCK) {
         struct block *b = (struct block *)(uintptr_t)s;
@@ -70,11 +73,13 @@ static void *carve(struct block **link, struct block *b, uint64_t payload, uint6
     used->size = used_end - used_start;
     used->u.magic = USED_MAGIC;
     heap.allocated_bytes += used->size - HEADER_BYTES;
+    if (used_end > heap.high_water)
+        heap.high_water = used_end;
     heap.allocation_count++;
     return (void *)(uintptr_t)payload;
 }
 
-void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
+static void *first_fit(size_t bytes, size_t alignment)
 {
     if (bytes == 0)
         bytes = 1;
@@ -95,6 +100,45 @@ void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
             return carve(link, b, payload, size);
     }
     return 0;
+}
+
+void *nub_heap_alloc_aligned(size_t bytes, size_t alignment)
+{
+    void *p = first_fit(bytes, alignment);
+    /* Short of heap: whole free chunks of the page pool come back first. */
+    if (!p && nub_page_pool_trim())
+        p = first_fit(bytes, alignment);
+    return p;
+}
+
+void nub_heap_shrink(void *p, size_t bytes)
+{
+    uint64_t addr = (uint64_t)(uintptr_t)p - HEADER_BYTES;
+    struct block *b = (struct block *)(uintptr_t)addr;
+    if (!p || addr < heap.start || addr >= heap.end || b->u.magic != USED_MAGIC)
+        nub_kernel_panic(PANIC_BAD_FREE);
+    uint64_t keep = HEADER_BYTES + align_up(bytes ? bytes : 1, 16);
+    if (keep > b->size || b->size - keep < MIN_BLOCK)
+        return;
+    /* The tail becomes a live block of its own, freed at once (which
+     * coalesces it with its free neighbours). */
+    struct block *tail = (struct block *)(uintptr_t)(addr + keep);
+    tail->size = b->size - keep;
+    tail->u.magic = USED_MAGIC;
+    b->size = keep;
+    heap.allocated_bytes -= HEADER_BYTES; /* the tail's header was payload */
+    heap.allocation_count++;
+    nub_heap_free((uint8_t *)tail + HEADER_BYTES);
+}
+
+uint64_t nub_heap_high_water(void)
+{
+    return heap.high_water;
+}
+
+uint64_t nub_heap_capacity(void)
+{
+    return heap.end - heap.start;
 }
 
 void *nub_heap_alloc(size_t bytes)

@@ -17,6 +17,14 @@ void nub_heap_init(uint64_t start, uint64_t bytes);
 void *nub_heap_alloc(size_t bytes);
 void *nub_heap_alloc_aligned(size_t bytes, size_t alignment); /* alignment: power of 2 */
 void nub_heap_free(void *p);                                  /* NULL is fine */
+/* Gives the tail of a live allocation back: p keeps its first `bytes`
+ * (<= its size; nothing happens if the tail is too small to stand alone). */
+void nub_heap_shrink(void *p, size_t bytes);
+/* The end of the highest block ever handed out: the heap range above it
+ * has never been written since boot (the host gives zeroed memory). */
+uint64_t nub_heap_high_water(void);
+/* Bytes the heap manages (free or not). */
+uint64_t nub_heap_capacity(void);
 
 /* allocated_bytes: payload bytes in use (rounded to 16); allocation_count:
  * live allocations; fragment_count: free blocks; available_bytes: payload

@@ -7,9 +7,12 @@
  * each range {u32 ok, u32 length, length bytes} (ok = 0 and zeros when some
  * byte of the range is inaccessible).
  *
- * Each call is stateless: a fresh ring-3 address space is built from the
- * instance's published segments, the cached JIT code is mapped into it, the
- * run goes to its first exit, and everything but the JIT cache is freed.
+ * Each call is stateless: the instance's ring-3 address space (kept from an
+ * earlier call, or built from its published segments) maps the cached JIT
+ * code, the pages with published contents, and declares the rest; the run
+ * goes to its first exit, pages it touched are backed on demand from the
+ * page pool, and after the reply the pool's undo log returns the space to
+ * its built state.
  */
 #include "invoke.h"
 
@@ -18,6 +21,7 @@
 #include "jit_cache.h"
 #include "kernel.h"
 #include "kstring.h"
+#include "page_pool.h"
 #include "ring3.h"
 #include "serial.h"
 #include "uspace.h"
@@ -25,12 +29,12 @@
 
 /*
  * An instance's run address space, kept between calls: its page tables stay
- * as they are and only the contents of its writable pages are restored from
- * the published segments before each call (so every call still starts from
- * the published memory). Rebuilding the tables each call is what costs on a
- * shadow-paging hypervisor (writes to former page-table pages trap). A call
- * that changed a mapping (sbrk, a read-only page made writable) drops the
- * space; so does a recompile of its image.
+ * as they were built (the undo log takes back what a call backed or
+ * changed) and only the contents of its writable published pages are
+ * restored before each call (so every call starts from the published
+ * memory). Rebuilding the tables each call is what costs on a shadow-paging
+ * hypervisor (writes to former page-table pages trap). A recompile of its
+ * image drops the space.
  */
 #define SPACE_CACHE_MAX 16u
 
@@ -42,7 +46,6 @@ struct cached_space {
     struct nub_uspace space;
     struct jit_ctx *ctx;
     int in_use;
-    int mapping_changed;
     uint64_t last_use;
 };
 
@@ -58,7 +61,18 @@ struct run {
     struct jit_ctx *ctx; /* kernel alias of the context block */
     struct nub_jit_entry *jit;
     struct nub_ring3_return ret;
+    uint32_t heap_base;     /* the instance's initial break (0: no heap) */
+    uint32_t heap_declared; /* the break up to which the tables declare the heap */
+    uint32_t refill;        /* pages the next refill of the pool asks for */
+    int out_of_pages;       /* the pool could not be refilled: the run failed */
 };
+
+/* Internal exit reason: the #PF handler found the page pool empty. The
+ * service refills it and re-enters at the same instruction (nothing of it
+ * ran: memory accesses fault before they change a register). */
+#define RUN_EXIT_NEED_PAGES 0x200u
+#define POOL_RESERVE_PAGES  64u   /* free pages before entering a run */
+#define POOL_REFILL_MAX     4096u /* 16 MiB: the largest single refill */
 
 /* The run in progress (one vCPU, one run at a time), for the trap handler. */
 static struct run *current_run;
@@ -69,11 +83,47 @@ static uint64_t window_va(uint32_t address)
     return NUB_USPACE_WINDOW_VA + address;
 }
 
+/* ---- demand paging ------------------------------------------------------ */
+/* Whether PVM page `page` is below sbrk's break (read-write on demand). */
+static int in_heap(const struct run *r, uint32_t page)
+{
+    return r->heap_base != 0 && page >= r->heap_base && page < r->ctx->heap_top;
+}
+
+/* Ring 3: at least `pages` free pool pages, evicting other instances' kept
+ * spaces and compiled images if the heap is short. 0 if none at all. */
+static int refill_pool(struct run *r, uint32_t pages)
+{
+    while (nub_page_pool_reserve(pages) == 0)
+        if (!nub_invoke_evict_space() && !nub_jit_cache_evict(r->jit))
+            return 0;
+    return 1;
+}
+
+/* Ring 3, after each exit: the tables declare the heap up to the break, so
+ * readbacks and the host (host/pvm_guest_mem.c) see sbrk'd pages as the
+ * program does. Logged: undone after the call. */
+static void declare_heap(struct run *r)
+{
+    uint64_t top = (r->ctx->heap_top + UINT64_C(4095)) & ~UINT64_C(4095);
+    if (r->heap_base == 0 || top <= r->heap_declared)
+        return;
+    if (nub_uspace_declare(r->space_ptr, window_va(r->heap_declared), top - r->heap_declared,
+                           NUB_DECL_WRITE, 1) == NUB_OK)
+        r->heap_declared = (uint32_t)top;
+}
+
 /* ---- the platform side of jit_run -------------------------------------- */
 static void platform_enter(void *self)
 {
     struct run *r = self;
     uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
+    if (!refill_pool(r, POOL_RESERVE_PAGES)) {
+        r->out_of_pages = 1;
+        r->ctx->reason = PVM_EXIT_ERROR;
+        r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
+        return;
+    }
     nub_run_gate = (struct nub_run_gate){
         .cr3 = (uint64_t)(uintptr_t)r->space_ptr->pml4,
         .entry = entry,
@@ -82,32 +132,42 @@ static void platform_enter(void *self)
         .ret = &r->ret,
         .kernel_cr3 = nub_kernel_params.kernel_cr3,
     };
-    current_run = r;
-    nub_ring3_enter(&r->ret, entry, nub_run_gate.cr3);
-    current_run = 0;
+    for (;;) {
+        current_run = r;
+        nub_ring3_enter(&r->ret, entry, nub_run_gate.cr3);
+        current_run = 0;
+        if (r->ctx->reason != RUN_EXIT_NEED_PAGES)
+            break;
+        /* Refill (doubling up to POOL_REFILL_MAX) and run the faulting
+         * instruction again: its gas was charged with its block. */
+        r->refill = r->refill < POOL_REFILL_MAX / 2 ? r->refill * 2 : POOL_REFILL_MAX;
+        if (!refill_pool(r, r->refill)) {
+            r->out_of_pages = 1;
+            r->ctx->reason = PVM_EXIT_ERROR;
+            r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
+            break;
+        }
+        r->ctx->entry_target = NUB_USPACE_CODE_VA + r->jit->code.insn_offset[r->ctx->pc];
+    }
     nub_run_gate = (struct nub_run_gate){0};
+    declare_heap(r);
 }
 
+/* The program's access to the page at address: declared, backed or not. */
 static uint32_t platform_page_access(const void *self, uint32_t address)
 {
     const struct run *r = self;
-    int writable = 0;
-    if (!nub_uspace_lookup(r->space_ptr, window_va(address & ~UINT32_C(4095)), &writable))
+    uint32_t page = address & ~UINT32_C(4095);
+    if (in_heap(r, page))
+        return PVM_ACCESS_WRITE;
+    switch (nub_uspace_access(r->space_ptr, window_va(page), 0)) {
+    case NUB_DECL_WRITE:
+        return PVM_ACCESS_WRITE;
+    case NUB_DECL_READ:
+        return PVM_ACCESS_READ;
+    default:
         return PVM_ACCESS_NONE;
-    return writable ? PVM_ACCESS_WRITE : PVM_ACCESS_READ;
-}
-
-static int platform_make_writable(void *self, uint32_t page)
-{
-    struct run *r = self;
-    r->cached->mapping_changed = 1;
-    uint64_t va = window_va(page);
-    if (nub_uspace_lookup(r->space_ptr, va, 0)) {
-        nub_uspace_make_writable(r->space_ptr, va);
-        return PVM_OK;
     }
-    return nub_uspace_map_new(r->space_ptr, va, NUB_USPACE_RW, 0) == NUB_OK ? PVM_OK
-                                                                            : PVM_ERR_NOMEM;
 }
 
 /*
@@ -161,6 +221,27 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
     uint64_t arg = NUB_ERR_JIT;
     unsigned width;
     bool is_write;
+    /* First touch of a declared page (or of the heap below the break):
+     * back it and run the access again, without leaving the address space. */
+    uint64_t cr2 = frame->vector == 14 ? x86_read_cr2() : 0;
+    if (frame->vector == 14 && cr2 - NUB_USPACE_WINDOW_VA < (UINT64_C(1) << 32) &&
+        rip >= NUB_USPACE_CODE_VA && rip < NUB_USPACE_CODE_VA + code->code_size) {
+        uint32_t page = (uint32_t)(cr2 - NUB_USPACE_WINDOW_VA) & ~UINT32_C(4095);
+        enum nub_uspace_back b = nub_uspace_back(r->space_ptr->pml4, cr2 & ~UINT64_C(4095),
+                                                 (frame->error_code & 2) != 0, in_heap(r, page));
+        if (b == NUB_USPACE_BACK_DONE)
+            return 1;
+        if (b != NUB_USPACE_BACK_NOT_DECLARED &&
+            jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, &pc, &width, &is_write)) {
+            /* Empty pool: refill in ring 3 and retry. Full undo log: the
+             * call has backed more pages than guest memory holds. */
+            r->ctx->pc = pc;
+            r->ctx->reason = b == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
+            r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
+            frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;
+            return 1;
+        }
+    }
     if (frame->vector == 14 && rip >= NUB_USPACE_CODE_VA &&
         rip < NUB_USPACE_CODE_VA + code->code_size &&
         jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, &pc, &width, &is_write) &&
@@ -218,16 +299,21 @@ static nub_status map_segments(struct run *r, const struct nub_wire_cap_view *in
                 return NUB_ERR_CAP_MISSING_DEP; /* cannot happen: checked at PUT_CAP */
             data = d->view.data.bytes;
         }
-        uint64_t flags = seg.access == NUB_WIRE_ACCESS_WRITE ? NUB_USPACE_RW : NUB_USPACE_RO;
-        for (uint64_t off = 0; off < seg.length; off += 4096) {
+        /* The whole segment is declared (backed on first touch); only the
+         * pages with published contents are backed now. */
+        int writable = seg.access == NUB_WIRE_ACCESS_WRITE;
+        s = nub_uspace_declare(r->space_ptr, window_va(seg.address), seg.length,
+                               writable ? NUB_DECL_WRITE : NUB_DECL_READ, 0);
+        if (s != NUB_OK)
+            return s;
+        uint64_t flags = writable ? NUB_USPACE_RW : NUB_USPACE_RO;
+        for (uint64_t off = 0; data && off < seg.data_len; off += 4096) {
             uint8_t *page;
             s = nub_uspace_map_new(r->space_ptr, window_va(seg.address) + off, flags, &page);
             if (s != NUB_OK)
                 return s;
-            if (data && off < seg.data_len) {
-                uint64_t n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
-                nub_memcpy(page, data + off, n);
-            }
+            uint64_t n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
+            nub_memcpy(page, data + off, n);
         }
     }
     return NUB_OK;
@@ -250,8 +336,9 @@ static nub_status build(struct run *r, const struct nub_wire_cap_view *inst)
     return s;
 }
 
-/* Restores the published contents of every writable page of a kept space
- * (read-only pages cannot have changed: making one writable drops the space). */
+/* Restores the published contents of every writable page a kept space
+ * backed at build time (pages backed during a call went back to the pool
+ * with the undo log; read-only pages cannot have changed). */
 static nub_status restore_contents(struct run *r, const struct nub_wire_cap_view *inst)
 {
     for (uint32_t i = 0; i < inst->instance.segment_count; i++) {
@@ -268,15 +355,12 @@ static nub_status restore_contents(struct run *r, const struct nub_wire_cap_view
                 return NUB_ERR_CAP_MISSING_DEP;
             data = d->view.data.bytes;
         }
-        for (uint64_t off = 0; off < seg.length; off += 4096) {
+        for (uint64_t off = 0; data && off < seg.data_len; off += 4096) {
             uint8_t *page = nub_uspace_lookup(r->space_ptr, window_va(seg.address) + off, 0);
             if (!page)
                 return NUB_ERR_JIT; /* the kept tables lost a page: cannot happen */
-            uint64_t n = 0;
-            if (data && off < seg.data_len) {
-                n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
-                nub_memcpy(page, data + off, n);
-            }
+            uint64_t n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
+            nub_memcpy(page, data + off, n);
             nub_memset(page + n, 0, 4096 - n);
         }
     }
@@ -360,14 +444,19 @@ static nub_status acquire_space(struct run *r, const struct nub_cap_entry *inst)
     return s;
 }
 
-/* After a call: keep the space unless the call changed a mapping (or failed). */
+/* After a call: undo what it backed or changed; keep the space unless the
+ * call failed. */
 static void release_space(struct run *r, nub_status s)
 {
     struct cached_space *c = r->cached;
+    /* Tables the call backed stay in a kept space (its own pages now). */
+    int ro_written = nub_page_pool_undo(c ? nub_uspace_adopt : 0, c ? &c->space : 0);
     if (!c)
         return;
     c->in_use = 0;
-    if (s != NUB_OK || c->mapping_changed) {
+    /* A read-only published page the call could write (sbrk over it) is not
+     * restored before the next call: drop the space instead (rare). */
+    if (s != NUB_OK || r->out_of_pages || ro_written) {
         space_unlink(c);
         space_free(c);
     }
@@ -382,12 +471,16 @@ static int read_back(const struct run *r, uint32_t address, uint32_t length, uin
         uint32_t a = address + done; /* wraps like PVM addresses */
         uint32_t in_page = 4096 - (a & 4095);
         uint32_t n = length - done < in_page ? length - done : in_page;
-        const uint8_t *page = nub_uspace_lookup(r->space_ptr, window_va(a & ~UINT32_C(4095)), 0);
-        if (!page) {
+        uint8_t *page;
+        if (nub_uspace_access(r->space_ptr, window_va(a & ~UINT32_C(4095)), &page) ==
+            NUB_DECL_NONE) {
             nub_memset(out, 0, length);
             return 0;
         }
-        nub_memcpy(out + done, page + (a & 4095), n);
+        if (page)
+            nub_memcpy(out + done, page + (a & 4095), n);
+        else
+            nub_memset(out + done, 0, n); /* declared, never touched: zeros */
         done += n;
     }
     return 1;
@@ -488,9 +581,13 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
         return NUB_ERR_BAD_PACKET;
     state.gas = (int64_t)gas;
     state.heap_top = inst->view.instance.facts.heap_top;
+    state.heap_limit = inst->view.instance.facts.heap_limit;
 
     struct run run;
     nub_memset(&run, 0, sizeof run);
+    run.heap_base = state.heap_top;
+    run.heap_declared = state.heap_top;
+    run.refill = POOL_RESERVE_PAGES;
     s = nub_jit_cache_get(image, &run.jit);
     if (s != NUB_OK)
         return s;
@@ -508,7 +605,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
             .code_address = NUB_USPACE_CODE_VA,
             .enter = platform_enter,
             .page_access = platform_page_access,
-            .make_writable = platform_make_writable,
+            .make_writable = 0, /* sbrk runs inline: the code never asks */
         };
         struct pvm_exit ex;
         jit_run(&run.jit->code, run.ctx, &platform, &state, false, &ex);

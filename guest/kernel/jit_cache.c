@@ -4,6 +4,7 @@
 #include "nub_rpc.h"
 
 #include "heap.h"
+#include "kernel.h"
 #include "kstring.h"
 #include "pvm_program.h"
 #include "uspace.h"
@@ -79,45 +80,57 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
         .guest_exit = JIT_GUEST_EXIT_INT,
         .guest_exit_vector = NUB_VECTOR_JIT_EXIT,
     };
+    /* The compile writes into a buffer of the whole bound (160 bytes per
+     * code byte, jit_code_size_bound), page-aligned so that the code stays
+     * where it was compiled: the block is then shrunk to the pages the code
+     * uses (no second buffer, no copy). If the heap minus the stored caps
+     * (never evicted) cannot hold the bound, no eviction helps: refused
+     * before anything is evicted, so such an image fails at once, every
+     * time, and costs the cache nothing. */
     size_t bound = jit_code_size_bound(e->program);
-    uint8_t *scratch = nub_alloc_evicting(bound, 16, e);
-    if (!scratch)
-        return NUB_ERR_HEAP_EXHAUSTED;
-    size_t needed = 0;
-    err = jit_compile(e->program, &options, &nub_kernel_pvm_allocator, scratch, bound, &e->code,
-                      &needed);
+    size_t bound_pages = (bound + 4095) / 4096;
+    uint64_t fixed = nub_kernel_directory.cap_bytes, capacity = nub_heap_capacity();
     nub_status s = NUB_OK;
-    if (err == PVM_ERR_NOMEM)
-        s = NUB_ERR_HEAP_EXHAUSTED;
-    else if (err != PVM_OK)
+    uint8_t *buf = 0;
+    if (fixed >= capacity || bound_pages * 4096 > capacity - fixed)
         s = NUB_ERR_JIT;
+    else if (!(buf = nub_alloc_evicting(bound_pages * 4096, 4096, e)))
+        s = NUB_ERR_HEAP_EXHAUSTED;
+    size_t needed = 0;
     if (s == NUB_OK) {
-        /* Keep only what the code needs, page-aligned (it is mapped to ring 3
-         * page by page); int3-fill the tail of the last page. */
-        e->code_pages = (needed + 4095) / 4096;
-        e->code_buf = nub_alloc_evicting(e->code_pages * 4096, 4096, e);
-        if (!e->code_buf) {
+        err = jit_compile(e->program, &options, &nub_kernel_pvm_allocator, buf, bound, &e->code,
+                          &needed);
+        if (err == PVM_ERR_NOMEM)
             s = NUB_ERR_HEAP_EXHAUSTED;
-            jit_code_release(&e->code);
-        } else {
-            nub_memcpy(e->code_buf, scratch, needed);
-            nub_memset(e->code_buf + needed, 0xCC, e->code_pages * 4096 - needed);
-            /* Where the exit stub traps (after it stored the registers): the
-             * ring-0 fast path recognises the exit by this address. */
-            static const uint8_t stub[4] = {0xCD, NUB_VECTOR_JIT_EXIT, 0x0F, 0x0B};
+        else if (err != PVM_OK)
             s = NUB_ERR_JIT;
-            for (size_t i = e->code.exit_offset; i + 4 <= needed; i++) {
-                if (nub_memcmp(e->code_buf + i, stub, 4) == 0) {
-                    e->exit_int_offset = (uint32_t)i;
-                    s = NUB_OK;
-                    break;
-                }
+    }
+    if (s == NUB_OK) {
+        /* Keep only the pages the code needs (mapped to ring 3 page by
+         * page); int3-fill the tail of the last one. */
+        e->code_pages = (needed + 4095) / 4096;
+        nub_memset(buf + needed, 0xCC, e->code_pages * 4096 - needed);
+        nub_heap_shrink(buf, e->code_pages * 4096);
+        e->code_buf = buf;
+        buf = 0;
+        /* Where the exit stub traps (after it stored the registers): the
+         * ring-0 fast path recognises the exit by this address. */
+        static const uint8_t stub[4] = {0xCD, NUB_VECTOR_JIT_EXIT, 0x0F, 0x0B};
+        s = NUB_ERR_JIT;
+        for (size_t i = e->code.exit_offset; i + 4 <= needed; i++) {
+            if (nub_memcmp(e->code_buf + i, stub, 4) == 0) {
+                e->exit_int_offset = (uint32_t)i;
+                s = NUB_OK;
+                break;
             }
-            if (s != NUB_OK)
-                jit_code_release(&e->code);
+        }
+        if (s != NUB_OK) {
+            jit_code_release(&e->code);
+            nub_heap_free(e->code_buf);
+            e->code_buf = 0;
         }
     }
-    nub_heap_free(scratch);
+    nub_heap_free(buf);
     if (s != NUB_OK) {
         pvm_program_destroy(e->program);
         e->program = 0;

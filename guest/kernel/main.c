@@ -8,6 +8,7 @@
 #include "directory.h"
 #include "heap.h"
 #include "kstring.h"
+#include "page_pool.h"
 #include "serial.h"
 #include "trap.h"
 
@@ -41,8 +42,14 @@ static void load_boot_params(void)
 void nub_service_main(void)
 {
     load_boot_params();
-    nub_heap_init(nub_kernel_params.heap_gpa, nub_kernel_params.heap_bytes);
-    nub_directory_init(nub_kernel_params.heap_bytes, nub_kernel_params.directory_max_caps,
+    /* The page pool's bookkeeping comes off the end of the heap range. */
+    uint64_t pool_bytes = nub_page_pool_bookkeeping_bytes(nub_kernel_params.memory_bytes);
+    if (pool_bytes >= nub_kernel_params.heap_bytes / 2)
+        nub_kernel_panic(NUB_PANIC_BAD_BOOT_PARAMS);
+    uint64_t heap_bytes = nub_kernel_params.heap_bytes - pool_bytes;
+    nub_page_pool_init(nub_kernel_params.memory_bytes, nub_kernel_params.heap_gpa + heap_bytes);
+    nub_heap_init(nub_kernel_params.heap_gpa, heap_bytes);
+    nub_directory_init(heap_bytes, nub_kernel_params.directory_max_caps,
                        nub_kernel_params.directory_max_bytes);
     if (nub_kernel_params.flags & NUB_BOOT_FLAG_CONSOLE) {
         nub_serial_write("nub guest kernel: up, heap ");

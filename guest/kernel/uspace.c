@@ -2,15 +2,241 @@
 #include "uspace.h"
 
 #include "heap.h"
-#include "kstring.h"
 #include "kernel.h"
+#include "kstring.h"
+#include "page_pool.h"
 #include "x86.h"
 
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
 
-/* A zeroed page recorded in u's page list. */
-static uint64_t *alloc_zero_page(struct nub_uspace *u)
+static unsigned decl_of(uint64_t entry)
 {
+    return (unsigned)((entry & NUB_PTE_DECL_MASK) >> NUB_PTE_DECL_SHIFT);
+}
+
+static uint64_t decl_bits(unsigned decl)
+{
+    return (uint64_t)decl << NUB_PTE_DECL_SHIFT;
+}
+
+static uint64_t leaf_flags(unsigned decl)
+{
+    return decl == NUB_DECL_WRITE ? NUB_USPACE_RW : NUB_USPACE_RO;
+}
+
+static uint64_t *table_of(uint64_t entry)
+{
+    return (uint64_t *)(uintptr_t)(entry & X86_PTE_ADDR_MASK);
+}
+
+/* A zeroed pool page recorded in u's page list (freed by destroy). */
+static uint64_t *alloc_owned_page(struct nub_uspace *u)
+{
+    uint64_t *p = nub_page_pool_alloc();
+    if (p && !nub_uspace_adopt(u, p)) {
+        nub_page_pool_free(p);
+        p = 0;
+    }
+    return p;
+}
+
+nub_status nub_uspace_create(struct nub_uspace *u)
+{
+    u->pages = 0;
+    u->page_count = u->page_cap = 0;
+    u->pml4 = alloc_owned_page(u);
+    if (!u->pml4)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    /* The kernel's identity map: its entry has no U bit, so every page under
+     * it is supervisor-only whatever the lower levels say. */
+    const uint64_t *kernel_pml4 = (const uint64_t *)(uintptr_t)nub_kernel_params.kernel_cr3;
+    u->pml4[0] = kernel_pml4[0] & ~X86_PTE_US;
+    return NUB_OK;
+}
+
+/* The leaf entry for va, creating the tables on the way. A table created
+ * under a non-present entry keeps that entry's declared access (its own
+ * entries inherit it). */
+static uint64_t *walk_create(struct nub_uspace *u, uint64_t va)
+{
+    uint64_t *table = u->pml4;
+    for (int shift = 39; shift > 12; shift -= 9) {
+        uint64_t *e = &table[(va >> shift) & 511];
+        if (!(*e & X86_PTE_P)) {
+            uint64_t *next = alloc_owned_page(u);
+            if (!next)
+                return 0;
+            *e = (uint64_t)(uintptr_t)next | TABLE_FLAGS | (*e & NUB_PTE_DECL_MASK);
+        }
+        table = table_of(*e);
+    }
+    return &table[(va >> 12) & 511];
+}
+
+nub_status nub_uspace_map_shared(struct nub_uspace *u, uint64_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *pte = walk_create(u, va);
+    if (!pte)
+        return NUB_ERR_HEAP_EXHAUSTED;
+    *pte = (pa & X86_PTE_ADDR_MASK) | flags;
+    return NUB_OK;
+}
+
+nub_status nub_uspace_map_new(struct nub_uspace *u, uint64_t va, uint64_t flags, uint8_t **page_out)
+{
+    uint64_t *pte = walk_create(u, va);
+    uint64_t *page = pte && !(*pte & X86_PTE_P) ? alloc_owned_page(u) : 0;
+    if (!page)
+        return NUB_ERR_HEAP_EXHAUSTED; /* (or already mapped: a caller bug) */
+    *pte = (uint64_t)(uintptr_t)page | flags | (*pte & NUB_PTE_DECL_MASK);
+    if (page_out)
+        *page_out = (uint8_t *)page;
+    return NUB_OK;
+}
+
+/* Writes an entry: logged (undone after the call) or for good. */
+static int set_entry(uint64_t *e, uint64_t value, int logged)
+{
+    if (logged)
+        return nub_page_pool_set_logged(e, value);
+    *e = value;
+    return 1;
+}
+
+/* Declares [va, end) in the table at level `shift` (the span of one entry
+ * is 2^shift): entries wholly inside get the access, partly covered ones a
+ * table (from the pool: owned by u, or logged) and the same one level down.
+ * A present leaf only ever gains write access (sbrk over a read-only page). */
+static nub_status declare_in(struct nub_uspace *u, uint64_t *table, int shift, uint64_t va,
+                             uint64_t end, unsigned decl, int logged)
+{
+    uint64_t span = UINT64_C(1) << shift;
+    while (va < end) {
+        uint64_t *e = &table[(va >> shift) & 511];
+        uint64_t entry_end = (va & ~(span - 1)) + span;
+        int whole = (va & (span - 1)) == 0 && entry_end <= end;
+        if (!(*e & X86_PTE_P)) {
+            if (whole) {
+                if (!set_entry(e, (*e & ~NUB_PTE_DECL_MASK) | decl_bits(decl), logged))
+                    return NUB_ERR_HEAP_EXHAUSTED;
+                va = entry_end;
+                continue;
+            }
+            uint64_t *next = logged ? nub_page_pool_alloc() : alloc_owned_page(u);
+            if (!next)
+                return NUB_ERR_HEAP_EXHAUSTED;
+            if (!set_entry(e, (uint64_t)(uintptr_t)next | TABLE_FLAGS | (*e & NUB_PTE_DECL_MASK),
+                           logged)) {
+                nub_page_pool_free(next);
+                return NUB_ERR_HEAP_EXHAUSTED;
+            }
+        } else if (shift == 12) {
+            if (decl == NUB_DECL_WRITE && !(*e & X86_PTE_RW) &&
+                !set_entry(e, *e | X86_PTE_RW, logged))
+                return NUB_ERR_HEAP_EXHAUSTED;
+            va = entry_end;
+            continue;
+        }
+        uint64_t sub_end = end < entry_end ? end : entry_end;
+        nub_status s = declare_in(u, table_of(*e), shift - 9, va, sub_end, decl, logged);
+        if (s != NUB_OK)
+            return s;
+        va = entry_end;
+    }
+    return NUB_OK;
+}
+
+nub_status nub_uspace_declare(struct nub_uspace *u, uint64_t va, uint64_t len, unsigned decl,
+                              int logged)
+{
+    if (len == 0)
+        return NUB_OK;
+    return declare_in(u, u->pml4, 39, va, va + len, decl, logged);
+}
+
+unsigned nub_uspace_access(const struct nub_uspace *u, uint64_t va, uint8_t **page_out)
+{
+    const uint64_t *table = u->pml4;
+    unsigned access = NUB_DECL_NONE;
+    if (page_out)
+        *page_out = 0;
+    for (int shift = 39;; shift -= 9) {
+        uint64_t e = table[(va >> shift) & 511];
+        if (decl_of(e) != NUB_DECL_INHERIT)
+            access = decl_of(e);
+        if (!(e & X86_PTE_P))
+            return access;
+        if (shift == 12) {
+            if (page_out)
+                *page_out = (uint8_t *)table_of(e);
+            return (e & X86_PTE_RW) ? NUB_DECL_WRITE : NUB_DECL_READ;
+        }
+        table = table_of(e);
+    }
+}
+
+uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out)
+{
+    uint8_t *page;
+    unsigned access = nub_uspace_access(u, va, &page);
+    if (page && writable_out)
+        *writable_out = access == NUB_DECL_WRITE;
+    return page;
+}
+
+static inline void invlpg(uint64_t va)
+{
+    __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+
+/* Ring 0 (the #PF handler, under the run's CR3): no allocation but the
+ * pool's pop, no call that could fault. */
+enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int heap)
+{
+    uint64_t *table = pml4;
+    unsigned access = NUB_DECL_NONE;
+    for (int shift = 39;; shift -= 9) {
+        uint64_t *e = &table[(va >> shift) & 511];
+        uint64_t entry = *e;
+        if (decl_of(entry) != NUB_DECL_INHERIT)
+            access = decl_of(entry);
+        unsigned allowed = heap ? NUB_DECL_WRITE : access;
+        if (!(entry & X86_PTE_P)) {
+            if (allowed == NUB_DECL_NONE || (write && allowed == NUB_DECL_READ))
+                return NUB_USPACE_BACK_NOT_DECLARED;
+            if (nub_page_pool_log_full())
+                return NUB_USPACE_BACK_LOG_FULL;
+            void *page = nub_page_pool_pop();
+            if (!page)
+                return NUB_USPACE_BACK_NO_PAGE;
+            uint64_t flags = shift == 12 ? leaf_flags(allowed) : TABLE_FLAGS;
+            uint64_t value = (uint64_t)(uintptr_t)page | flags | (entry & NUB_PTE_DECL_MASK);
+            /* (room checked above) A table is kept after the call: the next
+             * touch below it costs one page, not a walk of new tables. */
+            if (shift == 12)
+                nub_page_pool_set_logged(e, value);
+            else
+                nub_page_pool_set_logged_keep(e, value);
+            if (shift == 12)
+                return NUB_USPACE_BACK_DONE;
+            entry = value;
+        } else if (shift == 12) {
+            if (write && !(entry & X86_PTE_RW)) {
+                if (!heap)
+                    return NUB_USPACE_BACK_NOT_DECLARED;
+                if (!nub_page_pool_set_logged(e, entry | X86_PTE_RW))
+                    return NUB_USPACE_BACK_LOG_FULL;
+            }
+            invlpg(va); /* a stale translation, or the one just upgraded */
+            return NUB_USPACE_BACK_DONE;
+        }
+        table = table_of(entry);
+    }
+}
+
+int nub_uspace_adopt(void *space, void *page)
+{
+    struct nub_uspace *u = space;
     if (u->page_count == u->page_cap) {
         uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
         void **pages = nub_heap_alloc(cap * sizeof *pages);
@@ -22,97 +248,14 @@ static uint64_t *alloc_zero_page(struct nub_uspace *u)
         u->pages = pages;
         u->page_cap = cap;
     }
-    uint64_t *p = nub_heap_alloc_aligned(4096, 4096);
-    if (p) {
-        nub_memset(p, 0, 4096);
-        u->pages[u->page_count++] = p;
-    }
-    return p;
-}
-
-nub_status nub_uspace_create(struct nub_uspace *u)
-{
-    u->pages = 0;
-    u->page_count = u->page_cap = 0;
-    u->pml4 = alloc_zero_page(u);
-    if (!u->pml4)
-        return NUB_ERR_HEAP_EXHAUSTED;
-    /* The kernel's identity map: its entry has no U bit, so every page under
-     * it is supervisor-only whatever the lower levels say. */
-    const uint64_t *kernel_pml4 = (const uint64_t *)(uintptr_t)nub_kernel_params.kernel_cr3;
-    u->pml4[0] = kernel_pml4[0] & ~X86_PTE_US;
-    return NUB_OK;
-}
-
-static uint64_t *table_of(uint64_t entry)
-{
-    return (uint64_t *)(uintptr_t)(entry & X86_PTE_ADDR_MASK);
-}
-
-/* The leaf entry for va, creating the tables on the way when create != 0. */
-static uint64_t *walk(struct nub_uspace *u, uint64_t va, int create)
-{
-    uint64_t *table = u->pml4;
-    for (int shift = 39; shift > 12; shift -= 9) {
-        uint64_t *e = &table[(va >> shift) & 511];
-        if (!(*e & X86_PTE_P)) {
-            if (!create)
-                return 0;
-            uint64_t *next = alloc_zero_page(u);
-            if (!next)
-                return 0;
-            *e = (uint64_t)(uintptr_t)next | TABLE_FLAGS;
-        }
-        table = table_of(*e);
-    }
-    return &table[(va >> 12) & 511];
-}
-
-nub_status nub_uspace_map_shared(struct nub_uspace *u, uint64_t va, uint64_t pa, uint64_t flags)
-{
-    uint64_t *pte = walk(u, va, 1);
-    if (!pte)
-        return NUB_ERR_HEAP_EXHAUSTED;
-    *pte = (pa & X86_PTE_ADDR_MASK) | flags;
-    return NUB_OK;
-}
-
-nub_status nub_uspace_map_new(struct nub_uspace *u, uint64_t va, uint64_t flags, uint8_t **page_out)
-{
-    uint64_t *pte = walk(u, va, 1);
-    uint64_t *page = pte && !(*pte & X86_PTE_P) ? alloc_zero_page(u) : 0;
-    if (!page)
-        return NUB_ERR_HEAP_EXHAUSTED; /* (or already mapped: a caller bug) */
-    *pte = (uint64_t)(uintptr_t)page | flags;
-    if (page_out)
-        *page_out = (uint8_t *)page;
-    return NUB_OK;
-}
-
-uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out)
-{
-    uint64_t *pte = walk((struct nub_uspace *)u, va, 0); /* create = 0: changes nothing */
-    if (!pte || !(*pte & X86_PTE_P))
-        return 0;
-    if (writable_out)
-        *writable_out = (*pte & X86_PTE_RW) != 0;
-    return (uint8_t *)table_of(*pte);
-}
-
-void nub_uspace_make_writable(struct nub_uspace *u, uint64_t va)
-{
-    uint64_t *pte = walk(u, va, 0);
-    if (pte && (*pte & X86_PTE_P)) {
-        /* No invlpg (the service runs in ring 3): the space's CR3 is loaded
-         * again on every entry into the run, which flushes its TLB entries. */
-        *pte |= X86_PTE_RW;
-    }
+    u->pages[u->page_count++] = page;
+    return 1;
 }
 
 void nub_uspace_destroy(struct nub_uspace *u)
 {
     for (uint32_t i = 0; i < u->page_count; i++)
-        nub_heap_free(u->pages[i]);
+        nub_page_pool_free(u->pages[i]);
     nub_heap_free(u->pages);
     u->pages = 0;
     u->page_count = u->page_cap = 0;

@@ -6,7 +6,9 @@
  * window, and the instance's accessible pages at NUB_USPACE_WINDOW_VA + PVM
  * address (read, or read-write; never executable). Everything else is the
  * kernel's identity map, supervisor-only (its PML4 entry has no U bit).
- * The tables double as the PVM page-access map.
+ * The tables double as the PVM page-access map: pages not backed yet are
+ * non-present entries that carry their declared access (abi/nub_rpc.h,
+ * "Demand paging"), backed on first touch by nub_uspace_back.
  */
 #ifndef NUB_KERNEL_USPACE_H
 #define NUB_KERNEL_USPACE_H
@@ -14,9 +16,10 @@
 #include <stdint.h>
 
 #include "nub_abi.h"
+#include "nub_rpc.h"
 
-#define NUB_USPACE_CODE_VA     UINT64_C(0x0000008000000000) /* PML4 slot 1 */
-#define NUB_USPACE_WINDOW_VA   UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
+#define NUB_USPACE_CODE_VA     NUB_RUN_CODE_VA   /* PML4 slot 1 */
+#define NUB_USPACE_WINDOW_VA   NUB_RUN_WINDOW_VA /* PML4 slot 2: PVM address 0 */
 #define NUB_USPACE_CTX_PAGE_VA (NUB_USPACE_WINDOW_VA - 4096)
 
 struct nub_uspace {
@@ -37,10 +40,34 @@ nub_status nub_uspace_map_new(struct nub_uspace *u, uint64_t va, uint64_t flags,
 /* Maps an existing page (not owned: left alone by destroy). */
 nub_status nub_uspace_map_shared(struct nub_uspace *u, uint64_t va, uint64_t pa, uint64_t flags);
 
+/* Declares [va, va + len) (page-aligned) with access decl (NUB_DECL_*):
+ * its pages are backed on first touch. logged = 0 at build time (the
+ * tables belong to the space); logged = 1 during a call (every change goes
+ * to the pool's undo log, undone after the call). */
+nub_status nub_uspace_declare(struct nub_uspace *u, uint64_t va, uint64_t len, unsigned decl,
+                              int logged);
+
+/* The access the program has at va (NUB_DECL_NONE, _READ or _WRITE),
+ * backed or not; *page_out = the page's kernel alias if backed, else NULL. */
+unsigned nub_uspace_access(const struct nub_uspace *u, uint64_t va, uint8_t **page_out);
+
 /* Kernel alias of the page mapped at va, or NULL; *writable_out set when non-NULL. */
 uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out);
-/* Makes the page at va writable (it must be mapped). */
-void nub_uspace_make_writable(struct nub_uspace *u, uint64_t va);
+
+/* Makes page one of u's own (freed by destroy); 0 if the list cannot grow.
+ * The undo log's keep callback (space is a struct nub_uspace *). */
+int nub_uspace_adopt(void *space, void *page);
+
+enum nub_uspace_back {
+    NUB_USPACE_BACK_DONE = 0,         /* backed (or already fine): retry the access */
+    NUB_USPACE_BACK_NOT_DECLARED = 1, /* the program may not: a PVM fault */
+    NUB_USPACE_BACK_NO_PAGE = 2,      /* the pool is empty: refill in ring 3, retry */
+    NUB_USPACE_BACK_LOG_FULL = 3,     /* the undo log is full: the run cannot go on */
+};
+/* Ring 0, on a #PF at va during a run: backs the page (and any missing
+ * table) if the declared access allows the access; heap != 0 means va is
+ * below sbrk's break (read-write whatever was declared). */
+enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int heap);
 
 /* Leaf flags. */
 #define NUB_USPACE_RX (UINT64_C(1) << 0 | UINT64_C(1) << 2)

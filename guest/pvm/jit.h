@@ -76,14 +76,16 @@
  * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
  * internal ones the platform serves itself before resuming.
  */
-#define JIT_EXIT_SBRK 0x100u /* sbrk at ctx.pc: platform maps pages, sets rD, resumes */
+#define JIT_EXIT_SBRK 0x100u /* hosted: sbrk at ctx.pc: platform maps pages, sets rD, resumes */
 
 struct jit_ctx {
     uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */
     uint64_t arg;                /* 104: exit argument (host-call id, fault page, ...) */
     uint64_t entry_target;       /* 112: absolute native address the entry jumps to */
     uint64_t host_rsp;           /* 120: hosted: caller's rsp to restore on exit */
-    uint64_t reserved[12];       /* 128: free for the platform (guest kernel bookkeeping) */
+    uint64_t heap_top;           /* 128: sbrk's break (guest platform: sbrk runs inline) */
+    uint64_t heap_limit;         /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
+    uint64_t reserved[10];       /* 144: free for the platform */
     uint32_t pc;                 /* 224: pc of the instruction that exited */
     uint32_t reason;             /* 228: enum pvm_exit_reason or JIT_EXIT_* */
     uint64_t spill_rdx;          /* 232: PVM register living in rdx during div/mul */
@@ -96,6 +98,8 @@ _Static_assert(offsetof(struct jit_ctx, regs) == 0, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, arg) == 104, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, entry_target) == 112, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, host_rsp) == 120, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, heap_top) == 128, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, heap_limit) == 136, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, pc) == 224, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, reason) == 228, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rdx) == 232, "ctx layout");
@@ -119,7 +123,10 @@ enum jit_platform {
     /* entry = stub entered from ring 0 (iretq/sysret) with any register
      * values; it loads r15 = guest_window_va and the PVM registers from the
      * context block at guest_window_va - JIT_CTX_SIZE, then jumps to
-     * ctx.entry_target. Exit = store registers, then guest_exit. */
+     * ctx.entry_target. Exit = store registers, then guest_exit.
+     * sbrk runs inline (no exit): it moves ctx.heap_top within
+     * ctx.heap_limit, and the platform's page-fault handler backs the pages
+     * below the break on first touch. */
     JIT_PLATFORM_GUEST = 1,
 };
 

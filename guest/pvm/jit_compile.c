@@ -593,6 +593,33 @@ static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsi
     emit_mov_rr(b, true, R(d), SCRATCH);
 }
 
+/* sbrk without leaving the code (guest platform; SPEC §9.9 as pvm.h says):
+ * D = the break, which grows by A, or 0 (and no change) when there is no
+ * heap (heap_top 0), A >= 2^32, or the new break passes ctx.heap_limit.
+ * The new pages need no mapping here: the platform backs them on first
+ * touch. rax is the only scratch; D is written last, so D == A is fine. */
+static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
+{
+    struct jit_buf *b = &c->b;
+    emit_alu64_mi32(b, X86_ALU_CMP, BASE, CTX(heap_top), 0);
+    size_t no_heap = emit_jcc8(b, X86_CC_E);
+    emit_mov_rr(b, true, SCRATCH, R(a));
+    emit_shift_ri(b, true, X86_SH_SHR, SCRATCH, 32);
+    size_t too_big = emit_jcc8(b, X86_CC_NE);
+    emit_mov_rr(b, false, SCRATCH, R(a)); /* eax = A, zero-extended */
+    emit_alu_rm(b, X86_ALU_ADD, SCRATCH, BASE, CTX(heap_top));
+    emit_alu_rm(b, X86_ALU_CMP, SCRATCH, BASE, CTX(heap_limit));
+    size_t past_limit = emit_jcc8(b, X86_CC_A);
+    emit_load_disp(b, R(d), BASE, CTX(heap_top));
+    emit_store_disp(b, SCRATCH, BASE, CTX(heap_top));
+    size_t done = emit_jmp8(b);
+    jit_link8_here(b, no_heap);
+    jit_link8_here(b, too_big);
+    jit_link8_here(b, past_limit);
+    emit_alu_rr(b, false, X86_ALU_XOR, R(d), R(d));
+    jit_link8_here(b, done);
+}
+
 /* ---- One instruction --------------------------------------------------- */
 static const int8_t branch_imm_cc[] = {
     [PVM_OP_branch_eq_imm - PVM_OP_branch_eq_imm] = X86_CC_E,
@@ -708,7 +735,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         mov64(c, R(D), R(A));
         break;
     case PVM_OP_sbrk:
-        exit_inline(c, pc, JIT_EXIT_SBRK);
+        if (c->opt->platform == JIT_PLATFORM_GUEST)
+            sbrk_inline(c, D, A);
+        else
+            exit_inline(c, pc, JIT_EXIT_SBRK);
         break;
     case PVM_OP_count_set_bits_64:
         emit_popcnt_rr(b, true, R(D), R(A));

@@ -113,9 +113,15 @@ bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
 {
     bool found = false;
     uint32_t lowest = 0;
+    /* One look-up per page (an access spans at most two): in the guest
+     * this runs in ring 0, where each instruction may be expensive. */
+    uint32_t page = 0, access = 0;
     for (unsigned i = 0; i < width; i++) {
         uint32_t a = address + i; /* wraps modulo 2^32 (SPEC §2) */
-        uint32_t access = page_access(page_access_ctx, a);
+        if (i == 0 || (a & ~(uint32_t)(PVM_PAGE_SIZE - 1)) != page) {
+            page = a & ~(uint32_t)(PVM_PAGE_SIZE - 1);
+            access = page_access(page_access_ctx, a);
+        }
         bool ok = is_write ? access == PVM_ACCESS_WRITE : access != PVM_ACCESS_NONE;
         if (!ok && (!found || a < lowest)) {
             lowest = a;
@@ -145,7 +151,7 @@ static bool serve_sbrk(const struct jit_runner *pl, struct pvm_state *state, uin
     if (top == 0)
         return true;
     uint64_t new_top = (uint64_t)top + size;
-    if (size >= ((uint64_t)1 << 32) || new_top > PVM_HALT_ADDRESS)
+    if (size >= ((uint64_t)1 << 32) || new_top > pvm_heap_limit(state->heap_limit))
         return true; /* does not fit: refuse, change nothing */
     uint64_t first = (uint64_t)top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
     for (uint64_t page = first; page < new_top; page += PVM_PAGE_SIZE) {
@@ -165,9 +171,12 @@ void jit_run(const struct jit_code *code, struct jit_ctx *ctx, const struct jit_
     pvm_memcpy(ctx->regs, state->regs, sizeof(ctx->regs));
     ctx->gas = state->gas;
     ctx->pc = state->pc;
+    ctx->heap_top = state->heap_top;
+    ctx->heap_limit = state->heap_top != 0 ? pvm_heap_limit(state->heap_limit) : 0;
     for (;;) {
         if (!jit_prepare_entry(code, ctx, pl->code_address, resume, exit_out)) {
             state->gas = ctx->gas;
+            state->heap_top = (uint32_t)ctx->heap_top;
             return;
         }
         ctx->arg = 0; /* only host calls and page faults set it */
@@ -183,10 +192,12 @@ void jit_run(const struct jit_code *code, struct jit_ctx *ctx, const struct jit_
             break;
         }
         ctx->regs[in.rd] = value;
+        ctx->heap_top = state->heap_top;
         resume = true; /* continue after the sbrk in the same gas block */
     }
     pvm_memcpy(state->regs, ctx->regs, sizeof(ctx->regs));
     state->gas = ctx->gas;
     state->pc = ctx->pc;
+    state->heap_top = (uint32_t)ctx->heap_top;
     *exit_out = (struct pvm_exit){.reason = ctx->reason, .pc = ctx->pc, .arg = ctx->arg};
 }

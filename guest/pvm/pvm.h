@@ -78,7 +78,19 @@ struct pvm_state {
      * and changes nothing. The standard loader sets it to the end of the
      * read-write zone. */
     uint32_t heap_top;
+    /* The break may grow up to here (the INSTANCE's heap_limit): an sbrk
+     * whose new top would pass it returns 0 and changes nothing. 0 = no
+     * limit of its own (the break stops at PVM_HALT_ADDRESS); every engine
+     * applies pvm_heap_limit() to it. */
+    uint32_t heap_limit;
 };
+
+/* The highest break sbrk may reach: heap_limit, or the 4 GiB space without
+ * its last zone when heap_limit is 0. */
+static inline uint64_t pvm_heap_limit(uint32_t heap_limit)
+{
+    return heap_limit != 0 && heap_limit < PVM_HALT_ADDRESS ? heap_limit : PVM_HALT_ADDRESS;
+}
 
 /* ---- Memory description ------------------------------------------------ */
 enum pvm_access {

@@ -157,7 +157,7 @@ static bool do_sbrk(struct pvm_interp *it, uint64_t size, uint64_t *result)
         return true;
     }
     uint64_t new_top = (uint64_t)top + size;
-    if (size >= ((uint64_t)1 << 32) || new_top > PVM_HALT_ADDRESS) {
+    if (size >= ((uint64_t)1 << 32) || new_top > pvm_heap_limit(it->state.heap_limit)) {
         *result = 0; /* does not fit: refuse, change nothing */
         return true;
     }

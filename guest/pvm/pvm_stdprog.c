@@ -88,6 +88,7 @@ int pvm_stdprog_load(const uint8_t *bytes, size_t len, const uint8_t *args, size
     add_segment(out, PVM_STDPROG_ARGS_BASE, page_round(args_len), PVM_ACCESS_READ, args, args_len);
     out->heap_start = (uint32_t)rw_base;
     out->heap_top = (uint32_t)rw_end;
+    out->heap_limit = (uint32_t)(PVM_STDPROG_STACK_TOP - stack_len - PVM_ZONE_SIZE);
 
     out->regs[PVM_REG_RA] = PVM_HALT_ADDRESS;
     out->regs[PVM_REG_SP] = PVM_STDPROG_STACK_TOP;
@@ -104,4 +105,5 @@ void pvm_stdprog_initial_state(const struct pvm_stdprog *prog, uint32_t pc, int6
     out->pc = pc;
     out->gas = gas;
     out->heap_top = prog->heap_top;
+    out->heap_limit = prog->heap_limit;
 }

@@ -29,6 +29,7 @@ struct pvm_stdprog {
     uint64_t regs[PVM_NUM_REGS];
     uint32_t heap_start; /* start of the read-write zone (sbrk's h) */
     uint32_t heap_top;   /* end of rw data + heap pages: pvm_state.heap_top */
+    uint32_t heap_limit; /* one zone below the stack: pvm_state.heap_limit */
     /* The container's header fields, for tools. */
     uint32_t ro_len, rw_len, heap_pages, stack_size;
 };

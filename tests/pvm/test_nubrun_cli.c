@@ -149,6 +149,17 @@ static void test_unreadable_input_exits_1_with_one_line(void **unused)
     const char *wrong = write_file("wrong.json", "{\"initial-regs\": [1]}", 21);
     run(&r, "--vector", wrong, NULL);
     assert_int_equal(r.code, 1);
+    /* A short vector whose page map covers 1 GiB: refused at once (it used
+     * to take 2 GB of memory and a minute). */
+    static const char huge[] =
+        "{\"name\": \"huge\", \"initial-regs\": [0,0,0,0,0,0,0,0,0,0,0,0,0], "
+        "\"initial-pc\": 0, \"initial-gas\": 100, \"program\": [0, 0, 1, 0, 1], "
+        "\"initial-page-map\": [{\"address\": 65536, \"length\": 1073741824, "
+        "\"is-writable\": true}], \"initial-memory\": []}";
+    const char *huge_path = write_file("huge.json", huge, sizeof huge - 1);
+    run(&r, "--vector", huge_path, NULL);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(r.err, "page map covers 1073741824 bytes"));
     run(&r, "/nonexistent/prog.jam", NULL);
     assert_int_equal(r.code, 1);
     const char *garbage = write_file("garbage.jam", "\x01\x02\x03", 3);

@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 
 #include "pvmasm.h"
+#include "pvm_guest_mem.h"
 #include "sandbox_int.h" /* white box: sb->mem, sb->vcpu_fd, sb->params */
 
 #define DATA_PAGE  0x20000u /* RW, starts with the instance's marker */
@@ -157,6 +158,23 @@ static void test_run_space_tables(void **state)
         fail_msg("the vCPU was stopped outside the run (kernel CR3)");
     assert_int_equal(sregs.cs.dpl, 3);
 
+    /* The host's accessor sees the stopped run's memory as the program does. */
+    struct nub_guest_ram ram = {.bytes = sb->mem, .size = sb->mem_bytes};
+    uint8_t seen[MARKER_LEN];
+    uint32_t fault = 0;
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE, seen, MARKER_LEN, &fault), NUB_OK);
+    assert_memory_equal(seen, marker_a, MARKER_LEN);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, RO_PAGE, seen, 8, &fault), NUB_OK);
+    assert_int_equal(nub_guest_pvm_write(&ram, cr3, RO_PAGE, seen, 8, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, RO_PAGE);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4090, seen, 8, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, DATA_PAGE + 4096);
+    assert_int_equal(nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 100, marker_b, 8, &fault), NUB_OK);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 100, seen, 8, &fault), NUB_OK);
+    assert_memory_equal(seen, marker_b, 8);
+
     /* The PML4: slot 0 (the kernel's identity map) supervisor-only, slots 1
      * and 2 the code and the window, nothing else. */
     uint64_t heap = sb->params.heap_gpa;
@@ -219,8 +237,8 @@ static void test_run_space_tables(void **state)
     }
     assert_true(code >= 1);
     assert_int_equal(ctx, 1);
-    assert_int_equal(window, 2);
-    assert_true(saw_marker_a); /* the walk does see the instance's own data */
+    assert_int_equal(window, 1); /* the read-only page has no contents: declared, unbacked */
+    assert_true(saw_marker_a);   /* the walk does see the instance's own data */
 
     /* And B's page does exist (in B's kept space): the check above had
      * something to find. */
@@ -232,10 +250,70 @@ static void test_run_space_tables(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* The host backs a declared page of a stopped run from the guest's page
+ * pool (host/pvm_guest_mem.h): zeros before, the bytes after, one frame
+ * popped and one change logged. */
+static void test_host_backs_declared_page(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.invoke_timeout_ns = 200u * 1000 * 1000};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    struct pvmasm_output asm_out;
+    char err[256];
+    const char *text = "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n";
+    if (pvmasm_assemble(text, strlen(text), &asm_out, err, sizeof err) != 0)
+        fail_msg("pvmasm: %s", err);
+    /* Two read-write pages, contents in the first only. */
+    struct nub_capbuild_range range = {DATA_PAGE, 8192, NUB_WIRE_ACCESS_WRITE};
+    struct nub_capbuild_chunk chunk = {DATA_PAGE, MARKER_LEN, marker_a};
+    struct nub_capbuild_raw prog = {.blob = asm_out.blob,
+                                    .blob_len = (uint32_t)asm_out.blob_len,
+                                    .ranges = &range,
+                                    .range_count = 1,
+                                    .chunks = &chunk,
+                                    .chunk_count = 1,
+                                    .default_gas = 10000};
+    struct nub_invoke_packet p = {.initial_gas = UINT64_C(1) << 62};
+    assert_int_equal(nub_publish_raw(sb, &prog, p.instance_hash), NUB_OK);
+    pvmasm_output_free(&asm_out);
+    struct nub_invocation_result r;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_TIMEOUT);
+    struct kvm_sregs sregs;
+    assert_int_equal(ioctl(sb->vcpu_fd, KVM_GET_SREGS, &sregs), 0);
+    uint64_t cr3 = sregs.cr3 & PTE_ADDR;
+    assert_true(cr3 != sb->params.kernel_cr3);
+
+    struct nub_guest_ram ram = {.bytes = sb->mem, .size = sb->mem_bytes};
+    struct nub_page_pool before, after;
+    memcpy(&before, sb->mem + NUB_PAGE_POOL_GPA, sizeof before);
+    assert_true(before.magic == NUB_PAGE_POOL_MAGIC && before.stack_count >= 64);
+    uint8_t seen[MARKER_LEN];
+    uint32_t fault = 0;
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4096, seen, MARKER_LEN, &fault),
+                     NUB_OK);
+    for (int i = 0; i < MARKER_LEN; i++)
+        assert_int_equal(seen[i], 0);
+    assert_int_equal(
+        nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 4096 - 8, marker_b, MARKER_LEN, &fault), NUB_OK);
+    memcpy(&after, sb->mem + NUB_PAGE_POOL_GPA, sizeof after);
+    assert_int_equal(after.stack_count, before.stack_count - 1);
+    assert_int_equal(after.log_count, before.log_count + 1);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4096 - 8, seen, MARKER_LEN, &fault),
+                     NUB_OK);
+    assert_memory_equal(seen, marker_b, MARKER_LEN);
+    /* Past the segment: not the program's. */
+    assert_int_equal(nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 8192, marker_b, 1, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, DATA_PAGE + 8192);
+    nub_sandbox_destroy(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_space_tables),
+        cmocka_unit_test(test_host_backs_declared_page),
     };
     return nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_isolation", tests, NULL, NULL));

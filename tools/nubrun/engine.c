@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jit.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_program.h"
 
@@ -69,8 +70,10 @@ int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_j
     rc = engine->create(program, job->segments, job->segment_count, &job->initial, &alloc, &inst);
     if (rc != PVM_OK) {
         pvm_program_destroy(program);
+        /* jit_error_name knows the JIT's own codes (JIT_ERR_TOO_LARGE, ...)
+         * and falls back to pvm_error_name for the rest. */
         snprintf(err, err_len, "%s engine: cannot set up the instance: %s", engine->name,
-                 pvm_error_name(rc));
+                 jit_error_name(rc));
         return -1;
     }
     engine->run(inst, &out->exit);

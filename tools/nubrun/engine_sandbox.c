@@ -28,11 +28,11 @@ static int fail(char *err, size_t err_len, const char *what, nub_status s, nub_s
 
 /*
  * Publishes the job's caps. nub_capbuild_raw has no heap facts, so the
- * INSTANCE is re-encoded with the job's sbrk heap top (standard programs,
- * the demo) before it is stored.
+ * INSTANCE is re-encoded with the job's sbrk heap top and limit (standard
+ * programs, the demo) before it is stored.
  */
 static nub_status publish_job(nub_sandbox *sb, const struct nub_capbuild_raw *prog,
-                              uint32_t heap_top, nub_cap_hash instance_out)
+                              uint32_t heap_top, uint32_t heap_limit, nub_cap_hash instance_out)
 {
     if (heap_top == 0)
         return nub_publish_raw(sb, prog, instance_out);
@@ -65,7 +65,9 @@ static nub_status publish_job(nub_sandbox *sb, const struct nub_capbuild_raw *pr
             .segment_count = view.instance.segment_count,
         };
         memcpy(wi.image_hash, view.instance.image_hash, NUB_CAP_HASH_BYTES);
+        /* The same break limit as the in-process engines (pvm.h). */
         wi.facts.heap_top = heap_top;
+        wi.facts.heap_limit = (uint32_t)pvm_heap_limit(heap_limit);
         if (wi.facts.heap_limit < heap_top)
             wi.facts.heap_limit = heap_top;
         size_t needed = 0;
@@ -128,7 +130,8 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
         return -1;
     }
     struct nub_invoke_packet packet = {.endpoint_idx = 0};
-    s = publish_job(sb, &prog, job->initial.heap_top, packet.instance_hash);
+    s = publish_job(sb, &prog, job->initial.heap_top, job->initial.heap_limit,
+                    packet.instance_hash);
     if (s != NUB_OK) {
         int rc = fail(err, err_len, "publishing the program", s, sb);
         nub_sandbox_destroy(sb);

@@ -54,6 +54,21 @@ int nubrun_vector_mode(const struct nubrun_engine *engine, const char *path, FIL
         fprintf(stderr, "nubrun: %s\n", err);
         return 1;
     }
+    /* The output holds every byte of the page map (about 4 characters per
+     * byte) and the engines hold it twice: a map of a few hundred bytes of
+     * JSON could ask for gigabytes. Refuse it up front. */
+    uint64_t map_bytes = 0;
+    for (size_t i = 0; i < v.page_count; i++)
+        map_bytes += v.pages[i].length;
+    if (map_bytes > NUBRUN_VECTOR_MAX_MAP_BYTES) {
+        fprintf(stderr,
+                "nubrun: %s: the page map covers %llu bytes; --vector prints every byte and "
+                "takes at most %llu\n",
+                path, (unsigned long long)map_bytes,
+                (unsigned long long)NUBRUN_VECTOR_MAX_MAP_BYTES);
+        vector_free(&v);
+        return 1;
+    }
     struct pvm_segment *segs = NULL;
     size_t seg_count = 0;
     if (vector_segments(&v, &segs, &seg_count, err, sizeof(err)) != 0) {

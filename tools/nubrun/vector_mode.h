@@ -6,11 +6,18 @@
 #ifndef NUBRUN_VECTOR_MODE_H
 #define NUBRUN_VECTOR_MODE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "engine.h"
 
-/* Returns the process exit code: 0 ran, 1 unreadable input or engine failure. */
+/* The largest page map (sum of its lengths) --vector runs: 16 MiB, far
+ * above any conformance vector (a few pages), far below what would take
+ * gigabytes of memory and output. */
+#define NUBRUN_VECTOR_MAX_MAP_BYTES (UINT64_C(16) << 20)
+
+/* Returns the process exit code: 0 ran, 1 unreadable input, a page map past
+ * NUBRUN_VECTOR_MAX_MAP_BYTES, or engine failure. */
 int nubrun_vector_mode(const struct nubrun_engine *engine, const char *path, FILE *out);
 
 /* "halt", "panic", "out-of-gas", "page-fault", "host" (or "error"). */
