@@ -78,6 +78,7 @@ nub_status nub__put_cap(nub_sandbox *sb, const void *wire, size_t len, const uin
     }
     if (memcmp(hash, expected, sizeof hash) != 0)
         return nub__kill(sb, NUB_ERR_PROTOCOL, "guest hash differs from the cap's hash");
+    sb->published_changed = 1;
     if (nub__hash_set_add(&sb->published, hash) != 0)
         return nub__fail(sb, NUB_ERR_NOMEM, "host hash set");
     memcpy(out, hash, sizeof hash);
