@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+/* Requests above this size give their pages back after the call. */
+#define RELEASE_REQUEST_BYTES (UINT64_C(64) << 10)
+
 static const char *vector_name(uint64_t v)
 {
     static const char *const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
@@ -206,6 +209,11 @@ static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payl
     nub__mem_dirty(sb, sb->params.request_gpa, sizeof req + len);
 
     nub_status s = nub__run_to_doorbell(sb);
+    /* A large request (a cap) has been consumed: without this, every
+     * published byte would cost the host twice, in the request buffer too. */
+    if (len > RELEASE_REQUEST_BYTES && !sb->dead)
+        nub__mem_release(sb, sb->params.request_gpa + NUB_PAGE_SIZE,
+                         sizeof req + len - NUB_PAGE_SIZE);
     if (s != NUB_OK)
         return s;
 

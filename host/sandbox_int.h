@@ -161,6 +161,10 @@ void nub__mem_layout_free(struct nub_mem_layout *l);
 nub_status nub__mem_dirty_init(nub_sandbox *sb);
 /* The host wrote guest-physical [gpa, gpa + len). */
 void nub__mem_dirty(nub_sandbox *sb, uint64_t gpa, uint64_t len);
+/* The bytes in [gpa, gpa + len) no longer matter (a consumed request):
+ * their whole pages go back to the baseline's, freeing host memory. They
+ * stay marked dirty, which is harmless. */
+void nub__mem_release(nub_sandbox *sb, uint64_t gpa, uint64_t len);
 /* Folds KVM's dirty log (pages the guest wrote) into sb->dirty. */
 nub_status nub__mem_collect_dirty(nub_sandbox *sb);
 /* Forgets every dirty page (the current memory becomes the baseline). */

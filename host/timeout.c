@@ -145,6 +145,14 @@ void nub__call_end(nub_sandbox *sb, const sigset_t *saved_mask)
     pthread_sigmask(SIG_SETMASK, saved_mask, NULL);
 }
 
+nub_status nub_sandbox_set_timeout(nub_sandbox *sb, uint64_t invoke_timeout_ns)
+{
+    if (!sb)
+        return NUB_ERR_INVALID_ARGUMENT;
+    sb->timeout_ns = invoke_timeout_ns;
+    return NUB_OK;
+}
+
 nub_status nub_sandbox_interrupt(nub_sandbox *sb)
 {
     if (!sb)

@@ -140,6 +140,13 @@ nub_status nub_sandbox_snapshot(nub_sandbox *sb);
 nub_status nub_sandbox_restore(nub_sandbox *sb);
 
 /**
+ * Changes invoke_timeout_ns for the calls that follow (0: no limit), e.g. a
+ * tight bound for untrusted programs and none for publishing.
+ * @retval NUB_ERR_INVALID_ARGUMENT  sb is NULL
+ */
+nub_status nub_sandbox_set_timeout(nub_sandbox *sb, uint64_t invoke_timeout_ns);
+
+/**
  * Stops the call running on sb, if any: it returns NUB_ERR_INTERRUPTED and
  * the sandbox restores itself. Safe from any thread at any time (also from
  * a signal handler: it only uses atomics and tgkill); with no call running
