@@ -59,8 +59,8 @@ nub_status nub__kvm_open(nub_sandbox *sb, struct nub_template *t, const char *de
         if (ioctl(t->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0)
             return nub__fail(sb, NUB_ERR_KVM_API_VERSION, "KVM lacks %s", needed[i].name);
     int xsave2 = ioctl(t->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
-    t->xsave_bytes = xsave2 > (int)sizeof(struct kvm_xsave) ? (size_t)xsave2
-                                                             : sizeof(struct kvm_xsave);
+    t->xsave_bytes =
+        xsave2 > (int)sizeof(struct kvm_xsave) ? (size_t)xsave2 : sizeof(struct kvm_xsave);
     int run_size = ioctl(t->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_size < (int)sizeof(struct kvm_run))
         return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_VCPU_MMAP_SIZE gave %d", run_size);
@@ -221,8 +221,8 @@ void nub__vcpu_state_free(struct nub_vcpu_state *st)
 
 nub_status nub__vcpu_save(nub_sandbox *sb, struct nub_vcpu_state *st)
 {
-    unsigned long xsave_req = sb->tmpl->xsave_bytes > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2
-                                                                                : KVM_GET_XSAVE;
+    unsigned long xsave_req =
+        sb->tmpl->xsave_bytes > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
     if (ioctl(sb->vcpu_fd, KVM_GET_REGS, &st->regs) < 0 ||
         ioctl(sb->vcpu_fd, KVM_GET_SREGS, &st->sregs) < 0 ||
         ioctl(sb->vcpu_fd, KVM_GET_XCRS, &st->xcrs) < 0 ||

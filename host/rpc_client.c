@@ -113,7 +113,8 @@ static nub_status run_loop(nub_sandbox *sb)
                                  "call exceeded invoke_timeout_ns = %llu ns (guest rip 0x%llx)",
                                  (unsigned long long)sb->timeout_ns, guest_rip(sb));
             if (why == NUB_ERR_INTERRUPTED)
-                return nub__fail(sb, why, "call interrupted by nub_sandbox_interrupt (guest rip 0x%llx)",
+                return nub__fail(sb, why,
+                                 "call interrupted by nub_sandbox_interrupt (guest rip 0x%llx)",
                                  guest_rip(sb));
             continue;
         }

@@ -147,9 +147,8 @@ static nub_status boot(nub_sandbox *sb, const nub_sandbox_config *cfg)
         image.len = file_len;
     }
     if (s == NUB_OK)
-        s = nub__kvm_open(sb, t,
-                          cfg->kvm_device_path ? cfg->kvm_device_path
-                                               : NUB_SANDBOX_DEFAULT_KVM_DEVICE);
+        s = nub__kvm_open(
+            sb, t, cfg->kvm_device_path ? cfg->kvm_device_path : NUB_SANDBOX_DEFAULT_KVM_DEVICE);
     sb->kvm_fd = t->kvm_fd;
     if (s == NUB_OK) {
         t->mem_fd = memfd_create("nub-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -237,12 +236,13 @@ static nub_status create(const nub_sandbox_config *cfg_in, nub_template *from, n
     nub_sandbox_config cfg = {0};
     if (cfg_in)
         cfg = *cfg_in;
-    size_t mem = from ? from->mem_bytes
-                      : (cfg.guest_memory_bytes ? cfg.guest_memory_bytes
-                                                : NUB_SANDBOX_DEFAULT_MEMORY_BYTES);
+    size_t mem =
+        from ? from->mem_bytes
+             : (cfg.guest_memory_bytes ? cfg.guest_memory_bytes : NUB_SANDBOX_DEFAULT_MEMORY_BYTES);
     if (from && !matches_template(&cfg, from)) {
-        config_error(&cfg, "%zu: a sandbox from a template takes its memory, image, device, "
-                           "flags and directory limits from the template",
+        config_error(&cfg,
+                     "%zu: a sandbox from a template takes its memory, image, device, "
+                     "flags and directory limits from the template",
                      mem);
         return NUB_ERR_INVALID_ARGUMENT;
     }

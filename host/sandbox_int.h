@@ -37,7 +37,7 @@ struct nub_vcpu_state {
 struct nub_mem_layout {
     struct nub_mem_range {
         uint64_t start, end;
-    } *ranges;
+    } * ranges;
     size_t count;
 };
 
@@ -52,9 +52,9 @@ struct nub_template {
     int kvm_fd; /* /dev/kvm: system ioctls (read-only queries) */
     int mem_fd; /* the booted guest memory, sealed against writes */
     size_t mem_bytes;
-    size_t run_size;   /* KVM_GET_VCPU_MMAP_SIZE */
+    size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
     size_t xsave_bytes;
-    struct kvm_cpuid2 *cpuid; /* what the vCPU is given (KVM_GET_SUPPORTED_CPUID) */
+    struct kvm_cpuid2 *cpuid;     /* what the vCPU is given (KVM_GET_SUPPORTED_CPUID) */
     struct nub_mem_layout layout; /* data ranges of mem_fd */
     struct nub_vcpu_state vcpu;
     struct nub_boot_params params;
@@ -79,8 +79,8 @@ struct nub_sandbox {
     struct nub_template *tmpl; /* holds a reference */
     int kvm_fd;                /* the template's /dev/kvm (not owned) */
     int vm_fd;                 /* the VM: memory, vCPU creation */
-    int vcpu_fd;         /* the vCPU: KVM_RUN, registers */
-    struct kvm_run *run; /* the vCPU's shared run page (mmap of vcpu_fd) */
+    int vcpu_fd;               /* the vCPU: KVM_RUN, registers */
+    struct kvm_run *run;       /* the vCPU's shared run page (mmap of vcpu_fd) */
     size_t run_size;
 
     uint8_t *mem; /* guest-physical memory [0, mem_bytes) */

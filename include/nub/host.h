@@ -50,9 +50,10 @@ typedef struct nub_template nub_template;
 #define NUB_SANDBOX_DEFAULT_KVM_DEVICE   "/dev/kvm"
 
 /* nub_sandbox_config.flags */
-#define NUB_SANDBOX_FLAG_DEBUG_FNS  1u /* let the guest serve NUB_FN_ID_DEBUG_* (tests only) */
-#define NUB_SANDBOX_FLAG_NO_RESTORE 2u /* a timeout, interrupt or crash kills the sandbox and
-                                        * leaves it as it stopped (post-mortem, white-box tests) */
+#define NUB_SANDBOX_FLAG_DEBUG_FNS 1u /* let the guest serve NUB_FN_ID_DEBUG_* (tests only) */
+#define NUB_SANDBOX_FLAG_NO_RESTORE                                                                \
+    2u /* a timeout, interrupt or crash kills the sandbox and                                      \
+        * leaves it as it stopped (post-mortem, white-box tests) */
 
 typedef struct nub_sandbox_config {
     /* Guest-physical memory, a multiple of 2 MiB in

@@ -33,7 +33,8 @@
  * machine with ring 0 emulated, a normal call may take longer than this. */
 #define CALL_TIMEOUT_NS (2 * MS)
 
-static const char *const loop_text = "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n";
+static const char *const loop_text =
+    "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n";
 static const char *const add5_text = "    add_imm_64 a0, a0, 5\n    jump_ind ra, 0\n";
 
 static void publish(nub_sandbox *sb, const char *text, nub_cap_hash instance)
@@ -512,5 +513,6 @@ int main(void)
     };
     if (getenv("NUB_TEST_FILTER")) /* e.g. "test_templates" or "*repeated" */
         cmocka_set_test_filter(getenv("NUB_TEST_FILTER"));
-    return nub_test_kvm_suite_result(cmocka_run_group_tests_name("sandbox_recovery", tests, NULL, NULL));
+    return nub_test_kvm_suite_result(
+        cmocka_run_group_tests_name("sandbox_recovery", tests, NULL, NULL));
 }
