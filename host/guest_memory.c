@@ -10,9 +10,10 @@
  * the first (copy-on-write) touch, and every sandbox would grow the
  * baseline by what it wrote.
  *
- * Restoring drops the pages written since the restore point
- * (MADV_DONTNEED): file-backed ones read the baseline again, anonymous ones
- * read zero. Which pages: KVM's dirty log for the guest's writes, plus the
+ * Restoring puts back the pages written since the restore point: the first
+ * COPY_BACK_PAGES by copying the baseline's bytes into them, the rest by
+ * dropping them (MADV_DONTNEED): file-backed ones read the baseline again,
+ * anonymous ones read zero. Which pages: KVM's dirty log for the guest's writes, plus the
  * host's own writes, which the host marks as it makes them
  * (nub__mem_dirty). The cost of a restore grows with the pages written,
  * not with the size of guest memory.
@@ -38,6 +39,12 @@
  * pages apart with one madvise: each call costs a syscall and an MMU
  * notifier round through KVM, and the guest heap interleaves pages. */
 #define DROP_GAP_PAGES 32u
+/* A restore copies the restore point's bytes back into up to this many
+ * written pages instead of dropping them: a copy is cheaper than unmapping
+ * (an MMU-notifier round through KVM) and the fault that maps a new page
+ * on the next touch, and the next call usually writes the same pages. The
+ * rest are dropped, so a call that wrote much gives its memory back. */
+#define COPY_BACK_PAGES 512u
 
 static nub_status map_range(nub_sandbox *sb, uint8_t *at, uint64_t len, int fd, uint64_t off)
 {
@@ -228,9 +235,72 @@ static nub_status drop_run(nub_sandbox *sb, uint64_t start, uint64_t end, void *
     return NUB_OK;
 }
 
+/* A read-only shared view of the restore point's memfd: the baseline bytes
+ * a copy-back reads. Made on first use, dropped when the baseline changes. */
+static nub_status base_view(nub_sandbox *sb, const uint8_t **out)
+{
+    if (!sb->base_view) {
+        int fd = sb->restore.mem_fd >= 0 ? sb->restore.mem_fd : sb->tmpl->mem_fd;
+        void *p = mmap(NULL, sb->mem_bytes, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd, 0);
+        if (p == MAP_FAILED)
+            return nub__fail(sb, NUB_ERR_NOMEM, "mapping the restore point: %s", strerror(errno));
+        sb->base_view = p;
+    }
+    *out = sb->base_view;
+    return NUB_OK;
+}
+
+void nub__mem_drop_base_view(nub_sandbox *sb)
+{
+    if (sb->base_view)
+        munmap((void *)sb->base_view, sb->mem_bytes);
+    sb->base_view = NULL;
+}
+
+/* Puts the restore point's bytes back into the dirty run [start, end) in
+ * place: the baseline's for its file ranges, zero elsewhere. */
+static nub_status copy_back_run(nub_sandbox *sb, uint64_t start, uint64_t end, void *ctx)
+{
+    const struct nub_mem_layout *l = &sb->restore.layout;
+    size_t *budget = ctx;
+    size_t pages = (size_t)((end - start) / PAGE_BYTES);
+    if (pages > *budget)
+        return NUB_OK; /* left dirty: dropped below */
+    *budget -= pages;
+    uint64_t first = start / PAGE_BYTES;
+    const uint8_t *base = NULL;
+    for (size_t i = 0; i < l->count && start < end; i++) {
+        const struct nub_mem_range *r = &l->ranges[i];
+        if (r->end <= start)
+            continue;
+        if (r->start >= end)
+            break;
+        if (r->start > start) {
+            memset(sb->mem + start, 0, r->start - start);
+            start = r->start;
+        }
+        uint64_t stop = r->end < end ? r->end : end;
+        if (!base) {
+            nub_status s = base_view(sb, &base);
+            if (s != NUB_OK)
+                return s;
+        }
+        memcpy(sb->mem + start, base + start, stop - start);
+        start = stop;
+    }
+    if (start < end)
+        memset(sb->mem + start, 0, end - start);
+    for (uint64_t p = first; p < end / PAGE_BYTES; p++)
+        sb->dirty[p / 64] &= ~(UINT64_C(1) << (p % 64));
+    return NUB_OK;
+}
+
 nub_status nub__mem_reset_dirty(nub_sandbox *sb)
 {
     nub_status s = nub__mem_collect_dirty(sb);
+    size_t budget = COPY_BACK_PAGES;
+    if (s == NUB_OK)
+        s = for_each_dirty_run(sb, 0, copy_back_run, &budget);
     if (s == NUB_OK)
         s = for_each_dirty_run(sb, DROP_GAP_PAGES, drop_run, NULL);
     if (s == NUB_OK)
@@ -244,8 +314,12 @@ void nub__mem_release(nub_sandbox *sb, uint64_t gpa, uint64_t len)
     uint64_t end = (gpa + len) & ~(PAGE_BYTES - 1);
     if (end > sb->mem_bytes)
         end = sb->mem_bytes;
-    if (start < end)
-        madvise(sb->mem + start, end - start, MADV_DONTNEED); /* best effort */
+    if (start >= end || madvise(sb->mem + start, end - start, MADV_DONTNEED) < 0)
+        return;
+    /* They read the baseline again: not written since the restore point
+     * (a guest write before this is still in KVM's log). */
+    for (uint64_t p = start / PAGE_BYTES; p < end / PAGE_BYTES; p++)
+        sb->dirty[p / 64] &= ~(UINT64_C(1) << (p % 64));
 }
 
 static nub_status write_all(nub_sandbox *sb, int fd, uint64_t start, uint64_t end)
@@ -402,6 +476,7 @@ nub_status nub__mem_snapshot(nub_sandbox *sb)
     }
     nub__mem_layout_free(&rp->layout);
     rp->layout = layout;
+    nub__mem_drop_base_view(sb); /* of the old baseline */
     rp->mem_fd = fd;
     nub__mem_dirty_clear(sb);
     return NUB_OK;

@@ -288,6 +288,7 @@ void nub_sandbox_destroy(nub_sandbox *sb)
     if (!sb)
         return;
     nub__timeout_destroy(sb);
+    nub__mem_drop_base_view(sb);
     nub__kvm_close(sb);
     nub__hash_set_free(&sb->published);
     nub__restore_point_free(&sb->restore);

@@ -97,7 +97,8 @@ struct nub_sandbox {
      * (folded in by nub__mem_collect_dirty). One bit per 4 KiB page. */
     uint64_t *dirty;
     size_t dirty_words;
-    uint64_t *kvm_log; /* scratch for KVM_GET_DIRTY_LOG, dirty_words long */
+    uint64_t *kvm_log;        /* scratch for KVM_GET_DIRTY_LOG, dirty_words long */
+    const uint8_t *base_view; /* the restore point's memfd, read-only (or NULL) */
     struct nub_restore_point restore;
     int published_changed; /* since the restore point */
 
@@ -172,6 +173,8 @@ void nub__mem_dirty_clear(nub_sandbox *sb);
 /* Drops every page written since the restore point (they read the restore
  * point's memory again) and clears the dirty set. */
 nub_status nub__mem_reset_dirty(nub_sandbox *sb);
+/* Unmaps the read-only view of the restore point's memfd (it changed). */
+void nub__mem_drop_base_view(nub_sandbox *sb);
 /* Writes the memory into a memfd of the sandbox's own and maps it as the
  * new baseline (snapshot.c's memory half). */
 nub_status nub__mem_snapshot(nub_sandbox *sb);
