@@ -23,6 +23,9 @@
  *   sandbox_rss_after_call_kib  RSS per sandbox after each made one SMOKE
  *   sandbox_rss_per_published_mib_kib  RSS added per sandbox per MiB of a
  *                        published DATA cap (16 sandboxes, 1 MiB each)
+ *   timeout_sigalrm_storm_vs_deadline  a 200 ms invoke_timeout_ns on an
+ *                        endless loop with SIGALRM every 50 ms: time taken
+ *                        / 200 ms (goal <= 1.1; the deadline is absolute)
  *   kvm_exit_us          one KVM_RUN round trip of a minimal guest doing
  *                        `out; jmp` (one PIO exit per run; mean)
  *   kvm_exit_ring3_us    the same with the minimal guest in 64-bit ring 3, where
@@ -38,11 +41,13 @@
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "nub/host.h"
@@ -216,6 +221,7 @@ static int measure_bare(int kvm, int creates, int exits, double *create_us, doub
 struct sandbox_figures {
     double create_us, create_call_drop_us, create_cold_us, smoke_us, invoke_us, restore_us;
     double rss_kib, pss_kib, rss_called_kib, rss_per_mib_kib;
+    double storm_ratio;
 };
 
 static nub_status create_from(nub_template *t, nub_sandbox **sb)
@@ -254,19 +260,11 @@ static int time_creates(nub_template *t, int creates, int call, double *out)
 /* A program that writes every 8 bytes of a 1 MiB read-write range. */
 #define WRITER_BASE  0x20000u
 #define WRITER_BYTES (1u << 20)
-static nub_status publish_writer(nub_sandbox *sb, nub_cap_hash out)
+static nub_status publish_asm(nub_sandbox *sb, const char *text, nub_cap_hash out)
 {
-    static const char text[] = "    load_imm s0, 0x20000\n"
-                               "    load_imm s1, 0x120000\n"
-                               "    fallthrough\n"
-                               "loop:\n"
-                               "    store_ind_u64 s1, s0, 0\n"
-                               "    add_imm_64 s0, s0, 8\n"
-                               "    branch_lt_u s0, s1, loop\n"
-                               "    jump_ind ra, 0\n";
     struct pvmasm_output asm_out;
     char err[128];
-    if (pvmasm_assemble(text, sizeof text - 1, &asm_out, err, sizeof err) != 0) {
+    if (pvmasm_assemble(text, strlen(text), &asm_out, err, sizeof err) != 0) {
         fprintf(stderr, "fig_sandbox: pvmasm: %s\n", err);
         return NUB_ERR_INVALID_ARGUMENT;
     }
@@ -280,6 +278,19 @@ static nub_status publish_writer(nub_sandbox *sb, nub_cap_hash out)
     nub_status s = nub_publish_raw(sb, &prog, out);
     pvmasm_output_free(&asm_out);
     return s;
+}
+
+static nub_status publish_writer(nub_sandbox *sb, nub_cap_hash out)
+{
+    static const char text[] = "    load_imm s0, 0x20000\n"
+                               "    load_imm s1, 0x120000\n"
+                               "    fallthrough\n"
+                               "loop:\n"
+                               "    store_ind_u64 s1, s0, 0\n"
+                               "    add_imm_64 s0, s0, 8\n"
+                               "    branch_lt_u s0, s1, loop\n"
+                               "    jump_ind ra, 0\n";
+    return publish_asm(sb, text, out);
 }
 
 static int measure_restore(nub_template *t, int rounds, double *restore_us)
@@ -390,6 +401,48 @@ out:
     return rc;
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* invoke_timeout_ns = 200 ms on an endless loop while SIGALRM arrives every
+ * 50 ms: the time the call took over the 200 ms (goal <= 1.1). */
+#define STORM_TIMEOUT_NS (UINT64_C(200) * 1000 * 1000)
+static int measure_storm(nub_template *t, double *ratio)
+{
+    nub_sandbox *sb = NULL;
+    struct nub_invoke_packet p = {.initial_gas = UINT64_C(1) << 62};
+    struct nub_invocation_result r;
+    if (create_from(t, &sb) != NUB_OK ||
+        publish_asm(sb, "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n",
+                    p.instance_hash) != NUB_OK ||
+        nub_sandbox_set_timeout(sb, STORM_TIMEOUT_NS) != NUB_OK) {
+        fprintf(stderr, "fig_sandbox: storm: %s\n", sb ? nub_sandbox_last_error(sb) : "create");
+        nub_sandbox_destroy(sb);
+        return -1;
+    }
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old);
+    struct itimerval storm = {{0, 50000}, {0, 50000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &storm, NULL);
+    uint64_t t0 = nubbench_now_ns();
+    nub_status s = nub_invoke(sb, &p, &r);
+    uint64_t took = nubbench_now_ns() - t0;
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    nub_sandbox_destroy(sb);
+    if (s != NUB_ERR_TIMEOUT) {
+        fprintf(stderr, "fig_sandbox: storm: the call ended with %s\n", nub_strerror(s));
+        return -1;
+    }
+    *ratio = (double)took / (double)STORM_TIMEOUT_NS;
+    return 0;
+}
+
 static int measure_sandbox(int creates, int calls, struct sandbox_figures *f)
 {
     nub_template *t = NULL;
@@ -400,7 +453,8 @@ static int measure_sandbox(int creates, int calls, struct sandbox_figures *f)
     if (time_creates(t, creates, 0, &f->create_us) != 0 ||
         time_creates(t, creates, 1, &f->create_call_drop_us) != 0 ||
         time_creates(NULL, creates, 0, &f->create_cold_us) != 0 ||
-        measure_restore(t, calls, &f->restore_us) != 0 || measure_rss(t, f) != 0) {
+        measure_restore(t, calls, &f->restore_us) != 0 || measure_rss(t, f) != 0 ||
+        measure_storm(t, &f->storm_ratio) != 0) {
         nub_template_destroy(t);
         return -1;
     }
@@ -481,5 +535,6 @@ int fig_sandbox(const struct nubbench_options *opt)
     nubbench_emit("sandbox_pss_kib", f.pss_kib, "KiB");
     nubbench_emit("sandbox_rss_after_call_kib", f.rss_called_kib, "KiB");
     nubbench_emit("sandbox_rss_per_published_mib_kib", f.rss_per_mib_kib, "KiB");
+    nubbench_emit("timeout_sigalrm_storm_vs_deadline", f.storm_ratio, "x");
     return 0;
 }
