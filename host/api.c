@@ -89,5 +89,8 @@ nub_status nub_put_cap(nub_sandbox *sb, const void *wire, size_t len, nub_cap_ha
 {
     if (!sb || !wire || !out)
         return NUB_ERR_INVALID_ARGUMENT;
-    return nub__put_cap(sb, wire, len, NULL, out);
+    nub_status s = nub__put_cap(sb, wire, len, NULL, out);
+    if (s == NUB_OK && sb->snapshot_published)
+        s = nub_sandbox_snapshot(sb);
+    return s;
 }

@@ -262,7 +262,9 @@ static nub_status create(const nub_sandbox_config *cfg_in, nub_template *from, n
     sb->timeout_ns = cfg.invoke_timeout_ns;
     sb->console = cfg.console;
     sb->console_ctx = cfg.console_ctx;
-    sb->no_restore = !!((from ? from->flags : cfg.flags) & NUB_SANDBOX_FLAG_NO_RESTORE);
+    uint32_t flags = from ? from->flags : cfg.flags;
+    sb->no_restore = !!(flags & NUB_SANDBOX_FLAG_NO_RESTORE);
+    sb->snapshot_published = !!(flags & NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED);
 
     nub_status s = from ? start_from(sb, from) : boot(sb, &cfg);
     if (s != NUB_OK) {

@@ -90,7 +90,8 @@ struct nub_sandbox {
 
     uint64_t sequence; /* of the last request */
     int dead;
-    int no_restore; /* NUB_SANDBOX_FLAG_NO_RESTORE */
+    int no_restore;         /* NUB_SANDBOX_FLAG_NO_RESTORE */
+    int snapshot_published; /* NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED */
 
     /* Pages written since the restore point: the host's own writes are
      * marked here as they happen; the guest's come from KVM's dirty log

@@ -19,7 +19,8 @@
  * host process stays healthy and the sandbox restores itself to its restore
  * point: the state at its last nub_sandbox_snapshot, or right after
  * nub_sandbox_create when it took none. Caps published after that point are
- * gone (nub_sandbox_has_cap agrees). The next call works.
+ * gone (nub_sandbox_has_cap agrees); NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED
+ * snapshots after every publish. The next call works.
  * The sandbox is dead instead (every later call fails fast with
  * NUB_ERR_SANDBOX_DEAD; destroy it) when the guest broke the RPC protocol
  * (NUB_ERR_PROTOCOL), when a KVM ioctl failed (NUB_ERR_KVM), or when the
@@ -50,10 +51,14 @@ typedef struct nub_template nub_template;
 #define NUB_SANDBOX_DEFAULT_KVM_DEVICE   "/dev/kvm"
 
 /* nub_sandbox_config.flags */
-#define NUB_SANDBOX_FLAG_DEBUG_FNS 1u /* let the guest serve NUB_FN_ID_DEBUG_* (tests only) */
-#define NUB_SANDBOX_FLAG_NO_RESTORE                                                                \
-    2u /* a timeout, interrupt or crash kills the sandbox and                                      \
-        * leaves it as it stopped (post-mortem, white-box tests) */
+/* Let the guest serve NUB_FN_ID_DEBUG_* (tests only). */
+#define NUB_SANDBOX_FLAG_DEBUG_FNS 1u
+/* A timeout, interrupt or guest crash kills the sandbox and leaves it as it
+ * stopped (post-mortem, white-box tests) instead of restoring it. */
+#define NUB_SANDBOX_FLAG_NO_RESTORE 2u
+/* Every successful publish (nub_put_cap, nub_publish_*) ends with
+ * nub_sandbox_snapshot: restores keep every published cap. */
+#define NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED 4u
 
 typedef struct nub_sandbox_config {
     /* Guest-physical memory, a multiple of 2 MiB in

@@ -320,6 +320,30 @@ static void test_restore_point_and_caps(void **state)
     assert_int_equal(nub_test_count_fds(), fds0);
 }
 
+/* NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED: the restore point follows every
+ * publish, so a timeout keeps the caps without an explicit snapshot. */
+static void test_snapshot_published_flag(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    sb_timeout = 0;
+    nub_sandbox_config cfg = {.flags = NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash loop, add5;
+    publish(sb, loop_text, loop);
+    publish(sb, add5_text, add5);
+    expect_healthy(sb, add5, 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(nub_sandbox_set_timeout(sb, CALL_TIMEOUT_NS), NUB_OK);
+        struct nub_invocation_result r;
+        assert_int_equal(invoke(sb, loop, 0, UINT64_C(1) << 62, &r), NUB_ERR_TIMEOUT);
+        assert_int_equal(nub_sandbox_set_timeout(sb, 0), NUB_OK);
+        assert_true(nub_sandbox_has_cap(sb, loop));
+        expect_healthy(sb, add5, (uint64_t)i);
+    }
+    nub_sandbox_destroy(sb);
+}
+
 /* A restore resets memory the guest wrote: a published DATA cap's bytes
  * (in the guest heap) and the request buffer the host wrote. */
 static void test_restore_resets_written_memory(void **state)
@@ -508,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_without_call_repeated),
         cmocka_unit_test(test_restore_point_and_caps),
         cmocka_unit_test(test_restore_resets_written_memory),
+        cmocka_unit_test(test_snapshot_published_flag),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_timeout_under_signal_storm),
     };
