@@ -3,8 +3,8 @@
  * rings the doorbell, read the reply. Console bytes on COM1 are the only
  * other exits tolerated. A crash report, a halt, a shutdown (triple fault),
  * a timeout or an interrupt end the call and restore the sandbox (see
- * snapshot.c); a broken protocol or a failed KVM ioctl kills it. Every length the guest wrote is
- * checked against the buffer before it is used.
+ * snapshot.c); a broken protocol or a failed KVM ioctl kills it. Every
+ * length the guest wrote is checked against the buffer before it is used.
  */
 #include "sandbox_int.h"
 
