@@ -15,7 +15,7 @@
  *   sandbox_create_cold_us  nub_sandbox_create without a template: loading
  *                        and booting the guest kernel too (median)
  *   sandbox_restore_us   nub_sandbox_restore after an invoke whose program
- *                        wrote 1 MiB of its memory (mean)
+ *                        wrote 1 MiB of its memory (median of 64)
  *   sandbox_rss_kib      host RSS (VmRSS) added per idle sandbox created
  *                        from a template, over 16 sandboxes; shared template
  *                        pages count in each sandbox that maps them
@@ -305,17 +305,19 @@ static int measure_restore(nub_template *t, int rounds, double *restore_us)
     if (nub_invoke(sb, &p, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT ||
         nub_sandbox_snapshot(sb) != NUB_OK) /* compiled and kept */
         goto fail;
-    uint64_t total = 0;
+    double samples[MAX_SAMPLES];
+    if (rounds > MAX_SAMPLES)
+        rounds = MAX_SAMPLES;
     for (int i = 0; i < rounds; i++) {
         if (nub_invoke(sb, &p, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT)
             goto fail;
         uint64_t t0 = nubbench_now_ns();
         nub_status s = nub_sandbox_restore(sb);
-        total += nubbench_now_ns() - t0;
+        samples[i] = (double)(nubbench_now_ns() - t0) / 1e3;
         if (s != NUB_OK)
             goto fail;
     }
-    *restore_us = (double)total / 1e3 / rounds;
+    *restore_us = median(samples, rounds);
     nub_sandbox_destroy(sb);
     return 0;
 fail:
