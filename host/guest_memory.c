@@ -16,12 +16,17 @@
  * anonymous ones read zero. Which pages: KVM's dirty log for the guest's writes, plus the
  * host's own writes, which the host marks as it makes them
  * (nub__mem_dirty). The cost of a restore grows with the pages written,
- * not with the size of guest memory.
+ * not with the size of guest memory. Code that writes guest memory where it
+ * cannot say which pages (a walk of guest page tables that may back pages)
+ * calls nub__mem_dirty_unknown instead: the next restore or snapshot then
+ * finds every page private to the sandbox in /proc/self/pagemap, at a cost
+ * that grows with guest memory.
  */
 
 #include "sandbox_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,8 +177,52 @@ void nub__mem_dirty(nub_sandbox *sb, uint64_t gpa, uint64_t len)
         sb->dirty[p / 64] |= UINT64_C(1) << (p % 64);
 }
 
+void nub__mem_dirty_unknown(nub_sandbox *sb)
+{
+    sb->dirty_unknown = 1;
+}
+
+/* Every page of guest memory that is private to this sandbox (present and
+ * not a page of the baseline file: written since it was mapped, or an
+ * anonymous page touched), from /proc/self/pagemap. Its cost grows with
+ * guest memory (8 bytes read per page): only for host writes nobody marked. */
+#define PAGEMAP_PRESENT (UINT64_C(1) << 63)
+#define PAGEMAP_FILE    (UINT64_C(1) << 61)
+#define PAGEMAP_CHUNK   4096u
+static nub_status collect_private_pages(nub_sandbox *sb)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nub__fail(sb, NUB_ERR_NOMEM, "/proc/self/pagemap: %s", strerror(errno));
+    uint64_t entries[PAGEMAP_CHUNK];
+    size_t pages = sb->mem_bytes / PAGE_BYTES;
+    off_t base = (off_t)((uintptr_t)sb->mem / PAGE_BYTES * sizeof(uint64_t));
+    nub_status s = NUB_OK;
+    for (size_t first = 0; first < pages && s == NUB_OK; first += PAGEMAP_CHUNK) {
+        size_t n = pages - first < PAGEMAP_CHUNK ? pages - first : PAGEMAP_CHUNK;
+        ssize_t got =
+            pread(fd, entries, n * sizeof entries[0], base + (off_t)(first * sizeof entries[0]));
+        if (got != (ssize_t)(n * sizeof entries[0])) {
+            s = nub__fail(sb, NUB_ERR_NOMEM, "reading /proc/self/pagemap: %s",
+                          got < 0 ? strerror(errno) : "short read");
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((entries[i] & PAGEMAP_PRESENT) && !(entries[i] & PAGEMAP_FILE))
+                sb->dirty[(first + i) / 64] |= UINT64_C(1) << ((first + i) % 64);
+    }
+    close(fd);
+    return s;
+}
+
 nub_status nub__mem_collect_dirty(nub_sandbox *sb)
 {
+    if (sb->dirty_unknown) {
+        nub_status s = collect_private_pages(sb);
+        if (s != NUB_OK)
+            return s;
+        sb->dirty_unknown = 0;
+    }
     struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = sb->kvm_log};
     memset(sb->kvm_log, 0, sb->dirty_words * sizeof *sb->kvm_log);
     if (ioctl(sb->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)

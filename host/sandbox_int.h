@@ -100,6 +100,7 @@ struct nub_sandbox {
     size_t dirty_words;
     uint64_t *kvm_log;        /* scratch for KVM_GET_DIRTY_LOG, dirty_words long */
     const uint8_t *base_view; /* the restore point's memfd, read-only (or NULL) */
+    int dirty_unknown;        /* nub__mem_dirty_unknown since the last collection */
     struct nub_restore_point restore;
     int published_changed; /* since the restore point */
 
@@ -163,6 +164,9 @@ void nub__mem_layout_free(struct nub_mem_layout *l);
 nub_status nub__mem_dirty_init(nub_sandbox *sb);
 /* The host wrote guest-physical [gpa, gpa + len). */
 void nub__mem_dirty(nub_sandbox *sb, uint64_t gpa, uint64_t len);
+/* The host wrote guest memory at pages it cannot name: the next restore or
+ * snapshot scans for every page private to the sandbox (slower). */
+void nub__mem_dirty_unknown(nub_sandbox *sb);
 /* The bytes in [gpa, gpa + len) no longer matter (a consumed request):
  * their whole pages go back to the baseline's, freeing host memory. They
  * stay marked dirty, which is harmless. */
