@@ -6,9 +6,10 @@
  * The restore point is the guest's memory (the template's, or after
  * nub_sandbox_snapshot a memfd of the sandbox's own, see guest_memory.c),
  * the vCPU state at a doorbell and the host's set of published caps at
- * that moment. Restoring drops the pages written since (cost: the pages
- * written), loads the vCPU state and puts the cap set back, so the host's
- * record of the guest's caps always matches the guest's directory.
+ * that moment. Restoring puts back the pages written since (copied back or
+ * dropped; cost: the pages written), loads the vCPU state and puts the cap
+ * set back, so the host's record of the guest's caps always matches the
+ * guest's directory.
  */
 #include "sandbox_int.h"
 
