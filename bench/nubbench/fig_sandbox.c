@@ -16,6 +16,8 @@
  *                        and booting the guest kernel too (median)
  *   sandbox_restore_us   nub_sandbox_restore after an invoke whose program
  *                        wrote 1 MiB of its memory (median of 64)
+ *   sandbox_restore_after_smoke_us  the same after a SMOKE (a call that
+ *                        writes a few pages: the fixed cost of a restore)
  *   sandbox_rss_kib      host RSS (VmRSS) added per idle sandbox created
  *                        from a template, over 16 sandboxes; shared template
  *                        pages count in each sandbox that maps them
@@ -220,6 +222,7 @@ static int measure_bare(int kvm, int creates, int exits, double *create_us, doub
 
 struct sandbox_figures {
     double create_us, create_call_drop_us, create_cold_us, smoke_us, invoke_us, restore_us;
+    double restore_small_us;
     double rss_kib, pss_kib, rss_called_kib, rss_per_mib_kib;
     double storm_ratio;
 };
@@ -293,7 +296,8 @@ static nub_status publish_writer(nub_sandbox *sb, nub_cap_hash out)
     return publish_asm(sb, text, out);
 }
 
-static int measure_restore(nub_template *t, int rounds, double *restore_us)
+static int measure_restore(nub_template *t, int rounds, double *restore_us,
+                           double *restore_small_us)
 {
     nub_sandbox *sb = NULL;
     nub_cap_hash h;
@@ -318,6 +322,17 @@ static int measure_restore(nub_template *t, int rounds, double *restore_us)
             goto fail;
     }
     *restore_us = median(samples, rounds);
+    for (int i = 0; i < rounds; i++) { /* after a call that wrote little */
+        uint64_t v = 0;
+        if (nub_smoke(sb, &v) != NUB_OK || v != 42)
+            goto fail;
+        uint64_t t0 = nubbench_now_ns();
+        nub_status s = nub_sandbox_restore(sb);
+        samples[i] = (double)(nubbench_now_ns() - t0) / 1e3;
+        if (s != NUB_OK)
+            goto fail;
+    }
+    *restore_small_us = median(samples, rounds);
     nub_sandbox_destroy(sb);
     return 0;
 fail:
@@ -455,8 +470,8 @@ static int measure_sandbox(int creates, int calls, struct sandbox_figures *f)
     if (time_creates(t, creates, 0, &f->create_us) != 0 ||
         time_creates(t, creates, 1, &f->create_call_drop_us) != 0 ||
         time_creates(NULL, creates, 0, &f->create_cold_us) != 0 ||
-        measure_restore(t, calls, &f->restore_us) != 0 || measure_rss(t, f) != 0 ||
-        measure_storm(t, &f->storm_ratio) != 0) {
+        measure_restore(t, calls, &f->restore_us, &f->restore_small_us) != 0 ||
+        measure_rss(t, f) != 0 || measure_storm(t, &f->storm_ratio) != 0) {
         nub_template_destroy(t);
         return -1;
     }
@@ -533,6 +548,7 @@ int fig_sandbox(const struct nubbench_options *opt)
     nubbench_emit("invoke_vs_kvm_exit_ring3", f.invoke_us / kvm_exit_ring3, "x");
     nubbench_emit("sandbox_restore_us", f.restore_us, "us");
     nubbench_emit("sandbox_restore_vs_invoke", f.restore_us / f.invoke_us, "x");
+    nubbench_emit("sandbox_restore_after_smoke_us", f.restore_small_us, "us");
     nubbench_emit("sandbox_rss_kib", f.rss_kib, "KiB");
     nubbench_emit("sandbox_pss_kib", f.pss_kib, "KiB");
     nubbench_emit("sandbox_rss_after_call_kib", f.rss_called_kib, "KiB");
