@@ -59,6 +59,20 @@ static void publish(nub_sandbox *sb, const char *text, nub_cap_hash instance)
     pvmasm_output_free(&out);
 }
 
+/* Mappings of this process (lines of /proc/self/maps): a restore that
+ * leaked a mapping would grow it. */
+static int count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -1;
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
 /* The timeout the sandbox under test runs with (tests are sequential). */
 static uint64_t sb_timeout;
 
@@ -110,6 +124,9 @@ static void test_timeout_in_program_repeated(void **state)
     nub_cap_hash loop, add5;
     nub_sandbox *sb = prepared(CALL_TIMEOUT_NS, loop, add5);
     int fds = nub_test_count_fds();
+    expect_healthy(sb, add5, 0); /* every mapping a restore uses exists */
+    assert_int_equal(nub_sandbox_restore(sb), NUB_OK);
+    int maps = count_maps();
     for (int i = 0; i < NUB_TEST_REPEAT; i++) {
         struct nub_invocation_result r;
         nub_status s = invoke(sb, loop, 0, UINT64_C(1) << 62, &r);
@@ -120,6 +137,7 @@ static void test_timeout_in_program_repeated(void **state)
         expect_healthy(sb, add5, (uint64_t)i);
     }
     assert_int_equal(nub_test_count_fds(), fds);
+    assert_int_equal(count_maps(), maps);
     nub_sandbox_destroy(sb);
 }
 
