@@ -426,6 +426,38 @@ static void test_restore_undoes_host_writes(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A restore that fails (here: the VM's fd made invalid, white box, as a
+ * stand-in for a host resource failure) leaves the sandbox dead, with both
+ * reasons, and every later call fails fast. */
+static void test_failed_restore_is_death(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    for (int automatic = 0; automatic < 2; automatic++) {
+        nub_sandbox *sb = nub_test_sandbox(NULL);
+        int vm_fd = sb->vm_fd;
+        sb->vm_fd = -1; /* KVM_GET_DIRTY_LOG fails with EBADF */
+        if (automatic) {
+            uint32_t kind = NUB_DEBUG_FAULT_INVALID_OPCODE;
+            assert_int_equal(
+                nub_sandbox_call_raw(sb, NUB_FN_ID_DEBUG_FAULT, &kind, sizeof kind, NULL, 0, NULL),
+                NUB_ERR_GUEST_CRASHED);
+            const char *err = nub_sandbox_last_error(sb);
+            if (!strstr(err, "#UD") || !strstr(err, "restore that followed failed"))
+                fail_msg("unexpected message: %s", err);
+        } else {
+            assert_int_equal(nub_sandbox_restore(sb), NUB_ERR_KVM);
+        }
+        sb->vm_fd = vm_fd; /* for destroy */
+        assert_true(nub_sandbox_is_dead(sb));
+        uint64_t v;
+        assert_int_equal(nub_smoke(sb, &v), NUB_ERR_SANDBOX_DEAD);
+        assert_int_equal(nub_sandbox_restore(sb), NUB_ERR_SANDBOX_DEAD);
+        assert_int_equal(nub_sandbox_snapshot(sb), NUB_ERR_SANDBOX_DEAD);
+        nub_sandbox_destroy(sb);
+    }
+}
+
 /* ---- templates ---------------------------------------------------------- */
 
 struct from_template_arg {
@@ -591,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_restore_resets_written_memory),
         cmocka_unit_test(test_snapshot_published_flag),
         cmocka_unit_test(test_restore_undoes_host_writes),
+        cmocka_unit_test(test_failed_restore_is_death),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_timeout_under_signal_storm),
     };
