@@ -23,13 +23,15 @@ const char *nub_strerror(nub_status s)
     case NUB_ERR_GUEST_CRASHED:
         return "the guest faulted, triple-faulted or shut down";
     case NUB_ERR_SANDBOX_DEAD:
-        return "an earlier call crashed the guest";
+        return "an earlier failure left the sandbox unusable";
     case NUB_ERR_TIMEOUT:
-        return "invoke_timeout_ns elapsed: the vCPU was kicked";
+        return "invoke_timeout_ns elapsed: the call was stopped";
     case NUB_ERR_PROTOCOL:
         return "the guest broke the RPC protocol";
     case NUB_ERR_BOOT_INFO_MISMATCH:
         return "ELF .boot_info differs from GET_BOOT_INFO";
+    case NUB_ERR_INTERRUPTED:
+        return "nub_sandbox_interrupt stopped the call";
     case NUB_ERR_UNKNOWN_FN:
         return "fn id outside the dispatch table";
     case NUB_ERR_PAYLOAD_TOO_LARGE:

@@ -20,10 +20,11 @@ typedef enum nub_status {
     NUB_ERR_KVM_API_VERSION = 13,    /* unexpected KVM API version or missing capability */
     NUB_ERR_GUEST_IMAGE = 14,        /* the guest ELF is unreadable or malformed */
     NUB_ERR_GUEST_CRASHED = 15,      /* the guest faulted, triple-faulted or shut down */
-    NUB_ERR_SANDBOX_DEAD = 16,       /* an earlier call crashed the guest */
-    NUB_ERR_TIMEOUT = 17,            /* invoke_timeout_ns elapsed: the vCPU was kicked */
+    NUB_ERR_SANDBOX_DEAD = 16,       /* an earlier failure left the sandbox unusable */
+    NUB_ERR_TIMEOUT = 17,            /* invoke_timeout_ns elapsed: the call was stopped */
     NUB_ERR_PROTOCOL = 18,           /* the guest broke the RPC protocol */
     NUB_ERR_BOOT_INFO_MISMATCH = 19, /* ELF .boot_info differs from GET_BOOT_INFO */
+    NUB_ERR_INTERRUPTED = 20,        /* nub_sandbox_interrupt stopped the call */
 
     /* RPC requests */
     NUB_ERR_UNKNOWN_FN = 30,        /* fn id outside the dispatch table */

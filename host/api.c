@@ -78,6 +78,7 @@ nub_status nub__put_cap(nub_sandbox *sb, const void *wire, size_t len, const uin
     }
     if (memcmp(hash, expected, sizeof hash) != 0)
         return nub__kill(sb, NUB_ERR_PROTOCOL, "guest hash differs from the cap's hash");
+    sb->published_changed = 1;
     if (nub__hash_set_add(&sb->published, hash) != 0)
         return nub__fail(sb, NUB_ERR_NOMEM, "host hash set");
     memcpy(out, hash, sizeof hash);
@@ -88,5 +89,8 @@ nub_status nub_put_cap(nub_sandbox *sb, const void *wire, size_t len, nub_cap_ha
 {
     if (!sb || !wire || !out)
         return NUB_ERR_INVALID_ARGUMENT;
-    return nub__put_cap(sb, wire, len, NULL, out);
+    nub_status s = nub__put_cap(sb, wire, len, NULL, out);
+    if (s == NUB_OK && sb->snapshot_published)
+        s = nub_sandbox_snapshot(sb);
+    return s;
 }

@@ -64,3 +64,19 @@ void nub__hash_set_free(struct nub_hash_set *set)
     set->slots = NULL;
     set->capacity = set->count = 0;
 }
+
+int nub__hash_set_copy(struct nub_hash_set *to, const struct nub_hash_set *from)
+{
+    uint8_t(*slots)[NUB_CAP_HASH_BYTES] = NULL;
+    if (from->capacity) {
+        slots = malloc(from->capacity * NUB_CAP_HASH_BYTES);
+        if (!slots)
+            return -1;
+        memcpy(slots, from->slots, from->capacity * NUB_CAP_HASH_BYTES);
+    }
+    free(to->slots);
+    to->slots = slots;
+    to->capacity = from->capacity;
+    to->count = from->count;
+    return 0;
+}

@@ -1,7 +1,8 @@
 /*
- * kvm_vm.c — the VM, its memory and its one vCPU, straight through
- * linux/kvm.h: no irqchip, no firmware; the vCPU starts in 64-bit long mode
- * at the kernel's entry with the boot tables boot.c wrote.
+ * kvm_vm.c — the VM and its one vCPU, straight through linux/kvm.h: no
+ * irqchip, no firmware; the vCPU starts in 64-bit long mode at the kernel's
+ * entry with the boot tables boot.c wrote, or in a template's saved state.
+ * Guest memory is mapped by guest_memory.c.
  */
 #include "sandbox_int.h"
 
@@ -28,10 +29,10 @@ static int ioctl_retry(int fd, unsigned long req, void *arg)
     return rc;
 }
 
-nub_status nub__kvm_open(nub_sandbox *sb, const char *device)
+nub_status nub__kvm_open(nub_sandbox *sb, struct nub_template *t, const char *device)
 {
-    sb->kvm_fd = open(device, O_RDWR | O_CLOEXEC);
-    if (sb->kvm_fd < 0) {
+    t->kvm_fd = open(device, O_RDWR | O_CLOEXEC);
+    if (t->kvm_fd < 0) {
         int e = errno;
         if (e == EACCES || e == EPERM)
             return nub__fail(sb, NUB_ERR_KVM_PERMISSION, "cannot open %s: %s (need rw access)",
@@ -39,13 +40,41 @@ nub_status nub__kvm_open(nub_sandbox *sb, const char *device)
         return nub__fail(sb, NUB_ERR_KVM_UNAVAILABLE, "cannot open %s: %s (is KVM enabled?)",
                          device, strerror(e));
     }
-    int version = ioctl(sb->kvm_fd, KVM_GET_API_VERSION, 0);
+    int version = ioctl(t->kvm_fd, KVM_GET_API_VERSION, 0);
     if (version != KVM_API_EXPECTED)
         return nub__fail(sb, NUB_ERR_KVM_API_VERSION,
                          "%s: KVM_GET_API_VERSION gave %d, expected %d (not a KVM device?)", device,
                          version, KVM_API_EXPECTED);
-    if (ioctl(sb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0)
-        return nub__fail(sb, NUB_ERR_KVM_API_VERSION, "KVM lacks KVM_CAP_USER_MEMORY");
+    static const struct {
+        int cap;
+        const char *name;
+    } needed[] = {
+        {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+        {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+        {KVM_CAP_XSAVE, "KVM_CAP_XSAVE"},
+        {KVM_CAP_XCRS, "KVM_CAP_XCRS"},
+        {KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS"},
+    };
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+        if (ioctl(t->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0)
+            return nub__fail(sb, NUB_ERR_KVM_API_VERSION, "KVM lacks %s", needed[i].name);
+    int xsave2 = ioctl(t->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+    t->xsave_bytes =
+        xsave2 > (int)sizeof(struct kvm_xsave) ? (size_t)xsave2 : sizeof(struct kvm_xsave);
+    int run_size = ioctl(t->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (run_size < (int)sizeof(struct kvm_run))
+        return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_VCPU_MMAP_SIZE gave %d", run_size);
+    t->run_size = (size_t)run_size;
+
+    /* The guest sees exactly what KVM can virtualise on this host (the JIT
+     * may check for BMI, SMEP/SMAP and the like). */
+    size_t bytes = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+    t->cpuid = calloc(1, bytes);
+    if (!t->cpuid)
+        return nub__fail(sb, NUB_ERR_NOMEM, "cpuid table");
+    t->cpuid->nent = CPUID_MAX_ENTRIES;
+    if (ioctl(t->kvm_fd, KVM_GET_SUPPORTED_CPUID, t->cpuid) < 0)
+        return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
     return NUB_OK;
 }
 
@@ -57,15 +86,10 @@ nub_status nub__kvm_create_vm(nub_sandbox *sb)
     if (sb->vm_fd < 0)
         return nub__fail(sb, NUB_ERR_KVM, "KVM_CREATE_VM: %s", strerror(errno));
 
-    sb->mem = mmap(NULL, sb->mem_bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (sb->mem == MAP_FAILED) {
-        sb->mem = NULL;
-        return nub__fail(sb, NUB_ERR_NOMEM, "mmap of %zu bytes of guest memory: %s", sb->mem_bytes,
-                         strerror(errno));
-    }
+    /* Dirty logging: a restore resets only the pages the guest wrote. */
     struct kvm_userspace_memory_region region = {
         .slot = 0,
+        .flags = KVM_MEM_LOG_DIRTY_PAGES,
         .guest_phys_addr = 0,
         .memory_size = sb->mem_bytes,
         .userspace_addr = (uint64_t)(uintptr_t)sb->mem,
@@ -79,34 +103,16 @@ nub_status nub__kvm_create_vm(nub_sandbox *sb)
     if (sb->vcpu_fd < 0)
         return nub__fail(sb, NUB_ERR_KVM, "KVM_CREATE_VCPU: %s", strerror(errno));
 
-    int run_size = ioctl(sb->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (run_size < (int)sizeof(struct kvm_run))
-        return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_VCPU_MMAP_SIZE gave %d", run_size);
-    sb->run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, sb->vcpu_fd, 0);
+    size_t run_size = sb->tmpl->run_size;
+    sb->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, sb->vcpu_fd, 0);
     if (sb->run == MAP_FAILED) {
         sb->run = NULL;
         return nub__fail(sb, NUB_ERR_KVM, "mmap of the vCPU run page: %s", strerror(errno));
     }
-    sb->run_size = (size_t)run_size;
+    sb->run_size = run_size;
+    if (ioctl_retry(sb->vcpu_fd, KVM_SET_CPUID2, sb->tmpl->cpuid) < 0)
+        return nub__fail(sb, NUB_ERR_KVM, "KVM_SET_CPUID2: %s", strerror(errno));
     return NUB_OK;
-}
-
-/* The guest sees exactly what KVM can virtualise on this host (the JIT may
- * check for BMI, SMEP/SMAP and the like). */
-static nub_status set_cpuid(nub_sandbox *sb)
-{
-    size_t bytes = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
-    struct kvm_cpuid2 *cpuid = calloc(1, bytes);
-    if (!cpuid)
-        return nub__fail(sb, NUB_ERR_NOMEM, "cpuid table");
-    cpuid->nent = CPUID_MAX_ENTRIES;
-    nub_status s = NUB_OK;
-    if (ioctl(sb->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
-        s = nub__fail(sb, NUB_ERR_KVM, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-    else if (ioctl_retry(sb->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
-        s = nub__fail(sb, NUB_ERR_KVM, "KVM_SET_CPUID2: %s", strerror(errno));
-    free(cpuid);
-    return s;
 }
 
 /* The guest starts in ring 3 (the service); ring 0 is entered only
@@ -174,9 +180,7 @@ static nub_status set_sregs(nub_sandbox *sb)
 
 nub_status nub__kvm_setup_vcpu(nub_sandbox *sb, uint64_t entry)
 {
-    nub_status s = set_cpuid(sb);
-    if (s == NUB_OK)
-        s = set_sregs(sb);
+    nub_status s = set_sregs(sb);
     if (s != NUB_OK)
         return s;
     struct kvm_regs regs = {
@@ -184,6 +188,58 @@ nub_status nub__kvm_setup_vcpu(nub_sandbox *sb, uint64_t entry)
     };
     if (ioctl_retry(sb->vcpu_fd, KVM_SET_REGS, &regs) < 0)
         return nub__fail(sb, NUB_ERR_KVM, "KVM_SET_REGS: %s", strerror(errno));
+    return NUB_OK;
+}
+
+nub_status nub__vcpu_settle(nub_sandbox *sb)
+{
+    /* KVM completes an `out` (advances rip past it) on the next KVM_RUN;
+     * with immediate_exit set, that KVM_RUN completes it and returns EINTR
+     * before entering the guest. */
+    sb->run->immediate_exit = 1;
+    int rc = ioctl(sb->vcpu_fd, KVM_RUN, 0);
+    int e = errno;
+    sb->run->immediate_exit = 0;
+    if (rc == 0 || e != EINTR)
+        return nub__fail(sb, NUB_ERR_KVM, "KVM_RUN with immediate_exit: %s",
+                         rc == 0 ? "entered the guest" : strerror(e));
+    return NUB_OK;
+}
+
+nub_status nub__vcpu_state_init(struct nub_vcpu_state *st, size_t xsave_bytes)
+{
+    memset(st, 0, sizeof *st);
+    st->xsave = calloc(1, xsave_bytes);
+    return st->xsave ? NUB_OK : NUB_ERR_NOMEM;
+}
+
+void nub__vcpu_state_free(struct nub_vcpu_state *st)
+{
+    free(st->xsave);
+    st->xsave = NULL;
+}
+
+nub_status nub__vcpu_save(nub_sandbox *sb, struct nub_vcpu_state *st)
+{
+    unsigned long xsave_req =
+        sb->tmpl->xsave_bytes > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
+    if (ioctl(sb->vcpu_fd, KVM_GET_REGS, &st->regs) < 0 ||
+        ioctl(sb->vcpu_fd, KVM_GET_SREGS, &st->sregs) < 0 ||
+        ioctl(sb->vcpu_fd, KVM_GET_XCRS, &st->xcrs) < 0 ||
+        ioctl(sb->vcpu_fd, KVM_GET_VCPU_EVENTS, &st->events) < 0 ||
+        ioctl(sb->vcpu_fd, xsave_req, st->xsave) < 0)
+        return nub__fail(sb, NUB_ERR_KVM, "saving the vCPU state: %s", strerror(errno));
+    return NUB_OK;
+}
+
+nub_status nub__vcpu_load(nub_sandbox *sb, const struct nub_vcpu_state *st)
+{
+    if (ioctl_retry(sb->vcpu_fd, KVM_SET_SREGS, (void *)&st->sregs) < 0 ||
+        ioctl_retry(sb->vcpu_fd, KVM_SET_REGS, (void *)&st->regs) < 0 ||
+        ioctl_retry(sb->vcpu_fd, KVM_SET_XCRS, (void *)&st->xcrs) < 0 ||
+        ioctl_retry(sb->vcpu_fd, KVM_SET_XSAVE, st->xsave) < 0 ||
+        ioctl_retry(sb->vcpu_fd, KVM_SET_VCPU_EVENTS, (void *)&st->events) < 0)
+        return nub__fail(sb, NUB_ERR_KVM, "loading the vCPU state: %s", strerror(errno));
     return NUB_OK;
 }
 
@@ -197,9 +253,7 @@ void nub__kvm_close(nub_sandbox *sb)
         close(sb->vm_fd);
     if (sb->mem)
         munmap(sb->mem, sb->mem_bytes);
-    if (sb->kvm_fd >= 0)
-        close(sb->kvm_fd);
     sb->run = NULL;
     sb->mem = NULL;
-    sb->vcpu_fd = sb->vm_fd = sb->kvm_fd = -1;
+    sb->vcpu_fd = sb->vm_fd = -1;
 }

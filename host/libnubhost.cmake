@@ -14,12 +14,15 @@ add_library(nubhost_objects OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/boot.c
   ${CMAKE_CURRENT_LIST_DIR}/guest_elf.c
   ${CMAKE_CURRENT_LIST_DIR}/guest_image.c
+  ${CMAKE_CURRENT_LIST_DIR}/guest_memory.c
   ${CMAKE_CURRENT_LIST_DIR}/hash_set.c
   ${CMAKE_CURRENT_LIST_DIR}/invoke.c
   ${CMAKE_CURRENT_LIST_DIR}/kvm_vm.c
   ${CMAKE_CURRENT_LIST_DIR}/pvm_guest_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/rpc_client.c
   ${CMAKE_CURRENT_LIST_DIR}/sandbox.c
+  ${CMAKE_CURRENT_LIST_DIR}/snapshot.c
+  ${CMAKE_CURRENT_LIST_DIR}/template.c
   ${CMAKE_CURRENT_LIST_DIR}/timeout.c
   ${CMAKE_CURRENT_BINARY_DIR}/guest_image.S
 )

@@ -1,9 +1,10 @@
 /*
  * rpc_client.c — one call: write the request, one KVM_RUN until the guest
  * rings the doorbell, read the reply. Console bytes on COM1 are the only
- * other exits tolerated; a crash report, a halt, a shutdown (triple fault)
- * or anything unexpected kills the sandbox. Every length the guest wrote is
- * checked against the buffer before it is used.
+ * other exits tolerated. A crash report, a halt, a shutdown (triple fault),
+ * a timeout or an interrupt end the call and restore the sandbox (see
+ * snapshot.c); a broken protocol or a failed KVM ioctl kills it. Every
+ * length the guest wrote is checked against the buffer before it is used.
  */
 #include "sandbox_int.h"
 
@@ -11,6 +12,9 @@
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
+
+/* Requests above this size give their pages back after the call. */
+#define RELEASE_REQUEST_BYTES (UINT64_C(64) << 10)
 
 static const char *vector_name(uint64_t v)
 {
@@ -37,13 +41,15 @@ static void console_byte(nub_sandbox *sb, uint8_t c)
         sb->console_line[sb->console_len++] = (char)(c >= 0x20 && c < 0x7F ? c : '?');
 }
 
+/* Guest crashes are recorded with nub__fail: nub__run_to_doorbell restores
+ * the sandbox after them (nub__recover). */
 static nub_status crashed(nub_sandbox *sb)
 {
     struct nub_crash_report r;
     memcpy(&r, sb->mem + NUB_CRASH_REPORT_GPA, sizeof r);
     if (r.magic != NUB_CRASH_MAGIC)
-        return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "guest crashed without a valid report");
-    return nub__kill(sb, NUB_ERR_GUEST_CRASHED,
+        return nub__fail(sb, NUB_ERR_GUEST_CRASHED, "guest crashed without a valid report");
+    return nub__fail(sb, NUB_ERR_GUEST_CRASHED,
                      "guest kernel fault: vector %llu (%s) at rip 0x%llx, error code 0x%llx, "
                      "cr2 0x%llx, cs 0x%llx, rsp 0x%llx",
                      (unsigned long long)r.vector, vector_name(r.vector), (unsigned long long)r.rip,
@@ -86,19 +92,34 @@ static int handle_io(nub_sandbox *sb, nub_status *status)
     return -1;
 }
 
-static nub_status run_loop(nub_sandbox *sb, int *interrupted)
+static unsigned long long guest_rip(nub_sandbox *sb)
+{
+    struct kvm_regs regs;
+    return ioctl(sb->vcpu_fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
+}
+
+/* Runs the vCPU until the doorbell. A signal ends KVM_RUN with EINTR (or
+ * KVM_EXIT_INTR): the call's own kick ends the call, any other signal has
+ * been handled by then and the guest runs on. */
+static nub_status run_loop(nub_sandbox *sb)
 {
     for (;;) {
-        if (ioctl(sb->vcpu_fd, KVM_RUN, 0) < 0) {
-            if (errno == EINTR || errno == EAGAIN) {
-                if (sb->timeout_ns) {
-                    *interrupted = 1;
-                    return NUB_ERR_TIMEOUT; /* the caller checks whether the timer fired */
-                }
-                continue;
-            }
-            return nub__kill(sb, NUB_ERR_KVM, "KVM_RUN: %s", strerror(errno));
+        int rc = ioctl(sb->vcpu_fd, KVM_RUN, 0);
+        if ((rc < 0 && (errno == EINTR || errno == EAGAIN)) ||
+            (rc == 0 && sb->run->exit_reason == KVM_EXIT_INTR)) {
+            nub_status why = nub__call_interrupted(sb);
+            if (why == NUB_ERR_TIMEOUT)
+                return nub__fail(sb, why,
+                                 "call exceeded invoke_timeout_ns = %llu ns (guest rip 0x%llx)",
+                                 (unsigned long long)sb->timeout_ns, guest_rip(sb));
+            if (why == NUB_ERR_INTERRUPTED)
+                return nub__fail(sb, why,
+                                 "call interrupted by nub_sandbox_interrupt (guest rip 0x%llx)",
+                                 guest_rip(sb));
+            continue;
         }
+        if (rc < 0)
+            return nub__kill(sb, NUB_ERR_KVM, "KVM_RUN: %s", strerror(errno));
         nub_status s = NUB_OK;
         switch (sb->run->exit_reason) {
         case KVM_EXIT_IO: {
@@ -109,70 +130,44 @@ static nub_status run_loop(nub_sandbox *sb, int *interrupted)
                 return s;
             break;
         }
-        case KVM_EXIT_INTR:
-            if (sb->timeout_ns) {
-                *interrupted = 1;
-                return NUB_ERR_TIMEOUT;
-            }
-            break;
         case KVM_EXIT_HLT:
-            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "guest halted outside an RPC");
+            return nub__fail(sb, NUB_ERR_GUEST_CRASHED, "guest halted outside an RPC");
         case KVM_EXIT_SHUTDOWN:
-            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "guest shut down (triple fault)");
+            return nub__fail(sb, NUB_ERR_GUEST_CRASHED, "guest shut down (triple fault)");
         case KVM_EXIT_FAIL_ENTRY:
-            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "VM entry failed: hardware reason 0x%llx",
+            return nub__fail(sb, NUB_ERR_GUEST_CRASHED, "VM entry failed: hardware reason 0x%llx",
                              (unsigned long long)sb->run->fail_entry.hardware_entry_failure_reason);
-        case KVM_EXIT_INTERNAL_ERROR: {
-            struct kvm_regs regs;
-            unsigned long long rip = 0;
-            if (ioctl(sb->vcpu_fd, KVM_GET_REGS, &regs) == 0)
-                rip = regs.rip;
-            return nub__kill(sb, NUB_ERR_GUEST_CRASHED,
+        case KVM_EXIT_INTERNAL_ERROR:
+            return nub__fail(sb, NUB_ERR_GUEST_CRASHED,
                              "KVM internal error, suberror %u, rip 0x%llx, data 0x%llx 0x%llx",
-                             sb->run->internal.suberror, rip,
+                             sb->run->internal.suberror, guest_rip(sb),
                              (unsigned long long)sb->run->internal.data[0],
                              (unsigned long long)sb->run->internal.data[1]);
-        }
         default:
-            return nub__kill(sb, NUB_ERR_GUEST_CRASHED, "unexpected KVM exit reason %u",
+            return nub__fail(sb, NUB_ERR_GUEST_CRASHED, "unexpected KVM exit reason %u",
                              sb->run->exit_reason);
         }
     }
 }
 
+/* A call that ends with one of these leaves the guest somewhere in the
+ * middle of its work: the sandbox is restored (or, when it cannot be, dead). */
+static int recoverable(nub_status s)
+{
+    return s == NUB_ERR_TIMEOUT || s == NUB_ERR_INTERRUPTED || s == NUB_ERR_GUEST_CRASHED;
+}
+
 nub_status nub__run_to_doorbell(nub_sandbox *sb)
 {
-    if (sb->timeout_ns == 0) {
-        int interrupted = 0;
-        return run_loop(sb, &interrupted);
-    }
     sigset_t saved;
-    nub_status s = nub__timeout_arm(sb, &saved);
+    nub_status s = nub__call_begin(sb, &saved);
     if (s != NUB_OK)
         return s;
-    for (;;) {
-        int interrupted = 0, fired = 0;
-        s = run_loop(sb, &interrupted);
-        if (!interrupted) {
-            nub__timeout_disarm(sb, &saved, &fired);
-            return s;
-        }
-        /* Interrupted: by our timer, or by some other signal of the process
-         * (which was handled; then just carry on). */
-        nub__timeout_disarm(sb, &saved, &fired);
-        if (fired) {
-            struct kvm_regs regs;
-            unsigned long long rip = 0;
-            if (ioctl(sb->vcpu_fd, KVM_GET_REGS, &regs) == 0)
-                rip = regs.rip;
-            return nub__kill(sb, NUB_ERR_TIMEOUT,
-                             "call exceeded invoke_timeout_ns = %llu ns (guest rip 0x%llx)",
-                             (unsigned long long)sb->timeout_ns, rip);
-        }
-        s = nub__timeout_arm(sb, &saved); /* restarts the full timeout: a rare path */
-        if (s != NUB_OK)
-            return s;
-    }
+    s = run_loop(sb);
+    nub__call_end(sb, &saved);
+    if (recoverable(s))
+        s = nub__recover(sb, s);
+    return s;
 }
 
 /* The error statuses a guest function may reply (docs/protocol.md §3):
@@ -212,8 +207,14 @@ static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payl
     memcpy(request, &req, sizeof req);
     if (len)
         memcpy(request + sizeof req, payload, len);
+    nub__mem_dirty(sb, sb->params.request_gpa, sizeof req + len);
 
     nub_status s = nub__run_to_doorbell(sb);
+    /* A large request (a cap) has been consumed: without this, every
+     * published byte would cost the host twice, in the request buffer too. */
+    if (len > RELEASE_REQUEST_BYTES && !sb->dead)
+        nub__mem_release(sb, sb->params.request_gpa + NUB_PAGE_SIZE,
+                         sizeof req + len - NUB_PAGE_SIZE);
     if (s != NUB_OK)
         return s;
 

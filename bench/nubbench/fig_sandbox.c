@@ -4,8 +4,30 @@
  *
  *   kvm_create_us        a bare VM: KVM_CREATE_VM + one memory slot +
  *                        KVM_CREATE_VCPU + run-page mmap (median)
- *   sandbox_create_us    nub_sandbox_create: the same plus loading, booting
- *                        the guest kernel and checking its boot info (median)
+ *   sandbox_create_us    nub_sandbox_create from a template (booted once,
+ *                        nub_template_create): the same plus mapping the
+ *                        template copy-on-write and loading its vCPU state
+ *                        (the boot info was checked when the template
+ *                        booted; median)
+ *   sandbox_create_call_drop_us  from a template: create, one SMOKE (the
+ *                        first call maps the pages it touches), destroy
+ *                        (median; Hyperlight's create+call+drop counterpart)
+ *   sandbox_create_cold_us  nub_sandbox_create without a template: loading
+ *                        and booting the guest kernel too (median)
+ *   sandbox_restore_us   nub_sandbox_restore after an invoke whose program
+ *                        wrote 1 MiB of its memory (median of 64)
+ *   sandbox_restore_after_smoke_us  the same after a SMOKE (a call that
+ *                        writes a few pages: the fixed cost of a restore)
+ *   sandbox_rss_kib      host RSS (VmRSS) added per idle sandbox created
+ *                        from a template, over 16 sandboxes; shared template
+ *                        pages count in each sandbox that maps them
+ *   sandbox_pss_kib      the same in PSS (shared pages divided among maps)
+ *   sandbox_rss_after_call_kib  RSS per sandbox after each made one SMOKE
+ *   sandbox_rss_per_published_mib_kib  RSS added per sandbox per MiB of a
+ *                        published DATA cap (16 sandboxes, 1 MiB each)
+ *   timeout_sigalrm_storm_vs_deadline  a 200 ms invoke_timeout_ns on an
+ *                        endless loop with SIGALRM every 50 ms: time taken
+ *                        / 200 ms (goal <= 1.1; the deadline is absolute)
  *   kvm_exit_us          one KVM_RUN round trip of a minimal guest doing
  *                        `out; jmp` (one PIO exit per run; mean)
  *   kvm_exit_ring3_us    the same with the minimal guest in 64-bit ring 3, where
@@ -16,19 +38,23 @@
  *   invoke_roundtrip_us  nub_invoke of a cached trivial program (halt) with
  *                        fresh memory per call (mean)
  *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create,
- *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3  ratios
+ *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3,
+ *   sandbox_restore_vs_invoke (restore / invoke_roundtrip)  ratios
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "nub/host.h"
 #include "nubbench.h"
+#include "pvmasm.h"
 
 #define BARE_MEM_BYTES 0x10000u
 #define BARE_CODE_GPA  0x1000u
@@ -194,26 +220,266 @@ static int measure_bare(int kvm, int creates, int exits, double *create_us, doub
     return *exit_us > 0 && *exit_ring3_us > 0 ? 0 : -1;
 }
 
-static int measure_sandbox(int creates, int calls, double *create_us, double *smoke_us,
-                           double *invoke_us)
+struct sandbox_figures {
+    double create_us, create_call_drop_us, create_cold_us, smoke_us, invoke_us, restore_us;
+    double restore_small_us;
+    double rss_kib, pss_kib, rss_called_kib, rss_per_mib_kib;
+    double storm_ratio;
+};
+
+static nub_status create_from(nub_template *t, nub_sandbox **sb)
+{
+    nub_sandbox_config cfg = {.from_template = t};
+    return nub_sandbox_create(&cfg, sb);
+}
+
+/* Median create time (from t, or cold); with `call`, a create + one SMOKE
+ * + destroy instead. */
+static int time_creates(nub_template *t, int creates, int call, double *out)
 {
     double samples[MAX_SAMPLES];
     for (int i = 0; i < creates; i++) {
         nub_sandbox *sb = NULL;
         uint64_t t0 = nubbench_now_ns();
-        nub_status s = nub_sandbox_create(NULL, &sb);
+        nub_status s = t ? create_from(t, &sb) : nub_sandbox_create(NULL, &sb);
+        uint64_t v = 0;
+        if (call && s == NUB_OK && (s = nub_smoke(sb, &v)) == NUB_OK && v != 42)
+            s = NUB_ERR_PROTOCOL;
+        if (call)
+            nub_sandbox_destroy(sb);
         uint64_t t1 = nubbench_now_ns();
-        nub_sandbox_destroy(sb);
+        if (!call)
+            nub_sandbox_destroy(sb);
         if (s != NUB_OK) {
             fprintf(stderr, "fig_sandbox: nub_sandbox_create: %s\n", nub_strerror(s));
             return -1;
         }
         samples[i] = (double)(t1 - t0) / 1e3;
     }
-    *create_us = median(samples, creates);
+    *out = median(samples, creates);
+    return 0;
+}
+
+/* A program that writes every 8 bytes of a 1 MiB read-write range. */
+#define WRITER_BASE  0x20000u
+#define WRITER_BYTES (1u << 20)
+static nub_status publish_asm(nub_sandbox *sb, const char *text, nub_cap_hash out)
+{
+    struct pvmasm_output asm_out;
+    char err[128];
+    if (pvmasm_assemble(text, strlen(text), &asm_out, err, sizeof err) != 0) {
+        fprintf(stderr, "fig_sandbox: pvmasm: %s\n", err);
+        return NUB_ERR_INVALID_ARGUMENT;
+    }
+    struct nub_capbuild_range range = {WRITER_BASE, WRITER_BYTES, NUB_WIRE_ACCESS_WRITE};
+    struct nub_capbuild_raw prog = {.blob = asm_out.blob,
+                                    .blob_len = (uint32_t)asm_out.blob_len,
+                                    .ranges = &range,
+                                    .range_count = 1,
+                                    .default_gas = 1000000};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    nub_status s = nub_publish_raw(sb, &prog, out);
+    pvmasm_output_free(&asm_out);
+    return s;
+}
+
+static nub_status publish_writer(nub_sandbox *sb, nub_cap_hash out)
+{
+    static const char text[] = "    load_imm s0, 0x20000\n"
+                               "    load_imm s1, 0x120000\n"
+                               "    fallthrough\n"
+                               "loop:\n"
+                               "    store_ind_u64 s1, s0, 0\n"
+                               "    add_imm_64 s0, s0, 8\n"
+                               "    branch_lt_u s0, s1, loop\n"
+                               "    jump_ind ra, 0\n";
+    return publish_asm(sb, text, out);
+}
+
+static int measure_restore(nub_template *t, int rounds, double *restore_us,
+                           double *restore_small_us)
+{
+    nub_sandbox *sb = NULL;
+    nub_cap_hash h;
+    struct nub_invoke_packet p = {.initial_gas = 1000000};
+    struct nub_invocation_result r;
+    if (create_from(t, &sb) != NUB_OK || publish_writer(sb, h) != NUB_OK)
+        goto fail;
+    memcpy(p.instance_hash, h, sizeof h);
+    if (nub_invoke(sb, &p, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT ||
+        nub_sandbox_snapshot(sb) != NUB_OK) /* compiled and kept */
+        goto fail;
+    double samples[MAX_SAMPLES];
+    if (rounds > MAX_SAMPLES)
+        rounds = MAX_SAMPLES;
+    for (int i = 0; i < rounds; i++) {
+        if (nub_invoke(sb, &p, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT)
+            goto fail;
+        uint64_t t0 = nubbench_now_ns();
+        nub_status s = nub_sandbox_restore(sb);
+        samples[i] = (double)(nubbench_now_ns() - t0) / 1e3;
+        if (s != NUB_OK)
+            goto fail;
+    }
+    *restore_us = median(samples, rounds);
+    for (int i = 0; i < rounds; i++) { /* after a call that wrote little */
+        uint64_t v = 0;
+        if (nub_smoke(sb, &v) != NUB_OK || v != 42)
+            goto fail;
+        uint64_t t0 = nubbench_now_ns();
+        nub_status s = nub_sandbox_restore(sb);
+        samples[i] = (double)(nubbench_now_ns() - t0) / 1e3;
+        if (s != NUB_OK)
+            goto fail;
+    }
+    *restore_small_us = median(samples, rounds);
+    nub_sandbox_destroy(sb);
+    return 0;
+fail:
+    fprintf(stderr, "fig_sandbox: restore: %s\n", sb ? nub_sandbox_last_error(sb) : "create");
+    nub_sandbox_destroy(sb);
+    return -1;
+}
+
+/* A "Name:   N kB" line of a /proc file; -1 if absent. */
+static long proc_kib(const char *path, const char *name)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, n) == 0 && line[n] == ':') {
+            v = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+#define RSS_SANDBOXES 16
+static int measure_rss(nub_template *t, struct sandbox_figures *f)
+{
+    nub_sandbox *sbs[RSS_SANDBOXES] = {0};
+    int rc = -1;
+    long rss0 = proc_kib("/proc/self/status", "VmRSS");
+    long pss0 = proc_kib("/proc/self/smaps_rollup", "Pss");
+    for (int i = 0; i < RSS_SANDBOXES; i++)
+        if (create_from(t, &sbs[i]) != NUB_OK)
+            goto out;
+    long rss1 = proc_kib("/proc/self/status", "VmRSS");
+    long pss1 = proc_kib("/proc/self/smaps_rollup", "Pss");
+    for (int i = 0; i < RSS_SANDBOXES; i++) {
+        uint64_t v;
+        if (nub_smoke(sbs[i], &v) != NUB_OK)
+            goto out;
+    }
+    long rss_called = proc_kib("/proc/self/status", "VmRSS");
+    /* One DATA cap of 1 MiB (non-zero bytes) per sandbox. */
+    size_t data_len = (size_t)1 << 20;
+    uint8_t *data = malloc(data_len);
+    if (!data)
+        goto out;
+    for (size_t i = 0; i < data_len; i++)
+        data[i] = (uint8_t)(i * 7 + 1);
+    struct nub_capbuild_chunk chunk = {WRITER_BASE, (uint32_t)data_len, data};
+    struct nub_capbuild_range range = {WRITER_BASE, (uint32_t)data_len, NUB_WIRE_ACCESS_READ};
+    static const uint8_t halt_blob[] = {0x00, 0x00, 0x03, 0x32, 0x00, 0x00, 0x01};
+    struct nub_capbuild_raw prog = {.blob = halt_blob,
+                                    .blob_len = sizeof halt_blob,
+                                    .ranges = &range,
+                                    .range_count = 1,
+                                    .chunks = &chunk,
+                                    .chunk_count = 1,
+                                    .default_gas = 100};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    long rss2 = rss1;
+    int ok = 1;
+    for (int i = 0; i < RSS_SANDBOXES && ok; i++) {
+        nub_cap_hash h;
+        ok = nub_publish_raw(sbs[i], &prog, h) == NUB_OK;
+    }
+    free(data);
+    if (!ok)
+        goto out;
+    rss2 = proc_kib("/proc/self/status", "VmRSS");
+    if (rss0 < 0 || rss1 < 0 || rss2 < 0)
+        goto out;
+    f->rss_kib = (double)(rss1 - rss0) / RSS_SANDBOXES;
+    f->pss_kib = pss0 >= 0 && pss1 >= 0 ? (double)(pss1 - pss0) / RSS_SANDBOXES : -1;
+    f->rss_called_kib = (double)(rss_called - rss0) / RSS_SANDBOXES;
+    f->rss_per_mib_kib = (double)(rss2 - rss_called) / RSS_SANDBOXES;
+    rc = 0;
+out:
+    for (int i = 0; i < RSS_SANDBOXES; i++)
+        nub_sandbox_destroy(sbs[i]);
+    return rc;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* invoke_timeout_ns = 200 ms on an endless loop while SIGALRM arrives every
+ * 50 ms: the time the call took over the 200 ms (goal <= 1.1). */
+#define STORM_TIMEOUT_NS (UINT64_C(200) * 1000 * 1000)
+static int measure_storm(nub_template *t, double *ratio)
+{
+    nub_sandbox *sb = NULL;
+    struct nub_invoke_packet p = {.initial_gas = UINT64_C(1) << 62};
+    struct nub_invocation_result r;
+    if (create_from(t, &sb) != NUB_OK ||
+        publish_asm(sb, "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n",
+                    p.instance_hash) != NUB_OK ||
+        nub_sandbox_set_timeout(sb, STORM_TIMEOUT_NS) != NUB_OK) {
+        fprintf(stderr, "fig_sandbox: storm: %s\n", sb ? nub_sandbox_last_error(sb) : "create");
+        nub_sandbox_destroy(sb);
+        return -1;
+    }
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old);
+    struct itimerval storm = {{0, 50000}, {0, 50000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &storm, NULL);
+    uint64_t t0 = nubbench_now_ns();
+    nub_status s = nub_invoke(sb, &p, &r);
+    uint64_t took = nubbench_now_ns() - t0;
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    nub_sandbox_destroy(sb);
+    if (s != NUB_ERR_TIMEOUT) {
+        fprintf(stderr, "fig_sandbox: storm: the call ended with %s\n", nub_strerror(s));
+        return -1;
+    }
+    *ratio = (double)took / (double)STORM_TIMEOUT_NS;
+    return 0;
+}
+
+static int measure_sandbox(int creates, int calls, struct sandbox_figures *f)
+{
+    nub_template *t = NULL;
+    if (nub_template_create(NULL, &t) != NUB_OK) {
+        fprintf(stderr, "fig_sandbox: nub_template_create failed\n");
+        return -1;
+    }
+    if (time_creates(t, creates, 0, &f->create_us) != 0 ||
+        time_creates(t, creates, 1, &f->create_call_drop_us) != 0 ||
+        time_creates(NULL, creates, 0, &f->create_cold_us) != 0 ||
+        measure_restore(t, calls, &f->restore_us, &f->restore_small_us) != 0 ||
+        measure_rss(t, f) != 0 || measure_storm(t, &f->storm_ratio) != 0) {
+        nub_template_destroy(t);
+        return -1;
+    }
 
     nub_sandbox *sb = NULL;
-    if (nub_sandbox_create(NULL, &sb) != NUB_OK)
+    nub_status cs = create_from(t, &sb);
+    nub_template_destroy(t);
+    if (cs != NUB_OK)
         return -1;
     uint64_t v = 0;
     uint64_t t0 = nubbench_now_ns();
@@ -221,7 +487,7 @@ static int measure_sandbox(int creates, int calls, double *create_us, double *sm
         if (nub_smoke(sb, &v) != NUB_OK || v != 42)
             goto fail;
     uint64_t t1 = nubbench_now_ns();
-    *smoke_us = (double)(t1 - t0) / 1e3 / calls;
+    f->smoke_us = (double)(t1 - t0) / 1e3 / calls;
 
     /* A trivial program: `jump_ind ra, 0` with ra = the halt address. */
     static const uint8_t halt_blob[] = {0x00, 0x00, 0x03, 0x32, 0x00, 0x00, 0x01};
@@ -238,7 +504,7 @@ static int measure_sandbox(int creates, int calls, double *create_us, double *sm
         if (nub_invoke(sb, &p, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT)
             goto fail;
     t1 = nubbench_now_ns();
-    *invoke_us = (double)(t1 - t0) / 1e3 / calls;
+    f->invoke_us = (double)(t1 - t0) / 1e3 / calls;
     nub_sandbox_destroy(sb);
     return 0;
 fail:
@@ -257,25 +523,36 @@ int fig_sandbox(const struct nubbench_options *opt)
     int creates = opt->quick ? 3 : 15;
     int exits = opt->quick ? 200 : 5000;
     int calls = opt->quick ? 20 : 500;
-    double kvm_create, kvm_exit, kvm_exit_ring3, sb_create, smoke, invoke;
+    double kvm_create, kvm_exit, kvm_exit_ring3;
+    struct sandbox_figures f;
     int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_exit, &kvm_exit_ring3);
     close(kvm);
     if (rc != 0) {
         fprintf(stderr, "fig_sandbox: the bare VM measurement failed\n");
         return 1;
     }
-    if (measure_sandbox(creates, calls, &sb_create, &smoke, &invoke) != 0)
+    if (measure_sandbox(creates, calls, &f) != 0)
         return 1;
     nubbench_emit("kvm_create_us", kvm_create, "us");
-    nubbench_emit("sandbox_create_us", sb_create, "us");
-    nubbench_emit("sandbox_create_vs_kvm_create", sb_create / kvm_create, "x");
+    nubbench_emit("sandbox_create_us", f.create_us, "us");
+    nubbench_emit("sandbox_create_vs_kvm_create", f.create_us / kvm_create, "x");
+    nubbench_emit("sandbox_create_call_drop_us", f.create_call_drop_us, "us");
+    nubbench_emit("sandbox_create_cold_us", f.create_cold_us, "us");
     nubbench_emit("kvm_exit_us", kvm_exit, "us");
-    nubbench_emit("smoke_roundtrip_us", smoke, "us");
-    nubbench_emit("smoke_vs_kvm_exit", smoke / kvm_exit, "x");
-    nubbench_emit("invoke_roundtrip_us", invoke, "us");
-    nubbench_emit("invoke_vs_kvm_exit", invoke / kvm_exit, "x");
+    nubbench_emit("smoke_roundtrip_us", f.smoke_us, "us");
+    nubbench_emit("smoke_vs_kvm_exit", f.smoke_us / kvm_exit, "x");
+    nubbench_emit("invoke_roundtrip_us", f.invoke_us, "us");
+    nubbench_emit("invoke_vs_kvm_exit", f.invoke_us / kvm_exit, "x");
     nubbench_emit("kvm_exit_ring3_us", kvm_exit_ring3, "us");
-    nubbench_emit("smoke_vs_kvm_exit_ring3", smoke / kvm_exit_ring3, "x");
-    nubbench_emit("invoke_vs_kvm_exit_ring3", invoke / kvm_exit_ring3, "x");
+    nubbench_emit("smoke_vs_kvm_exit_ring3", f.smoke_us / kvm_exit_ring3, "x");
+    nubbench_emit("invoke_vs_kvm_exit_ring3", f.invoke_us / kvm_exit_ring3, "x");
+    nubbench_emit("sandbox_restore_us", f.restore_us, "us");
+    nubbench_emit("sandbox_restore_vs_invoke", f.restore_us / f.invoke_us, "x");
+    nubbench_emit("sandbox_restore_after_smoke_us", f.restore_small_us, "us");
+    nubbench_emit("sandbox_rss_kib", f.rss_kib, "KiB");
+    nubbench_emit("sandbox_pss_kib", f.pss_kib, "KiB");
+    nubbench_emit("sandbox_rss_after_call_kib", f.rss_called_kib, "KiB");
+    nubbench_emit("sandbox_rss_per_published_mib_kib", f.rss_per_mib_kib, "KiB");
+    nubbench_emit("timeout_sigalrm_storm_vs_deadline", f.storm_ratio, "x");
     return 0;
 }

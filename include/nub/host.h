@@ -3,17 +3,29 @@
  * nub guest kernel, publish caps into it and invoke PVM programs.
  *
  * Threading: a nub_sandbox is used by one thread at a time (calls on one
- * sandbox must not overlap; which thread makes them may change). Any number
+ * sandbox must not overlap; which thread makes them may change), except
+ * nub_sandbox_interrupt, which any thread may call at any time. Any number
  * of sandboxes may live and run at once in one process: the library keeps no
- * global mutable state.
+ * global mutable state. A nub_template is immutable: any number of threads
+ * may create sandboxes from one template at once.
  *
  * Errors: every call returns a nub_status (nub_strerror() names it);
  * nub_sandbox_last_error() gives the details of the last failure on that
- * sandbox. When the guest crashes (a kernel fault, triple fault, shutdown,
- * an unexpected exit) or a call times out, the call returns
- * NUB_ERR_GUEST_CRASHED / NUB_ERR_TIMEOUT, the host process stays healthy,
- * and the sandbox is dead: every later call fails fast with
- * NUB_ERR_SANDBOX_DEAD. Destroy it and create a new one.
+ * sandbox.
+ *
+ * Recovery: when a call times out (NUB_ERR_TIMEOUT), is stopped by
+ * nub_sandbox_interrupt (NUB_ERR_INTERRUPTED) or crashes the guest (a kernel
+ * fault, triple fault, halt or unexpected exit: NUB_ERR_GUEST_CRASHED), the
+ * host process stays healthy and the sandbox restores itself to its restore
+ * point: the state at its last nub_sandbox_snapshot, or right after
+ * nub_sandbox_create when it took none. Caps published after that point are
+ * gone (nub_sandbox_has_cap agrees); NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED
+ * snapshots after every publish. The next call works.
+ * The sandbox is dead instead (every later call fails fast with
+ * NUB_ERR_SANDBOX_DEAD; destroy it) when the guest broke the RPC protocol
+ * (NUB_ERR_PROTOCOL), when a KVM ioctl failed (NUB_ERR_KVM), or when the
+ * restore itself failed for lack of host resources (memory, memfd space);
+ * nub_sandbox_last_error says which.
  */
 #ifndef NUB_HOST_H
 #define NUB_HOST_H
@@ -29,6 +41,8 @@ extern "C" {
 #endif
 
 typedef struct nub_sandbox nub_sandbox;
+/* A booted guest kept as a copy-on-write image (nub_template_create). */
+typedef struct nub_template nub_template;
 
 /* Defaults of nub_sandbox_config (a field left 0 / NULL). */
 #define NUB_SANDBOX_DEFAULT_MEMORY_BYTES ((size_t)256 << 20) /* 256 MiB, lazily backed */
@@ -37,7 +51,14 @@ typedef struct nub_sandbox nub_sandbox;
 #define NUB_SANDBOX_DEFAULT_KVM_DEVICE   "/dev/kvm"
 
 /* nub_sandbox_config.flags */
-#define NUB_SANDBOX_FLAG_DEBUG_FNS 1u /* let the guest serve NUB_FN_ID_DEBUG_* (tests only) */
+/* Let the guest serve NUB_FN_ID_DEBUG_* (tests only). */
+#define NUB_SANDBOX_FLAG_DEBUG_FNS 1u
+/* A timeout, interrupt or guest crash kills the sandbox and leaves it as it
+ * stopped (post-mortem, white-box tests) instead of restoring it. */
+#define NUB_SANDBOX_FLAG_NO_RESTORE 2u
+/* Every successful publish (nub_put_cap, nub_publish_*) ends with
+ * nub_sandbox_snapshot: restores keep every published cap. */
+#define NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED 4u
 
 typedef struct nub_sandbox_config {
     /* Guest-physical memory, a multiple of 2 MiB in
@@ -46,8 +67,11 @@ typedef struct nub_sandbox_config {
     size_t guest_memory_bytes;
     /* NULL: the guest image built into the library. */
     const char *guest_image_path;
-    /* 0: no limit. Else a call running longer is stopped (the vCPU is kicked
-     * with a signal), fails with NUB_ERR_TIMEOUT and the sandbox is dead. */
+    /* 0: no limit. Else a call (one RPC: an invoke, a publish step, ...)
+     * still running this long after it started is stopped (the vCPU is
+     * kicked with a signal) and fails with NUB_ERR_TIMEOUT; the sandbox
+     * restores itself. The deadline is absolute: other signals the thread
+     * receives do not postpone it. */
     uint64_t invoke_timeout_ns;
     /* Called with each line the guest prints on its serial console (without
      * the newline); NULL: the guest stays silent. */
@@ -68,6 +92,12 @@ typedef struct nub_sandbox_config {
      * bytes). */
     char *create_error;
     size_t create_error_len;
+    /* NULL: boot the guest for this sandbox. Else start from this template,
+     * past boot: guest_memory_bytes, guest_image_path, kvm_device_path,
+     * flags and the directory limits are the template's (leave them 0/NULL
+     * or give the same values), and the guest prints on the console only if
+     * the template was created with one. */
+    nub_template *from_template;
 } nub_sandbox_config;
 
 /**
@@ -80,13 +110,61 @@ typedef struct nub_sandbox_config {
  */
 nub_status nub_sandbox_create(const nub_sandbox_config *cfg, nub_sandbox **out);
 
-/** Destroys a sandbox (NULL is fine); releases every fd and mapping. */
+/** Destroys a sandbox (NULL is fine); releases every fd and mapping. Not
+ *  concurrently with nub_sandbox_interrupt on the same sandbox. */
 void nub_sandbox_destroy(nub_sandbox *sb);
+
+/**
+ * Boots the guest once, as cfg says (cfg->from_template must be NULL), and
+ * keeps its memory and vCPU state: nub_sandbox_create with
+ * cfg.from_template = the template then starts a sandbox from it, sharing
+ * its memory copy-on-write, without booting. Same errors as
+ * nub_sandbox_create.
+ */
+nub_status nub_template_create(const nub_sandbox_config *cfg, nub_template **out);
+
+/** Drops the embedder's handle (NULL is fine); sandboxes made from the
+ *  template keep it alive until they are destroyed. */
+void nub_template_destroy(nub_template *t);
+
+/**
+ * Makes the current state the sandbox's restore point: its memory (written
+ * to a memfd of its own; later snapshots write only the pages changed
+ * since), vCPU state and published caps. Take one after publishing.
+ * @retval NUB_ERR_SANDBOX_DEAD  sb is dead
+ * @retval NUB_ERR_NOMEM / NUB_ERR_KVM  no snapshot; the sandbox is dead
+ */
+nub_status nub_sandbox_snapshot(nub_sandbox *sb);
+
+/**
+ * Returns the sandbox to its restore point (what a timeout, interrupt or
+ * guest crash does by itself). Costs in proportion to the pages written
+ * since the restore point.
+ * @retval NUB_ERR_SANDBOX_DEAD  sb is dead
+ * @retval NUB_ERR_NOMEM / NUB_ERR_KVM  the restore failed; the sandbox is dead
+ */
+nub_status nub_sandbox_restore(nub_sandbox *sb);
+
+/**
+ * Changes invoke_timeout_ns for the calls that follow (0: no limit), e.g. a
+ * tight bound for untrusted programs and none for publishing.
+ * @retval NUB_ERR_INVALID_ARGUMENT  sb is NULL
+ */
+nub_status nub_sandbox_set_timeout(nub_sandbox *sb, uint64_t invoke_timeout_ns);
+
+/**
+ * Stops the call running on sb, if any: it returns NUB_ERR_INTERRUPTED and
+ * the sandbox restores itself. Safe from any thread at any time (also from
+ * a signal handler: it only uses atomics and tgkill); with no call running
+ * it does nothing, and the next call is not affected.
+ * @retval NUB_ERR_INVALID_ARGUMENT  sb is NULL
+ */
+nub_status nub_sandbox_interrupt(nub_sandbox *sb);
 
 /** The details of the last failure on sb ("" when none). Valid until the next call. */
 const char *nub_sandbox_last_error(const nub_sandbox *sb);
 
-/** Non-zero once sb is dead (a crash or timeout); every call then fails fast. */
+/** Non-zero once sb is dead (see Recovery above); every call then fails fast. */
 int nub_sandbox_is_dead(const nub_sandbox *sb);
 
 /** SMOKE: the guest replies 42 in *out. */

@@ -134,7 +134,9 @@ static void test_run_space_tables(void **state)
 {
     (void)state;
     REQUIRE_KVM();
-    nub_sandbox_config cfg = {.invoke_timeout_ns = 200u * 1000 * 1000};
+    /* No restore: the timeout leaves the vCPU and memory where it stopped. */
+    nub_sandbox_config cfg = {.invoke_timeout_ns = 200u * 1000 * 1000,
+                              .flags = NUB_SANDBOX_FLAG_NO_RESTORE};
     nub_sandbox *sb = nub_test_sandbox(&cfg);
     nub_cap_hash a, b;
     publish(sb, "    fallthrough\nloop:\n    add_imm_64 a0, a0, 1\n    jump loop\n", marker_a, a);
