@@ -337,8 +337,8 @@ nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capb
     plan.segs = segs;
     plan.seg_count = prog->range_count;
     plan.facts.default_gas = prog->default_gas;
-    plan.facts.heap_top = 0;
-    plan.facts.heap_limit = 0;
+    plan.facts.heap_top = prog->heap_top;
+    plan.facts.heap_limit = prog->heap_limit < prog->heap_top ? prog->heap_top : prog->heap_limit;
     plan.facts.stack_low = 0;
     plan.facts.stack_high = 0;
     plan.fill = fill_from_chunks;

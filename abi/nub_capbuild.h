@@ -120,6 +120,10 @@ struct nub_capbuild_raw {
     const struct nub_capbuild_chunk *chunks; /* later chunks overwrite earlier ones */
     uint32_t chunk_count;
     uint64_t default_gas;
+    /* sbrk's initial heap top (0: no heap) and the limit it may grow to
+     * (raised to heap_top when lower): the INSTANCE's heap facts. */
+    uint32_t heap_top;
+    uint32_t heap_limit;
 };
 
 /*
@@ -127,7 +131,7 @@ struct nub_capbuild_raw {
  * become its DATA (from the segment start to the last initialised byte,
  * zeros in between). A chunk byte outside every range gives
  * NUB_ERR_INVALID_ARGUMENT; bad ranges give the segment's NUB_ERR_WIRE_*.
- * Facts other than default_gas are zero.
+ * Facts: default_gas, heap_top and heap_limit as given, the stack bounds zero.
  */
 nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capbuild_out *out);
 

@@ -12,6 +12,7 @@ add_library(nubhost STATIC
   ${CMAKE_CURRENT_LIST_DIR}/guest_elf.c
   ${CMAKE_CURRENT_LIST_DIR}/guest_image.c
   ${CMAKE_CURRENT_LIST_DIR}/hash_set.c
+  ${CMAKE_CURRENT_LIST_DIR}/hostcall.c
   ${CMAKE_CURRENT_LIST_DIR}/invoke.c
   ${CMAKE_CURRENT_LIST_DIR}/kvm_vm.c
   ${CMAKE_CURRENT_LIST_DIR}/rpc_client.c

@@ -406,8 +406,10 @@ static nub_status parse(const uint8_t *payload, uint32_t len, struct invoke_requ
 {
     nub_memcpy(&req->packet, payload, sizeof req->packet); /* unaligned-safe */
     uint32_t rest = len - (uint32_t)sizeof req->packet;
-    if (req->packet._pad != 0 || rest % READBACK_HEADER != 0)
-        return NUB_ERR_BAD_PACKET;
+    if (req->packet.arg_count > 4)
+        return NUB_ERR_ARG_COUNT;
+    if (rest % READBACK_HEADER != 0)
+        return NUB_ERR_READBACK_LIST;
     req->ranges = payload + sizeof req->packet;
     req->range_count = rest / READBACK_HEADER;
     return NUB_OK;
@@ -443,7 +445,7 @@ static void fill_result(struct nub_invocation_result *res, const struct pvm_stat
 {
     nub_memset(res, 0, sizeof *res);
     res->exit_reason = ex->reason;
-    res->exit_arg = (uint32_t)ex->arg;
+    res->exit_arg = ex->arg;
     res->return_value = st->regs[PVM_REG_A0];
     res->gas_remaining = (uint64_t)st->gas;
     for (int i = 0; i < NUB_PVM_REGS; i++)
@@ -477,7 +479,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
     nub_memset(&state, 0, sizeof state);
     for (int i = 0; i < NUB_PVM_REGS; i++)
         state.regs[i] = ep.regs[i];
-    for (int i = 0; i < 4; i++)
+    for (uint32_t i = 0; i < req.packet.arg_count; i++)
         state.regs[PVM_REG_A0 + i] = req.packet.args[i];
     state.pc = ep.pc;
     /* PVM gas is a signed i64 (SPEC §1): a budget past INT64_MAX would turn
@@ -485,7 +487,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
     uint64_t gas =
         req.packet.initial_gas ? req.packet.initial_gas : inst->view.instance.facts.default_gas;
     if (gas > (uint64_t)INT64_MAX)
-        return NUB_ERR_BAD_PACKET;
+        return NUB_ERR_GAS_TOO_LARGE;
     state.gas = (int64_t)gas;
     state.heap_top = inst->view.instance.facts.heap_top;
 

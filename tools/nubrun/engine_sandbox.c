@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "nub/host.h"
-#include "nub_wire.h"
 
 static void print_console(void *ctx, const char *line)
 {
@@ -24,60 +23,6 @@ static int fail(char *err, size_t err_len, const char *what, nub_status s, nub_s
     snprintf(err, err_len, "sandbox: %s: %s%s%s", what, nub_strerror(s), sb ? ": " : "",
              sb ? nub_sandbox_last_error(sb) : "");
     return -1;
-}
-
-/*
- * Publishes the job's caps. nub_capbuild_raw has no heap facts, so the
- * INSTANCE is re-encoded with the job's sbrk heap top (standard programs,
- * the demo) before it is stored.
- */
-static nub_status publish_job(nub_sandbox *sb, const struct nub_capbuild_raw *prog,
-                              uint32_t heap_top, nub_cap_hash instance_out)
-{
-    if (heap_top == 0)
-        return nub_publish_raw(sb, prog, instance_out);
-    struct nub_capbuild_cap caps[NUB_CAPBUILD_MAX_CAPS];
-    struct nub_capbuild_out out = {.caps = caps, .caps_cap = NUB_CAPBUILD_MAX_CAPS};
-    nub_status s = nub_capbuild_raw(prog, &out);
-    if (s != NUB_OK)
-        return s;
-    out.buf = malloc(out.needed);
-    out.buf_cap = out.needed;
-    uint8_t *inst_buf = NULL;
-    if (!out.buf)
-        return NUB_ERR_NOMEM;
-    s = nub_capbuild_raw(prog, &out);
-    for (uint32_t i = 0; s == NUB_OK && i + 1 < out.cap_count; i++) {
-        nub_cap_hash h;
-        s = nub_put_cap(sb, out.buf + caps[i].offset, caps[i].len, h);
-    }
-    struct nub_wire_cap_view view;
-    const struct nub_capbuild_cap *inst = &caps[out.cap_count - 1];
-    if (s == NUB_OK)
-        s = nub_wire_decode_cap(out.buf + inst->offset, inst->len, &view);
-    struct nub_wire_segment segs[NUB_CAPBUILD_MAX_RAW_SEGMENTS];
-    for (uint32_t i = 0; s == NUB_OK && i < view.instance.segment_count; i++)
-        s = nub_wire_instance_segment(&view, i, &segs[i]);
-    if (s == NUB_OK) {
-        struct nub_wire_instance wi = {
-            .facts = view.instance.facts,
-            .segments = segs,
-            .segment_count = view.instance.segment_count,
-        };
-        memcpy(wi.image_hash, view.instance.image_hash, NUB_CAP_HASH_BYTES);
-        wi.facts.heap_top = heap_top;
-        if (wi.facts.heap_limit < heap_top)
-            wi.facts.heap_limit = heap_top;
-        size_t needed = 0;
-        nub_wire_encode_instance(&wi, NULL, 0, &needed);
-        inst_buf = malloc(needed ? needed : 1);
-        s = inst_buf ? nub_wire_encode_instance(&wi, inst_buf, needed, &needed) : NUB_ERR_NOMEM;
-        if (s == NUB_OK)
-            s = nub_put_cap(sb, inst_buf, needed, instance_out);
-    }
-    free(inst_buf);
-    free(out.buf);
-    return s;
 }
 
 static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out, char *err,
@@ -110,6 +55,7 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
         .chunks = chunks,
         .chunk_count = n_chunks,
         .default_gas = (uint64_t)job->initial.gas,
+        .heap_top = job->initial.heap_top,
     };
     memcpy(prog.regs, job->initial.regs, sizeof prog.regs);
 
@@ -128,7 +74,7 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
         return -1;
     }
     struct nub_invoke_packet packet = {.endpoint_idx = 0};
-    s = publish_job(sb, &prog, job->initial.heap_top, packet.instance_hash);
+    s = nub_publish_raw(sb, &prog, packet.instance_hash);
     if (s != NUB_OK) {
         int rc = fail(err, err_len, "publishing the program", s, sb);
         nub_sandbox_destroy(sb);
@@ -137,6 +83,7 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
     /* initial_gas 0 means "the instance's default" (= the job's gas), so a
      * job that starts with 0 gas is still run with 0. */
     packet.initial_gas = (uint64_t)job->initial.gas;
+    packet.arg_count = 4;
     for (int i = 0; i < 4; i++)
         packet.args[i] = job->initial.regs[PVM_REG_A0 + i];
 
