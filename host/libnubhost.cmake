@@ -15,6 +15,7 @@ add_library(nubhost STATIC
   ${CMAKE_CURRENT_LIST_DIR}/hostcall.c
   ${CMAKE_CURRENT_LIST_DIR}/invoke.c
   ${CMAKE_CURRENT_LIST_DIR}/kvm_vm.c
+  ${CMAKE_CURRENT_LIST_DIR}/pvm_guest_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/rpc_client.c
   ${CMAKE_CURRENT_LIST_DIR}/sandbox.c
   ${CMAKE_CURRENT_LIST_DIR}/timeout.c

@@ -14,9 +14,10 @@
 #include <stdint.h>
 
 #include "nub_abi.h"
+#include "nub_rpc.h"
 
-#define NUB_USPACE_CODE_VA     UINT64_C(0x0000008000000000) /* PML4 slot 1 */
-#define NUB_USPACE_WINDOW_VA   UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
+#define NUB_USPACE_CODE_VA     NUB_RUN_CODE_VA   /* PML4 slot 1 */
+#define NUB_USPACE_WINDOW_VA   NUB_RUN_WINDOW_VA /* PML4 slot 2: PVM address 0 */
 #define NUB_USPACE_CTX_PAGE_VA (NUB_USPACE_WINDOW_VA - 4096)
 
 struct nub_uspace {

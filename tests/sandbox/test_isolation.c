@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 
 #include "pvmasm.h"
+#include "pvm_guest_mem.h"
 #include "sandbox_int.h" /* white box: sb->mem, sb->vcpu_fd, sb->params */
 
 #define DATA_PAGE  0x20000u /* RW, starts with the instance's marker */
@@ -156,6 +157,23 @@ static void test_run_space_tables(void **state)
     if (cr3 == sb->params.kernel_cr3)
         fail_msg("the vCPU was stopped outside the run (kernel CR3)");
     assert_int_equal(sregs.cs.dpl, 3);
+
+    /* The host's accessor sees the stopped run's memory as the program does. */
+    struct nub_guest_ram ram = {sb->mem, sb->mem_bytes};
+    uint8_t seen[MARKER_LEN];
+    uint32_t fault = 0;
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE, seen, MARKER_LEN, &fault), NUB_OK);
+    assert_memory_equal(seen, marker_a, MARKER_LEN);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, RO_PAGE, seen, 8, &fault), NUB_OK);
+    assert_int_equal(nub_guest_pvm_write(&ram, cr3, RO_PAGE, seen, 8, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, RO_PAGE);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4090, seen, 8, &fault),
+                     NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fault, DATA_PAGE + 4096);
+    assert_int_equal(nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 100, marker_b, 8, &fault), NUB_OK);
+    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 100, seen, 8, &fault), NUB_OK);
+    assert_memory_equal(seen, marker_b, 8);
 
     /* The PML4: slot 0 (the kernel's identity map) supervisor-only, slots 1
      * and 2 the code and the window, nothing else. */

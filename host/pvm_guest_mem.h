@@ -1,0 +1,52 @@
+/*
+ * pvm_guest_mem.h — the host reads and writes PVM memory of a stopped run.
+ *
+ * A sandbox run's PVM memory is described by its x86-64 page tables in guest
+ * RAM (abi/nub_rpc.h, "The address space of a PVM run"): PVM address a is at
+ * NUB_RUN_WINDOW_VA + a under the run's CR3. While the vCPU is stopped the
+ * host walks those tables itself, so a host function can read its arguments
+ * and write its results without a VM exit.
+ *
+ * Everything in guest RAM is untrusted: the CR3, every table entry and every
+ * frame address is checked to lie inside guest RAM, and the walk never
+ * follows anything else. A guest that lies in its tables can at most make
+ * the host read or write the guest's own RAM.
+ */
+#ifndef NUB_HOST_PVM_GUEST_MEM_H
+#define NUB_HOST_PVM_GUEST_MEM_H
+
+#include <stdint.h>
+
+#include "nub_status.h"
+
+/* Guest-physical memory [0, size) as the host maps it (sb->mem, sb->mem_bytes). */
+struct nub_guest_ram {
+    uint8_t *bytes;
+    uint64_t size;
+};
+
+/**
+ * Copies PVM memory [pvm_addr, pvm_addr + len) of the run whose PML4 is at
+ * cr3_gpa into dst. Addresses wrap modulo 2^32 as PVM addresses do (and
+ * page 0 is never accessible, so a wrapping range faults there).
+ * @retval NUB_OK                   every byte copied
+ * @retval NUB_ERR_INVALID_ARGUMENT some byte is not readable by the program:
+ *         *fault_addr (if non-NULL) = the first such PVM address; dst is
+ *         left partly written
+ * @retval NUB_ERR_PROTOCOL         the tables are malformed (a frame outside
+ *         guest RAM, a large page in the window): the guest lied
+ */
+nub_status nub_guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
+                              void *dst, uint32_t len, uint32_t *fault_addr);
+
+/**
+ * Copies src into PVM memory [pvm_addr, pvm_addr + len) of the run, with the
+ * program's permissions (a read-only page is not writable). The range is
+ * checked whole before any byte is written: on an error nothing changed.
+ * @retval NUB_OK, NUB_ERR_INVALID_ARGUMENT (*fault_addr = the first byte the
+ *         program may not write), NUB_ERR_PROTOCOL (as for the read)
+ */
+nub_status nub_guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
+                               const void *src, uint32_t len, uint32_t *fault_addr);
+
+#endif /* NUB_HOST_PVM_GUEST_MEM_H */
