@@ -47,6 +47,9 @@ _Static_assert(NUB_FN_ID_DEBUG_FAULT > NUB_FN_ID_MAX, "debug ids do not collide"
 #define NUB_PORT_COM1     0x3F8 /* serial console: THR, one byte per out */
 #define NUB_PORT_DOORBELL 0x500 /* u32 out: a reply (or "ready") is in the response buffer */
 #define NUB_PORT_CRASH    0x501 /* u32 out: a crash report is at NUB_CRASH_REPORT_GPA */
+/* u32 out from the ring-3 JIT code of a run: a host call waits in the run's
+ * context block (struct nub_host_call_record names it). */
+#define NUB_PORT_HOST_CALL 0x508
 
 /* ---- Fixed guest-physical addresses ------------------------------------ */
 #define NUB_BOOT_PARAMS_GPA  UINT64_C(0x1000)
@@ -152,9 +155,9 @@ _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size")
 #define NUB_SEL_USER_CODE   (0x20 | 3)
 #define NUB_SEL_TSS         0x28
 
-/* The ring-3 I/O ports (TSS I/O bitmap): COM1 data and the two RPC ports,
+/* The ring-3 I/O ports (TSS I/O bitmap): COM1 data and the three RPC ports,
  * whose 4-byte writes span 4 port numbers each. */
-#define NUB_IO_BITMAP_PORTS (NUB_PORT_CRASH + 4)
+#define NUB_IO_BITMAP_PORTS (NUB_PORT_HOST_CALL + 4)
 
 /* ---- The address space of a PVM run (read by the host too) ------------- */
 /*

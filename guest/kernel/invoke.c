@@ -78,7 +78,7 @@ static void platform_enter(void *self)
         .cr3 = (uint64_t)(uintptr_t)r->space_ptr->pml4,
         .entry = entry,
         .gate_va = (uint64_t)(uintptr_t)nub_gate_enter_program,
-        .exit_int_va = NUB_USPACE_CODE_VA + r->jit->exit_int_offset,
+        .exit_int_va = NUB_USPACE_CODE_VA + r->jit->code.exit_trap_offset,
         .ret = &r->ret,
         .kernel_cr3 = nub_kernel_params.kernel_cr3,
     };

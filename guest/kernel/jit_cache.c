@@ -76,8 +76,8 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
     struct jit_options options = {
         .platform = JIT_PLATFORM_GUEST,
         .guest_window_va = NUB_USPACE_WINDOW_VA,
-        .guest_exit = JIT_GUEST_EXIT_INT,
         .guest_exit_vector = NUB_VECTOR_JIT_EXIT,
+        .guest_host_call_port = NUB_PORT_HOST_CALL,
     };
     size_t bound = jit_code_size_bound(e->program);
     uint8_t *scratch = nub_alloc_evicting(bound, 16, e);
@@ -102,19 +102,6 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
         } else {
             nub_memcpy(e->code_buf, scratch, needed);
             nub_memset(e->code_buf + needed, 0xCC, e->code_pages * 4096 - needed);
-            /* Where the exit stub traps (after it stored the registers): the
-             * ring-0 fast path recognises the exit by this address. */
-            static const uint8_t stub[4] = {0xCD, NUB_VECTOR_JIT_EXIT, 0x0F, 0x0B};
-            s = NUB_ERR_JIT;
-            for (size_t i = e->code.exit_offset; i + 4 <= needed; i++) {
-                if (nub_memcmp(e->code_buf + i, stub, 4) == 0) {
-                    e->exit_int_offset = (uint32_t)i;
-                    s = NUB_OK;
-                    break;
-                }
-            }
-            if (s != NUB_OK)
-                jit_code_release(&e->code);
         }
     }
     nub_heap_free(scratch);

@@ -21,7 +21,6 @@ struct nub_jit_entry {
     struct jit_code code;
     uint8_t *code_buf; /* page-aligned, code_pages * 4096 bytes */
     size_t code_pages;
-    uint32_t exit_int_offset; /* the exit stub's `int 32; ud2` (ring3.S fast path) */
     uint64_t last_use;
     uint64_t generation; /* unique per compile: cached address spaces check it */
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nub_capbuild.h"
+#include "pvm_hosted.h"
 
 struct instance_memory {
     const struct pvm_engine *engine;
@@ -56,10 +57,57 @@ static nub_status memory_write(void *self, uint32_t address, const void *src, ui
 
 static const struct nub_host_call_memory instance_memory_ops = {memory_read, memory_write};
 
+/* The JIT serves host calls inside its run (pvm_hosted_set_host_handler):
+ * the same dispatch, without leaving the native code. */
+struct jit_host {
+    const struct nub_host *host;
+    struct nub_host_call *handle;
+    struct instance_memory mem;
+    uint64_t calls;
+    nub_status status;
+};
+
+static uint32_t jit_host_handler(void *data, uint64_t id, uint32_t pc, uint64_t *regs, int64_t *gas,
+                                 uint64_t *error_arg)
+{
+    struct jit_host *j = data;
+    struct nub_host_call *c = j->handle;
+    c->id = id;
+    c->pc = pc;
+    c->gas = *gas;
+    c->memory = &instance_memory_ops;
+    c->memory_self = &j->mem;
+    memcpy(c->regs, regs, sizeof c->regs);
+    enum nub_host_action action;
+    nub_status s = nub__host_call_dispatch(j->host, c, &action);
+    j->calls++;
+    memcpy(regs, c->regs, sizeof c->regs);
+    *gas = c->gas;
+    if (s != NUB_OK) {
+        j->status = s;
+        *error_arg = s;
+        return PVM_EXIT_ERROR;
+    }
+    return action == NUB_HOST_CONTINUE ? 0 : nub__host_action_exit(action);
+}
+
+static nub_status run_jit(void *inst, const struct nub_host *host, struct nub_host_call *handle,
+                          uint64_t *host_calls, struct pvm_exit *exit_out)
+{
+    struct jit_host j = {host, handle, {&pvm_jit_engine, inst}, 0, NUB_OK};
+    pvm_hosted_set_host_handler(inst, jit_host_handler, &j);
+    pvm_jit_engine.run(inst, exit_out);
+    pvm_hosted_set_host_handler(inst, NULL, NULL);
+    *host_calls += j.calls;
+    return j.status;
+}
+
 nub_status nub__local_run(const struct pvm_engine *engine, void *inst, const struct nub_host *host,
                           struct nub_host_call *handle, uint64_t *host_calls,
                           struct pvm_exit *exit_out)
 {
+    if (engine == &pvm_jit_engine && host != NULL && host->fn != NULL)
+        return run_jit(inst, host, handle, host_calls, exit_out);
     struct instance_memory mem = {engine, inst};
     for (;;) {
         engine->run(inst, exit_out);
