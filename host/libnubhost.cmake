@@ -17,6 +17,7 @@ add_library(nubhost STATIC
   ${CMAKE_CURRENT_LIST_DIR}/kvm_vm.c
   ${CMAKE_CURRENT_LIST_DIR}/pvm_guest_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/rpc_client.c
+  ${CMAKE_CURRENT_LIST_DIR}/sandbox_hostcall.c
   ${CMAKE_CURRENT_LIST_DIR}/sandbox.c
   ${CMAKE_CURRENT_LIST_DIR}/timeout.c
   ${CMAKE_CURRENT_BINARY_DIR}/guest_image.S
@@ -27,6 +28,7 @@ set_source_files_properties(${CMAKE_CURRENT_BINARY_DIR}/guest_image.S PROPERTIES
   OBJECT_DEPENDS ${PROJECT_BINARY_DIR}/guest/kernel/nub_guest_kernel.elf)
 add_dependencies(nubhost nub_guest_kernel)
 target_include_directories(nubhost PUBLIC ${PROJECT_SOURCE_DIR}/include
+                                   PRIVATE ${PROJECT_SOURCE_DIR}/guest/pvm
                                    PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(nubhost PUBLIC nub_abi PRIVATE nub_hosted_flags)
 set_target_properties(nubhost PROPERTIES POSITION_INDEPENDENT_CODE ON)

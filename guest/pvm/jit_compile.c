@@ -251,6 +251,7 @@ static void emit_host_call(struct compiler *c)
     }
     emit_cmp32_mi(b, BASE, CTX(reason), JIT_EXIT_HOST_RESUME);
     jcc_back(c, X86_CC_NE, c->exit_trap_label);
+    emit_store64_imm_disp(b, BASE, CTX(arg), 0); /* only host calls and page faults set it */
     emit_load_pvm_regs(c);
     emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }

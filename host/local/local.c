@@ -203,8 +203,14 @@ nub_status nub_local_invoke(nub_local *l, const struct nub_invoke_packet *p, str
     if (!l || !p || !out)
         return NUB_ERR_INVALID_ARGUMENT;
     l->last_error[0] = 0;
-    if (call && ((call->input_len && !call->input) || (call->output_cap && !call->output)))
-        return fail(l, NUB_ERR_INVALID_ARGUMENT, "input or output buffer is NULL");
+    if (call && ((call->input_len && !call->input) || (call->output_cap && !call->output) ||
+                 (call->readback_count && !call->readbacks) ||
+                 call->readback_count > NUB_INVOKE_MAX_READBACKS))
+        return fail(l, NUB_ERR_INVALID_ARGUMENT, "NULL buffer or more than %u readbacks",
+                    NUB_INVOKE_MAX_READBACKS);
+    for (size_t i = 0; call && i < call->readback_count; i++)
+        if (call->readbacks[i].length && !call->readbacks[i].buffer)
+            return fail(l, NUB_ERR_INVALID_ARGUMENT, "readback %zu has no buffer", i);
     if (p->endpoint_idx >= l->endpoint_count)
         return fail(l, NUB_ERR_BAD_ENDPOINT, "endpoint %u of %u", p->endpoint_idx,
                     l->endpoint_count);
@@ -270,6 +276,12 @@ nub_status nub_local_invoke(nub_local *l, const struct nub_invoke_packet *p, str
         fill_result(out, &e, &st);
         if (call && call->output && e.reason == PVM_EXIT_HALT)
             nub__local_output(l->engine, inst, &st, call);
+        for (size_t i = 0; call && i < call->readback_count; i++) {
+            struct nub_readback *rb = &call->readbacks[i];
+            rb->ok = l->engine->read_memory(inst, rb->address, rb->buffer, rb->length) == PVM_OK;
+            if (!rb->ok)
+                memset(rb->buffer, 0, rb->length);
+        }
     }
     l->engine->destroy(inst);
     return s;

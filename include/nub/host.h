@@ -168,6 +168,15 @@ nub_status nub_host_call_read(nub_host_call *c, uint32_t address, void *dst, uin
  */
 nub_status nub_host_call_write(nub_host_call *c, uint32_t address, const void *src, uint32_t len);
 
+/** A range of PVM memory to copy out after an invocation. */
+struct nub_readback {
+    uint32_t address; /* PVM address (wraps at 2^32) */
+    uint32_t length;
+    void *buffer; /* length bytes, filled */
+    int ok;       /* set: 0 when some byte was inaccessible (buffer zeroed) */
+};
+#define NUB_INVOKE_MAX_READBACKS 64u
+
 /*
  * Per-call data of one invocation: host functions, input bytes and an
  * output buffer. No cap is published per call.
@@ -186,6 +195,9 @@ struct nub_call {
     uint32_t input_len;
     void *output;
     uint32_t output_cap;
+    /* Ranges of the final memory to copy out (as nub_invoke_readback). */
+    struct nub_readback *readbacks;
+    size_t readback_count;
     /* ---- set by the call ---- */
     uint32_t output_len;      /* phi8 at the halt (also when it did not fit) */
     nub_status output_status; /* NUB_OK, NUB_ERR_OUTPUT_TOO_LARGE, NUB_ERR_MEMORY_INACCESSIBLE */
@@ -207,15 +219,6 @@ nub_status nub_invoke_call(nub_sandbox *sb, const struct nub_invoke_packet *p,
  * @retval NUB_ERR_CAP_NOT_FOUND no such cap
  */
 nub_status nub_drop_cap(nub_sandbox *sb, const nub_cap_hash hash);
-
-/** A range of PVM memory to copy out after an invocation. */
-struct nub_readback {
-    uint32_t address; /* PVM address (wraps at 2^32) */
-    uint32_t length;
-    void *buffer; /* length bytes, filled */
-    int ok;       /* set: 0 when some byte was inaccessible (buffer zeroed) */
-};
-#define NUB_INVOKE_MAX_READBACKS 64u
 
 /**
  * nub_invoke, and copies ranges of the run's final memory out (for

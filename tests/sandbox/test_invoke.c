@@ -230,11 +230,21 @@ static void test_bad_requests(void **state)
     /* Truncated and oversized packets. */
     assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, &p, 79, NULL, 0, NULL),
                      NUB_ERR_PAYLOAD_TRUNCATED);
-    uint8_t big[80 + 8 * 65] = {0};
+    uint8_t big[80 + 16 + 8 * 65] = {0};
     memcpy(big, &p, sizeof p);
+    struct nub_invoke_io_header io = {.readback_count = 65};
+    memcpy(big + 80, &io, sizeof io);
     assert_int_equal(
         nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, sizeof big, NULL, 0, NULL),
-        NUB_ERR_PAYLOAD_TOO_LARGE);
+        NUB_ERR_READBACK_LIST);
+    io = (struct nub_invoke_io_header){.flags = 8};
+    memcpy(big + 80, &io, sizeof io);
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 96, NULL, 0, NULL),
+                     NUB_ERR_BAD_PACKET);
+    io = (struct nub_invoke_io_header){.flags = NUB_INVOKE_IO_INPUT, .input_len = 1u << 25};
+    memcpy(big + 80, &io, sizeof io);
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 96, NULL, 0, NULL),
+                     NUB_ERR_INPUT_TOO_LARGE);
     assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 83, NULL, 0, NULL),
                      NUB_ERR_READBACK_LIST);
     /* A DATA cap is not an instance. */
