@@ -15,8 +15,16 @@
  *   smoke_roundtrip_us   nub_smoke (one RPC, one exit; mean)
  *   invoke_roundtrip_us  nub_invoke of a cached trivial program (halt) with
  *                        fresh memory per call (mean)
+ *   hostcall_roundtrip_us  per host call: a program looping over `ecalli 0`
+ *                        (counter in phi7) with a host function that does
+ *                        nothing (nub_invoke_call); (time of N calls - time
+ *                        of 1) / (N - 1), best of three
+ *   invoke_io_64k_us     nub_invoke_call with 64 KiB of input and the 64 KiB
+ *                        output of a program that halts at once ([phi7,
+ *                        phi7 + phi8) = the input) (mean)
  *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create,
- *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3  ratios
+ *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3,
+ *   hostcall_vs_kvm_exit_ring3, invoke_io_64k_vs_invoke  ratios
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -29,6 +37,7 @@
 
 #include "nub/host.h"
 #include "nubbench.h"
+#include "pvmasm.h"
 
 #define BARE_MEM_BYTES 0x10000u
 #define BARE_CODE_GPA  0x1000u
@@ -194,8 +203,90 @@ static int measure_bare(int kvm, int creates, int exits, double *create_us, doub
     return *exit_us > 0 && *exit_ring3_us > 0 ? 0 : -1;
 }
 
+static int do_nothing(void *ctx, nub_host_call *call)
+{
+    (void)ctx;
+    (void)call;
+    return NUB_HOST_CONTINUE;
+}
+
+/* us per host call of the ecalli loop (see the header). */
+static double hostcall_us(nub_sandbox *sb, int loops)
+{
+    static const char text[] = "loop:\n"
+                               "    ecalli 0\n"
+                               "    add_imm_64 a0, a0, -1\n"
+                               "    branch_ne_imm a0, 0, loop\n"
+                               "    jump_ind ra, 0\n";
+    struct pvmasm_output as;
+    char err[200];
+    if (pvmasm_assemble(text, strlen(text), &as, err, sizeof err) != 0)
+        return -1;
+    struct nub_capbuild_raw prog = {
+        .blob = as.blob, .blob_len = (uint32_t)as.blob_len, .default_gas = INT64_MAX};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    struct nub_invoke_packet p = {.arg_count = 1};
+    double best = -1;
+    if (nub_publish_raw(sb, &prog, p.instance_hash) == NUB_OK) {
+        for (int rep = 0; rep < 3; rep++) {
+            uint64_t ns[2];
+            for (int k = 0; k < 2; k++) {
+                p.args[0] = k == 0 ? 1 : (uint64_t)loops;
+                struct nub_call call = {.host = {.fn = do_nothing}};
+                struct nub_invocation_result r;
+                uint64_t t0 = nubbench_now_ns();
+                nub_status s = nub_invoke_call(sb, &p, &call, &r);
+                ns[k] = nubbench_now_ns() - t0;
+                if (s != NUB_OK || r.exit_reason != NUB_EXIT_HALT || call.host_calls != p.args[0]) {
+                    pvmasm_output_free(&as);
+                    return -1;
+                }
+            }
+            double us = ((double)ns[1] - (double)ns[0]) / 1e3 / (loops - 1);
+            if (best < 0 || us < best)
+                best = us;
+        }
+    }
+    pvmasm_output_free(&as);
+    return best;
+}
+
+/* us per call of 64 KiB in, 64 KiB out (see the header). */
+static double invoke_io_us(nub_sandbox *sb, int calls)
+{
+    static const uint8_t halt_blob[] = {0x00, 0x00, 0x03, 0x32, 0x00, 0x00, 0x01};
+    struct nub_capbuild_raw prog = {
+        .blob = halt_blob, .blob_len = sizeof halt_blob, .default_gas = 100};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    struct nub_invoke_packet p = {.initial_gas = 100};
+    enum { IO_BYTES = 64 * 1024 };
+    uint8_t *in = malloc(IO_BYTES), *out = malloc(IO_BYTES);
+    double us = -1;
+    if (in && out && nub_publish_raw(sb, &prog, p.instance_hash) == NUB_OK) {
+        for (int i = 0; i < IO_BYTES; i++)
+            in[i] = (uint8_t)(i * 7);
+        uint64_t t0 = 0;
+        int i;
+        for (i = -1; i < calls; i++) { /* the first call builds the space: not timed */
+            if (i == 0)
+                t0 = nubbench_now_ns();
+            struct nub_call call = {
+                .input = in, .input_len = IO_BYTES, .output = out, .output_cap = IO_BYTES};
+            struct nub_invocation_result r;
+            if (nub_invoke_call(sb, &p, &call, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT ||
+                call.output_status != NUB_OK || call.output_len != IO_BYTES)
+                break;
+        }
+        if (i == calls && memcmp(in, out, IO_BYTES) == 0)
+            us = (double)(nubbench_now_ns() - t0) / 1e3 / calls;
+    }
+    free(in);
+    free(out);
+    return us;
+}
+
 static int measure_sandbox(int creates, int calls, double *create_us, double *smoke_us,
-                           double *invoke_us)
+                           double *invoke_us, double *hostcall, double *invoke_io)
 {
     double samples[MAX_SAMPLES];
     for (int i = 0; i < creates; i++) {
@@ -239,6 +330,10 @@ static int measure_sandbox(int creates, int calls, double *create_us, double *sm
             goto fail;
     t1 = nubbench_now_ns();
     *invoke_us = (double)(t1 - t0) / 1e3 / calls;
+    *hostcall = hostcall_us(sb, calls * 4);
+    *invoke_io = invoke_io_us(sb, calls);
+    if (*hostcall < 0 || *invoke_io < 0)
+        goto fail;
     nub_sandbox_destroy(sb);
     return 0;
 fail:
@@ -257,14 +352,14 @@ int fig_sandbox(const struct nubbench_options *opt)
     int creates = opt->quick ? 3 : 15;
     int exits = opt->quick ? 200 : 5000;
     int calls = opt->quick ? 20 : 500;
-    double kvm_create, kvm_exit, kvm_exit_ring3, sb_create, smoke, invoke;
+    double kvm_create, kvm_exit, kvm_exit_ring3, sb_create, smoke, invoke, hostcall, invoke_io;
     int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_exit, &kvm_exit_ring3);
     close(kvm);
     if (rc != 0) {
         fprintf(stderr, "fig_sandbox: the bare VM measurement failed\n");
         return 1;
     }
-    if (measure_sandbox(creates, calls, &sb_create, &smoke, &invoke) != 0)
+    if (measure_sandbox(creates, calls, &sb_create, &smoke, &invoke, &hostcall, &invoke_io) != 0)
         return 1;
     nubbench_emit("kvm_create_us", kvm_create, "us");
     nubbench_emit("sandbox_create_us", sb_create, "us");
@@ -277,5 +372,9 @@ int fig_sandbox(const struct nubbench_options *opt)
     nubbench_emit("kvm_exit_ring3_us", kvm_exit_ring3, "us");
     nubbench_emit("smoke_vs_kvm_exit_ring3", smoke / kvm_exit_ring3, "x");
     nubbench_emit("invoke_vs_kvm_exit_ring3", invoke / kvm_exit_ring3, "x");
+    nubbench_emit("hostcall_roundtrip_us", hostcall, "us");
+    nubbench_emit("hostcall_vs_kvm_exit_ring3", hostcall / kvm_exit_ring3, "x");
+    nubbench_emit("invoke_io_64k_us", invoke_io, "us");
+    nubbench_emit("invoke_io_64k_vs_invoke", invoke_io / invoke, "x");
     return 0;
 }
