@@ -105,5 +105,9 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
     memcpy(gctx + offsetof(struct jit_ctx, regs), c->regs, sizeof c->regs);
     memcpy(gctx + offsetof(struct jit_ctx, gas), &c->gas, sizeof c->gas);
     memcpy(gctx + offsetof(struct jit_ctx, reason), &reason, sizeof reason);
+    if (action != NUB_HOST_CONTINUE) {
+        const uint64_t no_arg = 0; /* an exit the host chose has no argument */
+        memcpy(gctx + offsetof(struct jit_ctx, arg), &no_arg, sizeof no_arg);
+    }
     return 0;
 }

@@ -88,7 +88,7 @@ static uint32_t jit_host_handler(void *data, uint64_t id, uint32_t pc, uint64_t 
         *error_arg = s;
         return PVM_EXIT_ERROR;
     }
-    return action == NUB_HOST_CONTINUE ? 0 : nub__host_action_exit(action);
+    return action == NUB_HOST_CONTINUE ? PVM_HOSTED_HOST_CONTINUE : nub__host_action_exit(action);
 }
 
 static nub_status run_jit(void *inst, const struct nub_host *host, struct nub_host_call *handle,

@@ -290,9 +290,11 @@ static void host_call_trampoline(struct jit_ctx *ctx)
     uint64_t error_arg = 0;
     uint32_t r =
         h->host_handler(h->host_handler_data, ctx->arg, ctx->pc, ctx->regs, &ctx->gas, &error_arg);
-    ctx->reason = r == 0 ? JIT_EXIT_HOST_RESUME : r;
+    ctx->reason = r;
     ctx->arg = r == PVM_EXIT_ERROR ? error_arg : 0;
 }
+
+_Static_assert(PVM_HOSTED_HOST_CONTINUE == JIT_EXIT_HOST_RESUME, "one resume code");
 
 void pvm_hosted_set_host_handler(struct pvm_hosted *h, pvm_hosted_host_handler fn, void *data)
 {
