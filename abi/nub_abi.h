@@ -21,6 +21,7 @@
 
 /* ---- RPC function ids (index into the guest's dispatch table) ---------- */
 #define NUB_FN_ID_SMOKE         0 /* replies the u64 42 */
+#define NUB_FN_ID_DROP_CAP      1 /* nub_cap_hash -> empty: removes a cap */
 #define NUB_FN_ID_HEAP_STATS    2 /* replies struct nub_heap_stats (32 bytes) */
 #define NUB_FN_ID_INVOKE_CACHED 3 /* nub_invoke_packet -> InvocationResult (wire) */
 #define NUB_FN_ID_PUT_CAP       4 /* WireCap bytes -> nub_cap_hash */

@@ -139,6 +139,7 @@ void nub__timeout_forget_mask(nub_sandbox *sb);
 /* ---- hash_set.c ---- */
 int nub__hash_set_add(struct nub_hash_set *set, const uint8_t *hash); /* 0 ok, -1 nomem */
 int nub__hash_set_has(const struct nub_hash_set *set, const uint8_t *hash);
+void nub__hash_set_remove(struct nub_hash_set *set, const uint8_t *hash);
 void nub__hash_set_free(struct nub_hash_set *set);
 
 #endif /* NUB_HOST_SANDBOX_INT_H */

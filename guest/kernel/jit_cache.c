@@ -38,6 +38,18 @@ int nub_jit_cache_evict(const struct nub_jit_entry *keep)
     return 1;
 }
 
+void nub_jit_cache_drop(const uint8_t *image_hash)
+{
+    for (struct nub_jit_entry **link = &cache.head; *link; link = &(*link)->next) {
+        struct nub_jit_entry *e = *link;
+        if (nub_memcmp(e->image_hash, image_hash, NUB_CAP_HASH_BYTES) == 0) {
+            *link = e->next;
+            entry_free(e);
+            return;
+        }
+    }
+}
+
 void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_entry *keep)
 {
     for (;;) {

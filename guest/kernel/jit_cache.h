@@ -32,6 +32,13 @@ nub_status nub_jit_cache_get(const struct nub_cap_entry *image, struct nub_jit_e
  * (never `keep`) while the heap cannot satisfy the request. */
 void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_entry *keep);
 
+/* Frees the compiled form of the IMAGE with this hash, if any (the IMAGE is
+ * being dropped: nothing can run it any more). */
+void nub_jit_cache_drop(const uint8_t *image_hash);
+
+/* Frees the kept address spaces of the INSTANCE with this hash (run_space.c). */
+void nub_run_drop_spaces(const uint8_t *instance_hash);
+
 /* Evicts the least recently used compiled image other than keep; 0 if none. */
 int nub_jit_cache_evict(const struct nub_jit_entry *keep);
 

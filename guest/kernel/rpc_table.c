@@ -14,6 +14,7 @@ const struct nub_rpc_entry nub_rpc_table[NUB_GUEST_FN_TABLE_SIZE] = {
                                      NUB_RPC_MAX_INPUT,
                                  0},
     [NUB_FN_ID_PUT_CAP] = {nub_fn_put_cap, NUB_WIRE_HEADER_BYTES, NUB_WIRE_MAX_CAP_BYTES, 0},
+    [NUB_FN_ID_DROP_CAP] = {nub_fn_drop_cap, NUB_CAP_HASH_BYTES, NUB_CAP_HASH_BYTES, 0},
     [NUB_FN_ID_DEBUG_FAULT] = {nub_fn_debug_fault, 4, 4, 1},
     [NUB_FN_ID_DEBUG_SPIN] = {nub_fn_debug_spin, 0, 0, 1},
 };

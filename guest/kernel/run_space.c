@@ -196,6 +196,21 @@ int nub_invoke_evict_space(void)
     return 1;
 }
 
+void nub_run_drop_spaces(const uint8_t *instance_hash)
+{
+    struct cached_space **link = &spaces.head;
+    while (*link) {
+        struct cached_space *c = *link;
+        if (!c->in_use && nub_memcmp(c->instance, instance_hash, NUB_CAP_HASH_BYTES) == 0) {
+            *link = c->next;
+            spaces.count--;
+            space_free(c);
+        } else {
+            link = &c->next;
+        }
+    }
+}
+
 nub_status nub_run_acquire_space(struct run *r, const struct nub_cap_entry *inst,
                                  const struct run_input *input)
 {
