@@ -47,6 +47,18 @@ static void prog_build(struct prog *p, const char *text)
     p->raw.regs[0] = NUB_STDPROG_HALT_ADDR;
 }
 
+/* The in-process instance of the last run_on per engine: kept until the
+ * next one, so a handle it lent is still valid memory (and stale). */
+static nub_local *kept[ENGINES];
+
+static void release_kept(void)
+{
+    for (int e = 0; e < ENGINES; e++) {
+        nub_local_destroy(kept[e]);
+        kept[e] = NULL;
+    }
+}
+
 /* One call on one engine (0 sandbox, 1 jit, 2 interp). */
 static nub_status run_on(int engine, nub_sandbox *sb, const struct nub_capbuild_raw *raw,
                          struct nub_invoke_packet *p, struct nub_call *call,
@@ -63,7 +75,8 @@ static nub_status run_on(int engine, nub_sandbox *sb, const struct nub_capbuild_
     if (s != NUB_OK)
         fail_msg("nub_local_create_raw: %s", nub_strerror(s));
     s = nub_local_invoke(l, p, call, r);
-    nub_local_destroy(l);
+    nub_local_destroy(kept[engine]);
+    kept[engine] = l;
     return s;
 }
 
@@ -360,6 +373,8 @@ int main(void)
         cmocka_unit_test(test_outcomes_and_memory), cmocka_unit_test(test_write_seen_by_program),
         cmocka_unit_test(test_ecalli_id_64),        cmocka_unit_test(test_loop_gas),
     };
-    return nub_test_kvm_suite_result(
+    int rc = nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_host_calls", tests, NULL, NULL));
+    release_kept();
+    return rc;
 }
