@@ -24,3 +24,11 @@ uint64_t run(void)
     return n;
 }
 NUB_EXPORT(0, run);
+
+/* Endpoint 2 (pc 10): every NUB_EXPORT is published, not only 0 and 1. */
+uint64_t twice(uint64_t x);
+uint64_t twice(uint64_t x)
+{
+    return 2 * x;
+}
+NUB_EXPORT(2, twice);

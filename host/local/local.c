@@ -31,7 +31,7 @@ struct nub_local {
     struct pvm_segment segments[LOCAL_MAX_SEGMENTS];
     size_t segment_count;
     uint32_t endpoint_count;
-    uint32_t endpoint_pc[2];
+    uint32_t endpoint_pc[NUB_STDPROG_MAX_ENDPOINTS];
     uint64_t regs[NUB_PVM_REGS];
     uint64_t default_gas;
     uint32_t heap_top;
@@ -101,9 +101,9 @@ nub_status nub_local_create_stdprog(enum nub_local_engine engine, const void *pr
     l->blob_len = sp.code_blob_len;
     memcpy(l->segments, sp.segments, sp.segment_count * sizeof sp.segments[0]);
     l->segment_count = sp.segment_count;
-    l->endpoint_count = 2;
-    l->endpoint_pc[0] = 0;
-    l->endpoint_pc[1] = 5;
+    l->endpoint_count = nub_stdprog_endpoint_count(sp.code_blob, sp.code_blob_len);
+    for (uint32_t e = 0; e < l->endpoint_count; e++)
+        l->endpoint_pc[e] = 5 * e;
     memcpy(l->regs, sp.regs, sizeof l->regs);
     l->default_gas = default_gas;
     l->heap_top = sp.heap_top;

@@ -232,7 +232,9 @@ nub_status nub_invoke_readback(nub_sandbox *sb, const struct nub_invoke_packet *
 /**
  * Publishes a JAM standard program (SPEC §11) with its argument data: its
  * DATA caps, IMAGE and INSTANCE (endpoint 0: Refine/Is-Authorized at pc 0,
- * endpoint 1: Accumulate at pc 5); instance_out receives the INSTANCE hash.
+ * endpoint 1: Accumulate at pc 5, and endpoint k at pc 5k for every further
+ * slot holding a `jump`: every NUB_EXPORT(k, fn) of nub-cc, see
+ * nub_stdprog_endpoint_count); instance_out receives the INSTANCE hash.
  */
 nub_status nub_publish_stdprog(nub_sandbox *sb, const void *program, size_t program_len,
                                const void *args, size_t args_len, uint64_t default_gas,

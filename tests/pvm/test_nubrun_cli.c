@@ -124,7 +124,7 @@ static void test_help_and_usage_errors(void **unused)
     assert_int_equal(r.code, 2);
     run(&r, "--gas", "-5", NULL);
     assert_int_equal(r.code, 2);
-    run(&r, "--endpoint", "2", NULL);
+    run(&r, "--endpoint", "64", NULL);
     assert_int_equal(r.code, 2);
     run(&r, "--args", "1,2,3,4,5", NULL);
     assert_int_equal(r.code, 2);

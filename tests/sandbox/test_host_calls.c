@@ -107,6 +107,7 @@ static void test_example_program(void **state)
     struct example_host h[ENGINES];
     struct nub_call call[ENGINES];
     static const char input[] = "\x01\x02\x0A\xFF";
+    struct nub_invocation_result r3_unused;
     for (int e = 0; e < ENGINES; e++) {
         h[e] = (struct example_host){.input = (const uint8_t *)input, .input_len = 4};
         call[e] = (struct nub_call){.host = {example_host_fn, &h[e]}};
@@ -135,6 +136,27 @@ static void test_example_program(void **state)
             assert_same_result(&r[0], &r[e], engine_names[e]);
             assert_memory_equal(h[0].output, h[e].output, 32);
         }
+        /* NUB_EXPORT(2, twice): endpoint 2 is published too; endpoint 3 is not. */
+        p.endpoint_idx = 2;
+        p.arg_count = 1;
+        p.args[0] = 21;
+        struct nub_invocation_result r2;
+        if (e == 0) {
+            assert_int_equal(nub_invoke(sb, &p, &r2), NUB_OK);
+            p.endpoint_idx = 3;
+            assert_int_equal(nub_invoke(sb, &p, &r3_unused), NUB_ERR_BAD_ENDPOINT);
+        } else {
+            nub_local *l = NULL;
+            assert_int_equal(nub_local_create_stdprog(e == 1 ? NUB_LOCAL_JIT : NUB_LOCAL_INTERP,
+                                                      jam, len, NULL, 0, 100000, &l),
+                             NUB_OK);
+            assert_int_equal(nub_local_invoke(l, &p, NULL, &r2), NUB_OK);
+            p.endpoint_idx = 3;
+            assert_int_equal(nub_local_invoke(l, &p, NULL, &r3_unused), NUB_ERR_BAD_ENDPOINT);
+            nub_local_destroy(l);
+        }
+        assert_int_equal(r2.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r2.return_value, 42);
     }
     nub_sandbox_destroy(sb);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "demo_sieve.h"
+#include "nub_capbuild.h"
 #include "engine.h"
 #include "program_mode.h"
 #include "vector_mode.h"
@@ -36,7 +37,8 @@ static void usage(FILE *f)
                 nubrun_engines[i]->description);
     fprintf(f,
             "--gas N         initial gas (default %lld)\n"
-            "--endpoint K    entry: 0 = pc 0 (is-authorized/refine), 1 = pc 5 (accumulate)\n"
+            "--endpoint K    entry at pc 5K: 0 = is-authorized/refine, 1 = accumulate,\n"
+            "                2.. = further NUB_EXPORT(K, fn) endpoints of nub-cc\n"
             "--args a,b,c,d  up to four u64 values overlaid on phi7..phi10\n"
             "--raw           PROGRAM is a bare blob, not a standard program\n"
             "--service       PROGRAM is a JAM service code blob: E(len meta) ++ meta ++ Y\n"
@@ -123,8 +125,8 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--endpoint") == 0) {
             uint64_t k;
-            if (!parse_u64(val, &k) || k > 1)
-                return usage_error("--endpoint must be 0 or 1", val);
+            if (!parse_u64(val, &k) || k >= NUB_STDPROG_MAX_ENDPOINTS)
+                return usage_error("--endpoint must be 0..63", val);
             opt.endpoint = (uint32_t)k;
             i++;
         } else if (strcmp(a, "--args") == 0) {

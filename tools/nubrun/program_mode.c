@@ -20,8 +20,6 @@
 #include "pvm_stdprog.h"
 #include "vector_mode.h"
 
-static const uint32_t endpoint_pcs[] = {0, 5};
-
 /* The output of a halted run with --input, in hex (or the reason it has none). */
 static void print_output_hex(FILE *out, const struct nubrun_outcome *o, const uint8_t *output)
 {
@@ -122,7 +120,7 @@ static int run_stdprog(const struct nubrun_program_options *opt, const struct ru
         .segments = sp.segments,
         .segment_count = sp.segment_count,
     };
-    pvm_stdprog_initial_state(&sp, endpoint_pcs[opt->endpoint], opt->gas, &job.initial);
+    pvm_stdprog_initial_state(&sp, 5 * opt->endpoint, opt->gas, &job.initial);
     return run_job(opt, io, &job, what, outcome);
 }
 
@@ -132,7 +130,7 @@ static int run_raw(const struct nubrun_program_options *opt, const struct run_io
 {
     struct nubrun_job job = {.blob = blob, .blob_len = len};
     job.initial.regs[0] = PVM_HALT_ADDRESS;
-    job.initial.pc = endpoint_pcs[opt->endpoint];
+    job.initial.pc = 5 * opt->endpoint;
     job.initial.gas = opt->gas;
     return run_job(opt, io, &job, what, outcome);
 }

@@ -14,7 +14,7 @@
 struct nubrun_program_options {
     const struct nubrun_engine *engine;
     int64_t gas;
-    uint32_t endpoint;      /* 0: pc 0 (refine), 1: pc 5 (accumulate) */
+    uint32_t endpoint;      /* entry at pc 5 * endpoint (0: refine, 1: accumulate) */
     uint64_t args[4];       /* overlay phi7..phi10 */
     unsigned arg_count;     /* how many of args were given */
     bool raw;               /* PROGRAM is a bare §4 blob */
