@@ -43,7 +43,7 @@
  *  1. jit_compile with JIT_PLATFORM_GUEST, guest_window_va = W (where PVM
  *     address 0 will be mapped), the exit vector and the host-call port.
  *  2. Map, user-accessible: the code buffer R+X; the page holding the
- *     context block (W - 4096 .. W, RW; the block is its last 256 bytes);
+ *     context block (W - 4096 .. W, RW; the block is its last JIT_CTX_SIZE bytes);
  *     accessible PVM pages at W + address (R or RW); nothing else in
  *     [W, W + 2^32 + JIT_WINDOW_GUARD). Supervisor-only: everything else.
  *  3. Call jit_run with a struct jit_runner whose enter() drops to ring 3
@@ -70,7 +70,7 @@
 #include "pvm_program.h"
 
 /* ---- Context block ----------------------------------------------------- */
-#define JIT_CTX_SIZE 256u
+#define JIT_CTX_SIZE 176u
 
 /*
  * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
@@ -86,20 +86,19 @@ struct jit_ctx {
     uint64_t arg;                /* 104: exit argument (host-call id, fault page, ...) */
     uint64_t entry_target;       /* 112: absolute native address the entry jumps to */
     uint64_t host_rsp;           /* 120: hosted: caller's rsp to restore on exit */
-    uint64_t reserved[10];       /* 128: free for the platform */
-    /* 208: host calls served inside the run (0: an ecalli exits the run).
+    /* 128: host calls served inside the run (0: an ecalli exits the run).
      * Hosted: the address of `void handler(struct jit_ctx *ctx)`, called on
      * the run's stack; guest: non-zero = `out` to the platform's host-call
      * port. Either way the registers, pc, arg (the id) and reason =
      * PVM_EXIT_HOST_CALL are in the block; the handler may change registers
      * and gas and sets reason (JIT_EXIT_HOST_RESUME or a final exit). */
     uint64_t host_call;
-    uint64_t host_data; /* 216: the hosted handler's own pointer */
-    uint32_t pc;        /* 224: pc of the instruction that exited */
-    uint32_t reason;    /* 228: enum pvm_exit_reason or JIT_EXIT_* */
-    uint64_t spill_rdx; /* 232: PVM register living in rdx during div/mul */
-    uint64_t spill_rcx; /* 240: PVM register living in rcx during shifts */
-    int64_t gas;        /* 248: remaining gas (signed, SPEC §7) */
+    uint64_t host_data; /* 136: the hosted handler's own pointer */
+    uint32_t pc;        /* 144: pc of the instruction that exited */
+    uint32_t reason;    /* 148: enum pvm_exit_reason or JIT_EXIT_* */
+    uint64_t spill_rdx; /* 152: PVM register living in rdx during div/mul */
+    uint64_t spill_rcx; /* 160: PVM register living in rcx during shifts */
+    int64_t gas;        /* 168: remaining gas (signed, SPEC §7) */
 };
 
 _Static_assert(sizeof(struct jit_ctx) == JIT_CTX_SIZE, "context block size");
@@ -107,13 +106,13 @@ _Static_assert(offsetof(struct jit_ctx, regs) == 0, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, arg) == 104, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, entry_target) == 112, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, host_rsp) == 120, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, host_call) == 208, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, host_data) == 216, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, pc) == 224, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, reason) == 228, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, spill_rdx) == 232, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, spill_rcx) == 240, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, gas) == 248, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, host_call) == 128, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, host_data) == 136, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, pc) == 144, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, reason) == 148, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, spill_rdx) == 152, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, spill_rcx) == 160, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, gas) == 168, "ctx layout");
 /* The hot fields (gas, spills, pc, reason) are within 128 bytes of the
  * window base, so the code reaches them with an 8-bit displacement. */
 _Static_assert(JIT_CTX_SIZE - offsetof(struct jit_ctx, pc) <= 128, "disp8 reach");

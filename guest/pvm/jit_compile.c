@@ -195,7 +195,7 @@ static void emit_entry(struct compiler *c)
          */
         for (size_t i = 0; i < sizeof(hosted_saved); i++)
             emit_push(b, hosted_saved[i]);
-        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+256] */
+        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+size] */
         emit_store_disp(b, X86_RSP, BASE, CTX(host_rsp));        /* mov [ctx.host_rsp], rsp */
     } else {
         emit_mov_ri(b, BASE, c->opt->guest_window_va); /* mov r15, window_va */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jit.h"
 #include "nub_blake2b.h"
 #include "nub_rpc.h"
 #include "nub_wire.h"
@@ -331,8 +332,8 @@ static void play_lie(const struct lie *l, int with_host, const char *want, struc
     regs[7] = 77;
     memcpy(script + 256, regs, sizeof regs);
     const uint64_t id = 0x1234;
-    memcpy(script + 256 + 104, &id, 8);        /* jit_ctx.arg */
-    memcpy(script + 256 + 228, &l->reason, 4); /* jit_ctx.reason */
+    memcpy(script + 256 + offsetof(struct jit_ctx, arg), &id, 8);
+    memcpy(script + 256 + offsetof(struct jit_ctx, reason), &l->reason, 4);
     struct puppet p = puppet_create();
     puppet_action(&p, PUPPET_HOST_CALL, script, sizeof script);
     struct nub_invoke_packet packet = {0};
