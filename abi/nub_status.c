@@ -94,8 +94,6 @@ const char *nub_strerror(nub_status s)
         return "the host call is over: its handle was used after the host function returned";
     case NUB_ERR_OUTPUT_TOO_LARGE:
         return "the program's output is larger than the caller's output buffer";
-    case NUB_ERR_HOST_CALL_PROTOCOL:
-        return "the guest's host-call record is malformed";
     }
     return "unknown status";
 }

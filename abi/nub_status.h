@@ -64,7 +64,6 @@ typedef enum nub_status {
     NUB_ERR_HOST_ACTION = 82,         /* a host function returned no valid nub_host_action */
     NUB_ERR_RUN_FINISHED = 83,        /* a host-call handle used after its host function returned */
     NUB_ERR_OUTPUT_TOO_LARGE = 84,    /* the halted program's output exceeds the caller's buffer */
-    NUB_ERR_HOST_CALL_PROTOCOL = 85,  /* the guest's host-call record is malformed */
 } nub_status;
 
 /* A static, never-NULL English description of s ("unknown status" for others). */

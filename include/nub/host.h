@@ -123,7 +123,9 @@ nub_status nub_invoke(nub_sandbox *sb, const struct nub_invoke_packet *p,
  * writes PVM memory under the page rules, and returns what happens next.
  * The same function serves the sandbox (nub_invoke_call), the in-process
  * JIT and the interpreter (nub/local.h): one meaning everywhere. It may
- * block; it must not call into the same sandbox or local instance.
+ * block (the program waits; in a sandbox the time counts toward
+ * invoke_timeout_ns); it must not call into the same sandbox or local
+ * instance.
  */
 typedef struct nub_host_call nub_host_call;
 
