@@ -388,12 +388,52 @@ static void test_loop_gas(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* Bad requests: the same status on every engine, with a message. */
+static void test_bad_requests_alike(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct prog pr;
+    prog_build(&pr, "    jump_ind ra, 0\n");
+    static const struct {
+        struct nub_invoke_packet p;
+        uint32_t input_len;
+        nub_status want;
+    } cases[] = {
+        {{.endpoint_idx = 1}, 0, NUB_ERR_BAD_ENDPOINT},
+        {{.arg_count = 5}, 0, NUB_ERR_ARG_COUNT},
+        {{.initial_gas = (uint64_t)INT64_MAX + 1}, 0, NUB_ERR_GAS_TOO_LARGE},
+        {{.initial_gas = 10}, NUB_STDPROG_MAX_ARGS + 1, NUB_ERR_INPUT_TOO_LARGE},
+    };
+    static uint8_t big[NUB_STDPROG_MAX_ARGS + 1];
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int e = 0; e < ENGINES; e++) {
+            struct nub_invoke_packet p = cases[c].p;
+            struct nub_call call = {.input = cases[c].input_len ? big : NULL,
+                                    .input_len = cases[c].input_len};
+            struct nub_invocation_result r;
+            nub_status s = run_on(e, sb, &pr.raw, &p, &call, &r);
+            if (s != cases[c].want)
+                fail_msg("case %zu on %s: %s, want %s", c, engine_names[e], nub_strerror(s),
+                         nub_strerror(cases[c].want));
+            const char *msg = e == 0 ? nub_sandbox_last_error(sb) : nub_local_last_error(kept[e]);
+            if (msg[0] == 0)
+                fail_msg("case %zu on %s: no message", c, engine_names[e]);
+        }
+    }
+    assert_false(nub_sandbox_is_dead(sb));
+    pvmasm_output_free(&pr.as);
+    nub_sandbox_destroy(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_program),     cmocka_unit_test(test_input_output),
         cmocka_unit_test(test_outcomes_and_memory), cmocka_unit_test(test_write_seen_by_program),
         cmocka_unit_test(test_ecalli_id_64),        cmocka_unit_test(test_loop_gas),
+        cmocka_unit_test(test_bad_requests_alike),
     };
     int rc = nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_host_calls", tests, NULL, NULL));
