@@ -330,6 +330,44 @@ static void test_write_seen_by_program(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A host function writes into pages the program got from sbrk in the same
+ * run; the program reads the byte back. */
+static int write_at_phi7(void *ctx, nub_host_call *call)
+{
+    (void)ctx;
+    const uint8_t b = 0xC3;
+    nub_status s = nub_host_call_write(call, (uint32_t)nub_host_call_reg(call, 7) + 5000, &b, 1);
+    return s == NUB_OK ? NUB_HOST_CONTINUE : NUB_HOST_PANIC;
+}
+
+static void test_write_to_sbrk_pages(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct prog pr;
+    prog_build(&pr, "    load_imm a1, 8192\n"
+                    "    sbrk a0, a1\n"
+                    "    ecalli 9\n"
+                    "    load_ind_u8 a2, a0, 5000\n"
+                    "    jump_ind ra, 0\n");
+    pr.raw.heap_top = 0x30000;
+    pr.raw.heap_limit = 0x100000;
+    struct nub_invocation_result r[ENGINES];
+    for (int e = 0; e < ENGINES; e++) {
+        struct nub_call call = {.host = {write_at_phi7, NULL}};
+        struct nub_invoke_packet p = {.initial_gas = 1000};
+        assert_int_equal(run_on(e, sb, &pr.raw, &p, &call, &r[e]), NUB_OK);
+        assert_int_equal(r[e].exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r[e].return_value, 0x30000);
+        assert_int_equal(r[e].regs[9], 0xC3);
+        if (e > 0)
+            assert_same_result(&r[0], &r[e], engine_names[e]);
+    }
+    pvmasm_output_free(&pr.as);
+    nub_sandbox_destroy(sb);
+}
+
 /* ecalli's id is the same 64-bit value everywhere (exit_arg and handle). */
 static void test_ecalli_id_64(void **state)
 {
@@ -433,7 +471,7 @@ int main(void)
         cmocka_unit_test(test_example_program),     cmocka_unit_test(test_input_output),
         cmocka_unit_test(test_outcomes_and_memory), cmocka_unit_test(test_write_seen_by_program),
         cmocka_unit_test(test_ecalli_id_64),        cmocka_unit_test(test_loop_gas),
-        cmocka_unit_test(test_bad_requests_alike),
+        cmocka_unit_test(test_bad_requests_alike),  cmocka_unit_test(test_write_to_sbrk_pages),
     };
     int rc = nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_host_calls", tests, NULL, NULL));
