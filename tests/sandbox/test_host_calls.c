@@ -368,6 +368,48 @@ static void test_write_to_sbrk_pages(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A host function may run another program (not the one it serves): after
+ * it, a fault in the outer program is still that program's PVM exit. */
+static int run_inner(void *ctx, nub_host_call *call)
+{
+    struct prog *inner = ctx;
+    nub_local *l = NULL;
+    if (nub_local_create_raw(NUB_LOCAL_JIT, &inner->raw, &l) != NUB_OK)
+        return NUB_HOST_PANIC;
+    struct nub_invoke_packet p = {.initial_gas = 100};
+    struct nub_invocation_result r;
+    nub_status s = nub_local_invoke(l, &p, NULL, &r);
+    nub_local_destroy(l);
+    if (s != NUB_OK || r.exit_reason != NUB_EXIT_PAGE_FAULT)
+        return NUB_HOST_PANIC;
+    nub_host_call_set_reg(call, 7, r.exit_arg);
+    return NUB_HOST_CONTINUE;
+}
+
+static void test_nested_run_in_host_function(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct prog outer, inner;
+    prog_build(&inner, "    load_u8 a0, 0x40000\n    jump_ind ra, 0\n"); /* page fault */
+    prog_build(&outer, "    ecalli 1\n    load_u8 a1, 0x50000\n    jump_ind ra, 0\n");
+    struct nub_invocation_result r[ENGINES];
+    for (int e = 0; e < ENGINES; e++) {
+        struct nub_call call = {.host = {run_inner, &inner}};
+        struct nub_invoke_packet p = {.initial_gas = 1000};
+        assert_int_equal(run_on(e, sb, &outer.raw, &p, &call, &r[e]), NUB_OK);
+        assert_int_equal(r[e].exit_reason, NUB_EXIT_PAGE_FAULT);
+        assert_int_equal(r[e].exit_arg, 0x50000);
+        assert_int_equal(r[e].return_value, 0x40000);
+        if (e > 0)
+            assert_same_result(&r[0], &r[e], engine_names[e]);
+    }
+    pvmasm_output_free(&outer.as);
+    pvmasm_output_free(&inner.as);
+    nub_sandbox_destroy(sb);
+}
+
 /* ecalli's id is the same 64-bit value everywhere (exit_arg and handle). */
 static void test_ecalli_id_64(void **state)
 {
@@ -468,10 +510,15 @@ static void test_bad_requests_alike(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_program),     cmocka_unit_test(test_input_output),
-        cmocka_unit_test(test_outcomes_and_memory), cmocka_unit_test(test_write_seen_by_program),
-        cmocka_unit_test(test_ecalli_id_64),        cmocka_unit_test(test_loop_gas),
-        cmocka_unit_test(test_bad_requests_alike),  cmocka_unit_test(test_write_to_sbrk_pages),
+        cmocka_unit_test(test_example_program),
+        cmocka_unit_test(test_input_output),
+        cmocka_unit_test(test_outcomes_and_memory),
+        cmocka_unit_test(test_write_seen_by_program),
+        cmocka_unit_test(test_ecalli_id_64),
+        cmocka_unit_test(test_loop_gas),
+        cmocka_unit_test(test_bad_requests_alike),
+        cmocka_unit_test(test_write_to_sbrk_pages),
+        cmocka_unit_test(test_nested_run_in_host_function),
     };
     int rc = nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_host_calls", tests, NULL, NULL));
