@@ -82,6 +82,9 @@ static nub_status invoke(nub_sandbox *sb, const struct nub_invoke_packet *p, str
         return NUB_ERR_INVALID_ARGUMENT;
     if (sb->dead)
         return NUB_ERR_SANDBOX_DEAD; /* last_error still says why it died */
+    if (sb->in_host_fn)
+        return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT,
+                         "called from a host function of this sandbox's running call");
     sb->last_error[0] = 0;
     if (!p || !out || (count && !rb) || count > NUB_INVOKE_MAX_READBACKS)
         return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT, "NULL argument or more than %u readbacks",

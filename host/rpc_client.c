@@ -198,7 +198,10 @@ static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payl
 {
     if (sb->dead)
         return NUB_ERR_SANDBOX_DEAD; /* last_error still says why it died */
-    sb->last_error[0] = 0;           /* this call's failure, or none */
+    if (sb->in_host_fn)              /* the vCPU is stopped inside a call: no second one */
+        return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT,
+                         "called from a host function of this sandbox's running call");
+    sb->last_error[0] = 0; /* this call's failure, or none */
     if (len > sb->params.request_bytes - sizeof(struct nub_rpc_request_header) || len > UINT32_MAX)
         return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
                          "request payload of %zu bytes exceeds the %llu-byte request buffer", len,

@@ -88,7 +88,9 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
     };
     memcpy(c->regs, ctx.regs, sizeof c->regs);
     enum nub_host_action action = NUB_HOST_PANIC;
+    sb->in_host_fn = 1;
     nub_status s = nub__host_call_dispatch(sb->host, c, &action);
+    sb->in_host_fn = 0;
     sb->host_calls++;
     if (mem.lie != NUB_OK) {
         *status = nub__kill(sb, NUB_ERR_PROTOCOL, "the run's page tables are malformed");

@@ -57,6 +57,7 @@ struct nub_sandbox {
     uint64_t host_calls;
     nub_status host_status;         /* NUB_ERR_HOST_ACTION once a function misbehaved */
     struct nub_host_call host_call; /* the handle (outlives the call: stale use refused) */
+    int in_host_fn;                 /* a host function of this sandbox is running */
 
     char last_error[256];
 };

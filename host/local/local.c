@@ -36,6 +36,7 @@ struct nub_local {
     uint64_t default_gas;
     uint32_t heap_top;
     struct nub_host_call handle; /* outlives each host call: stale use is refused */
+    int running;                 /* an invoke is in progress (a host function calling back) */
     char last_error[256];
 };
 
@@ -202,6 +203,8 @@ nub_status nub_local_invoke(nub_local *l, const struct nub_invoke_packet *p, str
 {
     if (!l || !p || !out)
         return NUB_ERR_INVALID_ARGUMENT;
+    if (l->running)
+        return fail(l, NUB_ERR_INVALID_ARGUMENT, "called from a host function of its own run");
     l->last_error[0] = 0;
     if (call && ((call->input_len && !call->input) || (call->output_cap && !call->output) ||
                  (call->readback_count && !call->readbacks) ||
@@ -261,8 +264,10 @@ nub_status nub_local_invoke(nub_local *l, const struct nub_invoke_packet *p, str
         return fail(l, err == PVM_ERR_NOMEM ? NUB_ERR_NOMEM : NUB_ERR_JIT, "%s engine: %s",
                     l->engine->name, pvm_error_name(err));
     uint64_t host_calls = 0;
+    l->running = 1;
     nub_status s =
         nub__local_run(l->engine, inst, call ? &call->host : NULL, &l->handle, &host_calls, &e);
+    l->running = 0;
     l->engine->get_state(inst, &st);
     if (call)
         call->host_calls = host_calls;

@@ -410,6 +410,63 @@ static void test_nested_run_in_host_function(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A host function that calls back into the sandbox / instance it serves
+ * gets a status (the run goes on). */
+struct reentry {
+    nub_sandbox *sb;
+    nub_local *l;
+    nub_status got;
+};
+
+static int call_back_in(void *ctx, nub_host_call *call)
+{
+    struct reentry *re = ctx;
+    (void)call;
+    struct nub_invoke_packet p = {.initial_gas = 10};
+    struct nub_invocation_result r;
+    uint64_t v;
+    if (re->sb) {
+        re->got = nub_smoke(re->sb, &v);
+        if (nub_invoke(re->sb, &p, &r) != re->got)
+            re->got = NUB_ERR_PROTOCOL; /* the two must agree */
+    } else {
+        re->got = nub_local_invoke(re->l, &p, NULL, &r);
+    }
+    return NUB_HOST_CONTINUE;
+}
+
+static void test_reentry_refused(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct prog pr;
+    prog_build(&pr, "    ecalli 1\n    jump_ind ra, 0\n");
+    struct nub_invoke_packet p = {.initial_gas = 100};
+    assert_int_equal(nub_publish_raw(sb, &pr.raw, p.instance_hash), NUB_OK);
+    struct reentry re = {.sb = sb};
+    struct nub_call call = {.host = {call_back_in, &re}};
+    struct nub_invocation_result r;
+    assert_int_equal(nub_invoke_call(sb, &p, &call, &r), NUB_OK);
+    assert_int_equal(re.got, NUB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    uint64_t v;
+    assert_int_equal(nub_smoke(sb, &v), NUB_OK); /* usable again after the call */
+    for (int e = 1; e < ENGINES; e++) {
+        nub_local *l = NULL;
+        assert_int_equal(
+            nub_local_create_raw(e == 1 ? NUB_LOCAL_JIT : NUB_LOCAL_INTERP, &pr.raw, &l), NUB_OK);
+        re = (struct reentry){.l = l};
+        call = (struct nub_call){.host = {call_back_in, &re}};
+        assert_int_equal(nub_local_invoke(l, &p, &call, &r), NUB_OK);
+        assert_int_equal(re.got, NUB_ERR_INVALID_ARGUMENT);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        nub_local_destroy(l);
+    }
+    pvmasm_output_free(&pr.as);
+    nub_sandbox_destroy(sb);
+}
+
 /* ecalli's id is the same 64-bit value everywhere (exit_arg and handle). */
 static void test_ecalli_id_64(void **state)
 {
@@ -519,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_bad_requests_alike),
         cmocka_unit_test(test_write_to_sbrk_pages),
         cmocka_unit_test(test_nested_run_in_host_function),
+        cmocka_unit_test(test_reentry_refused),
     };
     int rc = nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_host_calls", tests, NULL, NULL));
