@@ -21,6 +21,7 @@
 
 /* ---- RPC function ids (index into the guest's dispatch table) ---------- */
 #define NUB_FN_ID_SMOKE         0 /* replies the u64 42 */
+#define NUB_FN_ID_DROP_CAP      1 /* nub_cap_hash -> empty: removes a cap */
 #define NUB_FN_ID_HEAP_STATS    2 /* replies struct nub_heap_stats (32 bytes) */
 #define NUB_FN_ID_INVOKE_CACHED 3 /* nub_invoke_packet -> InvocationResult (wire) */
 #define NUB_FN_ID_PUT_CAP       4 /* WireCap bytes -> nub_cap_hash */
@@ -39,21 +40,27 @@ typedef uint8_t nub_cap_hash[NUB_CAP_HASH_BYTES];
 
 /* ---- Invocation request (INVOKE_CACHED payload, exactly 80 bytes) ------ */
 /*
- * args[0..3] overlay registers phi7..phi10 on top of the endpoint's initial
- * registers. initial_gas is the gas the run starts with. The guest reads the
- * packet from the request buffer with an unaligned-safe copy.
+ * Registers start as the endpoint's (a standard program's: phi7 = argument
+ * address, phi8 = argument length). args[0..arg_count) then overlay
+ * phi7..phi10, or phi9..phi12 when the call carries input bytes (which set
+ * phi7/phi8 to the argument area: nub_call), so argument registers and
+ * input work together. arg_count 0 keeps the endpoint's registers; an args
+ * entry at or past arg_count must be zero (NUB_ERR_ARG_COUNT otherwise, so a
+ * caller that fills args but forgets arg_count is told). initial_gas
+ * is the gas the run starts with (0: the instance's default). The guest
+ * reads the packet from the request buffer with an unaligned-safe copy.
  */
 struct nub_invoke_packet {
     uint8_t instance_hash[NUB_CAP_HASH_BYTES];
     uint32_t endpoint_idx;
-    uint32_t _pad; /* must be zero */
+    uint32_t arg_count; /* 0..4: how many of args overlay registers; the rest zero */
     uint64_t args[4];
     uint64_t initial_gas;
 };
 _Static_assert(sizeof(struct nub_invoke_packet) == 80, "nub_invoke_packet size");
 _Static_assert(offsetof(struct nub_invoke_packet, instance_hash) == 0, "instance_hash");
 _Static_assert(offsetof(struct nub_invoke_packet, endpoint_idx) == 32, "endpoint_idx");
-_Static_assert(offsetof(struct nub_invoke_packet, _pad) == 36, "_pad");
+_Static_assert(offsetof(struct nub_invoke_packet, arg_count) == 36, "arg_count");
 _Static_assert(offsetof(struct nub_invoke_packet, args) == 40, "args");
 _Static_assert(offsetof(struct nub_invoke_packet, initial_gas) == 72, "initial_gas");
 
@@ -80,27 +87,25 @@ _Static_assert(offsetof(struct nub_boot_info, reserved) == 32, "reserved");
 #define NUB_EXIT_PANIC      1u          /* trap, bad jump, low-memory access, ... */
 #define NUB_EXIT_OUT_OF_GAS 2u          /* a basic block could not be paid */
 #define NUB_EXIT_PAGE_FAULT 3u          /* exit_arg = faulting page address */
-#define NUB_EXIT_HOST_CALL  4u          /* exit_arg = host-call id (low 32 bits) */
+#define NUB_EXIT_HOST_CALL  4u          /* host-call id: nub_invocation_result.exit_arg64 */
 #define NUB_EXIT_ERROR      0xFFFFFFFFu /* exit_arg = a nub_status: the request was bad */
 
 /* ---- Invocation result (in-memory form; on the wire see nub_wire.h) ---- */
 struct nub_invocation_result {
     uint32_t exit_reason;        /* NUB_EXIT_* */
-    uint32_t exit_arg;           /* see NUB_EXIT_* */
+    uint32_t pc;                 /* pc of the instruction that ended the run */
+    uint64_t exit_arg;           /* see NUB_EXIT_* (a host-call id keeps all 64 bits) */
     uint64_t return_value;       /* phi7 at exit */
     uint64_t gas_remaining;      /* gas left, as the two's complement of a signed i64 */
     uint64_t regs[NUB_PVM_REGS]; /* the final registers */
-    uint32_t pc;                 /* pc of the instruction that ended the run */
-    uint32_t _pad;               /* zero */
 };
 _Static_assert(sizeof(struct nub_invocation_result) == 136, "nub_invocation_result size");
 _Static_assert(offsetof(struct nub_invocation_result, exit_reason) == 0, "exit_reason");
-_Static_assert(offsetof(struct nub_invocation_result, exit_arg) == 4, "exit_arg");
-_Static_assert(offsetof(struct nub_invocation_result, return_value) == 8, "return_value");
-_Static_assert(offsetof(struct nub_invocation_result, gas_remaining) == 16, "gas_remaining");
-_Static_assert(offsetof(struct nub_invocation_result, regs) == 24, "regs");
-_Static_assert(offsetof(struct nub_invocation_result, pc) == 128, "pc");
-_Static_assert(offsetof(struct nub_invocation_result, _pad) == 132, "_pad");
+_Static_assert(offsetof(struct nub_invocation_result, pc) == 4, "pc");
+_Static_assert(offsetof(struct nub_invocation_result, exit_arg) == 8, "exit_arg");
+_Static_assert(offsetof(struct nub_invocation_result, return_value) == 16, "return_value");
+_Static_assert(offsetof(struct nub_invocation_result, gas_remaining) == 24, "gas_remaining");
+_Static_assert(offsetof(struct nub_invocation_result, regs) == 32, "regs");
 
 /* ---- Guest heap statistics (HEAP_STATS reply: four LE u64) ------------- */
 struct nub_heap_stats {

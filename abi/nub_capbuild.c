@@ -184,6 +184,60 @@ static void fill_from_pointer(const void *ctx, uint32_t i, uint8_t *dst)
     nub_copy_bytes(dst, c->src[i], c->len[i]);
 }
 
+/* GP's general natural number (Appendix C) at b[*at..len); 0 if truncated. */
+static int read_natural(const uint8_t *b, uint32_t len, uint32_t *at, uint64_t *value)
+{
+    if (*at >= len)
+        return 0;
+    uint8_t first = b[(*at)++];
+    unsigned l = 0;
+    while (l < 8 && (first & (0x80u >> l)))
+        l++;
+    if (len - *at < l)
+        return 0;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < l; i++)
+        v |= (uint64_t)b[*at + i] << (8 * i);
+    if (l < 8)
+        v |= (uint64_t)(first & ((1u << (7 - l)) - 1)) << (8 * l);
+    *at += l;
+    *value = v;
+    return 1;
+}
+
+uint32_t nub_stdprog_endpoint_count(const uint8_t *blob, uint32_t blob_len)
+{
+    /* SPEC §4: E(|j|) ++ E1(z) ++ E(|c|) ++ E_z(j) ++ c ++ bitmask(k) */
+    uint32_t at = 0;
+    uint64_t jump_len, code_len;
+    if (!blob || !read_natural(blob, blob_len, &at, &jump_len) || at >= blob_len)
+        return 2;
+    uint64_t z = blob[at++];
+    if (!read_natural(blob, blob_len, &at, &code_len) || jump_len > blob_len || z > 4 ||
+        jump_len * z > blob_len - at)
+        return 2;
+    at += (uint32_t)(jump_len * z);
+    if (code_len > blob_len - at || (code_len + 7) / 8 > blob_len - at - code_len)
+        return 2;
+    const uint8_t *code = blob + at, *mask = code + code_len;
+    uint32_t n = 2;
+    while (n < NUB_STDPROG_MAX_ENDPOINTS) {
+        uint64_t pc = 5 * (uint64_t)n;
+        if (pc + 5 > code_len || code[pc] != 40 /* jump */)
+            break;
+        int ok = 1;
+        for (uint64_t i = pc; i <= pc + 5 && i < code_len; i++) {
+            int start = (mask[i / 8] >> (i % 8)) & 1;
+            if (start != (i == pc || i == pc + 5))
+                ok = 0;
+        }
+        if (!ok)
+            break;
+        n++;
+    }
+    return n;
+}
+
 nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint8_t *args,
                                 size_t args_len, uint64_t default_gas, struct nub_capbuild_out *out)
 {
@@ -229,8 +283,10 @@ nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint
         ctx.len[n++] = (uint32_t)args_len;
     }
 
-    struct nub_wire_endpoint eps[2];
-    for (int e = 0; e < 2; e++) {
+    struct nub_wire_endpoint eps[NUB_STDPROG_MAX_ENDPOINTS];
+    uint32_t ep_count = nub_stdprog_endpoint_count(sp.blob, sp.blob_len);
+    for (uint32_t e = 0; e < ep_count; e++) {
+        eps[e].pc = 5 * e;
         for (int r = 0; r < NUB_PVM_REGS; r++)
             eps[e].regs[r] = 0;
         eps[e].regs[0] = NUB_STDPROG_HALT_ADDR;
@@ -238,9 +294,7 @@ nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint
         eps[e].regs[7] = NUB_STDPROG_ARGS_BASE;
         eps[e].regs[8] = args_len;
     }
-    eps[NUB_STDPROG_ENTRY_REFINE].pc = 0;
-    eps[NUB_STDPROG_ENTRY_ACCUMULATE].pc = 5;
-    struct nub_wire_image image = {sp.blob, sp.blob_len, eps, 2};
+    struct nub_wire_image image = {sp.blob, sp.blob_len, eps, ep_count};
 
     struct build_plan plan;
     plan.image = &image;
@@ -337,8 +391,8 @@ nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capb
     plan.segs = segs;
     plan.seg_count = prog->range_count;
     plan.facts.default_gas = prog->default_gas;
-    plan.facts.heap_top = 0;
-    plan.facts.heap_limit = 0;
+    plan.facts.heap_top = prog->heap_top;
+    plan.facts.heap_limit = prog->heap_limit < prog->heap_top ? prog->heap_top : prog->heap_limit;
     plan.facts.stack_low = 0;
     plan.facts.stack_high = 0;
     plan.fill = fill_from_chunks;

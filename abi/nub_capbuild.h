@@ -82,13 +82,24 @@ struct nub_stdprog {
 nub_status nub_stdprog_parse(const uint8_t *prog, size_t prog_len, struct nub_stdprog *out);
 
 /*
+ * Endpoints of a standard program: 0 (pc 0, Refine/Is-Authorized) and 1
+ * (pc 5, Accumulate) always; then endpoint k at pc 5k for k = 2, 3, ... as
+ * long as slot k holds a 5-byte `jump` (how nub-cc lays out NUB_EXPORT(k)
+ * endpoints, and older JAM services their on_transfer at pc 10), at most
+ * NUB_STDPROG_MAX_ENDPOINTS. blob is the §4 code blob (a malformed one gives 2).
+ */
+#define NUB_STDPROG_MAX_ENDPOINTS 64u
+uint32_t nub_stdprog_endpoint_count(const uint8_t *blob, uint32_t blob_len);
+
+/*
  * Caps of a standard program invoked with argument data args[0..args_len)
  * (at most NUB_STDPROG_MAX_ARGS). Segments per §11.3: ro data R, rw data +
  * heap W, stack W, args R (a zero-length region has no segment). The IMAGE
- * has two endpoints, pc 0 and pc 5, both with the §11.4 registers (r0 =
+ * has endpoints at pc 0, 5 (and 10, 15, ...: see above), all with the §11.4 registers (r0 =
  * halt address, r1 = stack top, r7 = args address, r8 = args_len). The
  * INSTANCE facts: default_gas as given, heap from the end of the rw+heap
- * segment up to one zone below the stack, the stack's bounds.
+ * segment up to one zone below the stack, the stack's bounds. Endpoints: as
+ * nub_stdprog_endpoint_count says.
  */
 nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint8_t *args,
                                 size_t args_len, uint64_t default_gas,
@@ -120,6 +131,10 @@ struct nub_capbuild_raw {
     const struct nub_capbuild_chunk *chunks; /* later chunks overwrite earlier ones */
     uint32_t chunk_count;
     uint64_t default_gas;
+    /* sbrk's initial heap top (0: no heap) and the limit it may grow to
+     * (raised to heap_top when lower): the INSTANCE's heap facts. */
+    uint32_t heap_top;
+    uint32_t heap_limit;
 };
 
 /*
@@ -127,7 +142,7 @@ struct nub_capbuild_raw {
  * become its DATA (from the segment start to the last initialised byte,
  * zeros in between). A chunk byte outside every range gives
  * NUB_ERR_INVALID_ARGUMENT; bad ranges give the segment's NUB_ERR_WIRE_*.
- * Facts other than default_gas are zero.
+ * Facts: default_gas, heap_top and heap_limit as given, the stack bounds zero.
  */
 nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capbuild_out *out);
 

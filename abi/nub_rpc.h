@@ -47,6 +47,9 @@ _Static_assert(NUB_FN_ID_DEBUG_FAULT > NUB_FN_ID_MAX, "debug ids do not collide"
 #define NUB_PORT_COM1     0x3F8 /* serial console: THR, one byte per out */
 #define NUB_PORT_DOORBELL 0x500 /* u32 out: a reply (or "ready") is in the response buffer */
 #define NUB_PORT_CRASH    0x501 /* u32 out: a crash report is at NUB_CRASH_REPORT_GPA */
+/* u32 out from the ring-3 JIT code of a run: a host call waits in the run's
+ * context block (struct nub_host_call_record names it). */
+#define NUB_PORT_HOST_CALL 0x508
 
 /* ---- Fixed guest-physical addresses ------------------------------------ */
 #define NUB_BOOT_PARAMS_GPA  UINT64_C(0x1000)
@@ -98,6 +101,82 @@ struct nub_rpc_response_header {
 _Static_assert(sizeof(struct nub_rpc_response_header) == 16, "response header size");
 _Static_assert(offsetof(struct nub_rpc_response_header, payload_len) == 4, "payload_len");
 _Static_assert(offsetof(struct nub_rpc_response_header, sequence) == 8, "sequence");
+
+/* ---- INVOKE_CACHED records (docs/protocol.md §4) ------------------------ */
+/*
+ * Request: struct nub_invoke_packet, then optionally struct
+ * nub_invoke_io_header, readback_count x struct nub_readback_range and
+ * input_len input bytes (exactly: any other length is NUB_ERR_READBACK_LIST).
+ * Reply: the wire InvocationResult (NUB_WIRE_RESULT_BYTES), then per range a
+ * struct nub_readback_reply and its length bytes, then, with
+ * NUB_INVOKE_IO_OUTPUT, a struct nub_output_reply and (status 0) its bytes.
+ */
+#define NUB_INVOKE_IO_HOST_CALLS 1u /* serve ecalli through NUB_PORT_HOST_CALL */
+#define NUB_INVOKE_IO_INPUT      2u /* the input bytes fill the argument area */
+#define NUB_INVOKE_IO_OUTPUT     4u /* reply the halted run's [phi7, phi7 + phi8) */
+#define NUB_INVOKE_IO_FLAGS      7u
+#define NUB_RPC_MAX_READBACKS    64u
+#define NUB_RPC_MAX_INPUT        0x1000000u /* SPEC §11 ZI */
+
+struct nub_invoke_io_header {
+    uint32_t flags;          /* NUB_INVOKE_IO_*; others: NUB_ERR_BAD_PACKET */
+    uint32_t readback_count; /* <= NUB_RPC_MAX_READBACKS */
+    uint32_t input_len;      /* NUB_INVOKE_IO_INPUT: <= NUB_RPC_MAX_INPUT, else 0 */
+    uint32_t output_cap;     /* NUB_INVOKE_IO_OUTPUT: most output bytes the host takes */
+};
+_Static_assert(sizeof(struct nub_invoke_io_header) == 16, "nub_invoke_io_header size");
+_Static_assert(offsetof(struct nub_invoke_io_header, readback_count) == 4, "readback_count");
+_Static_assert(offsetof(struct nub_invoke_io_header, input_len) == 8, "input_len");
+_Static_assert(offsetof(struct nub_invoke_io_header, output_cap) == 12, "output_cap");
+
+struct nub_readback_range {
+    uint32_t address; /* PVM address (wraps at 2^32) */
+    uint32_t length;
+};
+_Static_assert(sizeof(struct nub_readback_range) == 8, "nub_readback_range size");
+_Static_assert(offsetof(struct nub_readback_range, length) == 4, "length");
+
+struct nub_readback_reply {
+    uint32_t ok;     /* 1, or 0 when some byte is inaccessible (then the bytes are zero) */
+    uint32_t length; /* = the range's length; that many bytes follow */
+};
+_Static_assert(sizeof(struct nub_readback_reply) == 8, "nub_readback_reply size");
+_Static_assert(offsetof(struct nub_readback_reply, length) == 4, "length");
+
+struct nub_output_reply {
+    /* 0: length bytes follow; NUB_ERR_OUTPUT_TOO_LARGE (length > output_cap)
+     * or NUB_ERR_MEMORY_INACCESSIBLE: none follow. Only for a halt. */
+    uint32_t status;
+    uint32_t length; /* phi8 at the halt (UINT32_MAX when larger) */
+};
+_Static_assert(sizeof(struct nub_output_reply) == 8, "nub_output_reply size");
+_Static_assert(offsetof(struct nub_output_reply, length) == 4, "length");
+
+/*
+ * Written by the guest at the start of the response buffer before a run with
+ * NUB_INVOKE_IO_HOST_CALLS: where the host finds the run on a host call. The
+ * host trusts none of it: ctx_gpa (the run's struct jit_ctx, guest/pvm/jit.h)
+ * must lie inside guest RAM, and cr3_gpa is walked with checks
+ * (host/pvm_guest_mem.h). The JIT code does `out NUB_PORT_HOST_CALL` with
+ * ctx.reason = PVM_EXIT_HOST_CALL, ctx.arg = id, ctx.pc, registers and gas
+ * stored; the host writes registers, gas and reason (JIT_EXIT_HOST_RESUME
+ * or the exit that ends the run) back and resumes the vCPU after the `out`.
+ */
+#define NUB_HOST_CALL_MAGIC UINT64_C(0x4C4C4143544F4853) /* "SHOTCALL" LE */
+
+struct nub_host_call_record {
+    uint64_t magic; /* NUB_HOST_CALL_MAGIC */
+    uint64_t ctx_gpa;
+    uint64_t cr3_gpa;
+    /* The run's initial break (the INSTANCE's heap_top; 0: no heap). sbrk
+     * runs inside the run, so pages in [heap_base, ctx.heap_top) are
+     * read-write whatever the tables declare at a host call. */
+    uint64_t heap_base;
+};
+_Static_assert(sizeof(struct nub_host_call_record) == 32, "nub_host_call_record size");
+_Static_assert(offsetof(struct nub_host_call_record, ctx_gpa) == 8, "ctx_gpa");
+_Static_assert(offsetof(struct nub_host_call_record, cr3_gpa) == 16, "cr3_gpa");
+_Static_assert(offsetof(struct nub_host_call_record, heap_base) == 24, "heap_base");
 
 /* ---- Crash report (guest -> host on NUB_PORT_CRASH) -------------------- */
 #define NUB_CRASH_MAGIC UINT64_C(0x4853415243425554) /* "TUBCRASH" LE */
@@ -152,9 +231,29 @@ _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size")
 #define NUB_SEL_USER_CODE   (0x20 | 3)
 #define NUB_SEL_TSS         0x28
 
-/* The ring-3 I/O ports (TSS I/O bitmap): COM1 data and the two RPC ports,
+/* The ring-3 I/O ports (TSS I/O bitmap): COM1 data and the three RPC ports,
  * whose 4-byte writes span 4 port numbers each. */
-#define NUB_IO_BITMAP_PORTS (NUB_PORT_CRASH + 4)
+#define NUB_IO_BITMAP_PORTS (NUB_PORT_HOST_CALL + 4)
+
+/* ---- The address space of a PVM run (read by the host too) ------------- */
+/*
+ * A run's x86-64 page tables (CR3 of the stopped vCPU, or the CR3 a reply
+ * names) map PVM address a at NUB_RUN_WINDOW_VA + a, user-accessible, R or
+ * RW, never executable. The host reads and writes PVM memory of a stopped
+ * run by walking those tables in guest RAM (host/pvm_guest_mem.h); every
+ * entry is untrusted there: table and page frames must lie inside guest RAM.
+ */
+#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: the JIT code */
+#define NUB_RUN_WINDOW_VA UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
+#define NUB_PTE_P         (UINT64_C(1) << 0)
+#define NUB_PTE_RW        (UINT64_C(1) << 1)
+#define NUB_PTE_US        (UINT64_C(1) << 2)
+#define NUB_PTE_PS        (UINT64_C(1) << 7) /* a large page: never used in a run's window */
+#define NUB_PTE_NX        (UINT64_C(1) << 63)
+#define NUB_PTE_ADDR_MASK UINT64_C(0x000FFFFFFFFFF000)
+_Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
+                   (NUB_RUN_WINDOW_VA & ((UINT64_C(1) << 39) - 1)) == 0,
+               "the window is PML4 slot 2, which covers 2^39 bytes (4 GiB + guard fit)");
 
 /* ---- The address space of a PVM run (read by the host too) ------------- */
 /*

@@ -39,7 +39,7 @@ const char *nub_strerror(nub_status s)
     case NUB_ERR_PAYLOAD_TRUNCATED:
         return "request shorter than the function needs";
     case NUB_ERR_BAD_PACKET:
-        return "nub_invoke_packet with non-zero padding etc.";
+        return "a malformed request record (unknown flags or non-zero padding)";
     case NUB_ERR_WIRE_TRUNCATED:
         return "wire truncated";
     case NUB_ERR_WIRE_TRAILING:
@@ -76,6 +76,26 @@ const char *nub_strerror(nub_status s)
         return "the PVM blob or standard program is malformed";
     case NUB_ERR_JIT:
         return "code buffer too small or compile failure";
+    case NUB_ERR_CAP_IN_USE:
+        return "the cap is used by a published INSTANCE: drop the INSTANCE first";
+    case NUB_ERR_GAS_TOO_LARGE:
+        return "the gas budget is above INT64_MAX (PVM gas is a signed 64-bit number)";
+    case NUB_ERR_ARG_COUNT:
+        return "nub_invoke_packet.arg_count is above 4, or an args entry past it is not zero";
+    case NUB_ERR_READBACK_LIST:
+        return "the readback list is not whole 8-byte {address, length} records";
+    case NUB_ERR_INPUT_TOO_LARGE:
+        return "the per-call input is larger than the argument area (16 MiB)";
+    case NUB_ERR_MEMORY_INACCESSIBLE:
+        return "a host function touched an inaccessible PVM page";
+    case NUB_ERR_MEMORY_READ_ONLY:
+        return "a host function wrote a read-only PVM page";
+    case NUB_ERR_HOST_ACTION:
+        return "a host function returned an invalid action";
+    case NUB_ERR_RUN_FINISHED:
+        return "the host call is over: its handle was used after the host function returned";
+    case NUB_ERR_OUTPUT_TOO_LARGE:
+        return "the program's output is larger than the caller's output buffer";
     }
     return "unknown status";
 }

@@ -30,7 +30,7 @@ typedef enum nub_status {
     NUB_ERR_UNKNOWN_FN = 30,        /* fn id outside the dispatch table */
     NUB_ERR_PAYLOAD_TOO_LARGE = 31, /* request or reply larger than its buffer */
     NUB_ERR_PAYLOAD_TRUNCATED = 32, /* request shorter than the function needs */
-    NUB_ERR_BAD_PACKET = 33,        /* nub_invoke_packet with non-zero padding etc. */
+    NUB_ERR_BAD_PACKET = 33,        /* a malformed request record (flags, padding) */
 
     /* Wire format decoding */
     NUB_ERR_WIRE_TRUNCATED = 40,
@@ -53,6 +53,18 @@ typedef enum nub_status {
     NUB_ERR_BAD_ENDPOINT = 65,    /* endpoint_idx out of range */
     NUB_ERR_PROGRAM_INVALID = 66, /* the PVM blob or standard program is malformed */
     NUB_ERR_JIT = 67,             /* code buffer too small or compile failure */
+    NUB_ERR_CAP_IN_USE = 68,      /* dropping an IMAGE or DATA a published INSTANCE uses */
+    NUB_ERR_GAS_TOO_LARGE = 69,   /* a gas budget above INT64_MAX */
+    NUB_ERR_ARG_COUNT = 70,       /* arg_count above 4, or args past it not zero */
+    NUB_ERR_READBACK_LIST = 71,   /* a readback list that is not whole 8-byte records */
+    NUB_ERR_INPUT_TOO_LARGE = 72, /* per-call input above NUB_STDPROG_MAX_ARGS bytes */
+
+    /* Host functions and per-call data (host side only: never in a guest reply) */
+    NUB_ERR_MEMORY_INACCESSIBLE = 80, /* a host function touched an inaccessible PVM page */
+    NUB_ERR_MEMORY_READ_ONLY = 81,    /* a host function wrote a read-only PVM page */
+    NUB_ERR_HOST_ACTION = 82,         /* a host function returned no valid nub_host_action */
+    NUB_ERR_RUN_FINISHED = 83,        /* a host-call handle used after its host function returned */
+    NUB_ERR_OUTPUT_TOO_LARGE = 84,    /* the halted program's output exceeds the caller's buffer */
 } nub_status;
 
 /* A static, never-NULL English description of s ("unknown status" for others). */

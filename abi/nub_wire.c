@@ -51,7 +51,7 @@ enum {
     OFF_RES_GAS = 24,
     OFF_RES_REGS = 32,
     OFF_RES_PC = 136,
-    OFF_RES_ZERO = 140,
+    OFF_RES_EXIT_ARG_HI = 140,
 };
 
 _Static_assert(OFF_IMAGE_ENDPOINTS == NUB_WIRE_IMAGE_FIXED_BYTES, "image fixed part");
@@ -59,7 +59,7 @@ _Static_assert(OFF_DATA_BYTES == NUB_WIRE_DATA_FIXED_BYTES, "data fixed part");
 _Static_assert(OFF_INST_SEGMENTS == NUB_WIRE_INSTANCE_FIXED_BYTES, "instance fixed part");
 _Static_assert(SEG_DATA_HASH + NUB_CAP_HASH_BYTES == NUB_WIRE_SEGMENT_BYTES, "segment size");
 _Static_assert(EP_REGS + 8 * NUB_PVM_REGS == NUB_WIRE_ENDPOINT_BYTES, "endpoint size");
-_Static_assert(OFF_RES_ZERO + 4 == NUB_WIRE_RESULT_BYTES, "result size");
+_Static_assert(OFF_RES_EXIT_ARG_HI + 4 == NUB_WIRE_RESULT_BYTES, "result size");
 _Static_assert((uint64_t)NUB_WIRE_MAX_CAP_BYTES < UINT32_MAX, "limits fit in u32");
 
 static void write_header(uint8_t *out, uint32_t kind)
@@ -422,7 +422,8 @@ nub_status nub_wire_encode_result(const struct nub_invocation_result *result, ui
 {
     if (result == NULL)
         return NUB_ERR_INVALID_ARGUMENT;
-    if (!known_exit_reason(result->exit_reason) || result->_pad != 0)
+    if (!known_exit_reason(result->exit_reason) ||
+        (result->exit_reason != NUB_EXIT_HOST_CALL && result->exit_arg > UINT32_MAX))
         return NUB_ERR_WIRE_NONCANONICAL;
     int write;
     nub_status st = reserve(NUB_WIRE_RESULT_BYTES, out, out_cap, needed, &write);
@@ -430,13 +431,13 @@ nub_status nub_wire_encode_result(const struct nub_invocation_result *result, ui
         return st;
     write_header(out, NUB_WIRE_KIND_RESULT);
     nub_st32(out + OFF_RES_EXIT_REASON, result->exit_reason);
-    nub_st32(out + OFF_RES_EXIT_ARG, result->exit_arg);
+    nub_st32(out + OFF_RES_EXIT_ARG, (uint32_t)result->exit_arg);
     nub_st64(out + OFF_RES_RETURN_VALUE, result->return_value);
     nub_st64(out + OFF_RES_GAS, result->gas_remaining);
     for (int r = 0; r < NUB_PVM_REGS; r++)
         nub_st64(out + OFF_RES_REGS + 8 * r, result->regs[r]);
     nub_st32(out + OFF_RES_PC, result->pc);
-    nub_st32(out + OFF_RES_ZERO, 0);
+    nub_st32(out + OFF_RES_EXIT_ARG_HI, (uint32_t)(result->exit_arg >> 32));
     return NUB_OK;
 }
 
@@ -455,15 +456,15 @@ nub_status nub_wire_decode_result(const uint8_t *buf, size_t len, struct nub_inv
     if (len > NUB_WIRE_RESULT_BYTES)
         return NUB_ERR_WIRE_TRAILING;
     uint32_t reason = nub_ld32(buf + OFF_RES_EXIT_REASON);
-    if (!known_exit_reason(reason) || nub_ld32(buf + OFF_RES_ZERO) != 0)
+    uint32_t arg_hi = nub_ld32(buf + OFF_RES_EXIT_ARG_HI);
+    if (!known_exit_reason(reason) || (reason != NUB_EXIT_HOST_CALL && arg_hi != 0))
         return NUB_ERR_WIRE_NONCANONICAL;
     out->exit_reason = reason;
-    out->exit_arg = nub_ld32(buf + OFF_RES_EXIT_ARG);
+    out->exit_arg = (uint64_t)arg_hi << 32 | nub_ld32(buf + OFF_RES_EXIT_ARG);
     out->return_value = nub_ld64(buf + OFF_RES_RETURN_VALUE);
     out->gas_remaining = nub_ld64(buf + OFF_RES_GAS);
     for (int r = 0; r < NUB_PVM_REGS; r++)
         out->regs[r] = nub_ld64(buf + OFF_RES_REGS + 8 * r);
     out->pc = nub_ld32(buf + OFF_RES_PC);
-    out->_pad = 0;
     return NUB_OK;
 }

@@ -85,6 +85,24 @@ nub_status nub__put_cap(nub_sandbox *sb, const void *wire, size_t len, const uin
     return NUB_OK;
 }
 
+nub_status nub_drop_cap(nub_sandbox *sb, const nub_cap_hash hash)
+{
+    if (!sb)
+        return NUB_ERR_INVALID_ARGUMENT;
+    if (!hash)
+        return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT, "NULL hash");
+    nub_status s = nub__call_exact(sb, NUB_FN_ID_DROP_CAP, hash, NUB_CAP_HASH_BYTES, NULL, 0);
+    if (s == NUB_OK) {
+        nub__hash_set_remove(&sb->published, hash);
+        sb->published_changed = 1;
+        if (sb->snapshot_published)
+            s = nub_sandbox_snapshot(sb); /* the restore point follows the published set */
+    } else if (s == NUB_ERR_CAP_IN_USE) {
+        nub__fail(sb, s, "an INSTANCE still uses this cap: drop the INSTANCE first");
+    }
+    return s;
+}
+
 nub_status nub_put_cap(nub_sandbox *sb, const void *wire, size_t len, nub_cap_hash out)
 {
     if (!sb || !wire || !out)

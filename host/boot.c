@@ -59,11 +59,14 @@ static void write_gdt_and_tss(uint8_t *mem, const struct nub_kernel_layout *layo
     uint16_t iomap = NUB_BOOT_TSS_CORE;
     memcpy(tss + 102, &iomap, sizeof iomap);
     /* I/O bitmap (1 = denied): ring 3 may write COM1's data port and the
-     * two RPC ports (4-byte writes: each spans 4 port numbers). */
+     * three RPC ports (4-byte writes: each spans 4 port numbers). */
     uint8_t *bitmap = tss + NUB_BOOT_TSS_CORE;
     memset(bitmap, 0xFF, NUB_BOOT_IO_BITMAP);
-    const uint16_t allowed[] = {NUB_PORT_COM1,         NUB_PORT_DOORBELL,     NUB_PORT_DOORBELL + 1,
-                                NUB_PORT_DOORBELL + 2, NUB_PORT_DOORBELL + 3, NUB_PORT_CRASH + 3};
+    const uint16_t allowed[] = {NUB_PORT_COM1,          NUB_PORT_DOORBELL,
+                                NUB_PORT_DOORBELL + 1,  NUB_PORT_DOORBELL + 2,
+                                NUB_PORT_DOORBELL + 3,  NUB_PORT_CRASH + 3,
+                                NUB_PORT_HOST_CALL,     NUB_PORT_HOST_CALL + 1,
+                                NUB_PORT_HOST_CALL + 2, NUB_PORT_HOST_CALL + 3};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         bitmap[allowed[i] / 8] &= (uint8_t) ~(1u << (allowed[i] % 8));
 }

@@ -58,6 +58,29 @@ int nub__hash_set_add(struct nub_hash_set *set, const uint8_t *hash)
     return 0;
 }
 
+void nub__hash_set_remove(struct nub_hash_set *set, const uint8_t *hash)
+{
+    if (!nub__hash_set_has(set, hash))
+        return;
+    size_t mask = set->capacity - 1, i = slot_of(hash, set->capacity);
+    while (memcmp(set->slots[i], hash, NUB_CAP_HASH_BYTES) != 0)
+        i = (i + 1) & mask;
+    /* Backward-shift deletion: move later entries of the probe run into the
+     * hole when their home slot does not lie between the hole and them. */
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        if (memcmp(set->slots[j], empty_slot, NUB_CAP_HASH_BYTES) == 0)
+            break;
+        size_t home = slot_of(set->slots[j], set->capacity);
+        int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!between) {
+            memcpy(set->slots[i], set->slots[j], NUB_CAP_HASH_BYTES);
+            i = j;
+        }
+    }
+    memset(set->slots[i], 0, NUB_CAP_HASH_BYTES);
+    set->count--;
+}
+
 void nub__hash_set_free(struct nub_hash_set *set)
 {
     free(set->slots);

@@ -16,10 +16,12 @@ add_library(nubhost_objects OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/guest_image.c
   ${CMAKE_CURRENT_LIST_DIR}/guest_memory.c
   ${CMAKE_CURRENT_LIST_DIR}/hash_set.c
+  ${CMAKE_CURRENT_LIST_DIR}/hostcall.c
   ${CMAKE_CURRENT_LIST_DIR}/invoke.c
   ${CMAKE_CURRENT_LIST_DIR}/kvm_vm.c
   ${CMAKE_CURRENT_LIST_DIR}/pvm_guest_mem.c
   ${CMAKE_CURRENT_LIST_DIR}/rpc_client.c
+  ${CMAKE_CURRENT_LIST_DIR}/sandbox_hostcall.c
   ${CMAKE_CURRENT_LIST_DIR}/sandbox.c
   ${CMAKE_CURRENT_LIST_DIR}/snapshot.c
   ${CMAKE_CURRENT_LIST_DIR}/template.c
@@ -32,7 +34,8 @@ set_source_files_properties(${CMAKE_CURRENT_BINARY_DIR}/guest_image.S PROPERTIES
   OBJECT_DEPENDS ${PROJECT_BINARY_DIR}/guest/kernel/nub_guest_kernel.elf)
 add_dependencies(nubhost_objects nub_guest_kernel)
 target_include_directories(nubhost_objects PRIVATE ${PROJECT_SOURCE_DIR}/include
-                           ${PROJECT_SOURCE_DIR}/abi ${CMAKE_CURRENT_LIST_DIR})
+                           ${PROJECT_SOURCE_DIR}/abi ${PROJECT_SOURCE_DIR}/guest/pvm
+                           ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(nubhost_objects PRIVATE nub_hosted_flags)
 set_target_properties(nubhost_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
 

@@ -75,6 +75,8 @@ static int handle_io(nub_sandbox *sb, nub_status *status)
         case NUB_PORT_CRASH:
             *status = crashed(sb);
             return -1;
+        case NUB_PORT_HOST_CALL:
+            return nub__serve_host_call(sb, status);
         case NUB_PORT_COM1:
             if (run->io.size == 1) {
                 for (uint32_t i = 0; i < run->io.count; i++)
@@ -180,7 +182,7 @@ static int guest_error_status(uint32_t status)
     return status == NUB_ERR_INVALID_ARGUMENT ||
            (status >= NUB_ERR_UNKNOWN_FN && status <= NUB_ERR_BAD_PACKET) ||
            (status >= NUB_ERR_WIRE_TRUNCATED && status <= NUB_ERR_WIRE_NONCANONICAL) ||
-           (status >= NUB_ERR_CAP_NOT_FOUND && status <= NUB_ERR_JIT);
+           (status >= NUB_ERR_CAP_NOT_FOUND && status <= NUB_ERR_INPUT_TOO_LARGE);
 }
 
 /* One call up to a checked reply header: on NUB_OK, *resp says where the
@@ -191,6 +193,10 @@ static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payl
 {
     if (sb->dead)
         return NUB_ERR_SANDBOX_DEAD; /* last_error still says why it died */
+    if (sb->in_host_fn)              /* the vCPU is stopped inside a call: no second one */
+        return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT,
+                         "called from a host function of this sandbox's running call");
+    sb->last_error[0] = 0; /* this call's failure, or none */
     if (len > sb->params.request_bytes - sizeof(struct nub_rpc_request_header) || len > UINT32_MAX)
         return nub__fail(sb, NUB_ERR_PAYLOAD_TOO_LARGE,
                          "request payload of %zu bytes exceeds the %llu-byte request buffer", len,
@@ -259,6 +265,23 @@ nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_
         memcpy(reply, reply_payload(sb), resp.payload_len);
     if (reply_len)
         *reply_len = resp.payload_len;
+    return NUB_OK;
+}
+
+nub_status nub__call_bounded(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
+                             void *reply, size_t reply_cap, size_t *reply_len)
+{
+    *reply_len = 0;
+    struct nub_rpc_response_header resp;
+    nub_status s = call_checked(sb, fn_id, payload, len, &resp);
+    if (s != NUB_OK)
+        return s;
+    if (resp.payload_len > reply_cap)
+        return nub__kill(sb, NUB_ERR_PROTOCOL,
+                         "fn %u replied %u bytes, more than the %zu its request allows", fn_id,
+                         resp.payload_len, reply_cap);
+    memcpy(reply, reply_payload(sb), resp.payload_len);
+    *reply_len = resp.payload_len;
     return NUB_OK;
 }
 

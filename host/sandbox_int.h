@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "hostcall.h"
 #include "nub/host.h"
 #include "nub_rpc.h"
 
@@ -124,6 +125,14 @@ struct nub_sandbox {
 
     struct nub_hash_set published;
 
+    /* The nub_invoke_call in progress with host functions (else NULL): a
+     * NUB_PORT_HOST_CALL exit at any other time is a protocol violation. */
+    const struct nub_host *host;
+    uint64_t host_calls;
+    nub_status host_status;         /* NUB_ERR_HOST_ACTION once a function misbehaved */
+    struct nub_host_call host_call; /* the handle (outlives the call: stale use refused) */
+    int in_host_fn;                 /* a host function of this sandbox is running */
+
     char last_error[256];
 };
 
@@ -234,10 +243,19 @@ nub_status nub__run_to_doorbell(nub_sandbox *sb);
  * buffer; the sandbox lives). */
 nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len, void *reply,
                      size_t reply_cap, size_t *reply_len);
+/* A reply larger than reply_cap is a protocol violation (the caller
+ * computed the largest reply the request allows). */
+nub_status nub__call_bounded(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
+                             void *reply, size_t reply_cap, size_t *reply_len);
 /* For functions whose reply has one known size: any other length is a
  * protocol violation (NUB_ERR_PROTOCOL, sandbox dead). */
 nub_status nub__call_exact(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len,
                            void *reply, size_t reply_len);
+
+/* ---- sandbox_hostcall.c ---- */
+/* Serves a NUB_PORT_HOST_CALL exit: 0 to resume the vCPU, or -1 after
+ * killing the sandbox (the guest lied; its status in *status). */
+int nub__serve_host_call(nub_sandbox *sb, nub_status *status);
 
 /* ---- api.c ---- */
 /* PUT_CAP, checking the guest's hash against `expected` (the builder's),
@@ -262,6 +280,7 @@ void nub__timeout_destroy(nub_sandbox *sb);
 int nub__hash_set_add(struct nub_hash_set *set, const uint8_t *hash); /* 0 ok, -1 nomem */
 int nub__hash_set_has(const struct nub_hash_set *set, const uint8_t *hash);
 int nub__hash_set_copy(struct nub_hash_set *to, const struct nub_hash_set *from); /* 0 / -1 */
+void nub__hash_set_remove(struct nub_hash_set *set, const uint8_t *hash);
 void nub__hash_set_free(struct nub_hash_set *set);
 
 #endif /* NUB_HOST_SANDBOX_INT_H */

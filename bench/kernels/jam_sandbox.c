@@ -48,6 +48,7 @@ nub_status jam_sandbox_invoke(nub_sandbox *sb, const nub_cap_hash instance, uint
         return NUB_ERR_INVALID_ARGUMENT;
     memcpy(p.instance_hash, instance, sizeof p.instance_hash);
     p.endpoint_idx = endpoint;
+    p.arg_count = (uint32_t)arg_count;
     for (size_t i = 0; i < arg_count; i++)
         p.args[i] = args[i];
     p.initial_gas = gas;

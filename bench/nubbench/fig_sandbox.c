@@ -37,9 +37,17 @@
  *   smoke_roundtrip_us   nub_smoke (one RPC, one exit; mean)
  *   invoke_roundtrip_us  nub_invoke of a cached trivial program (halt) with
  *                        fresh memory per call (mean)
+ *   hostcall_roundtrip_us  per host call: a program looping over `ecalli 0`
+ *                        (counter in phi7) with a host function that does
+ *                        nothing (nub_invoke_call); (time of N calls - time
+ *                        of 1) / (N - 1), each time the best of three
+ *   invoke_io_64k_us     nub_invoke_call with 64 KiB of input and the 64 KiB
+ *                        output of a program that halts at once ([phi7,
+ *                        phi7 + phi8) = the input) (mean)
  *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create,
  *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3,
- *   sandbox_restore_vs_invoke (restore / invoke_roundtrip)  ratios
+ *   sandbox_restore_vs_invoke (restore / invoke_roundtrip),
+ *   hostcall_vs_kvm_exit_ring3, invoke_io_64k_vs_invoke  ratios
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -220,11 +228,94 @@ static int measure_bare(int kvm, int creates, int exits, double *create_us, doub
     return *exit_us > 0 && *exit_ring3_us > 0 ? 0 : -1;
 }
 
+static int do_nothing(void *ctx, nub_host_call *call)
+{
+    (void)ctx;
+    (void)call;
+    return NUB_HOST_CONTINUE;
+}
+
+/* us per host call of the ecalli loop (see the header). */
+static double hostcall_us(nub_sandbox *sb, int loops)
+{
+    static const char text[] = "loop:\n"
+                               "    ecalli 0\n"
+                               "    add_imm_64 a0, a0, -1\n"
+                               "    branch_ne_imm a0, 0, loop\n"
+                               "    jump_ind ra, 0\n";
+    struct pvmasm_output as;
+    char err[200];
+    if (pvmasm_assemble(text, strlen(text), &as, err, sizeof err) != 0)
+        return -1;
+    struct nub_capbuild_raw prog = {
+        .blob = as.blob, .blob_len = (uint32_t)as.blob_len, .default_gas = INT64_MAX};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    struct nub_invoke_packet p = {.arg_count = 1};
+    double best[2] = {-1, -1}; /* best time of 1 call and of `loops` calls */
+    int ok = nub_publish_raw(sb, &prog, p.instance_hash) == NUB_OK;
+    if (ok) {
+        for (int rep = 0; rep < 3; rep++) {
+            for (int k = 0; k < 2; k++) {
+                p.args[0] = k == 0 ? 1 : (uint64_t)loops;
+                struct nub_call call = {.host = {.fn = do_nothing}};
+                struct nub_invocation_result r;
+                uint64_t t0 = nubbench_now_ns();
+                nub_status s = nub_invoke_call(sb, &p, &call, &r);
+                double us = (double)(nubbench_now_ns() - t0) / 1e3;
+                if (s != NUB_OK || r.exit_reason != NUB_EXIT_HALT || call.host_calls != p.args[0])
+                    ok = 0;
+                if (best[k] < 0 || us < best[k])
+                    best[k] = us;
+            }
+        }
+    }
+    pvmasm_output_free(&as);
+    if (!ok)
+        return -1;
+    double per_call = (best[1] - best[0]) / (loops - 1);
+    return per_call > 0 ? per_call : 0; /* noise on a short (--quick) run */
+}
+
+/* us per call of 64 KiB in, 64 KiB out (see the header). */
+static double invoke_io_us(nub_sandbox *sb, int calls)
+{
+    static const uint8_t halt_blob[] = {0x00, 0x00, 0x03, 0x32, 0x00, 0x00, 0x01};
+    struct nub_capbuild_raw prog = {
+        .blob = halt_blob, .blob_len = sizeof halt_blob, .default_gas = 100};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    struct nub_invoke_packet p = {.initial_gas = 100};
+    enum { IO_BYTES = 64 * 1024 };
+    uint8_t *in = malloc(IO_BYTES), *out = malloc(IO_BYTES);
+    double us = -1;
+    if (in && out && nub_publish_raw(sb, &prog, p.instance_hash) == NUB_OK) {
+        for (int i = 0; i < IO_BYTES; i++)
+            in[i] = (uint8_t)(i * 7);
+        uint64_t t0 = 0;
+        int i;
+        for (i = -1; i < calls; i++) { /* the first call builds the space: not timed */
+            if (i == 0)
+                t0 = nubbench_now_ns();
+            struct nub_call call = {
+                .input = in, .input_len = IO_BYTES, .output = out, .output_cap = IO_BYTES};
+            struct nub_invocation_result r;
+            if (nub_invoke_call(sb, &p, &call, &r) != NUB_OK || r.exit_reason != NUB_EXIT_HALT ||
+                call.output_status != NUB_OK || call.output_len != IO_BYTES)
+                break;
+        }
+        if (i == calls && memcmp(in, out, IO_BYTES) == 0)
+            us = (double)(nubbench_now_ns() - t0) / 1e3 / calls;
+    }
+    free(in);
+    free(out);
+    return us;
+}
+
 struct sandbox_figures {
     double create_us, create_call_drop_us, create_cold_us, smoke_us, invoke_us, restore_us;
     double restore_small_us;
     double rss_kib, pss_kib, rss_called_kib, rss_per_mib_kib;
     double storm_ratio;
+    double hostcall_us, invoke_io_us;
 };
 
 static nub_status create_from(nub_template *t, nub_sandbox **sb)
@@ -505,6 +596,10 @@ static int measure_sandbox(int creates, int calls, struct sandbox_figures *f)
             goto fail;
     t1 = nubbench_now_ns();
     f->invoke_us = (double)(t1 - t0) / 1e3 / calls;
+    f->hostcall_us = hostcall_us(sb, calls * 4);
+    f->invoke_io_us = invoke_io_us(sb, calls);
+    if (f->hostcall_us < 0 || f->invoke_io_us < 0)
+        goto fail;
     nub_sandbox_destroy(sb);
     return 0;
 fail:
@@ -554,5 +649,9 @@ int fig_sandbox(const struct nubbench_options *opt)
     nubbench_emit("sandbox_rss_after_call_kib", f.rss_called_kib, "KiB");
     nubbench_emit("sandbox_rss_per_published_mib_kib", f.rss_per_mib_kib, "KiB");
     nubbench_emit("timeout_sigalrm_storm_vs_deadline", f.storm_ratio, "x");
+    nubbench_emit("hostcall_roundtrip_us", f.hostcall_us, "us");
+    nubbench_emit("hostcall_vs_kvm_exit_ring3", f.hostcall_us / kvm_exit_ring3, "x");
+    nubbench_emit("invoke_io_64k_us", f.invoke_io_us, "us");
+    nubbench_emit("invoke_io_64k_vs_invoke", f.invoke_io_us / f.invoke_us, "x");
     return 0;
 }

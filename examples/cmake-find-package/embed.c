@@ -73,6 +73,7 @@ int main(int argc, char **argv)
         return 1;
     }
     p.endpoint_idx = 0;
+    p.arg_count = 1;
     p.args[0] = 27; /* phi7 */
     p.initial_gas = 10000000;
     struct nub_invocation_result r;

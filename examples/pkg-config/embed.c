@@ -42,7 +42,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct nub_invoke_packet p = {.endpoint_idx = 0, .args = {1071, 462}, .initial_gas = 1000000};
+    struct nub_invoke_packet p = {
+        .endpoint_idx = 0, .arg_count = 2, .args = {1071, 462}, .initial_gas = 1000000};
     st = nub_publish_stdprog(sb, jam, len, NULL, 0, 0, p.instance_hash);
     struct nub_invocation_result r;
     if (st == NUB_OK)

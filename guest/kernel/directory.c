@@ -2,8 +2,10 @@
 #include "directory.h"
 
 #include "heap.h"
+#include "jit_cache.h"
 #include "kernel.h"
 #include "kstring.h"
+#include "page_pool.h"
 #include "nub_blake2b.h"
 
 #define XXH_INLINE_ALL
@@ -112,6 +114,66 @@ nub_status nub_directory_put(const uint8_t *wire, uint32_t len, uint8_t *hash_ou
     d->cap_bytes += len;
     nub_memcpy(hash_out, hash, NUB_CAP_HASH_BYTES);
     return NUB_OK;
+}
+
+/* Does a stored INSTANCE refer to the IMAGE or DATA with this hash? */
+static int referenced(const uint8_t *hash)
+{
+    const struct nub_cap_directory *d = &nub_kernel_directory;
+    for (uint32_t b = 0; b < NUB_DIRECTORY_BUCKETS; b++) {
+        for (const struct nub_cap_entry *e = d->buckets[b]; e; e = e->next) {
+            const struct nub_wire_cap_view *v = &e->view;
+            if (v->kind != NUB_WIRE_KIND_INSTANCE)
+                continue;
+            if (nub_memcmp(v->instance.image_hash, hash, NUB_CAP_HASH_BYTES) == 0)
+                return 1;
+            for (uint32_t i = 0; i < v->instance.segment_count; i++) {
+                struct nub_wire_segment seg;
+                if (nub_wire_instance_segment(v, i, &seg) == NUB_OK && seg.has_data &&
+                    nub_memcmp(seg.data_hash, hash, NUB_CAP_HASH_BYTES) == 0)
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+nub_status nub_directory_drop(const uint8_t *hash)
+{
+    struct nub_cap_directory *d = &nub_kernel_directory;
+    struct nub_cap_entry **link = &d->buckets[bucket_of(hash)];
+    while (*link && nub_memcmp((*link)->hash, hash, NUB_CAP_HASH_BYTES) != 0)
+        link = &(*link)->next;
+    struct nub_cap_entry *e = *link;
+    if (!e)
+        return NUB_ERR_CAP_NOT_FOUND;
+    if (e->view.kind != NUB_WIRE_KIND_INSTANCE && referenced(hash))
+        return NUB_ERR_CAP_IN_USE;
+    if (e->view.kind == NUB_WIRE_KIND_INSTANCE)
+        nub_run_drop_spaces(hash);
+    if (e->view.kind == NUB_WIRE_KIND_IMAGE)
+        nub_jit_cache_drop(hash);
+    *link = e->next;
+    d->cap_count--;
+    d->cap_bytes -= e->len;
+    nub_heap_free(e->bytes);
+    nub_heap_free(e);
+    /* Whole free chunks of the run page pool go back to the heap too, so a
+     * sandbox whose caps are all dropped holds no memory for them. */
+    nub_page_pool_trim();
+    return NUB_OK;
+}
+
+nub_status nub_fn_drop_cap(const uint8_t *payload, uint32_t len, uint8_t *reply, uint32_t cap,
+                           uint32_t *reply_len)
+{
+    (void)len;
+    (void)reply;
+    (void)cap;
+    *reply_len = 0;
+    nub_cap_hash h;
+    nub_memcpy(h, payload, sizeof h);
+    return nub_directory_drop(h);
 }
 
 nub_status nub_fn_put_cap(const uint8_t *payload, uint32_t len, uint8_t *reply, uint32_t cap,

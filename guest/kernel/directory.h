@@ -46,4 +46,9 @@ const struct nub_cap_entry *nub_directory_find(const uint8_t *hash);
  * reused); writes the hash. Storing a cap twice stores it once. */
 nub_status nub_directory_put(const uint8_t *wire, uint32_t len, uint8_t *hash_out);
 
+/* Removes a cap and frees its bytes, with what only it needed (an IMAGE's
+ * compiled code, an INSTANCE's kept address spaces). An IMAGE or DATA that a
+ * stored INSTANCE refers to is refused: NUB_ERR_CAP_IN_USE. */
+nub_status nub_directory_drop(const uint8_t *hash);
+
 #endif /* NUB_KERNEL_DIRECTORY_H */

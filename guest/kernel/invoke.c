@@ -1,465 +1,62 @@
 /*
- * invoke.c — INVOKE_CACHED.
+ * invoke.c — INVOKE_CACHED: one run of a published INSTANCE (docs/protocol.md
+ * §4, the records in abi/nub_rpc.h).
  *
- * Request: struct nub_invoke_packet (80 bytes), then optionally up to
- * NUB_INVOKE_MAX_READBACKS {u32 address, u32 length} ranges of PVM memory to
- * copy out after the run. Reply: the wire-encoded InvocationResult, then for
- * each range {u32 ok, u32 length, length bytes} (ok = 0 and zeros when some
- * byte of the range is inaccessible).
- *
- * Each call is stateless: the instance's ring-3 address space (kept from an
- * earlier call, or built from its published segments) maps the cached JIT
- * code, the pages with published contents, and declares the rest; the run
- * goes to its first exit, pages it touched are backed on demand from the
- * page pool, and after the reply the pool's undo log returns the space to
- * its built state.
+ * Request: struct nub_invoke_packet, optionally followed by struct
+ * nub_invoke_io_header, its readback ranges and its input bytes. The run
+ * starts from the instance's published memory (the space is kept between
+ * calls by run_space.c, its contents restored), with the endpoint's
+ * registers, the packet's argument registers, and the input in the argument
+ * area; it goes until an exit that ends it (with NUB_INVOKE_IO_HOST_CALLS a
+ * host call does not: the JIT code asks the host through NUB_PORT_HOST_CALL
+ * and continues). Reply: the wire InvocationResult, the readbacks, then the
+ * output of a halted run.
  */
 #include "invoke.h"
 
 #include "directory.h"
-#include "heap.h"
-#include "jit_cache.h"
 #include "kernel.h"
 #include "kstring.h"
-#include "page_pool.h"
-#include "ring3.h"
-#include "serial.h"
-#include "uspace.h"
-#include "x86.h"
+#include "nub_capbuild.h"
+#include "run.h"
 
-/*
- * An instance's run address space, kept between calls: its page tables stay
- * as they were built (the undo log takes back what a call backed or
- * changed) and only the contents of its writable published pages are
- * restored before each call (so every call starts from the published
- * memory). Rebuilding the tables each call is what costs on a shadow-paging
- * hypervisor (writes to former page-table pages trap). A recompile of its
- * image drops the space.
- */
-#define SPACE_CACHE_MAX 16u
-
-struct cached_space {
-    struct cached_space *next;
-    nub_cap_hash instance;
-    const struct nub_jit_entry *jit;
-    uint64_t jit_generation;
-    struct nub_uspace space;
-    struct jit_ctx *ctx;
-    int in_use;
-    uint64_t last_use;
+struct invoke_request {
+    struct nub_invoke_packet packet;
+    struct nub_invoke_io_header io;
+    const uint8_t *ranges; /* io.readback_count x struct nub_readback_range */
+    const uint8_t *input;  /* io.input_len bytes */
 };
 
-static struct {
-    struct cached_space *head;
-    uint32_t count;
-    uint64_t clock;
-} spaces;
-
-struct run {
-    struct cached_space *cached;
-    struct nub_uspace *space_ptr;
-    struct jit_ctx *ctx; /* kernel alias of the context block */
-    struct nub_jit_entry *jit;
-    struct nub_ring3_return ret;
-    uint32_t heap_base;     /* the instance's initial break (0: no heap) */
-    uint32_t heap_declared; /* the break up to which the tables declare the heap */
-    uint32_t refill;        /* pages the next refill of the pool asks for */
-    int out_of_pages;       /* the pool could not be refilled: the run failed */
-};
-
-/* Internal exit reason: the #PF handler found the page pool empty. The
- * service refills it and re-enters at the same instruction (nothing of it
- * ran: memory accesses fault before they change a register). */
-#define RUN_EXIT_NEED_PAGES 0x200u
-#define POOL_RESERVE_PAGES  64u   /* free pages before entering a run */
-#define POOL_REFILL_MAX     4096u /* 16 MiB: the largest single refill */
-
-/* The run in progress (one vCPU, one run at a time), for the trap handler. */
-static struct run *current_run;
-struct nub_run_gate nub_run_gate;
-
-static uint64_t window_va(uint32_t address)
+static nub_status parse(const uint8_t *payload, uint32_t len, struct invoke_request *req)
 {
-    return NUB_USPACE_WINDOW_VA + address;
-}
-
-/* ---- demand paging ------------------------------------------------------ */
-/* Whether PVM page `page` is below sbrk's break (read-write on demand). */
-static int in_heap(const struct run *r, uint32_t page)
-{
-    return r->heap_base != 0 && page >= r->heap_base && page < r->ctx->heap_top;
-}
-
-/* Ring 3: at least `pages` free pool pages, evicting other instances' kept
- * spaces and compiled images if the heap is short. 0 if none at all. */
-static int refill_pool(struct run *r, uint32_t pages)
-{
-    while (nub_page_pool_reserve(pages) == 0)
-        if (!nub_invoke_evict_space() && !nub_jit_cache_evict(r->jit))
-            return 0;
-    return 1;
-}
-
-/* Ring 3, after each exit: the tables declare the heap up to the break, so
- * readbacks and the host (host/pvm_guest_mem.c) see sbrk'd pages as the
- * program does. Logged: undone after the call. */
-static void declare_heap(struct run *r)
-{
-    uint64_t top = (r->ctx->heap_top + UINT64_C(4095)) & ~UINT64_C(4095);
-    if (r->heap_base == 0 || top <= r->heap_declared)
-        return;
-    if (nub_uspace_declare(r->space_ptr, window_va(r->heap_declared), top - r->heap_declared,
-                           NUB_DECL_WRITE, 1) == NUB_OK)
-        r->heap_declared = (uint32_t)top;
-}
-
-/* ---- the platform side of jit_run -------------------------------------- */
-static void platform_enter(void *self)
-{
-    struct run *r = self;
-    uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
-    if (!refill_pool(r, POOL_RESERVE_PAGES)) {
-        r->out_of_pages = 1;
-        r->ctx->reason = PVM_EXIT_ERROR;
-        r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
-        return;
-    }
-    nub_run_gate = (struct nub_run_gate){
-        .cr3 = (uint64_t)(uintptr_t)r->space_ptr->pml4,
-        .entry = entry,
-        .gate_va = (uint64_t)(uintptr_t)nub_gate_enter_program,
-        .exit_int_va = NUB_USPACE_CODE_VA + r->jit->exit_int_offset,
-        .ret = &r->ret,
-        .kernel_cr3 = nub_kernel_params.kernel_cr3,
-    };
-    for (;;) {
-        current_run = r;
-        nub_ring3_enter(&r->ret, entry, nub_run_gate.cr3);
-        current_run = 0;
-        if (r->ctx->reason != RUN_EXIT_NEED_PAGES)
-            break;
-        /* Refill (doubling up to POOL_REFILL_MAX) and run the faulting
-         * instruction again: its gas was charged with its block. */
-        r->refill = r->refill < POOL_REFILL_MAX / 2 ? r->refill * 2 : POOL_REFILL_MAX;
-        if (!refill_pool(r, r->refill)) {
-            r->out_of_pages = 1;
-            r->ctx->reason = PVM_EXIT_ERROR;
-            r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
-            break;
-        }
-        r->ctx->entry_target = NUB_USPACE_CODE_VA + r->jit->code.insn_offset[r->ctx->pc];
-    }
-    nub_run_gate = (struct nub_run_gate){0};
-    declare_heap(r);
-}
-
-/* The program's access to the page at address: declared, backed or not. */
-static uint32_t platform_page_access(const void *self, uint32_t address)
-{
-    const struct run *r = self;
-    uint32_t page = address & ~UINT32_C(4095);
-    if (in_heap(r, page))
-        return PVM_ACCESS_WRITE;
-    switch (nub_uspace_access(r->space_ptr, window_va(page), 0)) {
-    case NUB_DECL_WRITE:
-        return PVM_ACCESS_WRITE;
-    case NUB_DECL_READ:
-        return PVM_ACCESS_READ;
-    default:
-        return PVM_ACCESS_NONE;
-    }
-}
-
-/*
- * The JIT's exit stub is `int NUB_VECTOR_JIT_EXIT; ud2`. The PVM-based
- * /dev/kvm this was developed on does not deliver software interrupts raised
- * in guest ring 3: it raises #UD on the `int` instead. A #UD on that `int`
- * (or on the ud2 after it) is the same exit, with the registers stored.
- */
-static int is_exit_stub_ud2(const struct run *r, const struct nub_trap_frame *frame)
-{
-    const struct jit_code *code = &r->jit->code;
-    static const uint8_t stub[4] = {0xCD, NUB_VECTOR_JIT_EXIT, 0x0F, 0x0B}; /* int 32; ud2 */
-    if (frame->vector != 6 || frame->rip < NUB_USPACE_CODE_VA)
-        return 0;
-    uint64_t off = frame->rip - NUB_USPACE_CODE_VA;
-    if (off + 4 <= code->code_size && nub_memcmp(r->jit->code_buf + off, stub, 4) == 0)
-        return 1;
-    return off >= 2 && off + 2 <= code->code_size &&
-           nub_memcmp(r->jit->code_buf + off - 2, stub, 4) == 0;
-}
-
-/* Ring 0: the run is over; back to the kernel's tables and to the service,
- * which returns from nub_ring3_enter. */
-static int return_to_service(struct run *r, struct nub_trap_frame *frame)
-{
-    x86_write_cr3(nub_kernel_params.kernel_cr3);
-    frame->rip = (uint64_t)(uintptr_t)nub_ring3_resume;
-    frame->rdi = (uint64_t)(uintptr_t)&r->ret;
-    frame->rsp = r->ret.rsp;
-    frame->rflags = NUB_SERVICE_RFLAGS;
-    return 1;
-}
-
-int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
-{
-    struct run *r = current_run;
-    if (!r)
-        return 0;
-    /* The gate and the normal exit take the fast paths in ring3.S; what
-     * arrives here is a fault in the run (or the exit on a path they do not
-     * cover, handled the same way). */
-    if (frame->vector == NUB_VECTOR_JIT_EXIT || is_exit_stub_ud2(r, frame))
-        return return_to_service(r, frame); /* the exit stub stored everything */
-
-    /* A fault in the JIT code: as the hosted backend's signal handler does,
-     * a memory access becomes the PVM exit SPEC §2 says; anything else is
-     * an engine error. The exit stub then stores the registers and traps. */
-    const struct jit_code *code = &r->jit->code;
-    uint64_t rip = frame->rip;
-    uint32_t pc = r->ctx->pc, reason = PVM_EXIT_ERROR;
-    uint64_t arg = NUB_ERR_JIT;
-    unsigned width;
-    bool is_write;
-    /* First touch of a declared page (or of the heap below the break):
-     * back it and run the access again, without leaving the address space. */
-    uint64_t cr2 = frame->vector == 14 ? x86_read_cr2() : 0;
-    if (frame->vector == 14 && cr2 - NUB_USPACE_WINDOW_VA < (UINT64_C(1) << 32) &&
-        rip >= NUB_USPACE_CODE_VA && rip < NUB_USPACE_CODE_VA + code->code_size) {
-        uint32_t page = (uint32_t)(cr2 - NUB_USPACE_WINDOW_VA) & ~UINT32_C(4095);
-        enum nub_uspace_back b = nub_uspace_back(r->space_ptr->pml4, cr2 & ~UINT64_C(4095),
-                                                 (frame->error_code & 2) != 0, in_heap(r, page));
-        if (b == NUB_USPACE_BACK_DONE)
-            return 1;
-        if (b != NUB_USPACE_BACK_NOT_DECLARED &&
-            jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, &pc, &width, &is_write)) {
-            /* Empty pool: refill in ring 3 and retry. Full undo log: the
-             * call has backed more pages than guest memory holds. */
-            r->ctx->pc = pc;
-            r->ctx->reason = b == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
-            r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
-            frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;
-            return 1;
-        }
-    }
-    if (frame->vector == 14 && rip >= NUB_USPACE_CODE_VA &&
-        rip < NUB_USPACE_CODE_VA + code->code_size &&
-        jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, &pc, &width, &is_write) &&
-        jit_classify_fault((uint32_t)frame->rax, width, is_write, platform_page_access, r, &reason,
-                           &arg)) {
-        r->ctx->pc = pc;
-        r->ctx->reason = reason;
-        r->ctx->arg = arg;
-        frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;
-        return 1; /* the exit stub stores the registers and traps out */
-    }
-    /* Not a PVM memory fault (or the tables and the access map disagree):
-     * an engine error. Leave at once rather than through the exit stub,
-     * which could fault the same way. */
-    if (nub_kernel_params.flags & NUB_BOOT_FLAG_CONSOLE) {
-        nub_serial_write("ring-3 fault: vector ");
-        nub_serial_write_hex(frame->vector);
-        nub_serial_write(" rip ");
-        nub_serial_write_hex(rip);
-        nub_serial_write(" err ");
-        nub_serial_write_hex(frame->error_code);
-        nub_serial_write(" cr2 ");
-        nub_serial_write_hex(x86_read_cr2());
-        if (rip >= NUB_USPACE_CODE_VA + 8 && rip + 8 <= NUB_USPACE_CODE_VA + code->code_size) {
-            uint64_t before, after;
-            nub_memcpy(&before, r->jit->code_buf + (rip - NUB_USPACE_CODE_VA) - 8, 8);
-            nub_memcpy(&after, r->jit->code_buf + (rip - NUB_USPACE_CODE_VA), 8);
-            nub_serial_write(" bytes ");
-            nub_serial_write_hex(before);
-            nub_serial_write(" ");
-            nub_serial_write_hex(after);
-        }
-        nub_serial_write("\n");
-    }
-    r->ctx->pc = pc;
-    r->ctx->reason = PVM_EXIT_ERROR;
-    r->ctx->arg = NUB_ERR_JIT;
-    return return_to_service(r, frame);
-}
-
-/* ---- building the run ---------------------------------------------------- */
-static nub_status map_segments(struct run *r, const struct nub_wire_cap_view *inst)
-{
-    for (uint32_t i = 0; i < inst->instance.segment_count; i++) {
-        struct nub_wire_segment seg;
-        nub_status s = nub_wire_instance_segment(inst, i, &seg);
-        if (s != NUB_OK)
-            return s;
-        if (seg.access == NUB_WIRE_ACCESS_NONE)
-            continue;
-        const uint8_t *data = 0;
-        if (seg.has_data) {
-            const struct nub_cap_entry *d = nub_directory_find(seg.data_hash);
-            if (!d || d->view.kind != NUB_WIRE_KIND_DATA)
-                return NUB_ERR_CAP_MISSING_DEP; /* cannot happen: checked at PUT_CAP */
-            data = d->view.data.bytes;
-        }
-        /* The whole segment is declared (backed on first touch); only the
-         * pages with published contents are backed now. */
-        int writable = seg.access == NUB_WIRE_ACCESS_WRITE;
-        s = nub_uspace_declare(r->space_ptr, window_va(seg.address), seg.length,
-                               writable ? NUB_DECL_WRITE : NUB_DECL_READ, 0);
-        if (s != NUB_OK)
-            return s;
-        uint64_t flags = writable ? NUB_USPACE_RW : NUB_USPACE_RO;
-        for (uint64_t off = 0; data && off < seg.data_len; off += 4096) {
-            uint8_t *page;
-            s = nub_uspace_map_new(r->space_ptr, window_va(seg.address) + off, flags, &page);
-            if (s != NUB_OK)
-                return s;
-            uint64_t n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
-            nub_memcpy(page, data + off, n);
-        }
-    }
+    nub_memcpy(&req->packet, payload, sizeof req->packet); /* unaligned-safe */
+    nub_memset(&req->io, 0, sizeof req->io);
+    if (req->packet.arg_count > 4)
+        return NUB_ERR_ARG_COUNT;
+    for (uint32_t i = req->packet.arg_count; i < 4; i++)
+        if (req->packet.args[i] != 0)
+            return NUB_ERR_ARG_COUNT; /* filled but not counted: a forgotten arg_count */
+    uint32_t rest = len - (uint32_t)sizeof req->packet;
+    req->ranges = req->input = payload + sizeof req->packet;
+    if (rest == 0)
+        return NUB_OK;
+    if (rest < sizeof req->io)
+        return NUB_ERR_READBACK_LIST;
+    nub_memcpy(&req->io, payload + sizeof req->packet, sizeof req->io);
+    rest -= (uint32_t)sizeof req->io;
+    if ((req->io.flags & ~NUB_INVOKE_IO_FLAGS) != 0 ||
+        (!(req->io.flags & NUB_INVOKE_IO_INPUT) && req->io.input_len != 0) ||
+        (!(req->io.flags & NUB_INVOKE_IO_OUTPUT) && req->io.output_cap != 0))
+        return NUB_ERR_BAD_PACKET;
+    if (req->io.input_len > NUB_RPC_MAX_INPUT)
+        return NUB_ERR_INPUT_TOO_LARGE;
+    uint64_t need =
+        (uint64_t)req->io.readback_count * sizeof(struct nub_readback_range) + req->io.input_len;
+    if (req->io.readback_count > NUB_RPC_MAX_READBACKS || need != rest)
+        return NUB_ERR_READBACK_LIST;
+    req->ranges = payload + sizeof req->packet + sizeof req->io;
+    req->input = req->ranges + req->io.readback_count * sizeof(struct nub_readback_range);
     return NUB_OK;
-}
-
-static nub_status build(struct run *r, const struct nub_wire_cap_view *inst)
-{
-    nub_status s = nub_uspace_create(r->space_ptr);
-    for (size_t i = 0; s == NUB_OK && i < r->jit->code_pages; i++)
-        s = nub_uspace_map_shared(r->space_ptr, NUB_USPACE_CODE_VA + 4096 * i,
-                                  (uint64_t)(uintptr_t)(r->jit->code_buf + 4096 * i),
-                                  NUB_USPACE_RX);
-    uint8_t *ctx_page = 0;
-    if (s == NUB_OK)
-        s = nub_uspace_map_new(r->space_ptr, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW, &ctx_page);
-    if (s == NUB_OK) {
-        r->ctx = (struct jit_ctx *)(ctx_page + 4096 - JIT_CTX_SIZE);
-        s = map_segments(r, inst);
-    }
-    return s;
-}
-
-/* Restores the published contents of every writable page a kept space
- * backed at build time (pages backed during a call went back to the pool
- * with the undo log; read-only pages cannot have changed). */
-static nub_status restore_contents(struct run *r, const struct nub_wire_cap_view *inst)
-{
-    for (uint32_t i = 0; i < inst->instance.segment_count; i++) {
-        struct nub_wire_segment seg;
-        nub_status s = nub_wire_instance_segment(inst, i, &seg);
-        if (s != NUB_OK)
-            return s;
-        if (seg.access != NUB_WIRE_ACCESS_WRITE)
-            continue;
-        const uint8_t *data = 0;
-        if (seg.has_data) {
-            const struct nub_cap_entry *d = nub_directory_find(seg.data_hash);
-            if (!d || d->view.kind != NUB_WIRE_KIND_DATA)
-                return NUB_ERR_CAP_MISSING_DEP;
-            data = d->view.data.bytes;
-        }
-        for (uint64_t off = 0; data && off < seg.data_len; off += 4096) {
-            uint8_t *page = nub_uspace_lookup(r->space_ptr, window_va(seg.address) + off, 0);
-            if (!page)
-                return NUB_ERR_JIT; /* the kept tables lost a page: cannot happen */
-            uint64_t n = seg.data_len - off < 4096 ? seg.data_len - off : 4096;
-            nub_memcpy(page, data + off, n);
-            nub_memset(page + n, 0, 4096 - n);
-        }
-    }
-    return NUB_OK;
-}
-
-static void space_free(struct cached_space *c)
-{
-    nub_uspace_destroy(&c->space);
-    nub_heap_free(c);
-}
-
-static void space_unlink(struct cached_space *c)
-{
-    for (struct cached_space **link = &spaces.head; *link; link = &(*link)->next) {
-        if (*link == c) {
-            *link = c->next;
-            spaces.count--;
-            return;
-        }
-    }
-}
-
-int nub_invoke_evict_space(void)
-{
-    struct cached_space *victim = 0;
-    for (struct cached_space *c = spaces.head; c; c = c->next)
-        if (!c->in_use && (!victim || c->last_use < victim->last_use))
-            victim = c;
-    if (!victim)
-        return 0;
-    space_unlink(victim);
-    space_free(victim);
-    return 1;
-}
-
-/* The instance's space, kept or freshly built, ready for a call. */
-static nub_status acquire_space(struct run *r, const struct nub_cap_entry *inst)
-{
-    spaces.clock++;
-    for (struct cached_space *c = spaces.head; c; c = c->next) {
-        if (nub_memcmp(c->instance, inst->hash, NUB_CAP_HASH_BYTES) != 0)
-            continue;
-        if (c->jit == r->jit && c->jit_generation == r->jit->generation) {
-            r->cached = c;
-            r->space_ptr = &c->space;
-            r->ctx = c->ctx;
-            c->in_use = 1;
-            c->last_use = spaces.clock;
-            return restore_contents(r, &inst->view);
-        }
-        space_unlink(c); /* its image was recompiled: its code mapping is stale */
-        space_free(c);
-        break;
-    }
-    if (spaces.count >= SPACE_CACHE_MAX)
-        nub_invoke_evict_space();
-    struct cached_space *c = nub_heap_alloc(sizeof *c);
-    if (!c)
-        return NUB_ERR_HEAP_EXHAUSTED;
-    nub_memset(c, 0, sizeof *c);
-    nub_memcpy(c->instance, inst->hash, NUB_CAP_HASH_BYTES);
-    c->jit = r->jit;
-    c->jit_generation = r->jit->generation;
-    c->in_use = 1;
-    c->last_use = spaces.clock;
-    r->cached = c;
-    r->space_ptr = &c->space;
-    nub_status s = build(r, &inst->view);
-    /* Short of heap: make room from other kept spaces and other compiled
-     * images (never this run's), then build again. */
-    while (s == NUB_ERR_HEAP_EXHAUSTED &&
-           (nub_invoke_evict_space() || nub_jit_cache_evict(r->jit))) {
-        nub_uspace_destroy(&c->space);
-        s = build(r, &inst->view);
-    }
-    c->ctx = r->ctx;
-    c->next = spaces.head;
-    spaces.head = c;
-    spaces.count++;
-    return s;
-}
-
-/* After a call: undo what it backed or changed; keep the space unless the
- * call failed. */
-static void release_space(struct run *r, nub_status s)
-{
-    struct cached_space *c = r->cached;
-    /* Tables the call backed stay in a kept space (its own pages now). */
-    int ro_written = nub_page_pool_undo(c ? nub_uspace_adopt : 0, c ? &c->space : 0);
-    if (!c)
-        return;
-    c->in_use = 0;
-    /* A read-only published page the call could write (sbrk over it) is not
-     * restored before the next call: drop the space instead (rare). */
-    if (s != NUB_OK || r->out_of_pages || ro_written) {
-        space_unlink(c);
-        space_free(c);
-    }
 }
 
 /* Copies [address, address + length) out of the run's pages; 0 if some
@@ -472,7 +69,7 @@ static int read_back(const struct run *r, uint32_t address, uint32_t length, uin
         uint32_t in_page = 4096 - (a & 4095);
         uint32_t n = length - done < in_page ? length - done : in_page;
         uint8_t *page;
-        if (nub_uspace_access(r->space_ptr, window_va(a & ~UINT32_C(4095)), &page) ==
+        if (nub_uspace_access(r->space_ptr, nub_run_window_va(a & ~UINT32_C(4095)), &page) ==
             NUB_DECL_NONE) {
             nub_memset(out, 0, length);
             return 0;
@@ -486,23 +83,12 @@ static int read_back(const struct run *r, uint32_t address, uint32_t length, uin
     return 1;
 }
 
-#define NUB_INVOKE_MAX_READBACKS 64u
-#define READBACK_HEADER          8u
-
-struct invoke_request {
-    struct nub_invoke_packet packet;
-    const uint8_t *ranges;
-    uint32_t range_count;
-};
-
-static nub_status parse(const uint8_t *payload, uint32_t len, struct invoke_request *req)
+/* Appends a record + its bytes to the reply, or fails if they do not fit. */
+static nub_status reserve(uint32_t cap, size_t *used, uint64_t bytes)
 {
-    nub_memcpy(&req->packet, payload, sizeof req->packet); /* unaligned-safe */
-    uint32_t rest = len - (uint32_t)sizeof req->packet;
-    if (req->packet._pad != 0 || rest % READBACK_HEADER != 0)
-        return NUB_ERR_BAD_PACKET;
-    req->ranges = payload + sizeof req->packet;
-    req->range_count = rest / READBACK_HEADER;
+    if (bytes > cap || cap - *used < bytes)
+        return NUB_ERR_PAYLOAD_TOO_LARGE;
+    *used += (size_t)bytes;
     return NUB_OK;
 }
 
@@ -512,23 +98,40 @@ static nub_status reply_result(const struct run *r, const struct invoke_request 
 {
     size_t used = 0;
     nub_status s = nub_wire_encode_result(res, reply, cap, &used);
-    if (s != NUB_OK)
-        return s;
-    for (uint32_t i = 0; i < req->range_count; i++) {
-        uint32_t address = nub_get_u32(req->ranges + 8 * i);
-        uint32_t length = nub_get_u32(req->ranges + 8 * i + 4);
-        if (length > cap || cap - used < READBACK_HEADER + (uint64_t)length)
-            return NUB_ERR_PAYLOAD_TOO_LARGE;
-        uint8_t *out = reply + used + READBACK_HEADER;
-        uint32_t ok = (uint32_t)read_back(r, address, length, out);
-        for (int b = 0; b < 4; b++) {
-            out[b - 8] = (uint8_t)(ok >> (8 * b));
-            out[b - 4] = (uint8_t)(length >> (8 * b));
-        }
-        used += READBACK_HEADER + length;
+    for (uint32_t i = 0; s == NUB_OK && i < req->io.readback_count; i++) {
+        struct nub_readback_range range;
+        nub_memcpy(&range, req->ranges + sizeof range * i, sizeof range);
+        size_t at = used;
+        s = reserve(cap, &used, sizeof(struct nub_readback_reply) + (uint64_t)range.length);
+        if (s != NUB_OK)
+            break;
+        struct nub_readback_reply rec = {.length = range.length};
+        rec.ok = (uint32_t)read_back(r, range.address, range.length, reply + at + sizeof rec);
+        nub_memcpy(reply + at, &rec, sizeof rec);
     }
-    *reply_len = (uint32_t)used;
-    return NUB_OK;
+    if (s == NUB_OK && (req->io.flags & NUB_INVOKE_IO_OUTPUT) &&
+        res->exit_reason == NUB_EXIT_HALT) {
+        uint64_t len = res->regs[PVM_REG_A1];
+        struct nub_output_reply rec = {.length = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len};
+        size_t at = used;
+        s = reserve(cap, &used, sizeof rec);
+        if (s == NUB_OK && len > req->io.output_cap) {
+            rec.status = NUB_ERR_OUTPUT_TOO_LARGE;
+        } else if (s == NUB_OK) {
+            size_t bytes_at = used;
+            s = reserve(cap, &used, len);
+            if (s == NUB_OK &&
+                !read_back(r, (uint32_t)res->regs[PVM_REG_A0], (uint32_t)len, reply + bytes_at)) {
+                rec.status = NUB_ERR_MEMORY_INACCESSIBLE;
+                used = bytes_at;
+            }
+        }
+        if (s == NUB_OK)
+            nub_memcpy(reply + at, &rec, sizeof rec);
+    }
+    if (s == NUB_OK)
+        *reply_len = (uint32_t)used;
+    return s;
 }
 
 static void fill_result(struct nub_invocation_result *res, const struct pvm_state *st,
@@ -536,12 +139,25 @@ static void fill_result(struct nub_invocation_result *res, const struct pvm_stat
 {
     nub_memset(res, 0, sizeof *res);
     res->exit_reason = ex->reason;
-    res->exit_arg = (uint32_t)ex->arg;
+    res->exit_arg = ex->arg;
     res->return_value = st->regs[PVM_REG_A0];
     res->gas_remaining = (uint64_t)st->gas;
     for (int i = 0; i < NUB_PVM_REGS; i++)
         res->regs[i] = st->regs[i];
     res->pc = ex->pc;
+}
+
+/* Tells the host where the run's context block and tables are (read by the
+ * host on NUB_PORT_HOST_CALL), in the response buffer the reply overwrites. */
+static void publish_host_call_record(const struct run *r)
+{
+    struct nub_host_call_record rec = {
+        .magic = NUB_HOST_CALL_MAGIC,
+        .ctx_gpa = (uint64_t)(uintptr_t)r->ctx, /* identity map: VA = GPA */
+        .cr3_gpa = (uint64_t)(uintptr_t)r->space_ptr->pml4,
+        .heap_base = r->heap_base,
+    };
+    nub_memcpy((void *)(uintptr_t)nub_kernel_params.response_gpa, &rec, sizeof rec);
 }
 
 nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *reply, uint32_t cap,
@@ -570,15 +186,23 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
     nub_memset(&state, 0, sizeof state);
     for (int i = 0; i < NUB_PVM_REGS; i++)
         state.regs[i] = ep.regs[i];
-    for (int i = 0; i < 4; i++)
-        state.regs[PVM_REG_A0 + i] = req.packet.args[i];
+    struct run_input input = {0, 0};
+    unsigned first_arg = PVM_REG_A0;
+    if (req.io.flags & NUB_INVOKE_IO_INPUT) {
+        input = (struct run_input){req.input, req.io.input_len};
+        state.regs[PVM_REG_A0] = NUB_STDPROG_ARGS_BASE; /* SPEC §11 */
+        state.regs[PVM_REG_A1] = req.io.input_len;
+        first_arg = PVM_REG_A2;
+    }
+    for (uint32_t i = 0; i < req.packet.arg_count; i++)
+        state.regs[first_arg + i] = req.packet.args[i];
     state.pc = ep.pc;
     /* PVM gas is a signed i64 (SPEC §1): a budget past INT64_MAX would turn
-     * negative and end the run at once, so it is refused as a bad request. */
+     * negative and end the run at once, so it is refused. */
     uint64_t gas =
         req.packet.initial_gas ? req.packet.initial_gas : inst->view.instance.facts.default_gas;
     if (gas > (uint64_t)INT64_MAX)
-        return NUB_ERR_BAD_PACKET;
+        return NUB_ERR_GAS_TOO_LARGE;
     state.gas = (int64_t)gas;
     state.heap_top = inst->view.instance.facts.heap_top;
     state.heap_limit = inst->view.instance.facts.heap_limit;
@@ -592,7 +216,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
     if (s != NUB_OK)
         return s;
     struct nub_invocation_result res;
-    s = acquire_space(&run, inst);
+    s = nub_run_acquire_space(&run, inst, &input);
     if (s == NUB_OK && run.jit->invalid) {
         /* SPEC §4.2: an invalid blob panics at pc 0 without running or
          * charging gas; memory stays as published. */
@@ -600,18 +224,17 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
         fill_result(&res, &state, &ex);
         s = reply_result(&run, &req, &res, reply, cap, reply_len);
     } else if (s == NUB_OK) {
-        const struct jit_runner platform = {
-            .self = &run,
-            .code_address = NUB_USPACE_CODE_VA,
-            .enter = platform_enter,
-            .page_access = platform_page_access,
-            .make_writable = 0, /* sbrk runs inline: the code never asks */
-        };
+        struct jit_runner platform;
+        nub_run_platform(&run, &platform);
+        run.ctx->host_call = (req.io.flags & NUB_INVOKE_IO_HOST_CALLS) ? 1 : 0;
+        if (run.ctx->host_call)
+            publish_host_call_record(&run);
         struct pvm_exit ex;
         jit_run(&run.jit->code, run.ctx, &platform, &state, false, &ex);
+        run.ctx->host_call = 0;
         fill_result(&res, &state, &ex);
         s = reply_result(&run, &req, &res, reply, cap, reply_len);
     }
-    release_space(&run, s);
+    nub_run_release_space(&run, s);
     return s;
 }

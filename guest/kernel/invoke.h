@@ -1,4 +1,4 @@
-/* invoke.h — INVOKE_CACHED: one stateless run of a published INSTANCE. */
+/* invoke.h — INVOKE_CACHED's entry from the trap dispatcher (run_trap.c). */
 #ifndef NUB_KERNEL_INVOKE_H
 #define NUB_KERNEL_INVOKE_H
 

@@ -39,6 +39,18 @@ int nub_jit_cache_evict(const struct nub_jit_entry *keep)
     return 1;
 }
 
+void nub_jit_cache_drop(const uint8_t *image_hash)
+{
+    for (struct nub_jit_entry **link = &cache.head; *link; link = &(*link)->next) {
+        struct nub_jit_entry *e = *link;
+        if (nub_memcmp(e->image_hash, image_hash, NUB_CAP_HASH_BYTES) == 0) {
+            *link = e->next;
+            entry_free(e);
+            return;
+        }
+    }
+}
+
 void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_entry *keep)
 {
     for (;;) {
@@ -77,8 +89,8 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
     struct jit_options options = {
         .platform = JIT_PLATFORM_GUEST,
         .guest_window_va = NUB_USPACE_WINDOW_VA,
-        .guest_exit = JIT_GUEST_EXIT_INT,
         .guest_exit_vector = NUB_VECTOR_JIT_EXIT,
+        .guest_host_call_port = NUB_PORT_HOST_CALL,
     };
     /* The compile writes into a buffer of the whole bound (160 bytes per
      * code byte, jit_code_size_bound), page-aligned so that the code stays
@@ -113,22 +125,6 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
         nub_heap_shrink(buf, e->code_pages * 4096);
         e->code_buf = buf;
         buf = 0;
-        /* Where the exit stub traps (after it stored the registers): the
-         * ring-0 fast path recognises the exit by this address. */
-        static const uint8_t stub[4] = {0xCD, NUB_VECTOR_JIT_EXIT, 0x0F, 0x0B};
-        s = NUB_ERR_JIT;
-        for (size_t i = e->code.exit_offset; i + 4 <= needed; i++) {
-            if (nub_memcmp(e->code_buf + i, stub, 4) == 0) {
-                e->exit_int_offset = (uint32_t)i;
-                s = NUB_OK;
-                break;
-            }
-        }
-        if (s != NUB_OK) {
-            jit_code_release(&e->code);
-            nub_heap_free(e->code_buf);
-            e->code_buf = 0;
-        }
     }
     nub_heap_free(buf);
     if (s != NUB_OK) {

@@ -21,7 +21,6 @@ struct nub_jit_entry {
     struct jit_code code;
     uint8_t *code_buf; /* page-aligned, code_pages * 4096 bytes */
     size_t code_pages;
-    uint32_t exit_int_offset; /* the exit stub's `int 32; ud2` (ring3.S fast path) */
     uint64_t last_use;
     uint64_t generation; /* unique per compile: cached address spaces check it */
 };
@@ -32,6 +31,13 @@ nub_status nub_jit_cache_get(const struct nub_cap_entry *image, struct nub_jit_e
 /* Allocates like nub_heap_alloc_aligned, evicting unused JIT cache entries
  * (never `keep`) while the heap cannot satisfy the request. */
 void *nub_alloc_evicting(size_t bytes, size_t alignment, const struct nub_jit_entry *keep);
+
+/* Frees the compiled form of the IMAGE with this hash, if any (the IMAGE is
+ * being dropped: nothing can run it any more). */
+void nub_jit_cache_drop(const uint8_t *image_hash);
+
+/* Frees the kept address spaces of the INSTANCE with this hash (run_space.c). */
+void nub_run_drop_spaces(const uint8_t *instance_hash);
 
 /* Evicts the least recently used compiled image other than keep; 0 if none. */
 int nub_jit_cache_evict(const struct nub_jit_entry *keep);

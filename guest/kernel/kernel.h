@@ -41,6 +41,7 @@ nub_status nub_fn_smoke(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t
 nub_status nub_fn_heap_stats(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);
 nub_status nub_fn_get_boot_info(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);
 nub_status nub_fn_put_cap(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);
+nub_status nub_fn_drop_cap(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);
 nub_status nub_fn_invoke_cached(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);
 nub_status nub_fn_debug_fault(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);
 nub_status nub_fn_debug_spin(const uint8_t *, uint32_t, uint8_t *, uint32_t, uint32_t *);

@@ -3,8 +3,8 @@
  *
  * The RPC service (rpc.c and everything it calls) runs in ring 3 over the
  * kernel's identity map; only the address-space switch of a PVM run needs
- * ring 0. nub_ring3_enter(ret, rip, cr3), called by the service after it
- * filled nub_run_gate with the same facts, saves its callee-saved registers
+ * ring 0. nub_ring3_enter(ret), called by the service after it filled
+ * nub_run_gate with the run's facts, saves its callee-saved registers
  * and stack pointer in *ret, clears every register and executes the gate
  * (`ud2` at nub_gate_enter_program). The kernel's #UD fast path recognises
  * the gate, loads the run's CR3 and irets to the JIT entry. When the run ends, the kernel switches back

@@ -10,9 +10,10 @@ struct nub_ring3_return {
     uint64_t rbx, rbp, r12, r13, r14, r15, rsp;
 };
 
-/* Service side: runs the JIT entry at rip in address space cr3 until the
- * kernel sends it back through nub_ring3_resume(ret); then returns 0. */
-uint64_t nub_ring3_enter(struct nub_ring3_return *ret, uint64_t rip, uint64_t cr3);
+/* Service side: runs the run nub_run_gate describes (its CR3 and JIT entry)
+ * until the kernel sends it back through nub_ring3_resume(ret); then
+ * returns 0. */
+uint64_t nub_ring3_enter(struct nub_ring3_return *ret);
 __attribute__((noreturn)) void nub_ring3_resume(const struct nub_ring3_return *ret);
 
 /* What the ring-0 fast paths (ring3.S) need to know about the run in

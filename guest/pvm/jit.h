@@ -41,9 +41,9 @@
  *
  * Running it in the guest kernel (ring 3), step by step:
  *  1. jit_compile with JIT_PLATFORM_GUEST, guest_window_va = W (where PVM
- *     address 0 will be mapped) and the exit instruction of your choice.
+ *     address 0 will be mapped), the exit vector and the host-call port.
  *  2. Map, user-accessible: the code buffer R+X; the page holding the
- *     context block (W - 4096 .. W, RW; the block is its last 256 bytes);
+ *     context block (W - 4096 .. W, RW; the block is its last JIT_CTX_SIZE bytes);
  *     accessible PVM pages at W + address (R or RW); nothing else in
  *     [W, W + 2^32 + JIT_WINDOW_GUARD). Supervisor-only: everything else.
  *  3. Call jit_run with a struct jit_runner whose enter() drops to ring 3
@@ -70,13 +70,16 @@
 #include "pvm_program.h"
 
 /* ---- Context block ----------------------------------------------------- */
-#define JIT_CTX_SIZE 256u
+#define JIT_CTX_SIZE 192u
 
 /*
  * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
  * internal ones the platform serves itself before resuming.
  */
 #define JIT_EXIT_SBRK 0x100u /* hosted: sbrk at ctx.pc: platform maps pages, sets rD, resumes */
+/* Written into ctx.reason by a host-call handler (ctx.host_call): continue
+ * after the ecalli. Any other value ends the run with that exit reason. */
+#define JIT_EXIT_HOST_RESUME 0x101u
 
 struct jit_ctx {
     uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */
@@ -85,12 +88,19 @@ struct jit_ctx {
     uint64_t host_rsp;           /* 120: hosted: caller's rsp to restore on exit */
     uint64_t heap_top;           /* 128: sbrk's break (guest platform: sbrk runs inline) */
     uint64_t heap_limit;         /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
-    uint64_t reserved[10];       /* 144: free for the platform */
-    uint32_t pc;                 /* 224: pc of the instruction that exited */
-    uint32_t reason;             /* 228: enum pvm_exit_reason or JIT_EXIT_* */
-    uint64_t spill_rdx;          /* 232: PVM register living in rdx during div/mul */
-    uint64_t spill_rcx;          /* 240: PVM register living in rcx during shifts */
-    int64_t gas;                 /* 248: remaining gas (signed, SPEC §7) */
+    /* 144: host calls served inside the run (0: an ecalli exits the run).
+     * Hosted: the address of `void handler(struct jit_ctx *ctx)`, called on
+     * the run's stack; guest: non-zero = `out` to the platform's host-call
+     * port. Either way the registers, pc, arg (the id) and reason =
+     * PVM_EXIT_HOST_CALL are in the block; the handler may change registers
+     * and gas and sets reason (JIT_EXIT_HOST_RESUME or a final exit). */
+    uint64_t host_call;
+    uint64_t host_data; /* 152: the hosted handler's own pointer */
+    uint32_t pc;        /* 160: pc of the instruction that exited */
+    uint32_t reason;    /* 164: enum pvm_exit_reason or JIT_EXIT_* */
+    uint64_t spill_rdx; /* 168: PVM register living in rdx during div/mul */
+    uint64_t spill_rcx; /* 176: PVM register living in rcx during shifts */
+    int64_t gas;        /* 184: remaining gas (signed, SPEC §7) */
 };
 
 _Static_assert(sizeof(struct jit_ctx) == JIT_CTX_SIZE, "context block size");
@@ -100,11 +110,13 @@ _Static_assert(offsetof(struct jit_ctx, entry_target) == 112, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, host_rsp) == 120, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, heap_top) == 128, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, heap_limit) == 136, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, pc) == 224, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, reason) == 228, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, spill_rdx) == 232, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, spill_rcx) == 240, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, gas) == 248, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, host_call) == 144, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, host_data) == 152, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, pc) == 160, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, reason) == 164, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, spill_rdx) == 168, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, spill_rcx) == 176, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, gas) == 184, "ctx layout");
 /* The hot fields (gas, spills, pc, reason) are within 128 bytes of the
  * window base, so the code reaches them with an 8-bit displacement. */
 _Static_assert(JIT_CTX_SIZE - offsetof(struct jit_ctx, pc) <= 128, "disp8 reach");
@@ -123,23 +135,21 @@ enum jit_platform {
     /* entry = stub entered from ring 0 (iretq/sysret) with any register
      * values; it loads r15 = guest_window_va and the PVM registers from the
      * context block at guest_window_va - JIT_CTX_SIZE, then jumps to
-     * ctx.entry_target. Exit = store registers, then guest_exit.
+     * ctx.entry_target. Exit = store registers, then `int
+     * guest_exit_vector` (an IDT gate with DPL 3). A host call with
+     * ctx.host_call set does `out dx, eax` to guest_host_call_port from
+     * ring 3 and reads ctx.reason when the vCPU resumes after it.
      * sbrk runs inline (no exit): it moves ctx.heap_top within
      * ctx.heap_limit, and the platform's page-fault handler backs the pages
      * below the break on first touch. */
     JIT_PLATFORM_GUEST = 1,
 };
 
-enum jit_guest_exit {
-    JIT_GUEST_EXIT_INT = 0,     /* int guest_exit_vector (IDT gate with DPL 3) */
-    JIT_GUEST_EXIT_SYSCALL = 1, /* syscall (clobbers rcx/r11 after they were stored) */
-};
-
 struct jit_options {
     enum jit_platform platform;
-    uint64_t guest_window_va;       /* JIT_PLATFORM_GUEST: VA of PVM address 0 */
-    enum jit_guest_exit guest_exit; /* JIT_PLATFORM_GUEST */
-    uint8_t guest_exit_vector;      /* JIT_GUEST_EXIT_INT */
+    uint64_t guest_window_va;      /* JIT_PLATFORM_GUEST: VA of PVM address 0 */
+    uint8_t guest_exit_vector;     /* JIT_PLATFORM_GUEST */
+    uint16_t guest_host_call_port; /* JIT_PLATFORM_GUEST */
 };
 
 /* ---- Compiled program -------------------------------------------------- */
@@ -154,6 +164,10 @@ struct jit_code {
     size_t code_size;      /* bytes of the code buffer in use */
     uint32_t entry_offset; /* see enum jit_platform */
     uint32_t exit_offset;  /* store registers and leave (fault handlers resume here) */
+    /* The leaving part of the exit, after the registers are stored: guest,
+     * the `int guest_exit_vector` (the kernel's fast path knows the exit by
+     * this address); hosted, the return to the caller. */
+    uint32_t exit_trap_offset;
     /* Native offset of the instruction at pc (after its block's gas check),
      * for every pc of the compiler's walk (pc = 0, then pc + 1 + skip(pc)):
      * that is every instruction start, pc = code_len, and the trap positions

@@ -7,6 +7,7 @@
  *   exit_common    store the 13 registers into the context block, leave
  *   halt_exit      reason = halt,  -> exit_common   (ctx.pc already set)
  *   panic_exit     reason = panic, -> exit_common   (ctx.pc already set)
+ *   host_call      an ecalli: served inside the run (ctx.host_call) or exit
  *   djump          dynamic-jump dispatcher (eax = address, ctx.pc set)
  *   body           one gas check per block, then the instructions, in pc order,
  *                  ending with the implicit trap at pc = code_len
@@ -90,6 +91,7 @@ struct compiler {
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
+    size_t exit_trap_label, host_call_label;
     size_t table_lea_site; /* rel32 of "lea rcx, [rip+table]", or SIZE_MAX */
     /* the open gas block */
     bool block_open;
@@ -193,7 +195,7 @@ static void emit_entry(struct compiler *c)
          */
         for (size_t i = 0; i < sizeof(hosted_saved); i++)
             emit_push(b, hosted_saved[i]);
-        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+256] */
+        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+size] */
         emit_store_disp(b, X86_RSP, BASE, CTX(host_rsp));        /* mov [ctx.host_rsp], rsp */
     } else {
         emit_mov_ri(b, BASE, c->opt->guest_window_va); /* mov r15, window_va */
@@ -207,18 +209,51 @@ static void emit_exit_common(struct compiler *c)
     struct jit_buf *b = &c->b;
     c->exit_label = b->off;
     emit_store_pvm_regs(c);
+    c->exit_trap_label = b->off;
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
         emit_load_disp(b, X86_RSP, BASE, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
         for (size_t i = sizeof(hosted_saved); i-- > 0;)
             emit_pop(b, hosted_saved[i]);
         emit_ret(b);
     } else {
-        if (c->opt->guest_exit == JIT_GUEST_EXIT_SYSCALL)
-            emit_syscall(b);
-        else
-            emit_int(b, c->opt->guest_exit_vector);
+        emit_int(b, c->opt->guest_exit_vector);
         emit_ud2(b); /* the kernel re-enters through the entry stub, never here */
     }
+}
+
+/*
+ * The shared host-call sequence. In: ctx.arg = id, ctx.pc = the ecalli,
+ * ctx.entry_target = where to continue (after the ecalli). Without a
+ * handler (ctx.host_call == 0) the run exits with PVM_EXIT_HOST_CALL; with
+ * one, the registers are stored, the handler runs (hosted: a call on the
+ * run's stack, 16-byte aligned; guest: `out` to the host-call port, one VM
+ * exit, no ring or address-space switch), and on JIT_EXIT_HOST_RESUME the
+ * registers (possibly changed) are reloaded and the code continues; any
+ * other reason leaves through the exit trap with the stored registers.
+ */
+static void emit_host_call(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    c->host_call_label = b->off;
+    emit_store32_imm_disp(b, BASE, CTX(reason), PVM_EXIT_HOST_CALL);
+    emit_cmp64_mi8(b, BASE, CTX(host_call), 0); /* cmp qword [ctx.host_call], 0 */
+    jcc_back(c, X86_CC_E, c->exit_label);
+    emit_store_pvm_regs(c);
+    if (c->opt->platform == JIT_PLATFORM_HOSTED) {
+        /* entry pushed 6 registers after the caller's call: rsp = 8 mod 16 */
+        emit_lea(b, true, X86_RDI, BASE, -(int32_t)JIT_CTX_SIZE); /* lea rdi, [r15-size] */
+        emit_alu_ri(b, true, X86_ALU_SUB, X86_RSP, 8);            /* sub rsp, 8 */
+        emit_call_m(b, BASE, CTX(host_call));                     /* call [ctx.host_call] */
+        emit_alu_ri(b, true, X86_ALU_ADD, X86_RSP, 8);            /* add rsp, 8 */
+    } else {
+        emit_mov_ri(b, X86_RDX, c->opt->guest_host_call_port); /* mov edx, port */
+        emit_out_dx_eax(b);                                    /* out dx, eax */
+    }
+    emit_cmp32_mi(b, BASE, CTX(reason), JIT_EXIT_HOST_RESUME);
+    jcc_back(c, X86_CC_NE, c->exit_trap_label);
+    emit_store64_imm_disp(b, BASE, CTX(arg), 0); /* only host calls and page faults set it */
+    emit_load_pvm_regs(c);
+    emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
 
 /*
@@ -274,6 +309,7 @@ static void emit_shared_exits(struct compiler *c)
     emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_PANIC);
     jmp_back(c, c->exit_label);
     emit_djump(c);
+    emit_host_call(c);
 }
 
 /* ---- Gas blocks -------------------------------------------------------- */
@@ -659,10 +695,15 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_fallthrough:
         break;
     /* F1 */
-    case PVM_OP_ecalli:
+    case PVM_OP_ecalli: {
         emit_store64_imm_disp(b, BASE, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
-        exit_inline(c, pc, PVM_EXIT_HOST_CALL);
+        emit_store32_imm_disp(b, BASE, CTX(pc), pc);          /* mov dword [ctx.pc], pc */
+        size_t after = emit_lea_rip(b, SCRATCH);              /* lea rax, [rip+after] */
+        emit_store_disp(b, SCRATCH, BASE, CTX(entry_target)); /* mov [ctx.entry_target], rax */
+        jmp_back(c, c->host_call_label);
+        jit_link32(b, after, b->off);
         break;
+    }
     /* F2 */
     case PVM_OP_load_imm_64:
         emit_mov_ri(b, R(A), X);
@@ -1053,10 +1094,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
 size_t jit_code_size_bound(const struct pvm_program *p)
 {
     /* Longest lowering (signed division) is < 96 bytes; a gas check 14; an
-     * out-of-gas or panic stub 29. Entry/exit/dispatch < 512. */
+     * out-of-gas or panic stub 29. Entry/exit/dispatch/host call < 1024. */
     size_t insns = (size_t)p->code_len + 1;
     size_t table = p->jump_entry_size != 0 ? (size_t)p->jump_table_len * 4 + 4 : 0;
-    return 1024 + insns * 160 + table;
+    return 1536 + insns * 160 + table;
 }
 
 static void compiler_free(struct compiler *c)
@@ -1231,6 +1272,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     out->code_size = c.b.off;
     out->entry_offset = (uint32_t)entry;
     out->exit_offset = (uint32_t)c.exit_label;
+    out->exit_trap_offset = (uint32_t)c.exit_trap_label;
     out->insn_offset = c.insn_offset;
     out->fault_sites = c.sites.data;
     out->fault_site_count = (uint32_t)c.sites.count;

@@ -591,10 +591,28 @@ JIT_INLINE void emit_int(struct jit_buf *b, uint8_t vector)
     emit1(b, vector);
 }
 
-JIT_INLINE void emit_syscall(struct jit_buf *b)
+JIT_INLINE void emit_call_m(struct jit_buf *b, int base, int32_t disp)
 {
-    emit1(b, 0x0F); /* syscall */
-    emit1(b, 0x05);
+    x86_rm(b, 0xFF, 2, base, X86_NONE, 0, disp); /* call qword [base+disp] */
+}
+
+JIT_INLINE void emit_out_dx_eax(struct jit_buf *b)
+{
+    emit1(b, 0xEF); /* out dx, eax */
+}
+
+/* cmp dword [base+disp], imm32 */
+JIT_INLINE void emit_cmp32_mi(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
+{
+    x86_rm(b, 0x81, X86_ALU_CMP, base, X86_NONE, 0, disp);
+    emit4(b, imm);
+}
+
+/* cmp qword [base+disp], simm8 */
+JIT_INLINE void emit_cmp64_mi8(struct jit_buf *b, int base, int32_t disp, int8_t imm)
+{
+    x86_rm(b, XF_W | 0x83, X86_ALU_CMP, base, X86_NONE, 0, disp);
+    emit1(b, (uint8_t)imm);
 }
 
 JIT_INLINE void emit_ud2(struct jit_buf *b)

@@ -283,9 +283,25 @@ int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t lengt
     return map_pages(h, address, length, access);
 }
 
-size_t pvm_hosted_code_size(const struct pvm_hosted *h)
+/* Called by the code's host-call sequence (ctx.host_call) on the run's stack. */
+static void host_call_trampoline(struct jit_ctx *ctx)
 {
-    return h->code.code_size;
+    struct pvm_hosted *h = (struct pvm_hosted *)(uintptr_t)ctx->host_data;
+    uint64_t error_arg = 0;
+    uint32_t r =
+        h->host_handler(h->host_handler_data, ctx->arg, ctx->pc, ctx->regs, &ctx->gas, &error_arg);
+    ctx->reason = r;
+    ctx->arg = r == PVM_EXIT_ERROR ? error_arg : 0;
+}
+
+_Static_assert(PVM_HOSTED_HOST_CONTINUE == JIT_EXIT_HOST_RESUME, "one resume code");
+
+void pvm_hosted_set_host_handler(struct pvm_hosted *h, pvm_hosted_host_handler fn, void *data)
+{
+    h->host_handler = fn;
+    h->host_handler_data = data;
+    h->ctx->host_call = fn ? (uint64_t)(uintptr_t)host_call_trampoline : 0;
+    h->ctx->host_data = (uint64_t)(uintptr_t)h;
 }
 
 /* ---- engine vtable ----------------------------------------------------- */

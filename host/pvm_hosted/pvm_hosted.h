@@ -51,8 +51,20 @@ int pvm_hosted_write_memory(struct pvm_hosted *h, uint32_t address, const void *
 uint32_t pvm_hosted_page_access(const struct pvm_hosted *h, uint32_t address);
 /* Same contract as pvm_interp_set_access (pages below 0x10000 refused). */
 int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t length, uint32_t access);
-/* Bytes of machine code generated for the instance's program. */
-size_t pvm_hosted_code_size(const struct pvm_hosted *h);
+/*
+ * A host-call handler that runs inside the native code at each ecalli, on
+ * the run's stack: no exit from the run (hostcall_jit_ns). regs and *gas are
+ * the live ones (read and change them); id is the host-call id and pc the
+ * ecalli's. Return PVM_HOSTED_HOST_CONTINUE to continue after the ecalli,
+ * or a PVM exit reason to end the run there (PVM_EXIT_ERROR with *error_arg
+ * a nub_status).
+ * pvm_hosted_read_memory / write_memory / page_access may be called from it.
+ * NULL: an ecalli ends the run with PVM_EXIT_HOST_CALL (the default).
+ */
+#define PVM_HOSTED_HOST_CONTINUE 0x101u /* = JIT_EXIT_HOST_RESUME */
+typedef uint32_t (*pvm_hosted_host_handler)(void *data, uint64_t id, uint32_t pc, uint64_t *regs,
+                                            int64_t *gas, uint64_t *error_arg);
+void pvm_hosted_set_host_handler(struct pvm_hosted *h, pvm_hosted_host_handler fn, void *data);
 
 /* The hosted JIT behind the engine-neutral vtable (name "jit"). */
 extern const struct pvm_engine pvm_jit_engine;

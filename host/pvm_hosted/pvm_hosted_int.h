@@ -21,6 +21,8 @@ struct pvm_hosted {
     struct jit_ctx *ctx; /* window - JIT_CTX_SIZE */
     uint8_t *access;     /* enum pvm_access per page (2^20 bytes, mmap'ed) */
     struct pvm_state state;
+    pvm_hosted_host_handler host_handler;
+    void *host_handler_data;
     bool resume_after_host_call;
     bool finished;
     struct pvm_exit final_exit;

@@ -134,7 +134,10 @@ void hosted_call_native(struct pvm_hosted *h)
     void *address = h->code_mem + h->code.entry_offset;
     memcpy(&entry, &address, sizeof(entry));
     hosted_signals_install();
+    /* A host function (called from inside a run) may run another instance:
+     * the outer one is this thread's running instance again afterwards. */
+    struct pvm_hosted *outer = running_instance;
     running_instance = h;
     entry(h->ctx);
-    running_instance = NULL;
+    running_instance = outer;
 }

@@ -192,6 +192,62 @@ int nub_sandbox_has_cap(const nub_sandbox *sb, const nub_cap_hash h);
 nub_status nub_invoke(nub_sandbox *sb, const struct nub_invoke_packet *p,
                       struct nub_invocation_result *out);
 
+/* ---- Host functions and per-call data (docs/host-calls.md) ------------ */
+
+/*
+ * The program's `ecalli N` calls the embedder's host function with the
+ * host-call id N (all 64 bits, as every engine decodes it) and a handle on
+ * the stopped run. The function reads and sets registers and gas, reads and
+ * writes PVM memory under the page rules, and returns what happens next.
+ * The same function serves the sandbox (nub_invoke_call), the in-process
+ * JIT and the interpreter (nub/local.h): one meaning everywhere. It may
+ * block (the program waits; in a sandbox the time counts toward
+ * invoke_timeout_ns); it must not call into the same sandbox or local
+ * instance.
+ */
+typedef struct nub_host_call nub_host_call;
+
+/* What a host function returns (GP's host-call results). */
+enum nub_host_action {
+    NUB_HOST_CONTINUE = 0,   /* resume after the ecalli, same gas block */
+    NUB_HOST_HALT = 1,       /* end the run: NUB_EXIT_HALT at the ecalli */
+    NUB_HOST_PANIC = 2,      /* end the run: NUB_EXIT_PANIC at the ecalli */
+    NUB_HOST_OUT_OF_GAS = 3, /* end the run: NUB_EXIT_OUT_OF_GAS at the ecalli */
+};
+
+/* Any other return value ends the run and the call fails with
+ * NUB_ERR_HOST_ACTION. */
+typedef int (*nub_host_fn)(void *ctx, nub_host_call *call);
+
+struct nub_host {
+    nub_host_fn fn; /* NULL: every ecalli ends the run with NUB_EXIT_HOST_CALL */
+    void *ctx;
+};
+
+/** The host-call id (the ecalli immediate, sign-extended to 64 bits). */
+uint64_t nub_host_call_id(const nub_host_call *c);
+/** The pc of the ecalli. */
+uint32_t nub_host_call_pc(const nub_host_call *c);
+/** Register index (0..12); other indexes read 0. */
+uint64_t nub_host_call_reg(const nub_host_call *c, unsigned index);
+/** @retval NUB_ERR_INVALID_ARGUMENT index > 12 */
+nub_status nub_host_call_set_reg(nub_host_call *c, unsigned index, uint64_t value);
+/** Gas left (signed, SPEC §7); the host function charges what its call costs. */
+int64_t nub_host_call_gas(const nub_host_call *c);
+void nub_host_call_set_gas(nub_host_call *c, int64_t gas);
+/**
+ * Copies PVM memory [address, address + len) (wrapping at 2^32) to dst.
+ * @retval NUB_ERR_MEMORY_INACCESSIBLE some byte is on an inaccessible page
+ *         (nothing copied); GP makes this a panic: return NUB_HOST_PANIC
+ * @retval NUB_ERR_RUN_FINISHED the handle is stale (its function returned)
+ */
+nub_status nub_host_call_read(nub_host_call *c, uint32_t address, void *dst, uint32_t len);
+/**
+ * Copies src into PVM memory; every byte must be on a writable page.
+ * @retval NUB_ERR_MEMORY_INACCESSIBLE / NUB_ERR_MEMORY_READ_ONLY (nothing written)
+ */
+nub_status nub_host_call_write(nub_host_call *c, uint32_t address, const void *src, uint32_t len);
+
 /** A range of PVM memory to copy out after an invocation. */
 struct nub_readback {
     uint32_t address; /* PVM address (wraps at 2^32) */
@@ -200,6 +256,49 @@ struct nub_readback {
     int ok;       /* set: 0 when some byte was inaccessible (buffer zeroed) */
 };
 #define NUB_INVOKE_MAX_READBACKS 64u
+
+/*
+ * Per-call data of one invocation: host functions, input bytes and an
+ * output buffer. No cap is published per call.
+ *
+ * Input (input != NULL, input_len <= NUB_STDPROG_MAX_ARGS): the argument
+ * area of SPEC §11 holds the bytes (read-only, from NUB_STDPROG_ARGS_BASE,
+ * whole pages; it replaces any published argument data), phi7 = its address
+ * and phi8 = input_len. The packet's args then overlay phi9.. instead of
+ * phi7.. (see struct nub_invoke_packet).
+ * Output (output != NULL): when the program halts, the bytes it leaves at
+ * [phi7, phi7 + phi8) (JAM's result convention) are copied to output.
+ */
+struct nub_call {
+    struct nub_host host;
+    const void *input;
+    uint32_t input_len;
+    void *output;
+    uint32_t output_cap;
+    /* Ranges of the final memory to copy out (as nub_invoke_readback). */
+    struct nub_readback *readbacks;
+    size_t readback_count;
+    /* ---- set by the call ---- */
+    uint32_t output_len;      /* phi8 at the halt (also when it did not fit) */
+    nub_status output_status; /* NUB_OK, NUB_ERR_OUTPUT_TOO_LARGE, NUB_ERR_MEMORY_INACCESSIBLE */
+    uint64_t host_calls;      /* host functions run */
+};
+
+/**
+ * nub_invoke with per-call data: host functions run on the calling thread
+ * while the program waits; input and output as struct nub_call says.
+ * @retval NUB_ERR_HOST_ACTION a host function returned an invalid action
+ */
+nub_status nub_invoke_call(nub_sandbox *sb, const struct nub_invoke_packet *p,
+                           struct nub_call *call, struct nub_invocation_result *out);
+
+/**
+ * Removes a cap this sandbox published: the guest frees its bytes and any
+ * compiled code only it used. An IMAGE or DATA that a published INSTANCE
+ * still uses is refused (NUB_ERR_CAP_IN_USE): drop the INSTANCE first.
+ * @retval NUB_ERR_CAP_NOT_FOUND no such cap
+ */
+nub_status nub_drop_cap(nub_sandbox *sb, const nub_cap_hash hash);
 
 /**
  * nub_invoke, and copies ranges of the run's final memory out (for
@@ -213,7 +312,9 @@ nub_status nub_invoke_readback(nub_sandbox *sb, const struct nub_invoke_packet *
 /**
  * Publishes a JAM standard program (SPEC §11) with its argument data: its
  * DATA caps, IMAGE and INSTANCE (endpoint 0: Refine/Is-Authorized at pc 0,
- * endpoint 1: Accumulate at pc 5); instance_out receives the INSTANCE hash.
+ * endpoint 1: Accumulate at pc 5, and endpoint k at pc 5k for every further
+ * slot holding a `jump`: every NUB_EXPORT(k, fn) of nub-cc, see
+ * nub_stdprog_endpoint_count); instance_out receives the INSTANCE hash.
  */
 nub_status nub_publish_stdprog(nub_sandbox *sb, const void *program, size_t program_len,
                                const void *args, size_t args_len, uint64_t default_gas,

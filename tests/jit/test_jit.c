@@ -476,7 +476,6 @@ static void test_guest_entry_exit(void **state)
     struct jit_ctx *ctx = (struct jit_ctx *)(window - JIT_CTX_SIZE);
     struct jit_options opt = {.platform = JIT_PLATFORM_GUEST,
                               .guest_window_va = (uint64_t)(uintptr_t)window,
-                              .guest_exit = JIT_GUEST_EXIT_INT,
                               .guest_exit_vector = 3}; /* int 3 -> SIGTRAP here */
     struct pvm_allocator a = pvm_libc_allocator();
     size_t size = jit_code_size_bound(pr.p);

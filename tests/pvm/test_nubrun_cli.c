@@ -21,6 +21,7 @@
 #include "pvmasm.h"
 
 static const char *nubrun;
+static const char *service_blob; /* a JAM service blob, or NULL */
 static char tmpdir[] = "/tmp/nubrun_cli_XXXXXX";
 
 struct result {
@@ -123,7 +124,7 @@ static void test_help_and_usage_errors(void **unused)
     assert_int_equal(r.code, 2);
     run(&r, "--gas", "-5", NULL);
     assert_int_equal(r.code, 2);
-    run(&r, "--endpoint", "2", NULL);
+    run(&r, "--endpoint", "64", NULL);
     assert_int_equal(r.code, 2);
     run(&r, "--args", "1,2,3,4,5", NULL);
     assert_int_equal(r.code, 2);
@@ -234,13 +235,82 @@ static void test_raw_blob_and_host_call(void **unused)
     pvmasm_output_free(&out);
 }
 
+/* --host jam with --input: log (100), an unknown id, gas (0); the output is
+ * [phi7, phi7 + phi8) = the input; JSON host_calls; the same bytes (stdout
+ * and stderr) from the interpreter and the JIT. */
+static void test_host_jam_input_output(void **unused)
+{
+    (void)unused;
+    struct pvmasm_output out;
+    assemble("    add_imm_64 s0, a0, 0\n" /* s0 = input address */
+             "    add_imm_64 s1, a1, 0\n" /* s1 = input length */
+             "    add_imm_64 a3, a0, 3\n" /* message: input[3..] */
+             "    add_imm_64 a4, a1, -3\n"
+             "    add_imm_64 a1, s0, 0\n" /* target: input[0..3) */
+             "    load_imm a2, 3\n"
+             "    load_imm a0, 2\n" /* level 2 */
+             "    ecalli 100\n"
+             "    ecalli 7\n" /* unknown: phi7 = WHAT */
+             "    ecalli 0\n" /* gas: phi7 = gas left */
+             "    add_imm_64 a0, s0, 0\n"
+             "    add_imm_64 a1, s1, 0\n"
+             "    jump_ind ra, 0\n",
+             &out);
+    const char *path = write_file("log.jam", out.stdprog, out.stdprog_len);
+    const char *input = write_file("in.bin", "tgtmsg\x01!", 8);
+    struct result r, jit;
+    run(&r, "--host", "jam", "--input", input, "--json", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.err, "log 2 tgt: msg\\x01!\n"));
+    assert_non_null(strstr(r.out, "\"status\": \"halt\""));
+    assert_non_null(strstr(r.out, "\"host_calls\": 3"));
+    assert_non_null(strstr(r.out, "\"output\": \"7467746d73670121\""));
+    run(&jit, "--engine", "jit", "--host", "jam", "--input", input, "--json", path, NULL);
+    assert_int_equal(jit.code, 0);
+    assert_string_equal(r.out, jit.out);
+    assert_string_equal(r.err, jit.err);
+    run(&r, "--host", "jam", "--input", input, path, NULL);
+    assert_non_null(strstr(r.out, "output: 7467746d73670121\n"));
+    assert_non_null(strstr(r.out, "host-calls: 3\n"));
+    /* --host none (the default) stops at the first ecalli. */
+    run(&r, "--input", input, "--json", path, NULL);
+    assert_non_null(strstr(r.out, "\"status\": \"host\""));
+    assert_non_null(strstr(r.out, "\"exit-arg\": 100"));
+    assert_non_null(strstr(r.out, "\"host_calls\": 0"));
+    run(&r, "--host", "other", path, NULL);
+    assert_int_equal(r.code, 2);
+    pvmasm_output_free(&out);
+}
+
+/* A real JAM service prints its own log lines, identically on each engine. */
+static void test_service_logs(void **unused)
+{
+    (void)unused;
+    if (service_blob == NULL || access(service_blob, R_OK) != 0) {
+        print_message("SKIP: no service blob (argument 2)\n");
+        skip();
+    }
+    struct result r, jit;
+    run(&r, "--host", "jam", "--service", "--json", service_blob, NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.err, "log "));
+    run(&jit, "--engine", "jit", "--host", "jam", "--service", "--json", service_blob, NULL);
+    assert_string_equal(r.out, jit.out);
+    assert_string_equal(r.err, jit.err);
+    /* Not a service blob: a length prefix past the end. */
+    const char *bad = write_file("bad.service", "\xFF\x01", 2);
+    run(&r, "--service", bad, NULL);
+    assert_int_equal(r.code, 1);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_nubrun_cli PATH_TO_NUBRUN\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: test_nubrun_cli PATH_TO_NUBRUN [SERVICE_BLOB]\n");
         return 2;
     }
     nubrun = argv[1];
+    service_blob = argc == 3 ? argv[2] : NULL;
     if (mkdtemp(tmpdir) == NULL)
         return 1;
     const struct CMUnitTest tests[] = {
@@ -249,6 +319,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_demo_answer_is_checked),
         cmocka_unit_test(test_standard_program_with_args_and_endpoints),
         cmocka_unit_test(test_raw_blob_and_host_call),
+        cmocka_unit_test(test_host_jam_input_output),
+        cmocka_unit_test(test_service_logs),
     };
     int rc = cmocka_run_group_tests_name("nubrun_cli", tests, NULL, NULL);
     char cmd[300];

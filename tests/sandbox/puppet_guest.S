@@ -13,7 +13,13 @@
  *                       (header included: status, length and sequence are
  *                       whatever the test wrote) and ring the doorbell;
  *       PUPPET_CRASH    `out` to the crash port without writing a report;
- *       PUPPET_IN       `in` from the doorbell port.
+ *       PUPPET_IN       `in` from the doorbell port;
+ *       PUPPET_HOST_CALL copy the bytes over the response buffer, add the
+ *                       buffer's address to the u64s at offsets 8 and 16
+ *                       (a host-call record's ctx_gpa and cr3_gpa, given
+ *                       relative to the buffer), `out` to the host-call
+ *                       port, then serve on (the next doorbell replies
+ *                       whatever the buffer then holds).
  *
  * Any exception halts (KVM_EXIT_HLT): the host must report that too.
  */
@@ -22,11 +28,13 @@
 #define PORT_COM1           0x3F8
 #define PORT_DOORBELL       0x500
 #define PORT_CRASH          0x501
+#define PORT_HOST_CALL      0x508
 #define FN_GET_BOOT_INFO    5
 #define PUPPET_FN_SCRIPT    1
 #define PUPPET_REPLY        0
 #define PUPPET_CRASH        1
 #define PUPPET_IN           2
+#define PUPPET_HOST_CALL    3
 #define SCRIPT_MAX          4096
 
     .section .text.entry, "ax", @progbits
@@ -54,6 +62,8 @@ serve:
     je      crash
     cmp     $PUPPET_IN, %eax
     je      port_in
+    cmp     $PUPPET_HOST_CALL, %eax
+    je      host_call
     mov     script_len(%rip), %ecx
     lea     script(%rip), %rsi
     mov     %r13, %rdi
@@ -66,6 +76,17 @@ crash:
 port_in:
     mov     $PORT_DOORBELL, %dx
     in      %dx, %eax
+    jmp     serve
+
+host_call:
+    mov     script_len(%rip), %ecx
+    lea     script(%rip), %rsi
+    mov     %r13, %rdi
+    rep movsb
+    add     %r13, 8(%r13)
+    add     %r13, 16(%r13)
+    mov     $PORT_HOST_CALL, %dx
+    out     %eax, %dx
     jmp     serve
 
 store_script:

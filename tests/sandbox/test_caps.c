@@ -292,12 +292,96 @@ static void test_cap_larger_than_the_limit(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* nub_drop_cap: an INSTANCE first, then what it used; dropped caps are
+ * gone (and can be published again), and the heap is back where it was. */
+static void test_drop_cap(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct nub_heap_stats before = stats(sb);
+    static const uint8_t halt_blob[] = {0x00, 0x00, 0x03, 0x32, 0x00, 0x00, 0x01};
+    struct nub_capbuild_range range = {0x20000, 0x1000, NUB_WIRE_ACCESS_WRITE};
+    struct nub_capbuild_chunk chunk = {0x20000, 3, (const uint8_t *)"abc"};
+    struct nub_capbuild_raw prog = {.blob = halt_blob,
+                                    .blob_len = sizeof halt_blob,
+                                    .ranges = &range,
+                                    .range_count = 1,
+                                    .chunks = &chunk,
+                                    .chunk_count = 1,
+                                    .default_gas = 100};
+    prog.regs[0] = NUB_STDPROG_HALT_ADDR;
+    struct nub_capbuild_cap caps[NUB_CAPBUILD_MAX_CAPS];
+    struct nub_capbuild_out out = {.caps = caps, .caps_cap = NUB_CAPBUILD_MAX_CAPS};
+    assert_int_equal(nub_capbuild_raw(&prog, &out), NUB_OK); /* size query */
+    out.buf = malloc(out.needed);
+    out.buf_cap = out.needed;
+    assert_int_equal(nub_capbuild_raw(&prog, &out), NUB_OK); /* the hashes */
+    free(out.buf);
+    assert_int_equal(out.cap_count, 3); /* DATA, IMAGE, INSTANCE */
+    for (int round = 0; round < 2; round++) {
+        struct nub_invoke_packet p = {.initial_gas = 100};
+        assert_int_equal(nub_publish_raw(sb, &prog, p.instance_hash), NUB_OK);
+        struct nub_invocation_result r;
+        assert_int_equal(nub_invoke(sb, &p, &r), NUB_OK); /* compiles, keeps a space */
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_memory_equal(p.instance_hash, caps[2].hash, NUB_CAP_HASH_BYTES);
+        for (int i = 0; i < 3; i++)
+            assert_true(nub_sandbox_has_cap(sb, caps[i].hash));
+        for (int i = 0; i < 2; i++) { /* DATA and IMAGE are in use */
+            assert_int_equal(nub_drop_cap(sb, caps[i].hash), NUB_ERR_CAP_IN_USE);
+            assert_non_null(strstr(nub_sandbox_last_error(sb), "INSTANCE"));
+        }
+        for (int i = 2; i >= 0; i--) {
+            assert_int_equal(nub_drop_cap(sb, caps[i].hash), NUB_OK);
+            assert_false(nub_sandbox_has_cap(sb, caps[i].hash));
+            assert_int_equal(nub_drop_cap(sb, caps[i].hash), NUB_ERR_CAP_NOT_FOUND);
+        }
+        assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_CAP_NOT_FOUND);
+        expect_same_heap(sb, &before);
+    }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* 100,000 caps published and dropped in one sandbox (far past the 4096-cap
+ * directory): the heap statistics end where they started. */
+static void test_drop_many(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct nub_heap_stats before = stats(sb);
+    for (uint32_t i = 0; i < 100000; i++) {
+        uint8_t w[NUB_WIRE_DATA_FIXED_BYTES + 8];
+        uint8_t contents[8];
+        for (int b = 0; b < 8; b++)
+            contents[b] = (uint8_t)((uint64_t)i >> (8 * (b % 4)));
+        size_t needed = 0;
+        assert_int_equal(nub_wire_encode_data(contents, 4 + i % 5, w, sizeof w, &needed), NUB_OK);
+        nub_cap_hash h;
+        nub_status s = nub_put_cap(sb, w, needed, h);
+        if (s != NUB_OK)
+            fail_msg("put %u: %s: %s", i, nub_strerror(s), nub_sandbox_last_error(sb));
+        assert_int_equal(nub_drop_cap(sb, h), NUB_OK);
+    }
+    expect_same_heap(sb, &before);
+    struct nub_heap_stats now = stats(sb);
+    assert_int_equal(now.fragment_count, before.fragment_count);
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_data_and_dedup),        cmocka_unit_test(test_malformed_caps),
-        cmocka_unit_test(test_missing_dependencies),      cmocka_unit_test(test_directory_limits),
+        cmocka_unit_test(test_put_data_and_dedup),
+        cmocka_unit_test(test_malformed_caps),
+        cmocka_unit_test(test_missing_dependencies),
+        cmocka_unit_test(test_directory_limits),
         cmocka_unit_test(test_cap_larger_than_the_limit),
+        cmocka_unit_test(test_drop_cap),
+        cmocka_unit_test(test_drop_many),
     };
     return nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_caps", tests, NULL, NULL));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jit.h"
 #include "nub_blake2b.h"
 #include "nub_rpc.h"
 #include "nub_wire.h"
@@ -23,6 +24,7 @@
 #define PUPPET_REPLY     0u
 #define PUPPET_CRASH     1u
 #define PUPPET_IN        2u
+#define PUPPET_HOST_CALL 3u
 
 struct puppet {
     nub_sandbox *sb;
@@ -298,6 +300,94 @@ static void test_bad_invoke_replies(void **state)
     }
 }
 
+/* A lying host call: the puppet does `out NUB_PORT_HOST_CALL` with a record
+ * and context block the test wrote (offsets relative to the response
+ * buffer: record at 0, context block at 256; the PML4 at 8192 is zero:
+ * nothing mapped). */
+struct lie {
+    uint64_t magic, ctx_offset, cr3_offset;
+    uint32_t reason;
+};
+
+struct probe_result {
+    int calls;
+    nub_status read;
+    uint64_t id, phi7;
+};
+
+static int lie_probe(void *ctx, nub_host_call *call)
+{
+    struct probe_result *r = ctx;
+    uint8_t b[4];
+    r->calls++;
+    r->id = nub_host_call_id(call);
+    r->phi7 = nub_host_call_reg(call, 7);
+    r->read = nub_host_call_read(call, 0x10000, b, 4);
+    return NUB_HOST_CONTINUE;
+}
+
+static void play_lie(const struct lie *l, int with_host, const char *want, struct probe_result *r)
+{
+    static uint8_t script[4096];
+    memset(script, 0, sizeof script);
+    struct nub_host_call_record rec = {l->magic, l->ctx_offset, l->cr3_offset, 0};
+    memcpy(script, &rec, sizeof rec);
+    uint64_t regs[13] = {0};
+    regs[7] = 77;
+    memcpy(script + 256, regs, sizeof regs);
+    const uint64_t id = 0x1234;
+    memcpy(script + 256 + offsetof(struct jit_ctx, arg), &id, 8);
+    memcpy(script + 256 + offsetof(struct jit_ctx, reason), &l->reason, 4);
+    struct puppet p = puppet_create();
+    puppet_action(&p, PUPPET_HOST_CALL, script, sizeof script);
+    struct nub_invoke_packet packet = {0};
+    struct nub_call call = {.host = {lie_probe, r}};
+    struct nub_invocation_result res;
+    nub_status s =
+        with_host ? nub_invoke_call(p.sb, &packet, &call, &res) : nub_invoke(p.sb, &packet, &res);
+    assert_int_equal(s, NUB_ERR_PROTOCOL);
+    expect_dead_with(&p, want);
+}
+
+static void test_host_call_lies(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    struct probe_result r = {0};
+    const struct lie good = {NUB_HOST_CALL_MAGIC, 256, 8192, NUB_EXIT_HOST_CALL};
+    /* A host-call exit when the call asked for none. */
+    play_lie(&good, 0, "no host call asked", &r);
+    assert_int_equal(r.calls, 0);
+    struct lie l = good;
+    l.magic = 1;
+    play_lie(&l, 1, "malformed host-call record", &r);
+    l = good;
+    l.ctx_offset = UINT64_C(1) << 40; /* outside guest RAM */
+    play_lie(&l, 1, "malformed host-call record", &r);
+    l = good;
+    l.ctx_offset = 257; /* misaligned */
+    play_lie(&l, 1, "malformed host-call record", &r);
+    l = good;
+    l.reason = NUB_EXIT_HALT;
+    play_lie(&l, 1, "without a host call", &r);
+    assert_int_equal(r.calls, 0);
+    /* Well-formed, with empty page tables: the host function runs, sees the
+     * id and registers, and memory is a status; the puppet's bogus reply
+     * afterwards is what kills the sandbox. */
+    play_lie(&good, 1, "reply sequence", &r);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.id, 0x1234);
+    assert_int_equal(r.phi7, 77);
+    assert_int_equal(r.read, NUB_ERR_MEMORY_INACCESSIBLE);
+    /* Page tables outside guest RAM: a lie, found by the walk. */
+    l = good;
+    l.cr3_offset = UINT64_C(1) << 40;
+    r = (struct probe_result){0};
+    play_lie(&l, 1, "page tables are malformed", &r);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.read, NUB_ERR_MEMORY_INACCESSIBLE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_error_with_payload),   cmocka_unit_test(test_status_not_the_guests),
         cmocka_unit_test(test_crash_without_report), cmocka_unit_test(test_port_in),
         cmocka_unit_test(test_bad_invoke_replies),   cmocka_unit_test(test_put_cap_wrong_hash),
+        cmocka_unit_test(test_host_call_lies),
     };
     return nub_test_kvm_suite_result(
         cmocka_run_group_tests_name("sandbox_hostile", tests, NULL, NULL));

@@ -60,7 +60,7 @@ static void publish(nub_sandbox *sb, const char *text, uint64_t init, nub_cap_ha
 static struct nub_invocation_result run(nub_sandbox *sb, const nub_cap_hash instance, uint64_t a0,
                                         uint64_t gas)
 {
-    struct nub_invoke_packet p = {.args = {a0}, .initial_gas = gas};
+    struct nub_invoke_packet p = {.arg_count = 1, .args = {a0}, .initial_gas = gas};
     memcpy(p.instance_hash, instance, sizeof p.instance_hash);
     struct nub_invocation_result r;
     nub_status s = nub_invoke(sb, &p, &r);
@@ -215,25 +215,38 @@ static void test_bad_requests(void **state)
     memcpy(p.instance_hash, h, sizeof h);
     p.endpoint_idx = 1;
     assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_ENDPOINT);
-    /* Non-zero padding. */
+    /* More than four argument registers: its own status and message, and
+     * last_error is that message (not an earlier call's). */
     p.endpoint_idx = 0;
-    p._pad = 1;
-    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_PACKET);
+    p.arg_count = 5;
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_ARG_COUNT);
+    assert_non_null(strstr(nub_sandbox_last_error(sb), "arg_count"));
     /* Gas past INT64_MAX (PVM gas is a signed i64). */
-    p._pad = 0;
+    p.arg_count = 0;
     p.initial_gas = (uint64_t)INT64_MAX + 1;
-    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_BAD_PACKET);
+    assert_int_equal(nub_invoke(sb, &p, &r), NUB_ERR_GAS_TOO_LARGE);
+    assert_non_null(strstr(nub_sandbox_last_error(sb), "INT64_MAX"));
     p.initial_gas = 10;
     /* Truncated and oversized packets. */
     assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, &p, 79, NULL, 0, NULL),
                      NUB_ERR_PAYLOAD_TRUNCATED);
-    uint8_t big[80 + 8 * 65] = {0};
+    uint8_t big[80 + 16 + 8 * 65] = {0};
     memcpy(big, &p, sizeof p);
+    struct nub_invoke_io_header io = {.readback_count = 65};
+    memcpy(big + 80, &io, sizeof io);
     assert_int_equal(
         nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, sizeof big, NULL, 0, NULL),
-        NUB_ERR_PAYLOAD_TOO_LARGE);
-    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 83, NULL, 0, NULL),
+        NUB_ERR_READBACK_LIST);
+    io = (struct nub_invoke_io_header){.flags = 8};
+    memcpy(big + 80, &io, sizeof io);
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 96, NULL, 0, NULL),
                      NUB_ERR_BAD_PACKET);
+    io = (struct nub_invoke_io_header){.flags = NUB_INVOKE_IO_INPUT, .input_len = 1u << 25};
+    memcpy(big + 80, &io, sizeof io);
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 96, NULL, 0, NULL),
+                     NUB_ERR_INPUT_TOO_LARGE);
+    assert_int_equal(nub_sandbox_call_raw(sb, NUB_FN_ID_INVOKE_CACHED, big, 83, NULL, 0, NULL),
+                     NUB_ERR_READBACK_LIST);
     /* A DATA cap is not an instance. */
     uint8_t wire[NUB_WIRE_DATA_FIXED_BYTES + 4];
     size_t n;
@@ -337,11 +350,9 @@ static void test_standard_program(void **state)
         fail_msg("publish_stdprog: %s: %s", nub_strerror(s), nub_sandbox_last_error(sb));
     struct nub_invoke_packet p = {.endpoint_idx = NUB_STDPROG_ENTRY_REFINE};
     memcpy(p.instance_hash, h, sizeof h);
-    /* The packet's args always overlay phi7..phi10, so a caller passes the
-     * standard values there: the args address and length (SPEC §11.4). */
+    /* arg_count 0: the endpoint's registers stay (phi7 = the args address,
+     * phi8 = their length, SPEC §11.4). */
     struct nub_invocation_result r;
-    p.args[0] = NUB_STDPROG_ARGS_BASE;
-    p.args[1] = sizeof args;
     assert_int_equal(nub_invoke(sb, &p, &r), NUB_OK);
     assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
     assert_int_equal(r.return_value, 0x40302010u + sizeof args);

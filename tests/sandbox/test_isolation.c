@@ -259,7 +259,9 @@ static void test_host_backs_declared_page(void **state)
 {
     (void)state;
     REQUIRE_KVM();
-    nub_sandbox_config cfg = {.invoke_timeout_ns = 200u * 1000 * 1000};
+    /* No restore: the timeout leaves the vCPU and memory where it stopped. */
+    nub_sandbox_config cfg = {.invoke_timeout_ns = 200u * 1000 * 1000,
+                              .flags = NUB_SANDBOX_FLAG_NO_RESTORE};
     nub_sandbox *sb = nub_test_sandbox(&cfg);
     struct pvmasm_output asm_out;
     char err[256];

@@ -67,7 +67,7 @@ static void publish_segment(nub_sandbox *sb, const char *text, uint32_t address,
 static struct nub_invocation_result invoke(nub_sandbox *sb, const nub_cap_hash instance,
                                            uint64_t a0, uint64_t gas)
 {
-    struct nub_invoke_packet p = {.args = {a0}, .initial_gas = gas};
+    struct nub_invoke_packet p = {.arg_count = 1, .args = {a0}, .initial_gas = gas};
     memcpy(p.instance_hash, instance, sizeof p.instance_hash);
     struct nub_invocation_result r;
     nub_status s = nub_invoke(sb, &p, &r);
@@ -180,8 +180,9 @@ static void test_segment_uses_90_percent_of_heap(void **state)
     uint64_t want = (uint64_t)pages * (pages - 1) / 2;
     struct nub_invocation_result r = invoke(sb, h, pages, 100000000);
     if (r.exit_reason != NUB_EXIT_HALT)
-        fail_msg("%u pages of %llu free bytes: exit %u arg %u", pages,
-                 (unsigned long long)st.available_bytes, r.exit_reason, r.exit_arg);
+        fail_msg("%u pages of %llu free bytes: exit %u arg %llu", pages,
+                 (unsigned long long)st.available_bytes, r.exit_reason,
+                 (unsigned long long)r.exit_arg);
     assert_int_equal(r.return_value, want);
     /* Every page went back to the pool: a second call fits again. */
     r = invoke(sb, h, 16, 100000);

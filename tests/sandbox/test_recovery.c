@@ -79,7 +79,7 @@ static uint64_t sb_timeout;
 static nub_status invoke(nub_sandbox *sb, const nub_cap_hash h, uint64_t a0, uint64_t gas,
                          struct nub_invocation_result *r)
 {
-    struct nub_invoke_packet p = {.args = {a0}, .initial_gas = gas};
+    struct nub_invoke_packet p = {.arg_count = 1, .args = {a0}, .initial_gas = gas};
     memcpy(p.instance_hash, h, sizeof p.instance_hash);
     return nub_invoke(sb, &p, r);
 }

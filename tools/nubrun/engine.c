@@ -4,9 +4,11 @@
 #include "engine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jit.h"
+#include "local_run.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_program.h"
 
@@ -66,8 +68,22 @@ int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_j
         return 0;
     }
 
+    struct pvm_segment *segs = NULL;
+    size_t seg_count = job->segment_count;
+    if (job->has_input) {
+        segs = calloc(job->segment_count + 1, sizeof *segs);
+        if (segs == NULL) {
+            pvm_program_destroy(program);
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        seg_count = nub__local_input_segments(job->segments, job->segment_count, job->input,
+                                              job->input_len, segs);
+    }
     void *inst = NULL;
-    rc = engine->create(program, job->segments, job->segment_count, &job->initial, &alloc, &inst);
+    rc = engine->create(program, segs ? segs : job->segments, seg_count, &job->initial, &alloc,
+                        &inst);
+    free(segs);
     if (rc != PVM_OK) {
         pvm_program_destroy(program);
         /* jit_error_name knows the JIT's own codes (JIT_ERR_TOO_LARGE, ...)
@@ -76,14 +92,25 @@ int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_j
                  jit_error_name(rc));
         return -1;
     }
-    engine->run(inst, &out->exit);
+    struct nub_host_call handle;
+    nub_status hs = nub__local_run(engine, inst, &job->host, &handle, &out->host_calls, &out->exit);
     engine->get_state(inst, &out->final);
+    if (hs == NUB_OK && job->output != NULL && out->exit.reason == PVM_EXIT_HALT) {
+        struct nub_call call = {.output = job->output, .output_cap = job->output_cap};
+        nub__local_output(engine, inst, &out->final, &call);
+        out->output_len = call.output_len;
+        out->output_status = call.output_status;
+    }
     for (size_t i = 0; i < job->readback_count; i++) {
         struct nubrun_readback *r = &job->readbacks[i];
         r->ok = engine->read_memory(inst, r->address, r->buffer, r->length) == PVM_OK;
     }
     engine->destroy(inst);
     pvm_program_destroy(program);
+    if (hs != NUB_OK) {
+        snprintf(err, err_len, "%s engine: host function: %s", engine->name, nub_strerror(hs));
+        return -1;
+    }
     if (out->exit.reason == PVM_EXIT_ERROR) {
         snprintf(err, err_len, "%s engine failed: %s", engine->name,
                  nub_strerror((nub_status)out->exit.arg));

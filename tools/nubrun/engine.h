@@ -2,9 +2,9 @@
  * engine.h — the engines nubrun can run a PVM program on.
  *
  * A job is engine-neutral: a §4 program blob, memory segments, an initial
- * state, and byte ranges to read back after the run. An engine runs the job
- * to its FIRST exit (host calls included: nubrun serves none) and fills the
- * outcome.
+ * state, per-call input, host functions, and byte ranges to read back after
+ * the run. An engine runs the job until an exit that ends it (with no host
+ * function: the first ecalli) and fills the outcome.
  *
  * Adding an engine: one file `engine_NAME.c` defining
  * `const struct nubrun_engine nubrun_engine_NAME`, one line in engine.c's
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nub/host.h"
 #include "pvm.h"
 
 /* A range of PVM memory to copy out after the run. */
@@ -36,11 +37,24 @@ struct nubrun_job {
     struct pvm_state initial;
     struct nubrun_readback *readbacks;
     size_t readback_count;
+    /* Host functions (fn NULL: the run stops at the first ecalli). */
+    struct nub_host host;
+    /* Per-call input (has_input): the argument area (SPEC §11) holds it and
+     * initial phi7/phi8 point at it (the caller sets them). */
+    bool has_input;
+    const uint8_t *input;
+    uint32_t input_len;
+    /* Output of a halted run ([phi7, phi7 + phi8)), when output != NULL. */
+    uint8_t *output;
+    uint32_t output_cap;
 };
 
 struct nubrun_outcome {
     struct pvm_exit exit;
     struct pvm_state final; /* registers, pc, gas at the exit */
+    uint64_t host_calls;
+    uint32_t output_len;
+    nub_status output_status; /* NUB_OK when output[0..output_len) holds the output */
 };
 
 struct nubrun_engine {

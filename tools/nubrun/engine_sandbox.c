@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "nub/host.h"
-#include "nub_wire.h"
 
 static void print_console(void *ctx, const char *line)
 {
@@ -112,6 +111,7 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
         .chunks = chunks,
         .chunk_count = n_chunks,
         .default_gas = (uint64_t)job->initial.gas,
+        .heap_top = job->initial.heap_top,
     };
     memcpy(prog.regs, job->initial.regs, sizeof prog.regs);
 
@@ -140,15 +140,31 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
     /* initial_gas 0 means "the instance's default" (= the job's gas), so a
      * job that starts with 0 gas is still run with 0. */
     packet.initial_gas = (uint64_t)job->initial.gas;
-    for (int i = 0; i < 4; i++)
-        packet.args[i] = job->initial.regs[PVM_REG_A0 + i];
+    /* With input the guest sets phi7/phi8 itself; the job's phi9.. travel
+     * as arguments (the registers the engines agree on). */
+    unsigned first = job->has_input ? PVM_REG_A2 : PVM_REG_A0;
+    packet.arg_count = 4;
+    for (unsigned i = 0; i < 4; i++)
+        packet.args[i] = job->initial.regs[first + i];
 
     struct nub_readback rb[NUB_INVOKE_MAX_READBACKS];
     for (size_t i = 0; i < job->readback_count; i++)
         rb[i] = (struct nub_readback){job->readbacks[i].address, job->readbacks[i].length,
                                       job->readbacks[i].buffer, 0};
+    struct nub_call call = {
+        .host = job->host,
+        .input = job->has_input ? (job->input ? (const void *)job->input : (const void *)"") : NULL,
+        .input_len = job->input_len,
+        .output = job->output,
+        .output_cap = job->output_cap,
+        .readbacks = rb,
+        .readback_count = job->readback_count,
+    };
     struct nub_invocation_result res;
-    s = nub_invoke_readback(sb, &packet, &res, rb, job->readback_count);
+    s = nub_invoke_call(sb, &packet, &call, &res);
+    out->host_calls = call.host_calls;
+    out->output_len = call.output_len;
+    out->output_status = call.output_status;
     if (s != NUB_OK) {
         int rc = fail(err, err_len, "invoke", s, sb);
         nub_sandbox_destroy(sb);

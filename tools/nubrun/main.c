@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "demo_sieve.h"
+#include "nub_capbuild.h"
 #include "engine.h"
 #include "program_mode.h"
 #include "vector_mode.h"
@@ -17,15 +18,15 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: nubrun --vector FILE.json [--engine NAME]\n"
             "       nubrun [--engine NAME] [--gas N] [--endpoint K] [--args a,b,c,d]\n"
-            "              [--raw] [--json] [PROGRAM]\n"
+            "              [--input FILE] [--host jam|none] [--raw|--service] [--json] [PROGRAM]\n"
             "\n"
             "--vector FILE   run one PVM conformance vector (SPEC.md §13) and print ONE JSON\n"
             "                object: status, regs, pc, gas, page-fault-address (page faults\n"
             "                only) and memory (every page of the vector's page map).\n"
             "PROGRAM         a JAM standard program file (SPEC.md §11), or with --raw a bare\n"
             "                PVM blob (§4; runs with no memory and r0 = 0xFFFF0000). Prints\n"
-            "                exit reason, exit arg, phi7, gas left and pc. The run stops at the\n"
-            "                first exit; host calls (ecalli) are reported, not served.\n"
+            "                exit reason, exit arg, phi7, gas left and pc. With --host none the\n"
+            "                run stops at the first ecalli (reported, not served).\n"
             "no PROGRAM      run the built-in demo: a prime sieve in PVM assembly counting\n"
             "                the primes below N (default %u, or --args N); nubrun checks the\n"
             "                answer and exits 1 if it is wrong.\n"
@@ -36,9 +37,20 @@ static void usage(FILE *f)
                 nubrun_engines[i]->description);
     fprintf(f,
             "--gas N         initial gas (default %lld)\n"
-            "--endpoint K    entry: 0 = pc 0 (is-authorized/refine), 1 = pc 5 (accumulate)\n"
+            "--endpoint K    entry at pc 5K: 0 = is-authorized/refine, 1 = accumulate,\n"
+            "                2.. = further NUB_EXPORT(K, fn) endpoints of nub-cc\n"
             "--args a,b,c,d  up to four u64 values overlaid on phi7..phi10\n"
             "--raw           PROGRAM is a bare blob, not a standard program\n"
+            "--service       PROGRAM is a JAM service code blob: E(len meta) ++ meta ++ Y\n"
+            "--input FILE    bytes for the argument area (SPEC §11): phi7 = its address,\n"
+            "                phi8 = its length, --args then go to phi9..; the output\n"
+            "                [phi7, phi7+phi8) of a halted run is printed in hex\n"
+            "                ('output: HEX', JSON \"output\")\n"
+            "--host jam|none jam: a minimal JAM host (10 gas per call; gas (0): phi7 = gas\n"
+            "                left; log (100, JIP-1): 'log LEVEL TARGET: MESSAGE' on stderr;\n"
+            "                other ids: phi7 = WHAT = 2^64-2); lines add 'host-calls: N'.\n"
+            "                none (default): stop at the first ecalli. JSON always has\n"
+            "                \"host_calls\" (the host functions run)\n"
             "--json          print one JSON object instead of lines\n"
             "--help          this text\n"
             "\n"
@@ -114,8 +126,8 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--endpoint") == 0) {
             uint64_t k;
-            if (!parse_u64(val, &k) || k > 1)
-                return usage_error("--endpoint must be 0 or 1", val);
+            if (!parse_u64(val, &k) || k >= NUB_STDPROG_MAX_ENDPOINTS)
+                return usage_error("--endpoint must be 0..63", val);
             opt.endpoint = (uint32_t)k;
             i++;
         } else if (strcmp(a, "--args") == 0) {
@@ -124,6 +136,18 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--raw") == 0) {
             opt.raw = true;
+        } else if (strcmp(a, "--service") == 0) {
+            opt.service = true;
+        } else if (strcmp(a, "--input") == 0) {
+            if (val == NULL)
+                return usage_error("--input needs a file", NULL);
+            opt.input_path = val;
+            i++;
+        } else if (strcmp(a, "--host") == 0) {
+            if (val == NULL || (strcmp(val, "jam") != 0 && strcmp(val, "none") != 0))
+                return usage_error("--host must be jam or none", val);
+            opt.host_jam = strcmp(val, "jam") == 0;
+            i++;
         } else if (strcmp(a, "--json") == 0) {
             opt.json = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -139,7 +163,9 @@ int main(int argc, char **argv)
             return usage_error("--vector takes no PROGRAM", program);
         return nubrun_vector_mode(opt.engine, vector, stdout);
     }
-    if (opt.raw && program == NULL)
-        return usage_error("--raw needs a PROGRAM", NULL);
+    if ((opt.raw || opt.service || opt.input_path) && program == NULL)
+        return usage_error("--raw, --service and --input need a PROGRAM", NULL);
+    if (opt.raw && opt.service)
+        return usage_error("--raw and --service exclude each other", NULL);
     return nubrun_program_mode(&opt, program, stdout);
 }

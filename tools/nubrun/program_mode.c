@@ -14,35 +14,87 @@
 #include <string.h>
 
 #include "demo_sieve.h"
-#include "pvm_stdprog.h"
+#include "jam_host.h"
+#include "nub_capbuild.h"
 #include "nub_readfile.h"
+#include "pvm_stdprog.h"
 #include "vector_mode.h"
 
-static const uint32_t endpoint_pcs[] = {0, 5};
+/* The output of a halted run with --input, in hex (or the reason it has none). */
+static void print_output_hex(FILE *out, const struct nubrun_outcome *o, const uint8_t *output)
+{
+    if (o->exit.reason != PVM_EXIT_HALT)
+        return;
+    if (o->output_status != NUB_OK) {
+        fprintf(out, "%s",
+                o->output_status == NUB_ERR_OUTPUT_TOO_LARGE ? "too-large" : "inaccessible");
+        return;
+    }
+    for (uint32_t i = 0; i < o->output_len; i++)
+        fprintf(out, "%02x", output[i]);
+}
 
-static void print_outcome(FILE *out, bool json, const struct nubrun_outcome *o)
+static void print_outcome(FILE *out, const struct nubrun_program_options *opt,
+                          const struct nubrun_outcome *o, const uint8_t *output)
 {
     const char *status = nubrun_status_name(o->exit.reason);
-    if (json) {
+    bool show_output = output != NULL && o->exit.reason == PVM_EXIT_HALT;
+    if (opt->json) {
         fprintf(out,
                 "{\"status\": \"%s\", \"exit-arg\": %" PRIu64 ", \"phi7\": %" PRIu64
-                ", \"gas\": %" PRId64 ", \"pc\": %" PRIu32 "}\n",
-                status, o->exit.arg, o->final.regs[7], o->final.gas, o->exit.pc);
+                ", \"gas\": %" PRId64 ", \"pc\": %" PRIu32 ", \"host_calls\": %" PRIu64,
+                status, o->exit.arg, o->final.regs[7], o->final.gas, o->exit.pc, o->host_calls);
+        if (show_output) {
+            fputs(", \"output\": \"", out);
+            print_output_hex(out, o, output);
+            fputc('"', out);
+        }
+        fputs("}\n", out);
     } else {
         fprintf(out,
                 "exit: %s\nexit-arg: %" PRIu64 "\nphi7: %" PRIu64 "\ngas-left: %" PRId64
                 "\npc: %" PRIu32 "\n",
                 status, o->exit.arg, o->final.regs[7], o->final.gas, o->exit.pc);
+        if (opt->host_jam)
+            fprintf(out, "host-calls: %" PRIu64 "\n", o->host_calls);
+        if (show_output) {
+            fputs("output: ", out);
+            print_output_hex(out, o, output);
+            fputc('\n', out);
+        }
     }
 }
 
+/* Per-call data of a run: --input bytes, the output buffer, --host. */
+struct run_io {
+    const uint8_t *input; /* NULL: no --input */
+    uint32_t input_len;
+    uint8_t *output;
+    uint32_t output_cap;
+};
+
 /* Overlays --args on phi7..phi10 of the job's initial state and runs it on
  * the engine; 0, or 1 with the engine's message on stderr. */
-static int run_job(const struct nubrun_program_options *opt, struct nubrun_job *job,
-                   const char *what, struct nubrun_outcome *outcome)
+static int run_job(const struct nubrun_program_options *opt, const struct run_io *io,
+                   struct nubrun_job *job, const char *what, struct nubrun_outcome *outcome)
 {
+    /* With input, phi7/phi8 describe it and --args go to phi9.. (as
+     * nub_invoke_packet.args do). */
+    unsigned first = 7;
+    if (io != NULL && io->input != NULL) {
+        job->has_input = true;
+        job->input = io->input;
+        job->input_len = io->input_len;
+        job->initial.regs[7] = NUB_STDPROG_ARGS_BASE;
+        job->initial.regs[8] = io->input_len;
+        job->output = io->output;
+        job->output_cap = io->output_cap;
+        first = 9;
+    }
+    if (opt->host_jam)
+        job->host = (struct nub_host){.fn = nubrun_jam_host, .ctx = stderr};
     for (unsigned i = 0; i < opt->arg_count; i++)
-        job->initial.regs[7 + i] = opt->args[i];
+        job->initial.regs[first + i] = opt->args[i];
     char msg[512];
     if (opt->engine->run(job, outcome, msg, sizeof(msg)) != 0) {
         fprintf(stderr, "nubrun: %s: %s\n", what, msg);
@@ -52,8 +104,9 @@ static int run_job(const struct nubrun_program_options *opt, struct nubrun_job *
 }
 
 /* Runs a standard program container (bytes) on the engine. */
-static int run_stdprog(const struct nubrun_program_options *opt, const uint8_t *bytes, size_t len,
-                       const char *what, struct nubrun_outcome *outcome)
+static int run_stdprog(const struct nubrun_program_options *opt, const struct run_io *io,
+                       const uint8_t *bytes, size_t len, const char *what,
+                       struct nubrun_outcome *outcome)
 {
     struct pvm_stdprog sp;
     int err = pvm_stdprog_load(bytes, len, NULL, 0, &sp);
@@ -67,18 +120,19 @@ static int run_stdprog(const struct nubrun_program_options *opt, const uint8_t *
         .segments = sp.segments,
         .segment_count = sp.segment_count,
     };
-    pvm_stdprog_initial_state(&sp, endpoint_pcs[opt->endpoint], opt->gas, &job.initial);
-    return run_job(opt, &job, what, outcome);
+    pvm_stdprog_initial_state(&sp, 5 * opt->endpoint, opt->gas, &job.initial);
+    return run_job(opt, io, &job, what, outcome);
 }
 
-static int run_raw(const struct nubrun_program_options *opt, const uint8_t *blob, size_t len,
-                   const char *what, struct nubrun_outcome *outcome)
+static int run_raw(const struct nubrun_program_options *opt, const struct run_io *io,
+                   const uint8_t *blob, size_t len, const char *what,
+                   struct nubrun_outcome *outcome)
 {
     struct nubrun_job job = {.blob = blob, .blob_len = len};
     job.initial.regs[0] = PVM_HALT_ADDRESS;
-    job.initial.pc = endpoint_pcs[opt->endpoint];
+    job.initial.pc = 5 * opt->endpoint;
     job.initial.gas = opt->gas;
-    return run_job(opt, &job, what, outcome);
+    return run_job(opt, io, &job, what, outcome);
 }
 
 /* The demo: count the primes below N with a sieve written in PVM assembly
@@ -130,7 +184,7 @@ static int run_demo(const struct nubrun_program_options *opt, FILE *out)
     }
     uint32_t n = (uint32_t)demo.args[0];
     struct nubrun_outcome o;
-    int rc = run_stdprog(&demo, container, len, "demo", &o);
+    int rc = run_stdprog(&demo, NULL, container, len, "demo", &o);
     free(container);
     if (rc != 0)
         return rc;
@@ -144,7 +198,9 @@ static int run_demo(const struct nubrun_program_options *opt, FILE *out)
                 ok ? "true" : "false");
     } else {
         fprintf(out, "demo: prime sieve in PVM assembly, engine %s\n", opt->engine->name);
-        print_outcome(out, false, &o);
+        struct nubrun_program_options lines = *opt;
+        lines.json = false;
+        print_outcome(out, &lines, &o, NULL);
         fprintf(out, "primes below %" PRIu32 ": %" PRIu64 " (expected %" PRIu64 "): %s\n", n,
                 o.final.regs[7], want, ok ? "OK" : "WRONG");
     }
@@ -153,6 +209,41 @@ static int run_demo(const struct nubrun_program_options *opt, FILE *out)
         return 1;
     }
     return 0;
+}
+
+/* GP's general natural-number encoding E (Appendix C): the number of
+ * leading 1 bits of the first byte is how many little-endian bytes follow;
+ * the rest of the first byte are the value's high bits. */
+static bool decode_general_natural(const uint8_t *b, size_t len, uint64_t *value, size_t *used)
+{
+    if (len == 0)
+        return false;
+    unsigned l = 0;
+    while (l < 8 && (b[0] & (0x80u >> l)))
+        l++;
+    if (len < 1 + (size_t)l)
+        return false;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < l; i++)
+        v |= (uint64_t)b[1 + i] << (8 * i);
+    if (l < 8)
+        v |= (uint64_t)(b[0] & ((1u << (7 - l)) - 1)) << (8 * l);
+    *value = v;
+    *used = 1 + l;
+    return true;
+}
+
+/* A JAM service code blob (as kept in JAM state): E(len meta) ++ meta ++ Y.
+ * Sets *y / *y_len to the standard program inside. */
+static bool service_program(const uint8_t *b, size_t len, const uint8_t **y, size_t *y_len)
+{
+    uint64_t meta_len;
+    size_t used;
+    if (!decode_general_natural(b, len, &meta_len, &used) || meta_len > len - used)
+        return false;
+    *y = b + used + meta_len;
+    *y_len = len - used - (size_t)meta_len;
+    return true;
 }
 
 int nubrun_program_mode(const struct nubrun_program_options *opt, const char *path, FILE *out)
@@ -166,10 +257,42 @@ int nubrun_program_mode(const struct nubrun_program_options *opt, const char *pa
         fprintf(stderr, "nubrun: %s\n", err);
         return 1;
     }
+    struct run_io io = {0};
+    uint8_t *input = NULL;
+    if (opt->input_path != NULL) {
+        size_t input_len = 0;
+        input = nub_read_file(opt->input_path, NUB_STDPROG_MAX_ARGS, &input_len, err, sizeof(err));
+        if (input == NULL) {
+            fprintf(stderr, "nubrun: --input: %s\n", err);
+            free(bytes);
+            return 1;
+        }
+        io.input = input;
+        io.input_len = (uint32_t)input_len;
+        io.output_cap = NUB_STDPROG_MAX_ARGS;
+        io.output = malloc(io.output_cap);
+        if (io.output == NULL) {
+            fprintf(stderr, "nubrun: out of memory\n");
+            free(input);
+            free(bytes);
+            return 1;
+        }
+    }
+    const uint8_t *prog = bytes;
+    size_t prog_len = len;
     struct nubrun_outcome o;
-    int rc = opt->raw ? run_raw(opt, bytes, len, path, &o) : run_stdprog(opt, bytes, len, path, &o);
-    free(bytes);
+    int rc;
+    if (opt->service && !service_program(bytes, len, &prog, &prog_len)) {
+        fprintf(stderr, "nubrun: %s: not a JAM service blob (E(len meta) ++ meta ++ Y)\n", path);
+        rc = 1;
+    } else {
+        rc = opt->raw ? run_raw(opt, &io, prog, prog_len, path, &o)
+                      : run_stdprog(opt, &io, prog, prog_len, path, &o);
+    }
     if (rc == 0)
-        print_outcome(out, opt->json, &o);
+        print_outcome(out, opt, &o, io.output);
+    free(io.output);
+    free(input);
+    free(bytes);
     return rc;
 }

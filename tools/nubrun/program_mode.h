@@ -14,11 +14,14 @@
 struct nubrun_program_options {
     const struct nubrun_engine *engine;
     int64_t gas;
-    uint32_t endpoint;  /* 0: pc 0 (refine), 1: pc 5 (accumulate) */
-    uint64_t args[4];   /* overlay phi7..phi10 */
-    unsigned arg_count; /* how many of args were given */
-    bool raw;           /* PROGRAM is a bare §4 blob */
-    bool json;          /* one JSON object instead of lines */
+    uint32_t endpoint;      /* entry at pc 5 * endpoint (0: refine, 1: accumulate) */
+    uint64_t args[4];       /* overlay phi7..phi10 */
+    unsigned arg_count;     /* how many of args were given */
+    bool raw;               /* PROGRAM is a bare §4 blob */
+    bool service;           /* PROGRAM is a JAM service blob: E(len meta) ++ meta ++ Y */
+    bool json;              /* one JSON object instead of lines */
+    bool host_jam;          /* --host jam (jam_host.h); else no host functions */
+    const char *input_path; /* --input FILE, or NULL */
 };
 
 #define NUBRUN_DEFAULT_GAS INT64_C(1000000000)
