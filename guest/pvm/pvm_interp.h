@@ -51,6 +51,10 @@ uint32_t pvm_interp_page_access(const struct pvm_interp *interp, uint32_t addres
 int pvm_interp_set_access(struct pvm_interp *interp, uint32_t address, uint32_t length,
                           uint32_t access);
 
+/* The gas this instance charges when a run enters a gas block at pc
+ * (pc <= code_len), from the table built at create. */
+uint32_t pvm_interp_entry_cost(const struct pvm_interp *interp, uint32_t pc);
+
 /* The interpreter behind the engine-neutral vtable. */
 extern const struct pvm_engine pvm_interp_engine;
 

@@ -53,6 +53,9 @@ uint32_t pvm_hosted_page_access(const struct pvm_hosted *h, uint32_t address);
 int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t length, uint32_t access);
 /* Bytes of machine code generated for the instance's program. */
 size_t pvm_hosted_code_size(const struct pvm_hosted *h);
+/* The gas the compiled code charges on entering the block at pc (a block
+ * start, or 0), read from the code itself (jit_block_charge). */
+bool pvm_hosted_block_charge(const struct pvm_hosted *h, uint32_t pc, uint32_t *cost_out);
 
 /* The hosted JIT behind the engine-neutral vtable (name "jit"). */
 extern const struct pvm_engine pvm_jit_engine;

@@ -1,0 +1,505 @@
+/*
+ * pvm_gas.c — block costs (see pvm_gas.h): GP 0.7.2's instruction counts and
+ * GP 0.8.0's pipeline model (SPEC-0.8.md §3).
+ */
+#include "pvm_gas.h"
+
+#include "pvm_util.h"
+
+/* ---- Per-instruction table (SPEC-0.8.md §3.3) --------------------------- */
+
+/* units: A count in bits 0-1, then one bit each for L, S, M, D */
+#define U_A1 1u
+#define U_A2 2u
+#define U_L  4u
+#define U_S  8u
+#define U_M  16u
+#define U_D  32u
+static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
+
+#define LAT_MEM      0xFE /* memory latency (25) */
+#define LAT_BRANCH   0xFF /* 1 or 20, from the bytes at both successors */
+#define MEM_LATENCY  25u
+#define BRANCH_CHEAP 1u
+#define BRANCH_DEAR  20u
+
+enum dec_sel { DEC_FIXED = 0, DEC_P = 1, DEC_PS = 2 };
+
+/* Which decoded register fields an instruction reads and writes (§3.1). */
+enum role {
+    ROLE_NONE = 0,
+    ROLE_W_A,  /* dst {ra} */
+    ROLE_R_A,  /* src {ra} */
+    ROLE_R_AB, /* src {ra, rb} */
+    ROLE_F8,   /* src {ra} (high nibble), dst {rd} (low nibble) */
+    ROLE_B_A,  /* src {rb}, dst {ra}: F9 arithmetic and loads, F11 */
+    ROLE_F12,  /* src {ra, rb}, dst {rd} */
+};
+
+struct cost_row {
+    uint8_t lat;
+    uint8_t dec_a, dec_b; /* DEC_P/PS: a when the selector holds, else b */
+    uint8_t sel;          /* enum dec_sel */
+    uint8_t units;
+    uint8_t role;  /* enum role */
+    uint8_t known; /* 0: not an instruction; priced as trap */
+};
+
+#define ROW(l, a, b, s, u, r)                                                                      \
+    {                                                                                              \
+        .lat = l, .dec_a = a, .dec_b = b, .sel = s, .units = u, .role = r, .known = 1              \
+    }
+#define FIXED(l, d, u, r) ROW(l, d, d, DEC_FIXED, u, r)
+#define OP(name)          [PVM_OP_##name]
+#define OPS(first, last)  [PVM_OP_##first... PVM_OP_##last]
+
+static const struct cost_row cost_table[256] = {
+    OP(move_reg) = FIXED(0, 1, 0, ROLE_F8),
+    OP(and) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
+    OP(xor) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
+    OP(or) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
+    OP(add_64) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
+    OP(sub_64) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
+    OP(and_imm) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(xor_imm) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(or_imm) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(add_imm_64) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(shlo_l_imm_64) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(shlo_r_imm_64) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(shar_r_imm_64) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(rot_r_64_imm) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_B_A),
+    OP(reverse_bytes) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F8),
+    OP(add_32) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(sub_32) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(add_imm_32) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_B_A),
+    OP(shlo_l_imm_32) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_B_A),
+    OP(shlo_r_imm_32) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_B_A),
+    OP(shar_r_imm_32) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_B_A),
+    OP(rot_r_32_imm) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_B_A),
+    OP(count_set_bits_64) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(count_set_bits_32) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(leading_zero_bits_64) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(leading_zero_bits_32) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(sign_extend_8) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(sign_extend_16) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(zero_extend_16) = FIXED(1, 1, U_A1, ROLE_F8),
+    OP(trailing_zero_bits_64) = FIXED(2, 1, U_A2, ROLE_F8),
+    OP(trailing_zero_bits_32) = FIXED(2, 1, U_A2, ROLE_F8),
+    OP(shlo_l_64) = ROW(1, 2, 3, DEC_PS, U_A1, ROLE_F12),
+    OP(shlo_r_64) = ROW(1, 2, 3, DEC_PS, U_A1, ROLE_F12),
+    OP(shar_r_64) = ROW(1, 2, 3, DEC_PS, U_A1, ROLE_F12),
+    OP(rot_l_64) = ROW(1, 2, 3, DEC_PS, U_A1, ROLE_F12),
+    OP(rot_r_64) = ROW(1, 2, 3, DEC_PS, U_A1, ROLE_F12),
+    OP(shlo_l_32) = ROW(2, 3, 4, DEC_PS, U_A1, ROLE_F12),
+    OP(shlo_r_32) = ROW(2, 3, 4, DEC_PS, U_A1, ROLE_F12),
+    OP(shar_r_32) = ROW(2, 3, 4, DEC_PS, U_A1, ROLE_F12),
+    OP(rot_l_32) = ROW(2, 3, 4, DEC_PS, U_A1, ROLE_F12),
+    OP(rot_r_32) = ROW(2, 3, 4, DEC_PS, U_A1, ROLE_F12),
+    OP(shlo_l_imm_alt_64) = FIXED(1, 3, U_A1, ROLE_B_A),
+    OP(shlo_r_imm_alt_64) = FIXED(1, 3, U_A1, ROLE_B_A),
+    OP(shar_r_imm_alt_64) = FIXED(1, 3, U_A1, ROLE_B_A),
+    OP(rot_r_64_imm_alt) = FIXED(1, 3, U_A1, ROLE_B_A),
+    OP(shlo_l_imm_alt_32) = FIXED(2, 4, U_A1, ROLE_B_A),
+    OP(shlo_r_imm_alt_32) = FIXED(2, 4, U_A1, ROLE_B_A),
+    OP(shar_r_imm_alt_32) = FIXED(2, 4, U_A1, ROLE_B_A),
+    OP(rot_r_32_imm_alt) = FIXED(2, 4, U_A1, ROLE_B_A),
+    OP(set_lt_u) = FIXED(3, 3, U_A1, ROLE_F12),
+    OP(set_lt_s) = FIXED(3, 3, U_A1, ROLE_F12),
+    OP(set_lt_u_imm) = FIXED(3, 3, U_A1, ROLE_B_A),
+    OP(set_lt_s_imm) = FIXED(3, 3, U_A1, ROLE_B_A),
+    OP(set_gt_u_imm) = FIXED(3, 3, U_A1, ROLE_B_A),
+    OP(set_gt_s_imm) = FIXED(3, 3, U_A1, ROLE_B_A),
+    /* cmov*: the destination is NOT a source (SPEC-0.8.md §3.1, §8 item 4) */
+    OP(cmov_iz) = FIXED(2, 2, U_A1, ROLE_F12),
+    OP(cmov_nz) = FIXED(2, 2, U_A1, ROLE_F12),
+    OP(cmov_iz_imm) = FIXED(2, 3, U_A1, ROLE_B_A),
+    OP(cmov_nz_imm) = FIXED(2, 3, U_A1, ROLE_B_A),
+    OP(max) = ROW(3, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(max_u) = ROW(3, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(min) = ROW(3, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(min_u) = ROW(3, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(and_inv) = FIXED(2, 3, U_A1, ROLE_F12),
+    OP(or_inv) = FIXED(2, 3, U_A1, ROLE_F12),
+    OP(xnor) = ROW(2, 2, 3, DEC_P, U_A1, ROLE_F12),
+    OP(neg_add_imm_64) = FIXED(2, 3, U_A1, ROLE_B_A),
+    OP(neg_add_imm_32) = FIXED(3, 4, U_A1, ROLE_B_A),
+    OP(load_imm) = FIXED(1, 1, 0, ROLE_W_A),
+    OP(load_imm_64) = FIXED(1, 2, 0, ROLE_W_A),
+    OPS(load_u8, load_u64) = FIXED(LAT_MEM, 1, U_A1 | U_L, ROLE_W_A),
+    OPS(load_ind_u8, load_ind_u64) = FIXED(LAT_MEM, 1, U_A1 | U_L, ROLE_B_A),
+    OPS(store_imm_u8, store_imm_u64) = FIXED(25, 1, U_A1 | U_S, ROLE_NONE),
+    OPS(store_u8, store_u64) = FIXED(25, 1, U_A1 | U_S, ROLE_R_A),
+    OPS(store_imm_ind_u8, store_imm_ind_u64) = FIXED(25, 1, U_A1 | U_S, ROLE_R_A),
+    OPS(store_ind_u8, store_ind_u64) = FIXED(25, 1, U_A1 | U_S, ROLE_R_AB),
+    OPS(branch_eq_imm, branch_gt_s_imm) = FIXED(LAT_BRANCH, 1, U_A1, ROLE_R_A),
+    OPS(branch_eq, branch_ge_s) = FIXED(LAT_BRANCH, 1, U_A1, ROLE_R_AB),
+    OP(mul_64) = ROW(3, 1, 2, DEC_P, U_A1 | U_M, ROLE_F12),
+    OP(mul_imm_64) = ROW(3, 1, 2, DEC_P, U_A1 | U_M, ROLE_B_A),
+    OP(mul_32) = ROW(4, 2, 3, DEC_P, U_A1 | U_M, ROLE_F12),
+    OP(mul_imm_32) = ROW(4, 2, 3, DEC_P, U_A1 | U_M, ROLE_B_A),
+    OP(mul_upper_s_s) = FIXED(4, 4, U_A1 | U_M, ROLE_F12),
+    OP(mul_upper_u_u) = FIXED(4, 4, U_A1 | U_M, ROLE_F12),
+    OP(mul_upper_s_u) = FIXED(6, 4, U_A1 | U_M, ROLE_F12),
+    OPS(div_u_32, rem_s_32) = FIXED(60, 4, U_A1 | U_D, ROLE_F12),
+    OPS(div_u_64, rem_s_64) = FIXED(60, 4, U_A1 | U_D, ROLE_F12),
+    OP(trap) = FIXED(2, 1, 0, ROLE_NONE),
+    OP(fallthrough) = FIXED(2, 1, 0, ROLE_NONE),
+    OP(unlikely) = FIXED(40, 1, 0, ROLE_NONE),
+    OP(jump) = FIXED(15, 1, 0, ROLE_NONE),
+    OP(load_imm_jump) = FIXED(15, 1, 0, ROLE_W_A),
+    OP(jump_ind) = FIXED(22, 1, 0, ROLE_R_A),
+    OP(load_imm_jump_ind) = FIXED(22, 1, 0, ROLE_B_A),
+    /* ecalli reads and writes nothing (the paper says so explicitly) */
+    OP(ecalli) = FIXED(100, 4, U_A1, ROLE_NONE),
+    /* sbrk exists only in GP 0.7.2, which does not use this model; priced
+     * as the draft did */
+    OP(sbrk) = FIXED(100, 4, U_A1, ROLE_F8),
+};
+
+static uint16_t bit(unsigned r)
+{
+    return (uint16_t)(1u << r);
+}
+
+/* The byte at `at` of the zero-extended code is trap or unlikely. */
+static bool cheap_successor(const struct pvm_program *p, int64_t at)
+{
+    if (at < 0 || at >= (int64_t)p->code_len)
+        return true; /* reads 0 = trap (SPEC-0.8.md §3.1, §8 item 6) */
+    uint8_t op = p->isa->opcode_of[p->code[at]];
+    return op == PVM_OP_trap || op == PVM_OP_unlikely;
+}
+
+void pvm_gas_item_trap(struct pvm_gas_item *out)
+{
+    *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
+}
+
+void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
+                     struct pvm_gas_item *out)
+{
+    const struct cost_row *row = &cost_table[in->opcode];
+    if (!row->known) {
+        pvm_gas_item_trap(out);
+        return;
+    }
+    uint16_t src = 0, dst = 0;
+    switch (row->role) {
+    case ROLE_W_A:
+        dst = bit(in->ra);
+        break;
+    case ROLE_R_A:
+        src = bit(in->ra);
+        break;
+    case ROLE_R_AB:
+        src = bit(in->ra) | bit(in->rb);
+        break;
+    case ROLE_F8:
+        src = bit(in->ra);
+        dst = bit(in->rd);
+        break;
+    case ROLE_B_A:
+        src = bit(in->rb);
+        dst = bit(in->ra);
+        break;
+    case ROLE_F12:
+        src = bit(in->ra) | bit(in->rb);
+        dst = bit(in->rd);
+        break;
+    default:
+        break;
+    }
+    uint8_t dec = row->dec_b;
+    if ((row->sel == DEC_P && (src & dst) != 0) || (row->sel == DEC_PS && in->ra == in->rd))
+        dec = row->dec_a;
+    unsigned lat = row->lat;
+    if (lat == LAT_MEM) {
+        lat = MEM_LATENCY;
+    } else if (lat == LAT_BRANCH) {
+        bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
+        lat = cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+    }
+    *out = (struct pvm_gas_item){
+        .src = src,
+        .dst = dst,
+        .lat = (uint8_t)lat,
+        .dec = dec,
+        .units = row->units,
+        .is_move = in->opcode == PVM_OP_move_reg,
+        .ends_block = pvm_opcode_table[in->opcode].is_terminator,
+        .move_to = in->rd,
+        .move_from = in->ra,
+    };
+}
+
+/* ---- The pipeline (SPEC-0.8.md §3.2) ------------------------------------ */
+
+#define ROB_SIZE       32u
+#define DECODE_SLOTS   4
+#define STARTS_PER_CYC 5
+#define NO_WRITER      UINT64_MAX
+
+enum rob_state { S_DEC, S_WAIT, S_EXE, S_FIN };
+
+struct rob_entry {
+    uint8_t state;
+    uint8_t units;
+    uint8_t ndeps;
+    uint32_t left;
+    uint64_t deps[2]; /* sequence numbers (src has at most two registers) */
+};
+
+/* Where the simulation takes its instructions from. */
+struct item_source {
+    bool (*next)(struct item_source *s, struct pvm_gas_item *out); /* false: none left */
+    const struct pvm_gas_item *items;                              /* array source */
+    size_t count, at;
+    const struct pvm_program *p; /* program source */
+    uint64_t pc;
+    bool done;
+};
+
+static bool units_fit(const uint8_t avail[5], uint8_t u)
+{
+    return (u & 3u) <= avail[0] && ((u >> 2) & 1u) <= avail[1] && ((u >> 3) & 1u) <= avail[2] &&
+           ((u >> 4) & 1u) <= avail[3] && ((u >> 5) & 1u) <= avail[4];
+}
+
+static void units_add(uint8_t avail[5], uint8_t u, int sign)
+{
+    avail[0] = (uint8_t)(avail[0] + sign * (int)(u & 3u));
+    avail[1] = (uint8_t)(avail[1] + sign * (int)((u >> 2) & 1u));
+    avail[2] = (uint8_t)(avail[2] + sign * (int)((u >> 3) & 1u));
+    avail[3] = (uint8_t)(avail[3] + sign * (int)((u >> 4) & 1u));
+    avail[4] = (uint8_t)(avail[4] + sign * (int)((u >> 5) & 1u));
+}
+
+static uint32_t simulate(struct item_source *src)
+{
+    struct rob_entry rob[ROB_SIZE];
+    uint64_t writer[PVM_NUM_REGS];
+    for (unsigned r = 0; r < PVM_NUM_REGS; r++)
+        writer[r] = NO_WRITER;
+    uint8_t avail[5];
+    for (unsigned i = 0; i < 5; i++)
+        avail[i] = unit_start[i];
+    uint64_t head = 0, tail = 0; /* live entries: sequence numbers [head, tail) */
+    uint64_t cycles = 0;
+    int d = DECODE_SLOTS, e = STARTS_PER_CYC;
+    struct pvm_gas_item cur;
+    bool have = src->next(src, &cur);
+    bool busy = false; /* something was decoded or started this cycle */
+
+    for (;;) {
+        uint64_t live = tail - head;
+        /* 1. decode */
+        if (have && cur.dec <= d && live < ROB_SIZE) {
+            busy = true;
+            if (cur.is_move) {
+                writer[cur.move_to] = writer[cur.move_from];
+                d -= 1;
+                have = src->next(src, &cur);
+                continue;
+            }
+            struct rob_entry *n = &rob[tail % ROB_SIZE];
+            n->state = S_DEC;
+            n->units = cur.units;
+            n->left = cur.lat;
+            n->ndeps = 0;
+            for (unsigned r = 0; r < PVM_NUM_REGS; r++)
+                if ((cur.src >> r) & 1u && writer[r] != NO_WRITER && n->ndeps < 2)
+                    n->deps[n->ndeps++] = writer[r];
+            for (unsigned r = 0; r < PVM_NUM_REGS; r++)
+                if ((cur.dst >> r) & 1u)
+                    writer[r] = tail;
+            tail++;
+            d -= cur.dec;
+            have = cur.ends_block ? false : src->next(src, &cur);
+            continue;
+        }
+        /* 2. start the oldest ready entry */
+        if (e > 0) {
+            bool started = false;
+            for (uint64_t s = head; s < tail; s++) {
+                struct rob_entry *x = &rob[s % ROB_SIZE];
+                if (x->state != S_WAIT || !units_fit(avail, x->units))
+                    continue;
+                bool ready = true;
+                for (unsigned k = 0; k < x->ndeps; k++) {
+                    uint64_t dep = x->deps[k];
+                    if (dep >= head && rob[dep % ROB_SIZE].left != 0)
+                        ready = false;
+                }
+                if (!ready)
+                    continue;
+                x->state = S_EXE;
+                units_add(avail, x->units, -1);
+                e -= 1;
+                started = true;
+                break;
+            }
+            if (started) {
+                busy = true;
+                continue;
+            }
+        }
+        /* 3. done */
+        if (!have && live == 0)
+            break;
+        /* 4. end of cycle (each entry's change depends on its own old state;
+         * retirement on the old states of the entries before it). */
+        bool quiet = !busy;
+        uint32_t min_left = UINT32_MAX;
+        for (uint64_t s = head; s < tail && quiet; s++) {
+            const struct rob_entry *x = &rob[s % ROB_SIZE];
+            if (x->state == S_DEC || (x->state == S_EXE && x->left <= 1) ||
+                (s == head && x->state == S_FIN))
+                quiet = false;
+            else if (x->state == S_EXE && x->left < min_left)
+                min_left = x->left;
+        }
+        if (quiet && min_left != UINT32_MAX && min_left > 1) {
+            /* Nothing can happen until the first running entry is one cycle
+             * from freeing its units: skip those cycles at once. */
+            uint32_t k = min_left - 1;
+            for (uint64_t s = head; s < tail; s++)
+                if (rob[s % ROB_SIZE].state == S_EXE)
+                    rob[s % ROB_SIZE].left -= k;
+            cycles += k;
+        }
+        bool retiring = true;
+        uint64_t new_head = head;
+        for (uint64_t s = head; s < tail; s++) {
+            struct rob_entry *x = &rob[s % ROB_SIZE];
+            if (retiring && x->state == S_FIN) {
+                new_head = s + 1;
+                continue;
+            }
+            retiring = false;
+            if (x->state == S_DEC) {
+                x->state = S_WAIT;
+            } else if (x->state == S_EXE) {
+                if (x->left == 0) {
+                    x->state = S_FIN;
+                } else {
+                    if (x->left == 1)
+                        units_add(avail, x->units, +1);
+                    x->left -= 1;
+                }
+            }
+        }
+        head = new_head;
+        cycles += 1;
+        d = DECODE_SLOTS;
+        e = STARTS_PER_CYC;
+        busy = false;
+    }
+    return cycles > 4 ? (uint32_t)(cycles > UINT32_MAX ? UINT32_MAX : cycles - 3) : 1;
+}
+
+static bool next_from_array(struct item_source *s, struct pvm_gas_item *out)
+{
+    if (s->at >= s->count)
+        return false;
+    *out = s->items[s->at++];
+    return true;
+}
+
+static bool next_from_program(struct item_source *s, struct pvm_gas_item *out)
+{
+    if (s->done)
+        return false;
+    if (s->pc >= s->p->code_len) {
+        pvm_gas_item_trap(out); /* the implicit trap at code_len ends every walk */
+        s->done = true;
+        return true;
+    }
+    struct pvm_insn in;
+    pvm_decode_insn(s->p, (uint32_t)s->pc, &in);
+    pvm_gas_item_of(s->p, &in, out);
+    s->pc = in.next_pc;
+    return true;
+}
+
+uint32_t pvm_gas_simulate(const struct pvm_gas_item *items, size_t n)
+{
+    struct item_source s = {.next = next_from_array, .items = items, .count = n};
+    return simulate(&s);
+}
+
+/* ---- Models --------------------------------------------------------------- */
+
+/* GP 0.7.2: table gas from pc up to and including the first terminator, plus
+ * the implicit trap if the walk reaches code_len. */
+static uint32_t per_instruction_cost(const struct pvm_program *p, uint32_t pc)
+{
+    uint64_t cost = 0;
+    for (;;) {
+        if (pc >= p->code_len) {
+            cost += pvm_opcode_table[PVM_OP_trap].gas;
+            break;
+        }
+        uint8_t op = pvm_program_opcode(p, pc);
+        cost += pvm_opcode_table[op].gas;
+        if (pvm_opcode_table[op].is_terminator)
+            break;
+        pc = pc + 1 + pvm_program_skip(p, pc);
+    }
+    return cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+}
+
+uint32_t pvm_gas_block_cost(const struct pvm_program *p, uint32_t start)
+{
+    if (start >= p->code_len)
+        return p->isa->end_block_cost;
+    if (p->isa->gas_model == PVM_GAS_PER_INSTRUCTION)
+        return per_instruction_cost(p, start);
+    struct item_source s = {.next = next_from_program, .p = p, .pc = start};
+    return simulate(&s);
+}
+
+uint32_t pvm_gas_entry_cost(const struct pvm_program *p, uint32_t pc)
+{
+    if (pc >= p->code_len)
+        return p->isa->end_block_cost;
+    if (p->isa->gas_model == PVM_GAS_PER_INSTRUCTION)
+        return per_instruction_cost(p, pc);
+    uint32_t start = pc;
+    while (start > 0 && !pvm_program_is_block_start(p, start))
+        start--;
+    return pvm_gas_block_cost(p, start);
+}
+
+static void put_cost(void *base, size_t stride, uint32_t pc, uint32_t cost)
+{
+    pvm_memcpy((uint8_t *)base + (size_t)pc * stride, &cost, sizeof(cost));
+}
+
+void pvm_gas_fill_entry_costs(const struct pvm_program *p, void *base, size_t stride)
+{
+    uint32_t c = p->code_len;
+    put_cost(base, stride, c, p->isa->end_block_cost);
+    if (p->isa->gas_model == PVM_GAS_PER_INSTRUCTION) {
+        /* Backwards: a terminator (or trap) ends its block, anything else
+         * adds its gas to what follows it. */
+        for (uint32_t pc = c; pc-- > 0;) {
+            uint8_t op = pvm_program_opcode(p, pc);
+            uint32_t cost = pvm_opcode_table[op].gas;
+            if (!pvm_opcode_table[op].is_terminator) {
+                uint32_t next = pc + 1 + pvm_program_skip(p, pc);
+                uint32_t rest;
+                pvm_memcpy(&rest, (uint8_t *)base + (size_t)(next < c ? next : c) * stride,
+                           sizeof(rest));
+                cost = rest > UINT32_MAX - cost ? UINT32_MAX : rest + cost;
+            }
+            put_cost(base, stride, pc, cost);
+        }
+        return;
+    }
+    uint32_t cost = p->isa->end_block_cost;
+    for (uint32_t pc = 0; pc < c; pc++) {
+        if (pvm_program_is_block_start(p, pc))
+            cost = pvm_gas_block_cost(p, pc);
+        put_cost(base, stride, pc, cost);
+    }
+}
