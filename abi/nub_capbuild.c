@@ -187,6 +187,14 @@ static void fill_from_pointer(const void *ctx, uint32_t i, uint8_t *dst)
 nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint8_t *args,
                                 size_t args_len, uint64_t default_gas, struct nub_capbuild_out *out)
 {
+    return nub_capbuild_stdprog_isa(prog, prog_len, args, args_len, default_gas, NUB_ISA_GP_0_7_2,
+                                    out);
+}
+
+nub_status nub_capbuild_stdprog_isa(const uint8_t *prog, size_t prog_len, const uint8_t *args,
+                                    size_t args_len, uint64_t default_gas, uint32_t isa,
+                                    struct nub_capbuild_out *out)
+{
     if (out == NULL || (args == NULL && args_len != 0))
         return NUB_ERR_INVALID_ARGUMENT;
     struct nub_stdprog sp;
@@ -240,7 +248,7 @@ nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint
     }
     eps[NUB_STDPROG_ENTRY_REFINE].pc = 0;
     eps[NUB_STDPROG_ENTRY_ACCUMULATE].pc = 5;
-    struct nub_wire_image image = {sp.blob, sp.blob_len, eps, 2};
+    struct nub_wire_image image = {sp.blob, sp.blob_len, eps, 2, isa};
 
     struct build_plan plan;
     plan.image = &image;
@@ -330,7 +338,7 @@ nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capb
     ep.pc = prog->pc;
     for (int r = 0; r < NUB_PVM_REGS; r++)
         ep.regs[r] = prog->regs[r];
-    struct nub_wire_image image = {prog->blob, prog->blob_len, &ep, 1};
+    struct nub_wire_image image = {prog->blob, prog->blob_len, &ep, 1, prog->isa};
     struct raw_ctx ctx = {prog, segs};
     struct build_plan plan;
     plan.image = &image;

@@ -700,7 +700,8 @@ static void test_limits_accepted(void **state)
     struct nub_wire_endpoint *eps = calloc(NUB_WIRE_MAX_ENDPOINTS, sizeof *eps);
     for (uint32_t i = 0; i < NUB_WIRE_MAX_ENDPOINTS; i++)
         eps[i].pc = i;
-    struct nub_wire_image img = {sample_blob, sizeof sample_blob, eps, NUB_WIRE_MAX_ENDPOINTS};
+    struct nub_wire_image img = {sample_blob, sizeof sample_blob, eps, NUB_WIRE_MAX_ENDPOINTS,
+                                 NUB_ISA_GP_0_7_2};
     size_t n;
     uint8_t *b = encode_image_alloc(&img, &n);
     struct nub_wire_cap_view v;
