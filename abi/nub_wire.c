@@ -337,8 +337,8 @@ nub_status nub_wire_encode_image(const struct nub_wire_image *image, uint8_t *ou
         return NUB_ERR_WIRE_ISA;
     bool v2 = image->isa != NUB_ISA_GP_0_7_2;
     size_t fixed = v2 ? NUB_WIRE_IMAGE_V2_FIXED_BYTES : NUB_WIRE_IMAGE_FIXED_BYTES;
-    uint64_t size =
-        (uint64_t)fixed + (uint64_t)image->endpoint_count * NUB_WIRE_ENDPOINT_BYTES + image->blob_len;
+    uint64_t size = (uint64_t)fixed + (uint64_t)image->endpoint_count * NUB_WIRE_ENDPOINT_BYTES +
+                    image->blob_len;
     if (size > NUB_WIRE_MAX_CAP_BYTES)
         return NUB_ERR_WIRE_LIMIT;
     int write;

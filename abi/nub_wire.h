@@ -5,13 +5,12 @@
  *
  * Every encoding starts with the same 8-byte header: u32 version, u32 kind.
  * The version is 1, except for an IMAGE of a PVM ISA other than GP 0.7.2,
- * which is version 2 (it adds the ISA field; docs/wire-format.md). All integers are little-endian. Decoders accept only canonical bytes
- * (one value has exactly one encoding, so one cap has one hash), never read
- * outside [buf, buf + len), never allocate, and return a distinct
- * NUB_ERR_WIRE_* for each kind of malformation. Views point into the caller's
- * buffer, which must stay alive and unchanged while the view is used: bytes
- * in memory the other side of the VM boundary can still write must be copied
- * into private memory first, then decoded (else they could change between
+ * which is version 2 (it adds the ISA field; docs/wire-format.md). All integers are little-endian.
+ * Decoders accept only canonical bytes (one value has exactly one encoding, so one cap has one
+ * hash), never read outside [buf, buf + len), never allocate, and return a distinct NUB_ERR_WIRE_*
+ * for each kind of malformation. Views point into the caller's buffer, which must stay alive and
+ * unchanged while the view is used: bytes in memory the other side of the VM boundary can still
+ * write must be copied into private memory first, then decoded (else they could change between
  * validation and use). Accessors never read outside the validated encoding.
  *
  * Encoders write into a caller buffer. Each takes (out, out_cap, &needed):

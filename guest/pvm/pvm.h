@@ -137,6 +137,8 @@ enum pvm_error {
     PVM_ERR_SEGMENT_RANGE = 31,     /* past 2^32, below 0x10000, or data_len > length */
     PVM_ERR_SEGMENT_OVERLAP = 32,   /* two segments share a page */
     PVM_ERR_SEGMENT_ACCESS = 33,    /* access not one of enum pvm_access */
+    /* ISA versions */
+    PVM_ERR_ISA_NO_EQUIVALENT = 40, /* an instruction the target version lacks (sbrk in 0.8.0) */
 };
 
 /* A static, never-NULL name for an error ("unknown error" for others). */

@@ -233,26 +233,43 @@ void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
 }
 
 /* ---- The pipeline (SPEC-0.8.md §3.2) ------------------------------------ */
+/*
+ * The cycle loop of §3.2, evaluated only at the cycles where something can
+ * change. What the loop implies, and what this code uses:
+ *  - an entry decoded in cycle t may start from cycle t + 1;
+ *  - started in cycle x with latency L it holds its units in cycles
+ *    x .. x + L - 1, its dependants may start from x + L, it is FIN from the
+ *    end of cycle x + L, and it retires (in order) at the end of cycle
+ *    R(e) = max(R(e - 1), x + L + 1);
+ *  - starting prefers the oldest ready entry, at most 5 per cycle; decoding
+ *    needs a free reorder-buffer slot (live < 32) and decode slots (4 per
+ *    cycle);
+ *  - the loop ends in cycle R(last) + 1, so cycles = max(x + L) + 2 over all
+ *    entries and cost = max(cycles - 3, 1).
+ * Between events (a decode, a dependency completing, units coming free, a
+ * retirement freeing the buffer) no state changes, so those cycles are
+ * skipped.
+ */
 
 #define ROB_SIZE       32u
 #define DECODE_SLOTS   4
 #define STARTS_PER_CYC 5
 #define NO_WRITER      UINT64_MAX
-
-enum rob_state { S_DEC, S_WAIT, S_EXE, S_FIN };
+#define NOT_STARTED    UINT64_MAX
 
 struct rob_entry {
-    uint8_t state;
+    uint64_t decoded; /* cycle */
+    uint64_t start;   /* cycle, or NOT_STARTED */
+    uint64_t ready;   /* first cycle it may start, once its dependencies started; else 0 */
+    uint32_t lat;
     uint8_t units;
     uint8_t ndeps;
-    uint32_t left;
     uint64_t deps[2]; /* sequence numbers (src has at most two registers) */
 };
 
 /* Where the simulation takes its instructions from. */
 struct item_source {
-    bool (*next)(struct item_source *s, struct pvm_gas_item *out); /* false: none left */
-    const struct pvm_gas_item *items;                              /* array source */
+    const struct pvm_gas_item *items; /* array source */
     size_t count, at;
     const struct pvm_program *p; /* program source */
     uint64_t pc;
@@ -265,136 +282,178 @@ static bool units_fit(const uint8_t avail[5], uint8_t u)
            ((u >> 4) & 1u) <= avail[3] && ((u >> 5) & 1u) <= avail[4];
 }
 
-static void units_add(uint8_t avail[5], uint8_t u, int sign)
+static void units_take(uint8_t avail[5], uint8_t u)
 {
-    avail[0] = (uint8_t)(avail[0] + sign * (int)(u & 3u));
-    avail[1] = (uint8_t)(avail[1] + sign * (int)((u >> 2) & 1u));
-    avail[2] = (uint8_t)(avail[2] + sign * (int)((u >> 3) & 1u));
-    avail[3] = (uint8_t)(avail[3] + sign * (int)((u >> 4) & 1u));
-    avail[4] = (uint8_t)(avail[4] + sign * (int)((u >> 5) & 1u));
+    avail[0] = (uint8_t)(avail[0] - (u & 3u));
+    avail[1] = (uint8_t)(avail[1] - ((u >> 2) & 1u));
+    avail[2] = (uint8_t)(avail[2] - ((u >> 3) & 1u));
+    avail[3] = (uint8_t)(avail[3] - ((u >> 4) & 1u));
+    avail[4] = (uint8_t)(avail[4] - ((u >> 5) & 1u));
 }
 
-static uint32_t simulate(struct item_source *src)
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+static void units_give(uint8_t avail[5], uint8_t u)
+{
+    avail[0] = (uint8_t)(avail[0] + (u & 3u));
+    avail[1] = (uint8_t)(avail[1] + ((u >> 2) & 1u));
+    avail[2] = (uint8_t)(avail[2] + ((u >> 3) & 1u));
+    avail[3] = (uint8_t)(avail[3] + ((u >> 4) & 1u));
+    avail[4] = (uint8_t)(avail[4] + ((u >> 5) & 1u));
+}
+
+static bool next_from_array(struct item_source *s, struct pvm_gas_item *out);
+static bool next_from_program(struct item_source *s, struct pvm_gas_item *out);
+
+/* Inlined into one copy per source kind, so the next() call is direct. */
+static inline __attribute__((always_inline)) uint32_t
+simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct pvm_gas_item *))
 {
     struct rob_entry rob[ROB_SIZE];
     uint64_t writer[PVM_NUM_REGS];
     for (unsigned r = 0; r < PVM_NUM_REGS; r++)
         writer[r] = NO_WRITER;
+    uint64_t head = 0, tail = 0; /* live entries: sequence numbers [head, tail) */
+    uint64_t first_unstarted = 0;
+    uint64_t last_retire = 0; /* R of the last retired entry */
+    uint64_t max_done = 0;    /* max(x + L) over started entries */
+    /* entries holding units: release cycle and units */
+    uint64_t busy_until[ROB_SIZE];
+    uint8_t busy_units[ROB_SIZE];
+    unsigned busy_count = 0;
+    /* unstarted entries, oldest first */
+    uint64_t waiting[ROB_SIZE];
+    unsigned waiting_count = 0;
     uint8_t avail[5];
     for (unsigned i = 0; i < 5; i++)
         avail[i] = unit_start[i];
-    uint64_t head = 0, tail = 0; /* live entries: sequence numbers [head, tail) */
-    uint64_t cycles = 0;
-    int d = DECODE_SLOTS, e = STARTS_PER_CYC;
     struct pvm_gas_item cur;
-    bool have = src->next(src, &cur);
-    bool busy = false; /* something was decoded or started this cycle */
+    bool have = next_item(src, &cur);
 
-    for (;;) {
-        uint64_t live = tail - head;
+    for (uint64_t c = 0;;) {
+        /* retirements at the end of earlier cycles free buffer slots */
+        while (head < first_unstarted && c > 0) {
+            const struct rob_entry *h = &rob[head % ROB_SIZE];
+            uint64_t r = max_u64(last_retire, h->start + h->lat + 1);
+            if (r > c - 1)
+                break;
+            last_retire = r;
+            head++;
+        }
+        /* units whose latency has passed */
+        uint64_t next_release = UINT64_MAX;
+        for (unsigned i = 0; i < busy_count;) {
+            if (busy_until[i] <= c) {
+                units_give(avail, busy_units[i]);
+                busy_count--;
+                busy_until[i] = busy_until[busy_count];
+                busy_units[i] = busy_units[busy_count];
+            } else {
+                if (busy_until[i] < next_release)
+                    next_release = busy_until[i];
+                i++;
+            }
+        }
         /* 1. decode */
-        if (have && cur.dec <= d && live < ROB_SIZE) {
-            busy = true;
+        int d = DECODE_SLOTS;
+        while (have && cur.dec <= d && tail - head < ROB_SIZE) {
             if (cur.is_move) {
                 writer[cur.move_to] = writer[cur.move_from];
                 d -= 1;
-                have = src->next(src, &cur);
+                have = next_item(src, &cur);
                 continue;
             }
             struct rob_entry *n = &rob[tail % ROB_SIZE];
-            n->state = S_DEC;
+            n->decoded = c;
+            n->start = NOT_STARTED;
+            n->ready = 0;
+            n->lat = cur.lat;
             n->units = cur.units;
-            n->left = cur.lat;
             n->ndeps = 0;
-            for (unsigned r = 0; r < PVM_NUM_REGS; r++)
-                if ((cur.src >> r) & 1u && writer[r] != NO_WRITER && n->ndeps < 2)
+            uint16_t srcs = cur.src;
+            while (srcs != 0) {
+                unsigned r = (unsigned)__builtin_ctz(srcs);
+                srcs &= (uint16_t)(srcs - 1);
+                if (writer[r] != NO_WRITER && n->ndeps < 2)
                     n->deps[n->ndeps++] = writer[r];
-            for (unsigned r = 0; r < PVM_NUM_REGS; r++)
-                if ((cur.dst >> r) & 1u)
-                    writer[r] = tail;
+            }
+            uint16_t dsts = cur.dst;
+            while (dsts != 0) {
+                unsigned r = (unsigned)__builtin_ctz(dsts);
+                dsts &= (uint16_t)(dsts - 1);
+                writer[r] = tail;
+            }
+            waiting[waiting_count++] = tail;
             tail++;
             d -= cur.dec;
-            have = cur.ends_block ? false : src->next(src, &cur);
-            continue;
+            have = cur.ends_block ? false : next_item(src, &cur);
         }
-        /* 2. start the oldest ready entry */
-        if (e > 0) {
-            bool started = false;
-            for (uint64_t s = head; s < tail; s++) {
-                struct rob_entry *x = &rob[s % ROB_SIZE];
-                if (x->state != S_WAIT || !units_fit(avail, x->units))
-                    continue;
-                bool ready = true;
-                for (unsigned k = 0; k < x->ndeps; k++) {
-                    uint64_t dep = x->deps[k];
-                    if (dep >= head && rob[dep % ROB_SIZE].left != 0)
-                        ready = false;
-                }
-                if (!ready)
-                    continue;
-                x->state = S_EXE;
-                units_add(avail, x->units, -1);
-                e -= 1;
-                started = true;
-                break;
-            }
-            if (started) {
-                busy = true;
-                continue;
-            }
-        }
-        /* 3. done */
-        if (!have && live == 0)
-            break;
-        /* 4. end of cycle (each entry's change depends on its own old state;
-         * retirement on the old states of the entries before it). */
-        bool quiet = !busy;
-        uint32_t min_left = UINT32_MAX;
-        for (uint64_t s = head; s < tail && quiet; s++) {
-            const struct rob_entry *x = &rob[s % ROB_SIZE];
-            if (x->state == S_DEC || (x->state == S_EXE && x->left <= 1) ||
-                (s == head && x->state == S_FIN))
-                quiet = false;
-            else if (x->state == S_EXE && x->left < min_left)
-                min_left = x->left;
-        }
-        if (quiet && min_left != UINT32_MAX && min_left > 1) {
-            /* Nothing can happen until the first running entry is one cycle
-             * from freeing its units: skip those cycles at once. */
-            uint32_t k = min_left - 1;
-            for (uint64_t s = head; s < tail; s++)
-                if (rob[s % ROB_SIZE].state == S_EXE)
-                    rob[s % ROB_SIZE].left -= k;
-            cycles += k;
-        }
-        bool retiring = true;
-        uint64_t new_head = head;
-        for (uint64_t s = head; s < tail; s++) {
+        /* 2. starts, oldest ready first */
+        int e = STARTS_PER_CYC;
+        uint64_t next = have && tail - head < ROB_SIZE ? c + 1 : UINT64_MAX;
+        unsigned kept = 0;
+        for (unsigned w = 0; w < waiting_count; w++) {
+            uint64_t s = waiting[w];
             struct rob_entry *x = &rob[s % ROB_SIZE];
-            if (retiring && x->state == S_FIN) {
-                new_head = s + 1;
+            /* when its dependencies complete (they are older: the oldest
+             * unstarted entry always has all of them started) */
+            uint64_t ready = x->ready;
+            bool known = ready != 0;
+            if (!known) {
+                ready = x->decoded + 1;
+                known = true;
+                for (unsigned k = 0; k < x->ndeps; k++) {
+                    const struct rob_entry *y = &rob[x->deps[k] % ROB_SIZE];
+                    if (x->deps[k] < head)
+                        continue;
+                    if (y->start == NOT_STARTED)
+                        known = false;
+                    else
+                        ready = max_u64(ready, y->start + y->lat);
+                }
+                if (known)
+                    x->ready = ready;
+            }
+            if (known && ready <= c && e > 0 && units_fit(avail, x->units)) {
+                x->start = c;
+                e -= 1;
+                max_done = max_u64(max_done, c + x->lat);
+                if (x->units != 0) {
+                    units_take(avail, x->units);
+                    busy_until[busy_count] = c + x->lat;
+                    busy_units[busy_count++] = x->units;
+                    if (c + x->lat < next_release)
+                        next_release = c + x->lat;
+                }
                 continue;
             }
-            retiring = false;
-            if (x->state == S_DEC) {
-                x->state = S_WAIT;
-            } else if (x->state == S_EXE) {
-                if (x->left == 0) {
-                    x->state = S_FIN;
-                } else {
-                    if (x->left == 1)
-                        units_add(avail, x->units, +1);
-                    x->left -= 1;
-                }
-            }
+            waiting[kept++] = s;
+            if (!known)
+                continue;
+            if (ready > c)
+                next = ready < next ? ready : next;
+            else if (e == 0)
+                next = c + 1 < next ? c + 1 : next;
+            else if (next_release < next)
+                next = next_release; /* waits for units */
         }
-        head = new_head;
-        cycles += 1;
-        d = DECODE_SLOTS;
-        e = STARTS_PER_CYC;
-        busy = false;
+        waiting_count = kept;
+        first_unstarted = kept > 0 ? waiting[0] : tail;
+        if (!have && kept == 0)
+            break;
+        if (have && tail - head >= ROB_SIZE && head < first_unstarted) {
+            /* full: decoding resumes the cycle after the oldest retires */
+            const struct rob_entry *h = &rob[head % ROB_SIZE];
+            uint64_t r = max_u64(last_retire, h->start + h->lat + 1) + 1;
+            next = r < next ? r : next;
+        }
+        c = next > c + 1 ? next : c + 1;
     }
-    return cycles > 4 ? (uint32_t)(cycles > UINT32_MAX ? UINT32_MAX : cycles - 3) : 1;
+    uint64_t cycles = max_done + 2;
+    return cycles > 4 ? (uint32_t)(cycles - 3 > UINT32_MAX ? UINT32_MAX : cycles - 3) : 1;
 }
 
 static bool next_from_array(struct item_source *s, struct pvm_gas_item *out)
@@ -423,8 +482,8 @@ static bool next_from_program(struct item_source *s, struct pvm_gas_item *out)
 
 uint32_t pvm_gas_simulate(const struct pvm_gas_item *items, size_t n)
 {
-    struct item_source s = {.next = next_from_array, .items = items, .count = n};
-    return simulate(&s);
+    struct item_source s = {.items = items, .count = n};
+    return simulate(&s, next_from_array);
 }
 
 /* ---- Models --------------------------------------------------------------- */
@@ -454,8 +513,8 @@ uint32_t pvm_gas_block_cost(const struct pvm_program *p, uint32_t start)
         return p->isa->end_block_cost;
     if (p->isa->gas_model == PVM_GAS_PER_INSTRUCTION)
         return per_instruction_cost(p, start);
-    struct item_source s = {.next = next_from_program, .p = p, .pc = start};
-    return simulate(&s);
+    struct item_source s = {.p = p, .pc = start};
+    return simulate(&s, next_from_program);
 }
 
 uint32_t pvm_gas_entry_cost(const struct pvm_program *p, uint32_t pc)

@@ -70,6 +70,8 @@ const char *pvm_error_name(int error)
         return "memory segments overlap";
     case PVM_ERR_SEGMENT_ACCESS:
         return "memory segment with an invalid access mode";
+    case PVM_ERR_ISA_NO_EQUIVALENT:
+        return "an instruction the target ISA version does not have";
     default:
         return "unknown error";
     }
@@ -439,4 +441,33 @@ void pvm_decode_insn(const struct pvm_program *p, uint32_t pc, struct pvm_insn *
     default:
         break;
     }
+}
+
+int pvm_program_recode(const uint8_t *blob, size_t len, uint32_t from, uint32_t to, uint8_t *out,
+                       const struct pvm_allocator *allocator)
+{
+    const struct pvm_isa *target = pvm_isa_get(to);
+    if (target == NULL || out == NULL)
+        return PVM_ERR_INVALID_ARGUMENT;
+    struct pvm_program *p = NULL;
+    int err = pvm_program_decode_isa(blob, len, from, allocator, &p);
+    if (err != PVM_OK)
+        return err;
+    size_t code_at = (size_t)(p->code - blob);
+    for (uint32_t pc = 0; pc < p->code_len && err == PVM_OK; pc++) {
+        if (!pvm_program_is_insn_start(p, pc) || !valid_at(p, pc))
+            continue;
+        uint8_t byte = target->byte_of[p->isa->opcode_of[p->code[pc]]];
+        if (byte == PVM_OPCODE_INVALID)
+            err = PVM_ERR_ISA_NO_EQUIVALENT;
+    }
+    if (err == PVM_OK) {
+        if (out != blob)
+            pvm_memcpy(out, blob, len);
+        for (uint32_t pc = 0; pc < p->code_len; pc++)
+            if (pvm_program_is_insn_start(p, pc) && valid_at(p, pc))
+                out[code_at + pc] = target->byte_of[p->isa->opcode_of[p->code[pc]]];
+    }
+    pvm_program_destroy(p);
+    return err;
 }

@@ -67,6 +67,17 @@ int pvm_program_decode(const uint8_t *blob, size_t len, const struct pvm_allocat
 int pvm_program_decode_isa(const uint8_t *blob, size_t len, uint32_t isa,
                            const struct pvm_allocator *allocator, struct pvm_program **out);
 
+/*
+ * Rewrites blob[0..len), a program of version `from`, into version `to`'s
+ * numbering: out[0..len) (out may be blob) gets the same bytes with every
+ * valid opcode at an instruction start replaced by the target's byte for the
+ * same instruction (SPEC-0.8.md §6.1 does this for 0.7.2 -> 0.8.0). Bytes
+ * that are not valid instructions are copied as they are.
+ * @retval PVM_ERR_ISA_NO_EQUIVALENT  an instruction `to` lacks (nothing written)
+ */
+int pvm_program_recode(const uint8_t *blob, size_t len, uint32_t from, uint32_t to, uint8_t *out,
+                       const struct pvm_allocator *allocator);
+
 /* GP 0.8.0 §4 (v_blob and v_loc): may a run start (or be resumed by a
  * caller) at pc? Always true for versions without validate_before_run. */
 bool pvm_program_can_enter(const struct pvm_program *program, uint32_t pc);

@@ -11,13 +11,12 @@
 #include "pvm_hosted.h"
 
 static int jit_engine_run(const struct nubrun_job *job, struct nubrun_outcome *out, char *err,
-                   size_t err_len)
+                          size_t err_len)
 {
     return nubrun_run_pvm_engine(&pvm_jit_engine, job, out, err, err_len);
 }
 
-int nubrun_jit_block_costs(const struct nubrun_job *job, uint32_t *costs, char *err,
-                           size_t err_len)
+int nubrun_jit_block_costs(const struct nubrun_job *job, uint32_t *costs, char *err, size_t err_len)
 {
     struct pvm_allocator alloc = pvm_libc_allocator();
     struct pvm_program *program = NULL;
@@ -31,7 +30,8 @@ int nubrun_jit_block_costs(const struct nubrun_job *job, uint32_t *costs, char *
         return -1;
     }
     for (uint32_t pc = 0; pc < program->code_len && rc == PVM_OK; pc++)
-        if (pvm_program_is_block_start(program, pc) && !pvm_hosted_block_charge(h, pc, &costs[pc])) {
+        if (pvm_program_is_block_start(program, pc) &&
+            !pvm_hosted_block_charge(h, pc, &costs[pc])) {
             snprintf(err, err_len, "jit: no gas check at block start %u", pc);
             rc = -1;
         }

@@ -54,8 +54,8 @@ static int map_page(struct machine *m, uint32_t number, bool writable)
     while (at < m->count && m->pages[at].number < number)
         at++;
     memmove(&m->pages[at + 1], &m->pages[at], (m->count - at) * sizeof(*grown));
-    m->pages[at] = (struct page){.number = number, .writable = writable,
-                                 .bytes = calloc(PVM_PAGE_SIZE, 1)};
+    m->pages[at] =
+        (struct page){.number = number, .writable = writable, .bytes = calloc(PVM_PAGE_SIZE, 1)};
     m->count++;
     return m->pages[at].bytes != NULL ? 0 : -1;
 }
@@ -72,8 +72,7 @@ static size_t ranges_of(const struct machine *m, struct range *out)
         if (k > 0) {
             struct range *r = &out[k - 1];
             const struct page *last = &m->pages[r->first + r->n - 1];
-            if (last->number + 1 == m->pages[i].number &&
-                last->writable == m->pages[i].writable) {
+            if (last->number + 1 == m->pages[i].number && last->writable == m->pages[i].writable) {
                 r->n++;
                 continue;
             }
@@ -229,8 +228,8 @@ static bool byte_list(const struct json_value *v, uint8_t **out, size_t *len)
 }
 
 /* One non-run step; 0, or -1 with err. */
-static int apply_step(struct machine *m, const struct json_value *step, const char *kind,
-                      char *err, size_t err_len)
+static int apply_step(struct machine *m, const struct json_value *step, const char *kind, char *err,
+                      size_t err_len)
 {
     if (strcmp(kind, "map") == 0) {
         uint32_t address, length;
