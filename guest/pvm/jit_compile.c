@@ -1075,6 +1075,7 @@ static void emit_body(struct compiler *c)
             } else {
                 c->block_cost += jit_op_gas[PVM_OP_trap];
             }
+            c->insn_offset[p->code_len] = (uint32_t)c->b.off;
             exit_inline(c, p->code_len, PVM_EXIT_PANIC);
             close_block(c);
             return;
