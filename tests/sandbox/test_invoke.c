@@ -381,6 +381,20 @@ static void test_one_blob_two_isas(void **state)
     /* 0.8.0: count_set_bits (lat 1) then jump_ind (lat 22, independent):
      * both start in cycle 1, cost = 1 + 22 - 1 = 22 */
     assert_int_equal(r[NUB_ISA_GP_0_8_0].gas_remaining, 1000 - 22);
+    /* the same for a standard program: two IMAGEs, two INSTANCE hashes */
+    const char *text = "    count_set_bits_64 a0, a1\n"
+                       "    jump_ind ra, 0\n";
+    struct pvmasm_output out;
+    char err[256];
+    if (pvmasm_assemble(text, strlen(text), &out, err, sizeof err) != 0)
+        fail_msg("pvmasm: %s", err);
+    nub_cap_hash sp[NUB_ISA_COUNT];
+    for (uint32_t isa = 0; isa < NUB_ISA_COUNT; isa++)
+        assert_int_equal(
+            nub_publish_stdprog_isa(sb, out.stdprog, out.stdprog_len, NULL, 0, 1000, isa, sp[isa]),
+            NUB_OK);
+    assert_memory_not_equal(sp[0], sp[1], sizeof sp[0]);
+    pvmasm_output_free(&out);
     /* an unknown version is refused before anything is stored */
     struct nub_capbuild_raw bad = {.blob = blob, .blob_len = sizeof blob, .isa = NUB_ISA_COUNT};
     nub_cap_hash h;
