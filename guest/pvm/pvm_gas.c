@@ -258,13 +258,12 @@ void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
 #define NOT_STARTED    UINT64_MAX
 
 struct rob_entry {
-    uint64_t decoded; /* cycle */
-    uint64_t start;   /* cycle, or NOT_STARTED */
-    uint64_t ready;   /* first cycle it may start, once its dependencies started; else 0 */
+    uint64_t start; /* cycle, or NOT_STARTED */
+    uint64_t ready; /* first cycle it may start, as far as started producers tell */
     uint32_t lat;
+    uint32_t dependants; /* ring slots of live entries waiting for this one */
     uint8_t units;
-    uint8_t ndeps;
-    uint64_t deps[2]; /* sequence numbers (src has at most two registers) */
+    uint8_t pending; /* producers not started yet */
 };
 
 /* Where the simulation takes its instructions from. */
@@ -367,18 +366,29 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
                 continue;
             }
             struct rob_entry *n = &rob[tail % ROB_SIZE];
-            n->decoded = c;
             n->start = NOT_STARTED;
-            n->ready = 0;
+            n->ready = c + 1;
             n->lat = cur.lat;
             n->units = cur.units;
-            n->ndeps = 0;
+            n->pending = 0;
+            n->dependants = 0;
             uint16_t srcs = cur.src;
+            uint64_t producers[2];
+            unsigned nprod = 0;
             while (srcs != 0) {
                 unsigned r = (unsigned)__builtin_ctz(srcs);
                 srcs &= (uint16_t)(srcs - 1);
-                if (writer[r] != NO_WRITER && n->ndeps < 2)
-                    n->deps[n->ndeps++] = writer[r];
+                uint64_t w = writer[r];
+                if (w == NO_WRITER || w < head || (nprod > 0 && producers[0] == w) || nprod == 2)
+                    continue; /* none, retired (done), or already counted */
+                producers[nprod++] = w;
+                struct rob_entry *y = &rob[w % ROB_SIZE];
+                if (y->start == NOT_STARTED) {
+                    y->dependants |= 1u << (tail % ROB_SIZE);
+                    n->pending++;
+                } else {
+                    n->ready = max_u64(n->ready, y->start + y->lat);
+                }
             }
             uint16_t dsts = cur.dst;
             while (dsts != 0) {
@@ -398,29 +408,19 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
         for (unsigned w = 0; w < waiting_count; w++) {
             uint64_t s = waiting[w];
             struct rob_entry *x = &rob[s % ROB_SIZE];
-            /* when its dependencies complete (they are older: the oldest
-             * unstarted entry always has all of them started) */
+            /* ready once every producer has started (producers are older:
+             * the oldest unstarted entry never waits for one) */
+            bool known = x->pending == 0;
             uint64_t ready = x->ready;
-            bool known = ready != 0;
-            if (!known) {
-                ready = x->decoded + 1;
-                known = true;
-                for (unsigned k = 0; k < x->ndeps; k++) {
-                    const struct rob_entry *y = &rob[x->deps[k] % ROB_SIZE];
-                    if (x->deps[k] < head)
-                        continue;
-                    if (y->start == NOT_STARTED)
-                        known = false;
-                    else
-                        ready = max_u64(ready, y->start + y->lat);
-                }
-                if (known)
-                    x->ready = ready;
-            }
             if (known && ready <= c && e > 0 && units_fit(avail, x->units)) {
                 x->start = c;
                 e -= 1;
                 max_done = max_u64(max_done, c + x->lat);
+                for (uint32_t m = x->dependants; m != 0; m &= m - 1) {
+                    struct rob_entry *y = &rob[__builtin_ctz(m)];
+                    y->pending--;
+                    y->ready = max_u64(y->ready, c + x->lat);
+                }
                 if (x->units != 0) {
                     units_take(avail, x->units);
                     busy_until[busy_count] = c + x->lat;
