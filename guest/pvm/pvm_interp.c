@@ -2,11 +2,13 @@
  * pvm_interp.c — the reference interpreter (SPEC §6-§10).
  *
  * Structure: create() pre-decodes the program into `insns` (one entry per
- * code byte plus one for the implicit trap at pc = C) and computes, for each
- * position, the gas cost of a block that starts there. run() is one switch:
- * non-terminators continue at `next` inside the current gas block;
- * terminators and taken jumps go to `new_block`, which charges the whole
- * next block before any of its instructions runs (SPEC §7.2).
+ * code byte plus one for the implicit trap at pc = C) and fills, for each
+ * position, the gas a run pays entering a block there (pvm_gas.h: per the
+ * program's ISA version). run() is one switch: non-terminators continue at
+ * `next` inside the current gas block; terminators and taken jumps go to
+ * `new_block`, which charges the whole next block before any of its
+ * instructions runs (SPEC §7.2, SPEC-0.8.md §2). A run that starts with
+ * state.gas_charged set enters without charging.
  */
 #include "pvm_interp.h"
 
