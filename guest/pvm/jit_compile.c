@@ -52,6 +52,11 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 #define BASE    X86_R15
 #define CTX(f)  JIT_CTX_DISP(f)
 
+/* Instructions of one block kept for the pipeline model; a longer block is
+ * priced by pvm_gas_block_cost re-reading the code (no memory in proportion
+ * to the block). */
+#define JIT_GAS_ITEMS_MAX 4096u
+
 /* sub qword [r15+disp8], imm32 (8 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 14u
 
@@ -91,6 +96,8 @@ struct compiler {
     /* PVM_GAS_PIPELINE: the open block's instructions for the cost model */
     bool pipeline;
     struct vec items;
+    uint32_t block_pc;  /* where the open block starts */
+    bool items_dropped; /* the open block outgrew JIT_GAS_ITEMS_MAX */
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
@@ -292,16 +299,30 @@ JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
     add_stub(c, jl, pc, STUB_OUT_OF_GAS);
     c->block_open = true;
     c->block_cost = 0;
+    c->block_pc = pc;
+    c->items_dropped = false;
     if (c->b.off - start != JIT_GAS_CHECK_SIZE)
         c->nomem = true; /* cannot happen: the encoding above is fixed-size */
 }
 
+/* The item of the next instruction of the open block, or NULL when the
+ * block is too long to keep (or memory ran out). */
+JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
+{
+    if (c->items.count >= JIT_GAS_ITEMS_MAX) {
+        c->items_dropped = true;
+        return NULL;
+    }
+    return vec_push(c, &c->items);
+}
+
 JIT_INLINE void close_block(struct compiler *c)
 {
-    if (c->pipeline && c->items.count > 0) {
+    if (c->pipeline && c->items_dropped)
+        c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
+    else if (c->pipeline && c->items.count > 0)
         c->block_cost = pvm_gas_simulate(c->items.data, c->items.count);
-        c->items.count = 0;
-    }
+    c->items.count = 0;
     if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
         c->too_large = true;
     jit_patch4(&c->b, c->block_imm_site, c->block_cost);
@@ -1069,7 +1090,7 @@ static void emit_body(struct compiler *c)
                 open_block(c, p->code_len);
                 c->block_cost = p->isa->end_block_cost;
             } else if (c->pipeline) {
-                struct pvm_gas_item *item = vec_push(c, &c->items);
+                struct pvm_gas_item *item = next_item(c);
                 if (item != NULL)
                     pvm_gas_item_trap(item);
             } else {
@@ -1086,7 +1107,7 @@ static void emit_body(struct compiler *c)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
         if (c->pipeline) {
-            struct pvm_gas_item *item = vec_push(c, &c->items);
+            struct pvm_gas_item *item = next_item(c);
             if (item != NULL)
                 pvm_gas_item_of(p, &in, item);
         } else {
