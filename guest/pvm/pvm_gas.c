@@ -316,16 +316,16 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
     for (unsigned r = 0; r < PVM_NUM_REGS; r++)
         writer[r] = NO_WRITER;
     uint64_t head = 0, tail = 0; /* live entries: sequence numbers [head, tail) */
-    uint64_t first_unstarted = 0;
-    uint64_t last_retire = 0; /* R of the last retired entry */
-    uint64_t max_done = 0;    /* max(x + L) over started entries */
+    uint64_t last_retire = 0;    /* R of the last retired entry */
+    uint64_t max_done = 0;       /* max(x + L) over started entries */
     /* entries holding units: release cycle and units */
     uint64_t busy_until[ROB_SIZE];
     uint8_t busy_units[ROB_SIZE];
     unsigned busy_count = 0;
-    /* unstarted entries, oldest first */
-    uint64_t waiting[ROB_SIZE];
-    unsigned waiting_count = 0;
+    /* unstarted entries: those whose producers have all started (ring-slot
+     * bits), and how many there are in all */
+    uint32_t known = 0;
+    unsigned unstarted = 0;
     uint8_t avail[5];
     for (unsigned i = 0; i < 5; i++)
         avail[i] = unit_start[i];
@@ -334,7 +334,7 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
 
     for (uint64_t c = 0;;) {
         /* retirements at the end of earlier cycles free buffer slots */
-        while (head < first_unstarted && c > 0) {
+        while (head < tail && c > 0 && rob[head % ROB_SIZE].start != NOT_STARTED) {
             const struct rob_entry *h = &rob[head % ROB_SIZE];
             uint64_t r = max_u64(last_retire, h->start + h->lat + 1);
             if (r > c - 1)
@@ -396,7 +396,9 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
                 dsts &= (uint16_t)(dsts - 1);
                 writer[r] = tail;
             }
-            waiting[waiting_count++] = tail;
+            if (n->pending == 0)
+                known |= 1u << (tail % ROB_SIZE);
+            unstarted++;
             tail++;
             d -= cur.dec;
             have = cur.ends_block ? false : next_item(src, &cur);
@@ -404,22 +406,30 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
         /* 2. starts, oldest ready first */
         int e = STARTS_PER_CYC;
         uint64_t next = have && tail - head < ROB_SIZE ? c + 1 : UINT64_MAX;
-        unsigned kept = 0;
-        for (unsigned w = 0; w < waiting_count; w++) {
-            uint64_t s = waiting[w];
-            struct rob_entry *x = &rob[s % ROB_SIZE];
-            /* ready once every producer has started (producers are older:
-             * the oldest unstarted entry never waits for one) */
-            bool known = x->pending == 0;
+        /* unstarted entries whose producers have all started, oldest first
+         * (ring slot - head slot = age) */
+        unsigned rot = (unsigned)(head % ROB_SIZE);
+        uint32_t m = rot == 0 ? known : (known >> rot) | (known << (ROB_SIZE - rot));
+        for (; m != 0; m &= m - 1) {
+            unsigned slot = ((unsigned)__builtin_ctz(m) + rot) % ROB_SIZE;
+            struct rob_entry *x = &rob[slot];
             uint64_t ready = x->ready;
-            if (known && ready <= c && e > 0 && units_fit(avail, x->units)) {
+            if (ready <= c && e > 0 && units_fit(avail, x->units)) {
                 x->start = c;
                 e -= 1;
+                known &= ~(1u << slot);
+                unstarted--;
                 max_done = max_u64(max_done, c + x->lat);
-                for (uint32_t m = x->dependants; m != 0; m &= m - 1) {
-                    struct rob_entry *y = &rob[__builtin_ctz(m)];
-                    y->pending--;
+                /* dependants whose last producer this was become known: they
+                 * can start at their ready cycle (>= c + 1) at the earliest */
+                for (uint32_t dm = x->dependants; dm != 0; dm &= dm - 1) {
+                    unsigned ds = (unsigned)__builtin_ctz(dm);
+                    struct rob_entry *y = &rob[ds];
                     y->ready = max_u64(y->ready, c + x->lat);
+                    if (--y->pending == 0) {
+                        known |= 1u << ds;
+                        next = y->ready < next ? y->ready : next;
+                    }
                 }
                 if (x->units != 0) {
                     units_take(avail, x->units);
@@ -430,9 +440,6 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
                 }
                 continue;
             }
-            waiting[kept++] = s;
-            if (!known)
-                continue;
             if (ready > c)
                 next = ready < next ? ready : next;
             else if (e == 0)
@@ -440,11 +447,9 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
             else if (next_release < next)
                 next = next_release; /* waits for units */
         }
-        waiting_count = kept;
-        first_unstarted = kept > 0 ? waiting[0] : tail;
-        if (!have && kept == 0)
+        if (!have && unstarted == 0)
             break;
-        if (have && tail - head >= ROB_SIZE && head < first_unstarted) {
+        if (have && tail - head >= ROB_SIZE && rob[head % ROB_SIZE].start != NOT_STARTED) {
             /* full: decoding resumes the cycle after the oldest retires */
             const struct rob_entry *h = &rob[head % ROB_SIZE];
             uint64_t r = max_u64(last_retire, h->start + h->lat + 1) + 1;
