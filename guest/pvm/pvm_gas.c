@@ -275,33 +275,25 @@ struct item_source {
     bool done;
 };
 
-static bool units_fit(const uint8_t avail[5], uint8_t u)
+/* Free units as one word, a byte per kind (A, L, S, M, D in bytes 0-4):
+ * checking, taking and giving back are a subtraction or addition. */
+#define UNITS_GUARD 0x8080808080ull
+
+static uint64_t units_word(uint8_t u)
 {
-    return (u & 3u) <= avail[0] && ((u >> 2) & 1u) <= avail[1] && ((u >> 3) & 1u) <= avail[2] &&
-           ((u >> 4) & 1u) <= avail[3] && ((u >> 5) & 1u) <= avail[4];
+    return (uint64_t)(u & 3u) | (uint64_t)((u >> 2) & 1u) << 8 | (uint64_t)((u >> 3) & 1u) << 16 |
+           (uint64_t)((u >> 4) & 1u) << 24 | (uint64_t)((u >> 5) & 1u) << 32;
 }
 
-static void units_take(uint8_t avail[5], uint8_t u)
+/* need <= free in every byte: no byte borrows from its guard bit */
+static bool units_fit(uint64_t free, uint64_t need)
 {
-    avail[0] = (uint8_t)(avail[0] - (u & 3u));
-    avail[1] = (uint8_t)(avail[1] - ((u >> 2) & 1u));
-    avail[2] = (uint8_t)(avail[2] - ((u >> 3) & 1u));
-    avail[3] = (uint8_t)(avail[3] - ((u >> 4) & 1u));
-    avail[4] = (uint8_t)(avail[4] - ((u >> 5) & 1u));
+    return (((free | UNITS_GUARD) - need) & UNITS_GUARD) == UNITS_GUARD;
 }
 
 static inline uint64_t max_u64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
-}
-
-static void units_give(uint8_t avail[5], uint8_t u)
-{
-    avail[0] = (uint8_t)(avail[0] + (u & 3u));
-    avail[1] = (uint8_t)(avail[1] + ((u >> 2) & 1u));
-    avail[2] = (uint8_t)(avail[2] + ((u >> 3) & 1u));
-    avail[3] = (uint8_t)(avail[3] + ((u >> 4) & 1u));
-    avail[4] = (uint8_t)(avail[4] + ((u >> 5) & 1u));
 }
 
 static bool next_from_array(struct item_source *s, struct pvm_gas_item *out);
@@ -320,15 +312,15 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
     uint64_t max_done = 0;       /* max(x + L) over started entries */
     /* entries holding units: release cycle and units */
     uint64_t busy_until[ROB_SIZE];
-    uint8_t busy_units[ROB_SIZE];
+    uint64_t busy_units[ROB_SIZE];
     unsigned busy_count = 0;
     /* unstarted entries: those whose producers have all started (ring-slot
      * bits), and how many there are in all */
     uint32_t known = 0;
     unsigned unstarted = 0;
-    uint8_t avail[5];
+    uint64_t avail = 0;
     for (unsigned i = 0; i < 5; i++)
-        avail[i] = unit_start[i];
+        avail |= (uint64_t)unit_start[i] << (8 * i);
     struct pvm_gas_item cur;
     bool have = next_item(src, &cur);
 
@@ -346,7 +338,7 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
         uint64_t next_release = UINT64_MAX;
         for (unsigned i = 0; i < busy_count;) {
             if (busy_until[i] <= c) {
-                units_give(avail, busy_units[i]);
+                avail += busy_units[i];
                 busy_count--;
                 busy_until[i] = busy_until[busy_count];
                 busy_units[i] = busy_units[busy_count];
@@ -414,7 +406,8 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
             unsigned slot = ((unsigned)__builtin_ctz(m) + rot) % ROB_SIZE;
             struct rob_entry *x = &rob[slot];
             uint64_t ready = x->ready;
-            if (ready <= c && e > 0 && units_fit(avail, x->units)) {
+            uint64_t need = units_word(x->units);
+            if (ready <= c && e > 0 && units_fit(avail, need)) {
                 x->start = c;
                 e -= 1;
                 known &= ~(1u << slot);
@@ -432,9 +425,9 @@ simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct
                     }
                 }
                 if (x->units != 0) {
-                    units_take(avail, x->units);
+                    avail -= need;
                     busy_until[busy_count] = c + x->lat;
-                    busy_units[busy_count++] = x->units;
+                    busy_units[busy_count++] = need;
                     if (c + x->lat < next_release)
                         next_release = c + x->lat;
                 }
