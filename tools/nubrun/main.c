@@ -164,5 +164,8 @@ int main(int argc, char **argv)
     }
     if (opt.raw && program == NULL)
         return usage_error("--raw needs a PROGRAM", NULL);
+    if (program == NULL && opt.isa != NUB_ISA_GP_0_7_2)
+        return usage_error("the built-in demo is a GP 0.7.2 program (it grows its heap with sbrk)",
+                           NULL);
     return nubrun_program_mode(&opt, program, stdout);
 }
