@@ -38,6 +38,18 @@ typedef uint8_t nub_cap_hash[NUB_CAP_HASH_BYTES];
 /* ---- PVM register file ------------------------------------------------- */
 #define NUB_PVM_REGS 13
 
+/* ---- PVM instruction-set versions ---------------------------------------- */
+/*
+ * Which Gray Paper PVM a program is written for: a property of the program
+ * (the IMAGE cap records it, so its CapHash commits to it). The numbering
+ * decides opcode bytes, validation, the gas model and host-call ids
+ * (guest/pvm/pvm_isa.h). 0 is the default: every program without an explicit
+ * version is GP 0.7.2.
+ */
+#define NUB_ISA_GP_0_7_2 0u /* Gray Paper v0.7.2 (SPEC.md) */
+#define NUB_ISA_GP_0_8_0 1u /* Gray Paper v0.8.0 (SPEC-0.8.md) */
+#define NUB_ISA_COUNT    2u
+
 /* ---- Invocation request (INVOKE_CACHED payload, exactly 80 bytes) ------ */
 /*
  * Registers start as the endpoint's (a standard program's: phi7 = argument

@@ -241,6 +241,14 @@ uint32_t nub_stdprog_endpoint_count(const uint8_t *blob, uint32_t blob_len)
 nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint8_t *args,
                                 size_t args_len, uint64_t default_gas, struct nub_capbuild_out *out)
 {
+    return nub_capbuild_stdprog_isa(prog, prog_len, args, args_len, default_gas, NUB_ISA_GP_0_7_2,
+                                    out);
+}
+
+nub_status nub_capbuild_stdprog_isa(const uint8_t *prog, size_t prog_len, const uint8_t *args,
+                                    size_t args_len, uint64_t default_gas, uint32_t isa,
+                                    struct nub_capbuild_out *out)
+{
     if (out == NULL || (args == NULL && args_len != 0))
         return NUB_ERR_INVALID_ARGUMENT;
     struct nub_stdprog sp;
@@ -294,7 +302,7 @@ nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint
         eps[e].regs[7] = NUB_STDPROG_ARGS_BASE;
         eps[e].regs[8] = args_len;
     }
-    struct nub_wire_image image = {sp.blob, sp.blob_len, eps, ep_count};
+    struct nub_wire_image image = {sp.blob, sp.blob_len, eps, ep_count, isa};
 
     struct build_plan plan;
     plan.image = &image;
@@ -384,7 +392,7 @@ nub_status nub_capbuild_raw(const struct nub_capbuild_raw *prog, struct nub_capb
     ep.pc = prog->pc;
     for (int r = 0; r < NUB_PVM_REGS; r++)
         ep.regs[r] = prog->regs[r];
-    struct nub_wire_image image = {prog->blob, prog->blob_len, &ep, 1};
+    struct nub_wire_image image = {prog->blob, prog->blob_len, &ep, 1, prog->isa};
     struct raw_ctx ctx = {prog, segs};
     struct build_plan plan;
     plan.image = &image;

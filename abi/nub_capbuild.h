@@ -104,6 +104,12 @@ uint32_t nub_stdprog_endpoint_count(const uint8_t *blob, uint32_t blob_len);
 nub_status nub_capbuild_stdprog(const uint8_t *prog, size_t prog_len, const uint8_t *args,
                                 size_t args_len, uint64_t default_gas,
                                 struct nub_capbuild_out *out);
+/* The same for a program of ISA version isa (NUB_ISA_*; the IMAGE records
+ * it). nub_capbuild_stdprog is this with NUB_ISA_GP_0_7_2. An unknown
+ * version gives NUB_ERR_WIRE_ISA. */
+nub_status nub_capbuild_stdprog_isa(const uint8_t *prog, size_t prog_len, const uint8_t *args,
+                                    size_t args_len, uint64_t default_gas, uint32_t isa,
+                                    struct nub_capbuild_out *out);
 
 /* ---- (b) raw blobs with explicit memory ----------------------------- */
 
@@ -135,6 +141,7 @@ struct nub_capbuild_raw {
      * (raised to heap_top when lower): the INSTANCE's heap facts. */
     uint32_t heap_top;
     uint32_t heap_limit;
+    uint32_t isa; /* NUB_ISA_* of the blob (0: GP 0.7.2); the IMAGE records it */
 };
 
 /*

@@ -60,6 +60,8 @@ const char *nub_strerror(nub_status s)
         return "integer overflow in a size computation";
     case NUB_ERR_WIRE_NONCANONICAL:
         return "a field with a non-canonical value (flags, padding)";
+    case NUB_ERR_WIRE_ISA:
+        return "an IMAGE names an unknown PVM ISA version";
     case NUB_ERR_CAP_NOT_FOUND:
         return "no cap with that hash";
     case NUB_ERR_CAP_MISSING_DEP:

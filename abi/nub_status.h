@@ -43,6 +43,7 @@ typedef enum nub_status {
     NUB_ERR_WIRE_ENDPOINTS = 47,    /* more endpoints than the limit */
     NUB_ERR_WIRE_OVERFLOW = 48,     /* integer overflow in a size computation */
     NUB_ERR_WIRE_NONCANONICAL = 49, /* a field with a non-canonical value (flags, padding) */
+    NUB_ERR_WIRE_ISA = 50,          /* an IMAGE names an unknown PVM ISA version */
 
     /* Caps and invocation */
     NUB_ERR_CAP_NOT_FOUND = 60,   /* no cap with that hash */

@@ -8,6 +8,8 @@
  */
 #include "nub_wire.h"
 
+#include <stdbool.h>
+
 #include "nub_wire_bytes.h"
 
 /* Offsets inside the encodings (see docs/wire-format.md). */
@@ -18,6 +20,9 @@ enum {
     OFF_IMAGE_ENDPOINT_COUNT = 8,
     OFF_IMAGE_BLOB_LEN = 12,
     OFF_IMAGE_ENDPOINTS = 16,
+    OFF_IMAGE_V2_ISA = 16,
+    OFF_IMAGE_V2_ZERO = 20,
+    OFF_IMAGE_V2_ENDPOINTS = 24,
 
     OFF_DATA_LEN = 8,
     OFF_DATA_ZERO = 12,
@@ -55,6 +60,7 @@ enum {
 };
 
 _Static_assert(OFF_IMAGE_ENDPOINTS == NUB_WIRE_IMAGE_FIXED_BYTES, "image fixed part");
+_Static_assert(OFF_IMAGE_V2_ENDPOINTS == NUB_WIRE_IMAGE_V2_FIXED_BYTES, "image v2 fixed part");
 _Static_assert(OFF_DATA_BYTES == NUB_WIRE_DATA_FIXED_BYTES, "data fixed part");
 _Static_assert(OFF_INST_SEGMENTS == NUB_WIRE_INSTANCE_FIXED_BYTES, "instance fixed part");
 _Static_assert(SEG_DATA_HASH + NUB_CAP_HASH_BYTES == NUB_WIRE_SEGMENT_BYTES, "segment size");
@@ -62,10 +68,15 @@ _Static_assert(EP_REGS + 8 * NUB_PVM_REGS == NUB_WIRE_ENDPOINT_BYTES, "endpoint 
 _Static_assert(OFF_RES_EXIT_ARG_HI + 4 == NUB_WIRE_RESULT_BYTES, "result size");
 _Static_assert((uint64_t)NUB_WIRE_MAX_CAP_BYTES < UINT32_MAX, "limits fit in u32");
 
+static void write_header_version(uint8_t *out, uint32_t version, uint32_t kind)
+{
+    nub_st32(out + OFF_VERSION, version);
+    nub_st32(out + OFF_KIND, kind);
+}
+
 static void write_header(uint8_t *out, uint32_t kind)
 {
-    nub_st32(out + OFF_VERSION, NUB_WIRE_VERSION);
-    nub_st32(out + OFF_KIND, kind);
+    write_header_version(out, NUB_WIRE_VERSION, kind);
 }
 
 /* Common prologue of every encoder: record the size, decide whether to write. */
@@ -153,9 +164,14 @@ static nub_status check_total(size_t len, uint64_t needed)
     return NUB_OK;
 }
 
-static nub_status decode_image(const uint8_t *buf, size_t len, struct nub_wire_cap_view *v)
+/* Version 1: GP 0.7.2, no ISA field. Version 2: u32 isa, u32 zero before
+ * the endpoints; isa is never GP 0.7.2 there (one program, one encoding). */
+static nub_status decode_image(const uint8_t *buf, size_t len, uint32_t version,
+                               struct nub_wire_cap_view *v)
 {
-    if (len < NUB_WIRE_IMAGE_FIXED_BYTES)
+    size_t fixed =
+        version == NUB_WIRE_VERSION ? NUB_WIRE_IMAGE_FIXED_BYTES : NUB_WIRE_IMAGE_V2_FIXED_BYTES;
+    if (len < fixed)
         return NUB_ERR_WIRE_TRUNCATED;
     uint32_t count = nub_ld32(buf + OFF_IMAGE_ENDPOINT_COUNT);
     uint32_t blob_len = nub_ld32(buf + OFF_IMAGE_BLOB_LEN);
@@ -163,12 +179,19 @@ static nub_status decode_image(const uint8_t *buf, size_t len, struct nub_wire_c
         return NUB_ERR_WIRE_ENDPOINTS;
     if (blob_len > NUB_WIRE_MAX_BLOB_BYTES)
         return NUB_ERR_WIRE_LIMIT;
-    uint64_t needed =
-        (uint64_t)NUB_WIRE_IMAGE_FIXED_BYTES + (uint64_t)count * NUB_WIRE_ENDPOINT_BYTES + blob_len;
+    uint64_t needed = (uint64_t)fixed + (uint64_t)count * NUB_WIRE_ENDPOINT_BYTES + blob_len;
     nub_status st = check_total(len, needed);
     if (st != NUB_OK)
         return st;
-    const uint8_t *eps = buf + OFF_IMAGE_ENDPOINTS;
+    uint32_t isa = NUB_ISA_GP_0_7_2;
+    if (version != NUB_WIRE_VERSION) {
+        isa = nub_ld32(buf + OFF_IMAGE_V2_ISA);
+        if (isa == NUB_ISA_GP_0_7_2 || nub_ld32(buf + OFF_IMAGE_V2_ZERO) != 0)
+            return NUB_ERR_WIRE_NONCANONICAL;
+        if (isa >= NUB_ISA_COUNT)
+            return NUB_ERR_WIRE_ISA;
+    }
+    const uint8_t *eps = buf + fixed;
     for (uint32_t i = 0; i < count; i++) {
         if (nub_ld32(eps + (size_t)i * NUB_WIRE_ENDPOINT_BYTES + EP_ZERO) != 0)
             return NUB_ERR_WIRE_NONCANONICAL;
@@ -177,6 +200,7 @@ static nub_status decode_image(const uint8_t *buf, size_t len, struct nub_wire_c
     v->image.endpoints = eps;
     v->image.blob_len = blob_len;
     v->image.blob = eps + (size_t)count * NUB_WIRE_ENDPOINT_BYTES;
+    v->image.isa = isa;
     return NUB_OK;
 }
 
@@ -247,15 +271,17 @@ nub_status nub_wire_decode_cap(const uint8_t *buf, size_t len, struct nub_wire_c
         return NUB_ERR_WIRE_LIMIT;
     if (len < NUB_WIRE_HEADER_BYTES)
         return NUB_ERR_WIRE_TRUNCATED;
-    if (nub_ld32(buf + OFF_VERSION) != NUB_WIRE_VERSION)
-        return NUB_ERR_WIRE_VERSION;
+    uint32_t version = nub_ld32(buf + OFF_VERSION);
     v.kind = nub_ld32(buf + OFF_KIND);
+    if (version != NUB_WIRE_VERSION &&
+        !(version == NUB_WIRE_VERSION_IMAGE_ISA && v.kind == NUB_WIRE_KIND_IMAGE))
+        return NUB_ERR_WIRE_VERSION;
     v.bytes = buf;
     v.len = len;
     nub_status st;
     switch (v.kind) {
     case NUB_WIRE_KIND_IMAGE:
-        st = decode_image(buf, len, &v);
+        st = decode_image(buf, len, version, &v);
         break;
     case NUB_WIRE_KIND_DATA:
         st = decode_data(buf, len, &v);
@@ -307,18 +333,27 @@ nub_status nub_wire_encode_image(const struct nub_wire_image *image, uint8_t *ou
         return NUB_ERR_WIRE_ENDPOINTS;
     if (image->blob_len > NUB_WIRE_MAX_BLOB_BYTES)
         return NUB_ERR_WIRE_LIMIT;
-    uint64_t size = (uint64_t)NUB_WIRE_IMAGE_FIXED_BYTES +
-                    (uint64_t)image->endpoint_count * NUB_WIRE_ENDPOINT_BYTES + image->blob_len;
+    if (image->isa >= NUB_ISA_COUNT)
+        return NUB_ERR_WIRE_ISA;
+    bool v2 = image->isa != NUB_ISA_GP_0_7_2;
+    size_t fixed = v2 ? NUB_WIRE_IMAGE_V2_FIXED_BYTES : NUB_WIRE_IMAGE_FIXED_BYTES;
+    uint64_t size = (uint64_t)fixed + (uint64_t)image->endpoint_count * NUB_WIRE_ENDPOINT_BYTES +
+                    image->blob_len;
     if (size > NUB_WIRE_MAX_CAP_BYTES)
         return NUB_ERR_WIRE_LIMIT;
     int write;
     nub_status st = reserve(size, out, out_cap, needed, &write);
     if (st != NUB_OK || !write)
         return st;
-    write_header(out, NUB_WIRE_KIND_IMAGE);
+    write_header_version(out, v2 ? NUB_WIRE_VERSION_IMAGE_ISA : NUB_WIRE_VERSION,
+                         NUB_WIRE_KIND_IMAGE);
     nub_st32(out + OFF_IMAGE_ENDPOINT_COUNT, image->endpoint_count);
     nub_st32(out + OFF_IMAGE_BLOB_LEN, image->blob_len);
-    uint8_t *p = out + OFF_IMAGE_ENDPOINTS;
+    if (v2) {
+        nub_st32(out + OFF_IMAGE_V2_ISA, image->isa);
+        nub_st32(out + OFF_IMAGE_V2_ZERO, 0);
+    }
+    uint8_t *p = out + fixed;
     for (uint32_t i = 0; i < image->endpoint_count; i++, p += NUB_WIRE_ENDPOINT_BYTES) {
         nub_st32(p + EP_PC, image->endpoints[i].pc);
         nub_st32(p + EP_ZERO, 0);

@@ -3,14 +3,14 @@
  * invocation results. The format is specified in docs/wire-format.md; this
  * header is its C face.
  *
- * Every encoding starts with the same 8-byte header: u32 version (1), u32
- * kind. All integers are little-endian. Decoders accept only canonical bytes
- * (one value has exactly one encoding, so one cap has one hash), never read
- * outside [buf, buf + len), never allocate, and return a distinct
- * NUB_ERR_WIRE_* for each kind of malformation. Views point into the caller's
- * buffer, which must stay alive and unchanged while the view is used: bytes
- * in memory the other side of the VM boundary can still write must be copied
- * into private memory first, then decoded (else they could change between
+ * Every encoding starts with the same 8-byte header: u32 version, u32 kind.
+ * The version is 1, except for an IMAGE of a PVM ISA other than GP 0.7.2,
+ * which is version 2 (it adds the ISA field; docs/wire-format.md). All integers are little-endian.
+ * Decoders accept only canonical bytes (one value has exactly one encoding, so one cap has one
+ * hash), never read outside [buf, buf + len), never allocate, and return a distinct NUB_ERR_WIRE_*
+ * for each kind of malformation. Views point into the caller's buffer, which must stay alive and
+ * unchanged while the view is used: bytes in memory the other side of the VM boundary can still
+ * write must be copied into private memory first, then decoded (else they could change between
  * validation and use). Accessors never read outside the validated encoding.
  *
  * Encoders write into a caller buffer. Each takes (out, out_cap, &needed):
@@ -30,6 +30,9 @@
 
 /* ---- Format constants ------------------------------------------------- */
 #define NUB_WIRE_VERSION 1u
+/* IMAGE with an explicit ISA (NUB_ISA_* other than NUB_ISA_GP_0_7_2): an
+ * IMAGE of GP 0.7.2 is always version 1, so one program has one encoding. */
+#define NUB_WIRE_VERSION_IMAGE_ISA 2u
 
 #define NUB_WIRE_KIND_IMAGE    1u  /* PVM program blob + endpoints */
 #define NUB_WIRE_KIND_DATA     2u  /* opaque bytes */
@@ -46,6 +49,7 @@
 /* ---- Fixed sizes of the encoding's parts ------------------------------ */
 #define NUB_WIRE_HEADER_BYTES         8u
 #define NUB_WIRE_IMAGE_FIXED_BYTES    16u  /* header + endpoint_count + blob_len */
+#define NUB_WIRE_IMAGE_V2_FIXED_BYTES 24u  /* ... + isa + zero (version 2) */
 #define NUB_WIRE_ENDPOINT_BYTES       112u /* u32 pc, u32 zero, 13 x u64 */
 #define NUB_WIRE_DATA_FIXED_BYTES     16u  /* header + data_len + u32 zero */
 #define NUB_WIRE_INSTANCE_FIXED_BYTES 72u  /* header + hash + gas + 4 x u32 + count + zero */
@@ -82,6 +86,7 @@ struct nub_wire_image {
     uint32_t blob_len;
     const struct nub_wire_endpoint *endpoints;
     uint32_t endpoint_count; /* 1..NUB_WIRE_MAX_ENDPOINTS */
+    uint32_t isa;            /* NUB_ISA_* (0: GP 0.7.2, the default) */
 };
 
 /*
@@ -114,6 +119,7 @@ struct nub_wire_cap_view {
         uint32_t blob_len;
         uint32_t endpoint_count;
         const uint8_t *endpoints; /* encoded records: use nub_wire_image_endpoint */
+        uint32_t isa;             /* NUB_ISA_*: GP 0.7.2 for every version-1 IMAGE */
     } image;
     struct {
         const uint8_t *bytes;

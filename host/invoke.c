@@ -240,13 +240,14 @@ struct stdprog_input {
     const void *args;
     size_t args_len;
     uint64_t default_gas;
+    uint32_t isa;
 };
 
 static nub_status build_stdprog(const void *input, struct nub_capbuild_out *out)
 {
     const struct stdprog_input *in = input;
-    return nub_capbuild_stdprog(in->program, in->program_len, in->args, in->args_len,
-                                in->default_gas, out);
+    return nub_capbuild_stdprog_isa(in->program, in->program_len, in->args, in->args_len,
+                                    in->default_gas, in->isa, out);
 }
 
 static nub_status build_raw(const void *input, struct nub_capbuild_out *out)
@@ -258,9 +259,17 @@ nub_status nub_publish_stdprog(nub_sandbox *sb, const void *program, size_t prog
                                const void *args, size_t args_len, uint64_t default_gas,
                                nub_cap_hash instance_out)
 {
+    return nub_publish_stdprog_isa(sb, program, program_len, args, args_len, default_gas,
+                                   NUB_ISA_GP_0_7_2, instance_out);
+}
+
+nub_status nub_publish_stdprog_isa(nub_sandbox *sb, const void *program, size_t program_len,
+                                   const void *args, size_t args_len, uint64_t default_gas,
+                                   uint32_t isa, nub_cap_hash instance_out)
+{
     if (!sb || !program || (args_len && !args) || !instance_out)
         return NUB_ERR_INVALID_ARGUMENT;
-    struct stdprog_input in = {program, program_len, args, args_len, default_gas};
+    struct stdprog_input in = {program, program_len, args, args_len, default_gas, isa};
     return publish(sb, build_stdprog, &in, instance_out);
 }
 

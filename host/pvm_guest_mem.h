@@ -55,7 +55,7 @@ struct nub_guest_ram {
  * @retval NUB_ERR_PROTOCOL         the tables are malformed (a frame outside
  *         guest RAM, a large page in the window): the guest lied
  */
-nub_status nub_guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
+nub_status nub__guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
                               void *dst, uint32_t len, uint32_t *fault_addr);
 
 /**
@@ -70,7 +70,7 @@ nub_status nub_guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
  *         write needs (the kernel keeps 64 free while a run is stopped);
  *         nothing written
  */
-nub_status nub_guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
+nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
                                const void *src, uint32_t len, uint32_t *fault_addr);
 
 #endif /* NUB_HOST_PVM_GUEST_MEM_H */

@@ -27,7 +27,7 @@ struct run_memory {
 static nub_status guest_read(void *self, uint32_t address, void *dst, uint32_t len)
 {
     struct run_memory *m = self;
-    nub_status s = nub_guest_pvm_read(&m->ram, m->cr3_gpa, address, dst, len, NULL);
+    nub_status s = nub__guest_pvm_read(&m->ram, m->cr3_gpa, address, dst, len, NULL);
     if (s == NUB_ERR_PROTOCOL)
         m->lie = s;
     return s == NUB_ERR_INVALID_ARGUMENT || s == NUB_ERR_PROTOCOL ? NUB_ERR_MEMORY_INACCESSIBLE : s;
@@ -36,7 +36,7 @@ static nub_status guest_read(void *self, uint32_t address, void *dst, uint32_t l
 static nub_status guest_write(void *self, uint32_t address, const void *src, uint32_t len)
 {
     struct run_memory *m = self;
-    nub_status s = nub_guest_pvm_write(&m->ram, m->cr3_gpa, address, src, len, NULL);
+    nub_status s = nub__guest_pvm_write(&m->ram, m->cr3_gpa, address, src, len, NULL);
     if (s == NUB_ERR_PROTOCOL)
         m->lie = s;
     if (s != NUB_ERR_INVALID_ARGUMENT)
@@ -46,7 +46,7 @@ static nub_status guest_write(void *self, uint32_t address, const void *src, uin
     uint64_t first = address & ~(uint64_t)4095, end = (uint64_t)address + len;
     for (uint64_t page = first; page < end; page += 4096) {
         uint8_t byte;
-        if (nub_guest_pvm_read(&m->ram, m->cr3_gpa,
+        if (nub__guest_pvm_read(&m->ram, m->cr3_gpa,
                                (uint32_t)page + (page == first ? address & 4095 : 0), &byte, 1,
                                NULL) != NUB_OK)
             return NUB_ERR_MEMORY_INACCESSIBLE;

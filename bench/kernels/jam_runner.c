@@ -27,6 +27,12 @@ uint64_t jam_now_ns(void)
 
 struct jam_loaded *jam_load(const uint8_t *jam, size_t len, char *err, size_t err_len)
 {
+    return jam_load_isa(jam, len, NUB_ISA_GP_0_7_2, err, err_len);
+}
+
+struct jam_loaded *jam_load_isa(const uint8_t *jam, size_t len, uint32_t isa, char *err,
+                                size_t err_len)
+{
     struct jam_loaded *l = calloc(1, sizeof *l);
     if (l == NULL || (l->bytes = malloc(len ? len : 1)) == NULL) {
         snprintf(err, err_len, "out of memory");
@@ -42,7 +48,18 @@ struct jam_loaded *jam_load(const uint8_t *jam, size_t len, char *err, size_t er
         return NULL;
     }
     struct pvm_allocator alloc = pvm_libc_allocator();
-    rc = pvm_program_decode(l->layout.code_blob, l->layout.code_blob_len, &alloc, &l->program);
+    if (isa != NUB_ISA_GP_0_7_2) {
+        /* nub-cc emits GP 0.7.2 numbering: renumber the code in place */
+        uint8_t *code = l->bytes + (l->layout.code_blob - l->bytes);
+        rc = pvm_program_recode(code, l->layout.code_blob_len, NUB_ISA_GP_0_7_2, isa, code, &alloc);
+        if (rc != PVM_OK) {
+            snprintf(err, err_len, "cannot recode for the ISA: %s", pvm_error_name(rc));
+            jam_free(l);
+            return NULL;
+        }
+    }
+    rc = pvm_program_decode_isa(l->layout.code_blob, l->layout.code_blob_len, isa, &alloc,
+                                &l->program);
     if (rc != PVM_OK) {
         snprintf(err, err_len, "bad code blob: %s", pvm_error_name(rc));
         jam_free(l);

@@ -27,6 +27,11 @@ struct jam_run_result {
 
 /* Splits and decodes a .jam; NULL on failure (message in err). */
 struct jam_loaded *jam_load(const uint8_t *jam, size_t len, char *err, size_t err_len);
+/* The same, run as ISA version isa (NUB_ISA_*): the .jam's GP 0.7.2 code is
+ * renumbered to that version first (pvm_program_recode); jam_bytes then
+ * returns the renumbered container. */
+struct jam_loaded *jam_load_isa(const uint8_t *jam, size_t len, uint32_t isa, char *err,
+                                size_t err_len);
 void jam_free(struct jam_loaded *loaded);
 const struct pvm_program *jam_program(const struct jam_loaded *loaded);
 /* The container bytes (for engines that take the whole .jam, e.g. the sandbox). */

@@ -6,6 +6,9 @@
  *                            generated straight-line-and-branches program of
  *                            120,000 instructions (decode not timed, code
  *                            buffer preallocated; best of five)
+ *   jit_compile_ns_per_insn_080  the same program run as GP 0.8.0
+ *                            (renumbered): block costs come from the
+ *                            pipeline model, computed while compiling
  *   jit_mips_alu / _mem / _branch   the loop programs of loop_programs.c on
  *                            the hosted JIT (instance creation, i.e. the
  *                            compile, not timed), M PVM instructions/s
@@ -57,7 +60,7 @@ static char *big_program_source(unsigned groups, unsigned *insns_out)
     return text;
 }
 
-static double compile_ns_per_insn(unsigned *insns_out)
+static double compile_ns_per_insn(uint32_t isa, unsigned *insns_out)
 {
     unsigned insns = 0;
     char *text = big_program_source(10000, &insns);
@@ -74,7 +77,9 @@ static double compile_ns_per_insn(unsigned *insns_out)
     }
     struct pvm_allocator alloc = pvm_libc_allocator();
     struct pvm_program *prog = NULL;
-    if (pvm_program_decode(as.blob, as.blob_len, &alloc, &prog) != PVM_OK) {
+    if (pvm_program_recode(as.blob, as.blob_len, NUB_ISA_GP_0_7_2, isa, as.blob, &alloc) !=
+            PVM_OK ||
+        pvm_program_decode_isa(as.blob, as.blob_len, isa, &alloc, &prog) != PVM_OK) {
         pvmasm_output_free(&as);
         return -1;
     }
@@ -114,10 +119,14 @@ int fig_jit(const struct nubbench_options *opt)
         const char *name;
     } loops[] = {{LOOP_ALU, "alu"}, {LOOP_MEM, "mem"}, {LOOP_BRANCH, "branch"}};
     unsigned insns = 0;
-    double compile = compile_ns_per_insn(&insns);
+    double compile = compile_ns_per_insn(NUB_ISA_GP_0_7_2, &insns);
     if (compile < 0 || insns < 100000)
         return 1;
     nubbench_emit("jit_compile_ns_per_insn", compile, "ns/PVM instruction");
+    double compile_080 = compile_ns_per_insn(NUB_ISA_GP_0_8_0, &insns);
+    if (compile_080 < 0)
+        return 1;
+    nubbench_emit("jit_compile_ns_per_insn_080", compile_080, "ns/PVM instruction");
     double jit[3], interp[3];
     for (int i = 0; i < 3; i++) {
         jit[i] = loop_mips(&pvm_jit_engine, loops[i].kind, iterations * 10);

@@ -11,6 +11,10 @@
  *   native_ratio_jit_<kernel>      JIT run time / native time (x)
  *   native_ratio_interp_<kernel>   interpreter run time / native time (x)
  *   native_ratio_jit_geomean, native_ratio_interp_geomean
+ *   native_ratio_jit_<kernel>_080, native_ratio_jit_geomean_080
+ *                                  the JIT running the same program as GP 0.8.0
+ *                                  (renumbered, block costs of the pipeline
+ *                                  model), interleaved with the others
  *   native_ms_<kernel>             the native time itself (context for the ratios)
  *   jit_compile_ns_per_insn_<kernel>  cold jit_compile time of the whole
  *                                     kernel program / its PVM instructions
@@ -47,19 +51,22 @@
 #endif
 
 struct kernel_engine {
-    const char *figure; /* native_ratio_<figure>_<kernel> */
+    const char *figure; /* native_ratio_<figure>_<kernel><suffix> */
+    const char *suffix;
     const struct pvm_engine *engine;
     int repeats;
+    uint32_t isa; /* NUB_ISA_* the kernel runs as */
 };
 
 static const struct kernel_engine kernel_engines[] = {
-    {"interp", &pvm_interp_engine, 1},
-    {"jit", &pvm_jit_engine, 7},
+    {"interp", "", &pvm_interp_engine, 1, NUB_ISA_GP_0_7_2},
+    {"jit", "", &pvm_jit_engine, 7, NUB_ISA_GP_0_7_2},
+    {"jit", "_080", &pvm_jit_engine, 7, NUB_ISA_GP_0_8_0},
 };
 #define KERNEL_ROUNDS       7 /* the most repeats of any engine */
 #define KERNEL_ENGINE_COUNT (sizeof kernel_engines / sizeof kernel_engines[0])
 
-static struct jam_loaded *load_kernel(const char *name)
+static struct jam_loaded *load_kernel(const char *name, uint32_t isa)
 {
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/%s.jam", NUB_KERNEL_JAM_DIR, name);
@@ -69,7 +76,7 @@ static struct jam_loaded *load_kernel(const char *name)
         fprintf(stderr, "fig_kernels: %s (build target nub_kernels_jam)\n", err);
         return NULL;
     }
-    struct jam_loaded *l = jam_load(buf, len, err, sizeof err);
+    struct jam_loaded *l = jam_load_isa(buf, len, isa, err, sizeof err);
     free(buf);
     if (l == NULL)
         fprintf(stderr, "fig_kernels: %s: %s\n", path, err);
@@ -229,8 +236,11 @@ int fig_kernels(const struct nubbench_options *opt)
     for (size_t i = 0; i < nub_kernel_count; i++) {
         const struct nub_kernel *k = &nub_kernels[i];
         uint64_t n = opt->quick ? k->test_n : k->bench_n, answer = 0;
-        struct jam_loaded *l = load_kernel(k->name);
-        if (l == NULL) {
+        struct jam_loaded *l = load_kernel(k->name, NUB_ISA_GP_0_7_2);
+        struct jam_loaded *l080 = load_kernel(k->name, NUB_ISA_GP_0_8_0);
+        if (l == NULL || l080 == NULL) {
+            jam_free(l);
+            jam_free(l080);
             failed = 1;
             continue;
         }
@@ -248,7 +258,8 @@ int fig_kernels(const struct nubbench_options *opt)
             for (size_t e = 0; e < KERNEL_ENGINE_COUNT; e++) {
                 if (round >= kernel_engines[e].repeats || engine_failed[e])
                     continue;
-                uint64_t ns = time_engine_once(&kernel_engines[e], l, k, n, answer);
+                const struct jam_loaded *le = kernel_engines[e].isa == NUB_ISA_GP_0_7_2 ? l : l080;
+                uint64_t ns = time_engine_once(&kernel_engines[e], le, k, n, answer);
                 if (ns == 0)
                     engine_failed[e] = true;
                 else if (best[e] == 0 || ns < best[e])
@@ -267,7 +278,8 @@ int fig_kernels(const struct nubbench_options *opt)
                 continue;
             }
             double ratio = (double)best[e] / (double)native_ns;
-            snprintf(name, sizeof name, "native_ratio_%s_%s", kernel_engines[e].figure, k->name);
+            snprintf(name, sizeof name, "native_ratio_%s_%s%s", kernel_engines[e].figure, k->name,
+                     kernel_engines[e].suffix);
             nubbench_emit(name, ratio, "x");
             log_sum[e] += log(ratio);
             measured[e]++;
@@ -306,11 +318,13 @@ int fig_kernels(const struct nubbench_options *opt)
             nubbench_emit(name, compile, "ns/PVM instruction");
         }
         jam_free(l);
+        jam_free(l080);
     }
     for (size_t e = 0; e < KERNEL_ENGINE_COUNT; e++) {
         if (measured[e] != nub_kernel_count)
             continue;
-        snprintf(name, sizeof name, "native_ratio_%s_geomean", kernel_engines[e].figure);
+        snprintf(name, sizeof name, "native_ratio_%s_geomean%s", kernel_engines[e].figure,
+                 kernel_engines[e].suffix);
         nubbench_emit(name, exp(log_sum[e] / (double)measured[e]), "x");
     }
 #if defined(NUB_HAVE_JAM_SANDBOX)

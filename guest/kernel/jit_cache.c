@@ -77,8 +77,10 @@ const struct pvm_allocator nub_kernel_pvm_allocator = {pvm_alloc, pvm_free, 0};
 
 static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *image)
 {
-    int err = pvm_program_decode(image->view.image.blob, image->view.image.blob_len,
-                                 &nub_kernel_pvm_allocator, &e->program);
+    /* The IMAGE's ISA version decides opcodes, validation and gas; the cache
+     * is keyed by the IMAGE hash, which commits to it. */
+    int err = pvm_program_decode_isa(image->view.image.blob, image->view.image.blob_len,
+                                     image->view.image.isa, &nub_kernel_pvm_allocator, &e->program);
     if (err == PVM_ERR_NOMEM)
         return NUB_ERR_HEAP_EXHAUSTED;
     if (err != PVM_OK) {

@@ -19,9 +19,12 @@
  *
  * Gas: charged once per basic block on entry with
  *      sub qword [ctx.gas], cost ; jl out_of_gas_stub(block pc)
- * A run that starts in the middle of a block (fresh run at an arbitrary pc,
- * re-run after a page fault) is charged by jit_prepare_entry in C, which
- * then enters after the block's gas check.
+ * with the cost the program's version gives the block (pvm_gas.h), computed
+ * at compile time. A run that starts in the middle of a block (fresh run at
+ * an arbitrary pc, GP 0.7.2 re-run after a page fault) is charged by
+ * jit_prepare_entry in C, which then enters after the block's gas check; a
+ * run whose block is already paid (state.gas_charged) enters there without
+ * charging.
  *
  * Exits: every exit stores pc, reason and arg into the context block, then
  * jumps to the exit sequence, which stores the 13 registers and leaves the
@@ -216,15 +219,24 @@ const char *jit_error_name(int error);
 /* ---- Running (platform-neutral helpers) -------------------------------- */
 /**
  * Prepares ctx for entering the code at ctx->pc: charges the gas block that
- * starts there (or none when resuming after an ecalli) and sets
- * ctx->entry_target = code_address + native offset.
+ * starts there (none when resuming after an ecalli, or when block_paid) and
+ * sets ctx->entry_target = code_address + native offset.
  * @retval true  enter the code now
  * @retval false the run ended without executing code; *exit_out is filled
- *               (out-of-gas, or the panic of a trap at a non-instruction pc)
- *               and ctx->gas updated as the interpreter would
+ *               (out-of-gas, the panic of a trap at a non-instruction pc, or
+ *               GP 0.8.0's panic for an invalid blob or pc) and ctx->gas
+ *               updated as the interpreter would
  */
 bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_t code_address,
-                       bool resume_after_ecalli, struct pvm_exit *exit_out);
+                       bool resume_after_ecalli, bool block_paid, struct pvm_exit *exit_out);
+
+/**
+ * The gas the compiled code charges when it enters the gas block at pc (the
+ * imm32 of the block's gas check in code_bytes, the buffer jit_compile
+ * filled). false if pc is not where the compiler opened a block.
+ */
+bool jit_block_charge(const struct jit_code *code, const uint8_t *code_bytes, uint32_t pc,
+                      uint32_t *cost_out);
 
 /**
  * Finds the PVM instruction of the memory access at native_offset.

@@ -21,6 +21,7 @@
 
 #include "jit_decode.h"
 #include "jit_x86.h"
+#include "pvm_gas.h"
 #include "pvm_util.h"
 
 /*
@@ -51,6 +52,11 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 #define SCRATCH X86_RAX
 #define BASE    X86_R15
 #define CTX(f)  JIT_CTX_DISP(f)
+
+/* Instructions of one block kept for the pipeline model; a longer block is
+ * priced by pvm_gas_block_cost re-reading the code (no memory in proportion
+ * to the block). */
+#define JIT_GAS_ITEMS_MAX 4096u
 
 /* sub qword [r15+disp8], imm32 (8 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 14u
@@ -88,6 +94,11 @@ struct compiler {
     uint32_t *insn_offset; /* code_len + 1 */
     uint8_t *block_head;   /* bitset over 0..code_len: a gas check starts here */
     struct vec stubs, fixups, sites;
+    /* PVM_GAS_PIPELINE: the open block's instructions for the cost model */
+    bool pipeline;
+    struct vec items;
+    uint32_t block_pc;  /* where the open block starts */
+    bool items_dropped; /* the open block outgrew JIT_GAS_ITEMS_MAX */
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
@@ -324,12 +335,30 @@ JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
     add_stub(c, jl, pc, STUB_OUT_OF_GAS);
     c->block_open = true;
     c->block_cost = 0;
+    c->block_pc = pc;
+    c->items_dropped = false;
     if (c->b.off - start != JIT_GAS_CHECK_SIZE)
         c->nomem = true; /* cannot happen: the encoding above is fixed-size */
 }
 
+/* The item of the next instruction of the open block, or NULL when the
+ * block is too long to keep (or memory ran out). */
+JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
+{
+    if (c->items.count >= JIT_GAS_ITEMS_MAX) {
+        c->items_dropped = true;
+        return NULL;
+    }
+    return vec_push(c, &c->items);
+}
+
 JIT_INLINE void close_block(struct compiler *c)
 {
+    if (c->pipeline && c->items_dropped)
+        c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
+    else if (c->pipeline && c->items.count > 0)
+        c->block_cost = pvm_gas_simulate(c->items.data, c->items.count);
+    c->items.count = 0;
     if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
         c->too_large = true;
     jit_patch4(&c->b, c->block_imm_site, c->block_cost);
@@ -693,6 +722,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         exit_inline(c, pc, PVM_EXIT_PANIC);
         break;
     case PVM_OP_fallthrough:
+    case PVM_OP_unlikely: /* a gas-model hint only */
         break;
     /* F1 */
     case PVM_OP_ecalli: {
@@ -1107,6 +1137,7 @@ static void compiler_free(struct compiler *c)
     c->alloc.free(c->alloc.ctx, c->stubs.data);
     c->alloc.free(c->alloc.ctx, c->fixups.data);
     c->alloc.free(c->alloc.ctx, c->sites.data);
+    c->alloc.free(c->alloc.ctx, c->items.data);
 }
 
 static bool is_gas_terminator(uint8_t op)
@@ -1123,11 +1154,20 @@ static void emit_body(struct compiler *c)
         if (c->nomem)
             return;
         if (pc >= p->code_len) {
-            /* The implicit trap at pc = C (always reached exactly, SPEC §5). */
-            if (new_block)
+            /* The implicit trap at pc = C (always reached exactly, SPEC §5):
+             * its own block costs the version's end cost; at the end of a
+             * longer block it is that block's last instruction. */
+            if (new_block) {
                 open_block(c, p->code_len);
+                c->block_cost = p->isa->end_block_cost;
+            } else if (c->pipeline) {
+                struct pvm_gas_item *item = next_item(c);
+                if (item != NULL)
+                    pvm_gas_item_trap(item);
+            } else {
+                c->block_cost += jit_op_gas[PVM_OP_trap];
+            }
             c->insn_offset[p->code_len] = (uint32_t)c->b.off;
-            c->block_cost += jit_op_gas[PVM_OP_trap];
             exit_inline(c, p->code_len, PVM_EXIT_PANIC);
             close_block(c);
             return;
@@ -1137,7 +1177,13 @@ static void emit_body(struct compiler *c)
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
-        c->block_cost += jit_op_gas[in.opcode];
+        if (c->pipeline) {
+            struct pvm_gas_item *item = next_item(c);
+            if (item != NULL)
+                pvm_gas_item_of(p, &in, item);
+        } else {
+            c->block_cost += jit_op_gas[in.opcode];
+        }
         compile_insn(c, &in);
         new_block = is_gas_terminator(in.opcode);
         if (new_block)
@@ -1231,6 +1277,8 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.stubs.elem = sizeof(struct stub);
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
+    c.items.elem = sizeof(struct pvm_gas_item);
+    c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
 
     size_t n = (size_t)program->code_len + 1;
     c.insn_offset = allocator->alloc(allocator->ctx, n * sizeof(uint32_t));
@@ -1280,6 +1328,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.alloc.free(c.alloc.ctx, c.block_head);
     c.alloc.free(c.alloc.ctx, c.stubs.data);
     c.alloc.free(c.alloc.ctx, c.fixups.data);
+    c.alloc.free(c.alloc.ctx, c.items.data);
     return PVM_OK;
 }
 
@@ -1305,4 +1354,22 @@ const char *jit_error_name(int error)
     default:
         return pvm_error_name(error);
     }
+}
+
+bool jit_block_charge(const struct jit_code *code, const uint8_t *code_bytes, uint32_t pc,
+                      uint32_t *cost_out)
+{
+    const struct pvm_program *p = code->program;
+    /* Block starts and pc 0 are walk positions where a block opens. */
+    if (pc != 0 && !pvm_program_is_block_start(p, pc))
+        return false;
+    uint32_t at = code->insn_offset[pc];
+    if (at < JIT_GAS_CHECK_SIZE)
+        return false;
+    const uint8_t *check = code_bytes + at - JIT_GAS_CHECK_SIZE;
+    /* REX.W+B 81 /5 disp8 imm32 (sub qword [r15+disp8], imm32); 0F 8C rel32 */
+    if (check[1] != 0x81 || check[8] != 0x0F || check[9] != 0x8C)
+        return false;
+    *cost_out = (uint32_t)pvm_load_le(check + 4, 4);
+    return true;
 }

@@ -32,7 +32,8 @@ const uint8_t jit_op_format[256] = {UNDEFINED_16,
                                     UNDEFINED_16,
                                     UNDEFINED_16,
                                     UNDEFINED_16,
-                                    PVM_OPCODE_LIST(FORMAT_ENTRY)};
+                                    PVM_OPCODE_LIST(FORMAT_ENTRY)
+                                        PVM_OPCODE_LIST_EXTRA(FORMAT_ENTRY)};
 #pragma GCC diagnostic pop
 
 /* Undefined opcodes execute as trap, which ends a block. */
@@ -56,7 +57,8 @@ const uint8_t jit_op_ends_block[256] = {ONES_16,
                                         ONES_16,
                                         ONES_16,
                                         ONES_16,
-                                        PVM_OPCODE_LIST(ENDS_ENTRY)};
+                                        PVM_OPCODE_LIST(ENDS_ENTRY)
+                                            PVM_OPCODE_LIST_EXTRA(ENDS_ENTRY)};
 #pragma GCC diagnostic pop
 
 #define GAS_ENTRY(num, name, fmt, term, gas) [num] = gas,
@@ -84,5 +86,5 @@ const uint8_t jit_op_gas[256] = {TRAP_GAS_16,
                                  TRAP_GAS_16,
                                  TRAP_GAS_16,
                                  TRAP_GAS_16,
-                                 PVM_OPCODE_LIST(GAS_ENTRY)};
+                                 PVM_OPCODE_LIST(GAS_ENTRY) PVM_OPCODE_LIST_EXTRA(GAS_ENTRY)};
 #pragma GCC diagnostic pop

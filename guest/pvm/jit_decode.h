@@ -20,7 +20,8 @@
  * and the 8 bitmask bytes from bit pc + 1 on (64 bits = 64 code bytes). */
 #define JIT_DECODE_MARGIN 72u
 
-/* Per opcode byte: its format (enum pvm_format), or JIT_OP_UNDEFINED; and
+/* Per internal opcode (pvm_opcodes.h; the program's ISA table maps code
+ * bytes to them): its format (enum pvm_format), or JIT_OP_UNDEFINED; and
  * whether it ends a gas block. Compact copies of pvm_opcode_table's fields
  * (256 bytes each instead of 4 KiB), generated from PVM_OPCODE_LIST. */
 #define JIT_OP_UNDEFINED 0xFF
@@ -59,8 +60,8 @@ static inline __attribute__((always_inline)) void jit_decode_insn(const struct p
     uint64_t word = pvm_load_le(p->bitmask + (first >> 3), 8) >> (first & 7);
     unsigned l = (unsigned)__builtin_ctzll(word | (1ull << PVM_MAX_SKIP));
     bool start = (p->bitmask[pc >> 3] >> (pc & 7)) & 1;
-    unsigned format = jit_op_format[c[0]];
-    uint8_t op = c[0];
+    uint8_t op = p->isa->opcode_of[c[0]];
+    unsigned format = op != PVM_OPCODE_INVALID ? jit_op_format[op] : JIT_OP_UNDEFINED;
     if (!start || format == JIT_OP_UNDEFINED) {
         op = PVM_OP_trap;
         format = PVM_FMT_NONE;

@@ -6,27 +6,11 @@
 #include "jit.h"
 
 #include "nub_status.h"
+#include "pvm_gas.h"
 #include "pvm_util.h"
 
-/* Gas of a block that starts at pc (SPEC §7.2): instructions up to and
- * including the first terminator (undefined opcodes decode as trap, itself a
- * terminator), plus 1 for the implicit trap if the walk reaches code_len. */
-static uint64_t block_cost_from(const struct pvm_program *p, uint32_t pc)
-{
-    uint64_t cost = 0;
-    for (;;) {
-        if (pc >= p->code_len)
-            return cost + pvm_opcode_table[PVM_OP_trap].gas;
-        uint8_t op = pvm_program_opcode(p, pc);
-        cost += pvm_opcode_table[op].gas;
-        if (pvm_opcode_table[op].is_terminator)
-            return cost;
-        pc = pc + 1 + pvm_program_skip(p, pc);
-    }
-}
-
 bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_t code_address,
-                       bool resume_after_ecalli, struct pvm_exit *exit_out)
+                       bool resume_after_ecalli, bool block_paid, struct pvm_exit *exit_out)
 {
     const struct pvm_program *p = code->program;
     uint32_t pc = ctx->pc;
@@ -38,11 +22,20 @@ bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_
             return true;
         }
     }
-    /* A fresh gas block at pc. Instruction starts (and pc = code_len) have
-     * code. Any other position, inside an instruction or past the end,
-     * executes as a trap, a one-instruction block: done here in C. */
+    if (!pvm_program_can_enter(p, pc)) {
+        /* GP 0.8.0 §4: invalid blob or pc, nothing runs or is charged */
+        *exit_out = (struct pvm_exit){.reason = PVM_EXIT_PANIC, .pc = pc, .arg = 0};
+        return false;
+    }
+    /* Instruction starts (and pc = code_len) have code. Any other position,
+     * inside an instruction or past the end, executes as a trap, a
+     * one-instruction block: done here in C. */
     bool has_code = pc <= p->code_len && pvm_program_is_insn_start(p, pc);
-    uint64_t cost = has_code ? block_cost_from(p, pc) : pvm_opcode_table[PVM_OP_trap].gas;
+    if (block_paid && has_code) {
+        ctx->entry_target = code_address + code->insn_offset[pc];
+        return true;
+    }
+    uint64_t cost = pvm_gas_entry_cost(p, pc);
     if (ctx->gas < 0 || (uint64_t)ctx->gas < cost) {
         *exit_out = (struct pvm_exit){.reason = PVM_EXIT_OUT_OF_GAS, .pc = pc, .arg = 0};
         return false;
@@ -173,10 +166,12 @@ void jit_run(const struct jit_code *code, struct jit_ctx *ctx, const struct jit_
     ctx->pc = state->pc;
     ctx->heap_top = state->heap_top;
     ctx->heap_limit = state->heap_top != 0 ? pvm_heap_limit(state->heap_limit) : 0;
+    bool paid = state->gas_charged;
     for (;;) {
-        if (!jit_prepare_entry(code, ctx, pl->code_address, resume, exit_out)) {
+        if (!jit_prepare_entry(code, ctx, pl->code_address, resume, paid, exit_out)) {
             state->gas = ctx->gas;
             state->heap_top = (uint32_t)ctx->heap_top;
+            state->gas_charged = false;
             return;
         }
         ctx->arg = 0; /* only host calls and page faults set it */
@@ -199,5 +194,8 @@ void jit_run(const struct jit_code *code, struct jit_ctx *ctx, const struct jit_
     state->gas = ctx->gas;
     state->pc = ctx->pc;
     state->heap_top = (uint32_t)ctx->heap_top;
+    state->gas_charged =
+        ctx->reason == PVM_EXIT_HOST_CALL ||
+        (ctx->reason == PVM_EXIT_PAGE_FAULT && code->program->isa->fault_keeps_block_paid);
     *exit_out = (struct pvm_exit){.reason = ctx->reason, .pc = ctx->pc, .arg = ctx->arg};
 }

@@ -83,6 +83,11 @@ struct pvm_state {
      * limit of its own (the break stops at PVM_HALT_ADDRESS); every engine
      * applies pvm_heap_limit() to it. */
     uint32_t heap_limit;
+    /* The gas-charged flag (GP 0.8.0 §2, ϱ̃): the gas block containing pc is
+     * already paid, so the next run continues at pc without charging. Set by
+     * engines after a host call (0.7.2 too) and, where the version says so,
+     * after a page fault; cleared after out-of-gas. */
+    bool gas_charged;
 };
 
 /* The highest break sbrk may reach: heap_limit, or the 4 GiB space without
@@ -144,6 +149,8 @@ enum pvm_error {
     PVM_ERR_SEGMENT_RANGE = 31,     /* past 2^32, below 0x10000, or data_len > length */
     PVM_ERR_SEGMENT_OVERLAP = 32,   /* two segments share a page */
     PVM_ERR_SEGMENT_ACCESS = 33,    /* access not one of enum pvm_access */
+    /* ISA versions */
+    PVM_ERR_ISA_NO_EQUIVALENT = 40, /* an instruction the target version lacks (sbrk in 0.8.0) */
 };
 
 /* A static, never-NULL name for an error ("unknown error" for others). */
@@ -181,13 +188,21 @@ struct pvm_program; /* pvm_program.h: a decoded blob */
  *   }
  *
  * Run semantics (all engines must agree exactly with the interpreter):
- *  - run starts at state.pc and begins a new gas block there (SPEC §7.2), so
- *    calling run again after a page fault (after the embedder fixed memory)
- *    re-executes the faulting instruction as a fresh block.
+ *  - the program's ISA version (program->isa, pvm_isa.h) decides opcodes,
+ *    validation and the gas model; engines read its fields, never its id.
+ *  - a version with validate_before_run panics at once, with nothing
+ *    charged and pc unchanged, if the blob or the start pc is invalid.
+ *  - run starts at state.pc. If state.gas_charged it continues there without
+ *    charging; otherwise it pays the gas block it enters (pvm_gas.h). After a
+ *    page fault the flag is the version's fault_keeps_block_paid: GP 0.7.2
+ *    re-executes the faulting instruction as a fresh block, GP 0.8.0 does
+ *    not charge again.
  *  - after a PVM_EXIT_HOST_CALL exit, state.pc is the pc of the ecalli; the
  *    next run resumes at the instruction after the ecalli WITHOUT starting a
  *    new gas block. set_state in between keeps that pending resume unless it
- *    changes pc (then the next run starts a fresh block at the new pc).
+ *    changes pc (then the next run starts a fresh block at the new pc, and
+ *    gas_charged is cleared; only create's initial state may start a run
+ *    with its block already paid).
  *  - halt and panic are final: running again returns the same exit.
  *  - out-of-gas: state unchanged (pc = the block start, gas not charged).
  *

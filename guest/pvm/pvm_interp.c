@@ -2,15 +2,18 @@
  * pvm_interp.c — the reference interpreter (SPEC §6-§10).
  *
  * Structure: create() pre-decodes the program into `insns` (one entry per
- * code byte plus one for the implicit trap at pc = C) and computes, for each
- * position, the gas cost of a block that starts there. run() is one switch:
- * non-terminators continue at `next` inside the current gas block;
- * terminators and taken jumps go to `new_block`, which charges the whole
- * next block before any of its instructions runs (SPEC §7.2).
+ * code byte plus one for the implicit trap at pc = C) and fills, for each
+ * position, the gas a run pays entering a block there (pvm_gas.h: per the
+ * program's ISA version). run() is one switch: non-terminators continue at
+ * `next` inside the current gas block; terminators and taken jumps go to
+ * `new_block`, which charges the whole next block before any of its
+ * instructions runs (SPEC §7.2, SPEC-0.8.md §2). A run that starts with
+ * state.gas_charged set enters without charging.
  */
 #include "pvm_interp.h"
 
 #include "pvm_alu.h"
+#include "pvm_gas.h"
 #include "pvm_memory.h"
 #include "pvm_util.h"
 
@@ -73,18 +76,9 @@ static void predecode(struct pvm_interp *it)
     end->next = c;
     end->target = BAD_TARGET;
 
-    /* Block costs, backwards: a terminator (or trap) ends its block. */
-    end->block_cost = 1;
-    for (uint32_t pc = c; pc-- > 0;) {
-        struct interp_insn *e = &it->insns[pc];
-        if (pvm_opcode_table[e->op].is_terminator) {
-            e->block_cost = pvm_opcode_table[e->op].gas;
-        } else {
-            uint32_t rest = it->insns[e->next].block_cost;
-            uint32_t cost = pvm_opcode_table[e->op].gas;
-            e->block_cost = rest > UINT32_MAX - cost ? UINT32_MAX : rest + cost;
-        }
-    }
+    /* What entering a gas block at each position costs (the version's gas
+     * model, pvm_gas.h). */
+    pvm_gas_fill_entry_costs(p, &it->insns[0].block_cost, sizeof(struct interp_insn));
 }
 
 /* ---- create / destroy -------------------------------------------------- */
@@ -214,6 +208,10 @@ void pvm_interp_run(struct pvm_interp *it, struct pvm_exit *exit_out)
         pc = pc < code_len ? insns[pc].next : code_len;
         goto dispatch;
     }
+    if (!pvm_program_can_enter(prog, pc))
+        goto panic; /* GP 0.8.0 §4: nothing runs, nothing is charged */
+    if (it->state.gas_charged && pc <= code_len)
+        goto dispatch; /* the block was paid before the last exit */
 
 new_block:
     if (pc > code_len) {
@@ -282,6 +280,8 @@ dispatch:
     /* F0 */
     case PVM_OP_trap:
         goto panic;
+    case PVM_OP_unlikely: /* a gas-model hint only */
+        CONTINUE();
     case PVM_OP_fallthrough:
         pc = in->next;
         goto new_block;
@@ -290,7 +290,8 @@ dispatch:
         reason = PVM_EXIT_HOST_CALL;
         exit_arg = X;
         it->resume_after_host_call = true;
-        goto out;
+        it->state.gas_charged = true;
+        goto out_charged;
     /* F2 */
     case PVM_OP_load_imm_64:
         ALU(A, X);
@@ -612,7 +613,8 @@ memory_exit:
         goto panic;
     reason = PVM_EXIT_PAGE_FAULT;
     exit_arg = fault & ~(uint32_t)(PVM_PAGE_SIZE - 1);
-    goto out;
+    it->state.gas_charged = prog->isa->fault_keeps_block_paid;
+    goto out_charged;
 
 nomem:
     reason = PVM_EXIT_ERROR;
@@ -623,6 +625,8 @@ panic:
     reason = PVM_EXIT_PANIC;
 
 out:
+    it->state.gas_charged = false;
+out_charged:
     it->state.pc = pc;
     it->state.gas = gas;
     finish(it, exit_out, reason, pc, exit_arg);
@@ -637,9 +641,12 @@ void pvm_interp_get_state(const struct pvm_interp *it, struct pvm_state *out)
 
 void pvm_interp_set_state(struct pvm_interp *it, const struct pvm_state *state)
 {
-    if (state->pc != it->state.pc)
-        it->resume_after_host_call = false;
+    bool moved = state->pc != it->state.pc;
     it->state = *state;
+    if (moved) {
+        it->resume_after_host_call = false;
+        it->state.gas_charged = false; /* a new pc starts a new block */
+    }
 }
 
 int pvm_interp_read_memory(const struct pvm_interp *it, uint32_t address, void *buffer,
@@ -661,6 +668,11 @@ int pvm_interp_write_memory(struct pvm_interp *it, uint32_t address, const void 
 uint32_t pvm_interp_page_access(const struct pvm_interp *it, uint32_t address)
 {
     return pvm_memory_access(&it->memory, address);
+}
+
+uint32_t pvm_interp_entry_cost(const struct pvm_interp *it, uint32_t pc)
+{
+    return pc <= it->program->code_len ? it->insns[pc].block_cost : 0;
 }
 
 int pvm_interp_set_access(struct pvm_interp *it, uint32_t address, uint32_t length, uint32_t access)

@@ -2,13 +2,14 @@
  * pvm_interp.h — the reference interpreter: the PVM oracle.
  *
  * Implements the engine-neutral instance API of pvm.h (struct pvm_engine)
- * for every instruction of SPEC §9, with gas charged per basic block on
- * entry (SPEC §7.2, the rule the vectors expect) and all five exits.
+ * for every instruction of SPEC §9 and both ISA versions (the program's
+ * struct pvm_isa: opcodes, validation, gas model), with gas charged per basic
+ * block on entry (SPEC §7.2; SPEC-0.8.md §2 for GP 0.8.0) and all five exits.
  *
  * At create the program is pre-decoded once into one entry per code byte
  * (non-instruction bytes become traps), with static branch targets already
- * checked against the block-start set and the gas cost of a block starting
- * at each position. run() then dispatches with a switch; it allocates only
+ * checked against the block-start set and the gas a run pays entering a
+ * block at each position (pvm_gas.h). run() then dispatches with a switch; it allocates only
  * when a store touches a zero page for the first time or sbrk maps pages.
  *
  * Freestanding: memory comes from the caller's struct pvm_allocator.
@@ -50,6 +51,10 @@ uint32_t pvm_interp_page_access(const struct pvm_interp *interp, uint32_t addres
  * Pages below PVM_LOW_GUARD_END are refused (PVM_ERR_SEGMENT_RANGE). */
 int pvm_interp_set_access(struct pvm_interp *interp, uint32_t address, uint32_t length,
                           uint32_t access);
+
+/* The gas this instance charges when a run enters a gas block at pc
+ * (pc <= code_len), from the table built at create. */
+uint32_t pvm_interp_entry_cost(const struct pvm_interp *interp, uint32_t pc);
 
 /* The interpreter behind the engine-neutral vtable. */
 extern const struct pvm_engine pvm_interp_engine;

@@ -4,11 +4,17 @@
  * PVM_OPCODE_LIST(X) calls X(number, name, format, is_terminator, gas) once
  * per defined opcode (139 of them, SPEC §9.14). Everything that needs opcode
  * numbers, names, formats or gas costs (enum pvm_opcode, the opcode info
- * table, the assembler, the JIT) is generated from this list, so a future
- * renumbering (GP 0.8.0) is an edit here.
+ * table, the assembler, the JIT) is generated from this list.
+ *
+ * These numbers are the project's INTERNAL opcodes: GP v0.7.2's numbering
+ * (so 0.7.2 code needs no translation), plus PVM_OPCODE_LIST_EXTRA for
+ * instructions 0.7.2 lacks (GP 0.8.0's `unlikely`, at a number 0.7.2 leaves
+ * undefined). Which code byte means which internal opcode is a property of
+ * the ISA version: pvm_isa.c holds one 256-entry table per version.
  *
  * Formats are named after their operands (SPEC §8, F0-F12).
- * Terminators are SPEC §6.1's set T. Every instruction costs 1 gas (§7).
+ * Terminators are SPEC §6.1's set T. The gas column is GP v0.7.2's cost
+ * (1 per instruction, §7); GP 0.8.0 prices whole blocks (pvm_gas.h).
  */
 #ifndef NUB_PVM_OPCODES_H
 #define NUB_PVM_OPCODES_H
@@ -170,15 +176,22 @@ enum pvm_format {
     X(228, max_u,                 PVM_FMT_REG_REG_REG,     0, 1) \
     X(229, min,                   PVM_FMT_REG_REG_REG,     0, 1) \
     X(230, min_u,                 PVM_FMT_REG_REG_REG,     0, 1)
+
+/* Internal opcodes that are not GP v0.7.2 instructions (same columns). */
+#define PVM_OPCODE_LIST_EXTRA(X) \
+    X(2,   unlikely,              PVM_FMT_NONE,            0, 1)
 /* clang-format on */
 
 /* PVM_OP_trap = 0, PVM_OP_add_64 = 200, ... (lower-case names as in SPEC §9). */
 enum pvm_opcode {
 #define PVM_OPCODE_ENUM_ENTRY(num, name, fmt, term, gas) PVM_OP_##name = num,
-    PVM_OPCODE_LIST(PVM_OPCODE_ENUM_ENTRY)
+    PVM_OPCODE_LIST(PVM_OPCODE_ENUM_ENTRY) PVM_OPCODE_LIST_EXTRA(PVM_OPCODE_ENUM_ENTRY)
 #undef PVM_OPCODE_ENUM_ENTRY
 };
 
-#define PVM_DEFINED_OPCODE_COUNT 139
+#define PVM_DEFINED_OPCODE_COUNT 139 /* per ISA version (0.7.2 and 0.8.0 alike) */
+
+/* No instruction: an ISA table's entry for a code byte outside its valid set U. */
+#define PVM_OPCODE_INVALID 0xFFu
 
 #endif /* NUB_PVM_OPCODES_H */

@@ -12,6 +12,10 @@ const struct pvm_opcode_info pvm_opcode_table[256] = {
     [num] = {.name = #nm, .format = fmt, .is_terminator = term, .is_defined = true, .gas = cost},
     PVM_OPCODE_LIST(PVM_OPCODE_INFO_ENTRY)
 #undef PVM_OPCODE_INFO_ENTRY
+#define PVM_OPCODE_EXTRA_ENTRY(num, nm, fmt, term, cost)                                           \
+    [num] = {.name = #nm, .format = fmt, .is_terminator = term, .is_defined = false, .gas = cost},
+        PVM_OPCODE_LIST_EXTRA(PVM_OPCODE_EXTRA_ENTRY)
+#undef PVM_OPCODE_EXTRA_ENTRY
 };
 
 int pvm_opcode_by_name(const char *name, size_t name_len)
@@ -66,6 +70,8 @@ const char *pvm_error_name(int error)
         return "memory segments overlap";
     case PVM_ERR_SEGMENT_ACCESS:
         return "memory segment with an invalid access mode";
+    case PVM_ERR_ISA_NO_EQUIVALENT:
+        return "an instruction the target ISA version does not have";
     default:
         return "unknown error";
     }
@@ -129,8 +135,37 @@ uint8_t pvm_program_opcode(const struct pvm_program *p, uint32_t pc)
 {
     if (pc >= p->code_len || !pvm_program_is_insn_start(p, pc))
         return PVM_OP_trap;
-    uint8_t raw = p->code[pc];
-    return pvm_opcode_table[raw].is_defined ? raw : PVM_OP_trap;
+    uint8_t op = p->isa->opcode_of[p->code[pc]];
+    return op != PVM_OPCODE_INVALID ? op : PVM_OP_trap;
+}
+
+/* Is c[pc] in the version's U? (pc < C) */
+static bool valid_at(const struct pvm_program *p, uint64_t pc)
+{
+    return p->isa->opcode_of[p->code[pc]] != PVM_OPCODE_INVALID;
+}
+
+bool pvm_program_can_enter(const struct pvm_program *p, uint32_t pc)
+{
+    if (!p->isa->validate_before_run)
+        return true;
+    return p->stream_valid && pc < p->code_len && pvm_program_is_insn_start(p, pc) &&
+           valid_at(p, pc);
+}
+
+/* v_blob (SPEC-0.8.md §4 item 2): from 0, every step lands on a set bit
+ * holding a valid opcode, and the walk ends exactly at C. */
+static bool stream_is_valid(const struct pvm_program *p)
+{
+    uint64_t i = 0;
+    if (p->code_len == 0)
+        return false;
+    while (i < p->code_len) {
+        if (!pvm_program_is_insn_start(p, i) || !valid_at(p, i))
+            return false;
+        i += 1 + pvm_program_skip(p, (uint32_t)i);
+    }
+    return i == p->code_len;
 }
 
 static void set_bit(uint8_t *bits, uint64_t n)
@@ -146,16 +181,16 @@ static void compute_block_starts(struct pvm_program *p)
     uint32_t c = p->code_len;
     if (c == 0)
         return;
-    if (pvm_program_is_insn_start(p, 0) && pvm_opcode_table[p->code[0]].is_defined)
+    if (pvm_program_is_insn_start(p, 0) && valid_at(p, 0))
         set_bit(p->block_starts, 0);
     for (uint32_t n = 0; n < c; n++) {
         if (!pvm_program_is_insn_start(p, n))
             continue;
-        if (!pvm_opcode_table[p->code[n]].is_terminator)
+        uint8_t op = p->isa->opcode_of[p->code[n]];
+        if (op == PVM_OPCODE_INVALID || !pvm_opcode_table[op].is_terminator)
             continue;
         uint64_t next = (uint64_t)n + 1 + pvm_program_skip(p, n);
-        if (next < c && pvm_program_is_insn_start(p, next) &&
-            pvm_opcode_table[p->code[next]].is_defined)
+        if (next < c && pvm_program_is_insn_start(p, next) && valid_at(p, next))
             set_bit(p->block_starts, next);
     }
 }
@@ -165,11 +200,18 @@ static void compute_block_starts(struct pvm_program *p)
 int pvm_program_decode(const uint8_t *blob, size_t len, const struct pvm_allocator *allocator,
                        struct pvm_program **out)
 {
+    return pvm_program_decode_isa(blob, len, NUB_ISA_GP_0_7_2, allocator, out);
+}
+
+int pvm_program_decode_isa(const uint8_t *blob, size_t len, uint32_t isa_id,
+                           const struct pvm_allocator *allocator, struct pvm_program **out)
+{
     if (out == NULL)
         return PVM_ERR_INVALID_ARGUMENT;
     *out = NULL;
+    const struct pvm_isa *isa = pvm_isa_get(isa_id);
     if ((blob == NULL && len > 0) || allocator == NULL || allocator->alloc == NULL ||
-        allocator->free == NULL)
+        allocator->free == NULL || isa == NULL)
         return PVM_ERR_INVALID_ARGUMENT;
 
     size_t at = 0;
@@ -227,7 +269,9 @@ int pvm_program_decode(const uint8_t *blob, size_t len, const struct pvm_allocat
     p->jump_table_len = jump_count;
     p->jump_entry_size = entry_size;
     p->allocator = *allocator;
+    p->isa = isa;
     compute_block_starts(p);
+    p->stream_valid = stream_is_valid(p);
     *out = p;
     return PVM_OK;
 }
@@ -397,4 +441,33 @@ void pvm_decode_insn(const struct pvm_program *p, uint32_t pc, struct pvm_insn *
     default:
         break;
     }
+}
+
+int pvm_program_recode(const uint8_t *blob, size_t len, uint32_t from, uint32_t to, uint8_t *out,
+                       const struct pvm_allocator *allocator)
+{
+    const struct pvm_isa *target = pvm_isa_get(to);
+    if (target == NULL || out == NULL)
+        return PVM_ERR_INVALID_ARGUMENT;
+    struct pvm_program *p = NULL;
+    int err = pvm_program_decode_isa(blob, len, from, allocator, &p);
+    if (err != PVM_OK)
+        return err;
+    size_t code_at = (size_t)(p->code - blob);
+    for (uint32_t pc = 0; pc < p->code_len && err == PVM_OK; pc++) {
+        if (!pvm_program_is_insn_start(p, pc) || !valid_at(p, pc))
+            continue;
+        uint8_t byte = target->byte_of[p->isa->opcode_of[p->code[pc]]];
+        if (byte == PVM_OPCODE_INVALID)
+            err = PVM_ERR_ISA_NO_EQUIVALENT;
+    }
+    if (err == PVM_OK) {
+        if (out != blob)
+            pvm_memcpy(out, blob, len);
+        for (uint32_t pc = 0; pc < p->code_len; pc++)
+            if (pvm_program_is_insn_start(p, pc) && valid_at(p, pc))
+                out[code_at + pc] = target->byte_of[p->isa->opcode_of[p->code[pc]]];
+    }
+    pvm_program_destroy(p);
+    return err;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "pvm.h"
+#include "pvm_isa.h"
 #include "pvm_opcodes.h"
 
 struct pvm_program {
@@ -29,14 +30,20 @@ struct pvm_program {
     uint32_t jump_entry_size;  /* z, 0..255 */
     uint8_t *block_starts;     /* BB as a bitset of C bits (owned) */
     struct pvm_allocator allocator;
+    const struct pvm_isa *isa; /* the version the code is written for */
+    /* GP 0.8.0 §4 v_blob: the instruction stream walks from 0 through valid
+     * opcodes exactly to code_len. Computed for every version; only versions
+     * with validate_before_run act on it. */
+    bool stream_valid;
 };
 
-/* Static information about one opcode byte (all 256 have an entry). */
+/* Static information about one INTERNAL opcode (all 256 have an entry;
+ * see pvm_opcodes.h and pvm_isa.h for how code bytes map to them). */
 struct pvm_opcode_info {
-    const char *name;   /* "add_64"; NULL when the opcode is undefined */
+    const char *name;   /* "add_64"; NULL when no instruction has the number */
     uint8_t format;     /* enum pvm_format (PVM_FMT_NONE when undefined) */
     bool is_terminator; /* member of SPEC §6.1's T */
-    bool is_defined;    /* member of SPEC §9.14's U */
+    bool is_defined;    /* member of GP v0.7.2's U (SPEC §9.14) */
     uint8_t gas;        /* cost; 1 for every instruction in GP v0.7.2 */
 };
 
@@ -53,6 +60,27 @@ int pvm_opcode_by_name(const char *name, size_t name_len);
  */
 int pvm_program_decode(const uint8_t *blob, size_t len, const struct pvm_allocator *allocator,
                        struct pvm_program **out);
+/* The same for a chosen version (NUB_ISA_*): pvm_program_decode is
+ * pvm_program_decode_isa with NUB_ISA_GP_0_7_2. An unknown id gives
+ * PVM_ERR_INVALID_ARGUMENT. A blob that fails GP 0.8.0's validation still
+ * decodes (stream_valid = false): running it panics, as the paper says. */
+int pvm_program_decode_isa(const uint8_t *blob, size_t len, uint32_t isa,
+                           const struct pvm_allocator *allocator, struct pvm_program **out);
+
+/*
+ * Rewrites blob[0..len), a program of version `from`, into version `to`'s
+ * numbering: out[0..len) (out may be blob) gets the same bytes with every
+ * valid opcode at an instruction start replaced by the target's byte for the
+ * same instruction (SPEC-0.8.md §6.1 does this for 0.7.2 -> 0.8.0). Bytes
+ * that are not valid instructions are copied as they are.
+ * @retval PVM_ERR_ISA_NO_EQUIVALENT  an instruction `to` lacks (nothing written)
+ */
+int pvm_program_recode(const uint8_t *blob, size_t len, uint32_t from, uint32_t to, uint8_t *out,
+                       const struct pvm_allocator *allocator);
+
+/* GP 0.8.0 §4 (v_blob and v_loc): may a run start (or be resumed by a
+ * caller) at pc? Always true for versions without validate_before_run. */
+bool pvm_program_can_enter(const struct pvm_program *program, uint32_t pc);
 void pvm_program_destroy(struct pvm_program *program);
 
 /* Bitmask bit n (bits at n >= C read as 1, SPEC §5). */
@@ -74,8 +102,9 @@ static inline bool pvm_program_is_block_start(const struct pvm_program *p, uint6
 /* skip(pc) = ℓ (SPEC §5), 0..24. */
 uint32_t pvm_program_skip(const struct pvm_program *program, uint32_t pc);
 
-/* Effective opcode op(pc): c[pc] if it starts an instruction and is defined,
- * else PVM_OP_trap (also for pc >= C). */
+/* Effective internal opcode op(pc): the version's instruction for c[pc] if
+ * pc starts an instruction and c[pc] is valid, else PVM_OP_trap (also for
+ * pc >= C). */
 uint8_t pvm_program_opcode(const struct pvm_program *program, uint32_t pc);
 
 /* Where a dynamic jump to address goes (SPEC §6.3). */

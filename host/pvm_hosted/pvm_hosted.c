@@ -204,9 +204,17 @@ void pvm_hosted_get_state(const struct pvm_hosted *h, struct pvm_state *state_ou
 
 void pvm_hosted_set_state(struct pvm_hosted *h, const struct pvm_state *state)
 {
-    if (state->pc != h->state.pc)
-        h->resume_after_host_call = false;
+    bool moved = state->pc != h->state.pc;
     h->state = *state;
+    if (moved) {
+        h->resume_after_host_call = false;
+        h->state.gas_charged = false; /* a new pc starts a new block */
+    }
+}
+
+bool pvm_hosted_block_charge(const struct pvm_hosted *h, uint32_t pc, uint32_t *cost_out)
+{
+    return jit_block_charge(&h->code, h->code_mem, pc, cost_out);
 }
 
 /* Every byte of [address, address + length) (wrapping) is accessible. */

@@ -65,6 +65,11 @@ int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t lengt
 typedef uint32_t (*pvm_hosted_host_handler)(void *data, uint64_t id, uint32_t pc, uint64_t *regs,
                                             int64_t *gas, uint64_t *error_arg);
 void pvm_hosted_set_host_handler(struct pvm_hosted *h, pvm_hosted_host_handler fn, void *data);
+/* Bytes of machine code generated for the instance's program. */
+size_t pvm_hosted_code_size(const struct pvm_hosted *h);
+/* The gas the compiled code charges on entering the block at pc (a block
+ * start, or 0), read from the code itself (jit_block_charge). */
+bool pvm_hosted_block_charge(const struct pvm_hosted *h, uint32_t pc, uint32_t *cost_out);
 
 /* The hosted JIT behind the engine-neutral vtable (name "jit"). */
 extern const struct pvm_engine pvm_jit_engine;

@@ -320,7 +320,19 @@ nub_status nub_publish_stdprog(nub_sandbox *sb, const void *program, size_t prog
                                const void *args, size_t args_len, uint64_t default_gas,
                                nub_cap_hash instance_out);
 
-/** Publishes a raw PVM blob with explicit memory and one endpoint (abi/nub_capbuild.h). */
+/**
+ * nub_publish_stdprog for a program written for PVM ISA version isa
+ * (NUB_ISA_GP_0_7_2 or NUB_ISA_GP_0_8_0, nub_abi.h). The version is part of
+ * the IMAGE, so the same bytes published under two versions are two
+ * programs with two hashes. nub_publish_stdprog publishes GP 0.7.2.
+ * @retval NUB_ERR_WIRE_ISA  unknown version
+ */
+nub_status nub_publish_stdprog_isa(nub_sandbox *sb, const void *program, size_t program_len,
+                                   const void *args, size_t args_len, uint64_t default_gas,
+                                   uint32_t isa, nub_cap_hash instance_out);
+
+/** Publishes a raw PVM blob with explicit memory and one endpoint (abi/nub_capbuild.h;
+ * program->isa names its PVM ISA version). */
 nub_status nub_publish_raw(nub_sandbox *sb, const struct nub_capbuild_raw *program,
                            nub_cap_hash instance_out);
 

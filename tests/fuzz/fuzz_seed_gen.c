@@ -117,6 +117,7 @@ int main(int argc, char **argv)
     snprintf(result_dir, sizeof result_dir, "%s/seeds/result", out);
     snprintf(stdprog_dir, sizeof stdprog_dir, "%s/seeds/stdprog", out);
     if (golden_to_seed(golden, "image", cap_dir) != 0 ||
+        golden_to_seed(golden, "image_gp080", cap_dir) != 0 ||
         golden_to_seed(golden, "data", cap_dir) != 0 ||
         golden_to_seed(golden, "instance", cap_dir) != 0 ||
         golden_to_seed(golden, "result", result_dir) != 0)

@@ -82,27 +82,55 @@ static int compare(struct pvm_interp *it, struct pvm_hosted *h, const struct pvm
                      round, reason_name(ei->reason), ei->pc, r, si.regs[r], sh.regs[r]);
             return 1;
         }
-    if (si.pc != sh.pc || si.gas != sh.gas || si.heap_top != sh.heap_top) {
+    if (si.pc != sh.pc || si.gas != sh.gas || si.heap_top != sh.heap_top ||
+        si.gas_charged != sh.gas_charged) {
         snprintf(msg, len,
                  "round %d (%s) state: interp pc=%u gas=%" PRId64
-                 " heap=0x%x, jit pc=%u gas=%" PRId64 " heap=0x%x",
-                 round, reason_name(ei->reason), si.pc, si.gas, si.heap_top, sh.pc, sh.gas,
-                 sh.heap_top);
+                 " heap=0x%x paid=%d, jit pc=%u gas=%" PRId64 " heap=0x%x paid=%d",
+                 round, reason_name(ei->reason), si.pc, si.gas, si.heap_top, si.gas_charged, sh.pc,
+                 sh.gas, sh.heap_top, sh.gas_charged);
         return 1;
     }
     return compare_memory(it, h, msg, len);
+}
+
+/* The gas each engine charges on entering each block: the interpreter's
+ * table against the imm32 in the JIT's code. */
+static int compare_block_costs(const struct pvm_program *p, struct pvm_interp *it,
+                               struct pvm_hosted *h, char *msg, size_t len)
+{
+    for (uint32_t pc = 0; pc < p->code_len; pc++) {
+        if (!pvm_program_is_block_start(p, pc))
+            continue;
+        uint32_t jc = 0;
+        if (!pvm_hosted_block_charge(h, pc, &jc) || jc != pvm_interp_entry_cost(it, pc)) {
+            snprintf(msg, len, "block cost at %u: interp %u, jit %u", pc,
+                     pvm_interp_entry_cost(it, pc), jc);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int jit_diff_run(const uint8_t *blob, size_t blob_len, const struct pvm_segment *segments,
                  size_t segment_count, const struct pvm_state *initial,
                  struct jit_diff_stats *stats, char *msg, size_t msg_len)
 {
+    return jit_diff_run_isa(blob, blob_len, NUB_ISA_GP_0_7_2, segments, segment_count, initial,
+                            stats, msg, msg_len);
+}
+
+int jit_diff_run_isa(const uint8_t *blob, size_t blob_len, uint32_t isa,
+                     const struct pvm_segment *segments, size_t segment_count,
+                     const struct pvm_state *initial, struct jit_diff_stats *stats, char *msg,
+                     size_t msg_len)
+{
     struct pvm_allocator alloc = pvm_libc_allocator();
     struct pvm_program *prog = NULL;
     msg[0] = 0;
     if (stats != NULL)
         stats->programs++;
-    if (pvm_program_decode(blob, blob_len, &alloc, &prog) != PVM_OK) {
+    if (pvm_program_decode_isa(blob, blob_len, isa, &alloc, &prog) != PVM_OK) {
         if (stats != NULL)
             stats->invalid_blobs++;
         return 0;
@@ -115,6 +143,10 @@ int jit_diff_run(const uint8_t *blob, size_t blob_len, const struct pvm_segment 
     if (ei != eh) {
         snprintf(msg, msg_len, "create: interp %d jit %d", ei, eh);
         result = (ei == PVM_ERR_NOMEM || eh == PVM_ERR_NOMEM) ? -1 : 1;
+        goto out;
+    }
+    if (ei == PVM_OK && compare_block_costs(prog, it, h, msg, msg_len) != 0) {
+        result = 1;
         goto out;
     }
     if (ei != PVM_OK)

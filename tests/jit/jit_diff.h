@@ -3,7 +3,9 @@
  * hosted JIT and require the same final state after every exit: status, pc,
  * exit argument, registers, gas, heap top, page access and memory contents.
  * Host calls, page faults (after mapping the page) and out-of-gas (after
- * adding gas) are continued identically on both engines a few times.
+ * adding gas) are continued identically on both engines a few times. Before
+ * running, the gas each engine charges for every block is compared too (the
+ * interpreter's table against the JIT's compiled gas checks).
  */
 #ifndef NUB_JIT_DIFF_H
 #define NUB_JIT_DIFF_H
@@ -24,5 +26,10 @@ struct jit_diff_stats {
 int jit_diff_run(const uint8_t *blob, size_t blob_len, const struct pvm_segment *segments,
                  size_t segment_count, const struct pvm_state *initial,
                  struct jit_diff_stats *stats, char *msg, size_t msg_len);
+/* The same for a blob of ISA version isa (NUB_ISA_*). */
+int jit_diff_run_isa(const uint8_t *blob, size_t blob_len, uint32_t isa,
+                     const struct pvm_segment *segments, size_t segment_count,
+                     const struct pvm_state *initial, struct jit_diff_stats *stats, char *msg,
+                     size_t msg_len);
 
 #endif /* NUB_JIT_DIFF_H */

@@ -2,7 +2,7 @@
  * jit_fuzz_diff — differential fuzzing of the JIT against the interpreter
  * over generated programs (jit_gen.h).
  *
- *   jit_fuzz_diff [--count N] [--seed S] [--max-insns M] [--dump]
+ *   jit_fuzz_diff [--count N] [--seed S] [--max-insns M] [--isa 0.7.2|0.8.0] [--dump]
  *   jit_fuzz_diff --write-seeds DIR [--count N]   (libFuzzer seed corpus)
  *
  * Runs programs S .. S+N-1 and exits 1 at the first divergence, printing the
@@ -16,6 +16,7 @@
 
 #include "jit_diff.h"
 #include "jit_gen.h"
+#include "pvm_isa.h"
 
 /* Seed files for fuzz_jit_blob: its 16-byte header, then a generated blob. */
 static int write_seeds(const char *dir, uint64_t seed, uint64_t count, unsigned max_insns)
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
     unsigned max_insns = 40;
     int dump = 0;
     const char *seed_dir = NULL;
+    uint32_t isa = NUB_ISA_GP_0_7_2;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
             count = strtoull(argv[++i], NULL, 0);
@@ -56,7 +58,11 @@ int main(int argc, char **argv)
             max_insns = (unsigned)strtoul(argv[++i], NULL, 0);
         else if (strcmp(argv[i], "--write-seeds") == 0 && i + 1 < argc)
             seed_dir = argv[++i];
-        else if (strcmp(argv[i], "--dump") == 0)
+        else if (strcmp(argv[i], "--isa") == 0 && i + 1 < argc &&
+                 pvm_isa_by_name(argv[i + 1], strlen(argv[i + 1])) != NULL) {
+            isa = pvm_isa_by_name(argv[i + 1], strlen(argv[i + 1]))->id;
+            i++;
+        } else if (strcmp(argv[i], "--dump") == 0)
             dump = 1;
         else {
             fprintf(stderr, "usage: %s [--count N] [--seed S] [--max-insns M] [--dump]\n", argv[0]);
@@ -69,9 +75,9 @@ int main(int argc, char **argv)
     if (seed_dir != NULL)
         return write_seeds(seed_dir, seed, count, max_insns);
     for (uint64_t s = seed; s < seed + count; s++) {
-        jit_gen_case(s, max_insns, &c);
-        int r = jit_diff_run(c.blob, c.blob_len, c.segments, c.segment_count, &c.initial, &stats,
-                             msg, sizeof(msg));
+        jit_gen_case_isa(s, max_insns, isa, &c);
+        int r = jit_diff_run_isa(c.blob, c.blob_len, isa, c.segments, c.segment_count, &c.initial,
+                                 &stats, msg, sizeof(msg));
         if (r != 0) {
             printf("seed %" PRIu64 ": %s: %s\n", s, r > 0 ? "DIVERGENCE" : "harness error", msg);
             if (dump) {

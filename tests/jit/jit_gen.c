@@ -108,12 +108,12 @@ static void put_le(uint8_t *at, uint64_t v, unsigned n)
         at[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Defined opcodes, gathered once per call (cheap: 256 entries). */
-static unsigned defined_opcodes(uint8_t *ops)
+/* The version's instructions (internal opcodes), gathered once per call. */
+static unsigned defined_opcodes(const struct pvm_isa *isa, uint8_t *ops)
 {
     unsigned n = 0;
     for (unsigned op = 0; op < 256; op++)
-        if (pvm_opcode_table[op].is_defined)
+        if (isa->byte_of[op] != PVM_OPCODE_INVALID)
             ops[n++] = (uint8_t)op;
     return n;
 }
@@ -189,6 +189,12 @@ static void pick_insn(struct jit_rng *r, const uint8_t *ops, unsigned nops, stru
 
 void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
 {
+    jit_gen_case_isa(seed, max_insns, NUB_ISA_GP_0_7_2, out);
+}
+
+void jit_gen_case_isa(uint64_t seed, unsigned max_insns, uint32_t isa_id, struct jit_gen_case *out)
+{
+    const struct pvm_isa *isa = pvm_isa_get(isa_id);
     struct jit_rng rng = {seed * 0x9E3779B97F4A7C15ull + 0x1234567};
     struct jit_rng *r = &rng;
     memset(out, 0, sizeof(*out));
@@ -198,7 +204,7 @@ void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
         max_insns = 1;
 
     uint8_t ops[256];
-    unsigned nops = defined_opcodes(ops);
+    unsigned nops = defined_opcodes(isa, ops);
     struct gen_insn insns[MAX_INSNS];
     unsigned n = 1 + jit_rng_below(r, max_insns);
 
@@ -301,7 +307,7 @@ void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
                 target_pc += 1; /* into the middle of an instruction */
         }
         int32_t off = (int32_t)(target_pc - g->pc);
-        at[0] = g->op;
+        at[0] = isa->byte_of[g->op];
         switch (g->fmt) {
         case PVM_FMT_NONE:
             break;

@@ -50,6 +50,10 @@ static inline uint32_t jit_rng_below(struct jit_rng *r, uint32_t n)
 
 /* Fills *out with the program of seed (max_insns instructions at most). */
 void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out);
+/* The same in the numbering and instruction set of ISA version isa
+ * (NUB_ISA_*; jit_gen_case is GP 0.7.2): 0.8.0 programs use `unlikely` and
+ * no sbrk. */
+void jit_gen_case_isa(uint64_t seed, unsigned max_insns, uint32_t isa, struct jit_gen_case *out);
 
 /* Pages whose access and contents the differential check compares. */
 #define JIT_GEN_MEM_LO 0x10000u

@@ -487,7 +487,7 @@ static void test_guest_entry_exit(void **state)
     ctx->gas = 100;
     ctx->pc = 0;
     struct pvm_exit e;
-    assert_true(jit_prepare_entry(&jc, ctx, (uint64_t)(uintptr_t)code, false, &e));
+    assert_true(jit_prepare_entry(&jc, ctx, (uint64_t)(uintptr_t)code, false, false, &e));
     struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigtrap;

@@ -361,6 +361,59 @@ static void test_standard_program(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* One blob published under both ISA versions: two IMAGEs, two hashes, two
+ * behaviours. Byte 101 is sbrk in GP 0.7.2 (r7 = the break: 0, no heap) and
+ * count_set_bits_64 in GP 0.8.0 (r7 = popcount(r8) = 8); the gas differs too
+ * (0.8.0 prices the block with the pipeline model). */
+static void test_one_blob_two_isas(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    /* r7 = op(r8) (F8: rD = 7 low nibble, rA = 8 high); jump_ind r0, 0 */
+    static const uint8_t blob[] = {0, 0, 4, 101, 0x87, 50, 0x00, 0x05};
+    nub_cap_hash inst[NUB_ISA_COUNT];
+    struct nub_invocation_result r[NUB_ISA_COUNT];
+    for (uint32_t isa = 0; isa < NUB_ISA_COUNT; isa++) {
+        struct nub_capbuild_raw prog = {
+            .blob = blob, .blob_len = sizeof blob, .default_gas = 1000, .isa = isa};
+        prog.regs[0] = HALT_ADDRESS;
+        nub_status s = nub_publish_raw(sb, &prog, inst[isa]);
+        if (s != NUB_OK)
+            fail_msg("publish: %s: %s", nub_strerror(s), nub_sandbox_last_error(sb));
+        struct nub_invoke_packet p = {.args = {0, 0xFF}, .initial_gas = 1000};
+        memcpy(p.instance_hash, inst[isa], sizeof p.instance_hash);
+        assert_int_equal(nub_invoke(sb, &p, &r[isa]), NUB_OK);
+        assert_int_equal(r[isa].exit_reason, NUB_EXIT_HALT);
+    }
+    assert_memory_not_equal(inst[0], inst[1], sizeof inst[0]);
+    assert_int_equal(r[NUB_ISA_GP_0_7_2].return_value, 0);
+    assert_int_equal(r[NUB_ISA_GP_0_8_0].return_value, 8);
+    assert_int_equal(r[NUB_ISA_GP_0_7_2].gas_remaining, 1000 - 2);
+    /* 0.8.0: count_set_bits (lat 1) then jump_ind (lat 22, independent):
+     * both start in cycle 1, cost = 1 + 22 - 1 = 22 */
+    assert_int_equal(r[NUB_ISA_GP_0_8_0].gas_remaining, 1000 - 22);
+    /* the same for a standard program: two IMAGEs, two INSTANCE hashes */
+    const char *text = "    count_set_bits_64 a0, a1\n"
+                       "    jump_ind ra, 0\n";
+    struct pvmasm_output out;
+    char err[256];
+    if (pvmasm_assemble(text, strlen(text), &out, err, sizeof err) != 0)
+        fail_msg("pvmasm: %s", err);
+    nub_cap_hash sp[NUB_ISA_COUNT];
+    for (uint32_t isa = 0; isa < NUB_ISA_COUNT; isa++)
+        assert_int_equal(
+            nub_publish_stdprog_isa(sb, out.stdprog, out.stdprog_len, NULL, 0, 1000, isa, sp[isa]),
+            NUB_OK);
+    assert_memory_not_equal(sp[0], sp[1], sizeof sp[0]);
+    pvmasm_output_free(&out);
+    /* an unknown version is refused before anything is stored */
+    struct nub_capbuild_raw bad = {.blob = blob, .blob_len = sizeof blob, .isa = NUB_ISA_COUNT};
+    nub_cap_hash h;
+    assert_int_equal(nub_publish_raw(sb, &bad, h), NUB_ERR_WIRE_ISA);
+    nub_sandbox_destroy(sb);
+}
+
 /* A program with (practically) unlimited gas that loops forever is stopped
  * by invoke_timeout_ns while it runs in ring 3. */
 static void test_timeout_in_program(void **state)
@@ -393,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_readback_too_large),
         cmocka_unit_test(test_dead_fails_fast),
         cmocka_unit_test(test_standard_program),
+        cmocka_unit_test(test_one_blob_two_isas),
         cmocka_unit_test(test_timeout_in_program),
     };
     return nub_test_kvm_suite_result(

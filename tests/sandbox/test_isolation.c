@@ -164,17 +164,17 @@ static void test_run_space_tables(void **state)
     struct nub_guest_ram ram = {.bytes = sb->mem, .size = sb->mem_bytes};
     uint8_t seen[MARKER_LEN];
     uint32_t fault = 0;
-    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE, seen, MARKER_LEN, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&ram, cr3, DATA_PAGE, seen, MARKER_LEN, &fault), NUB_OK);
     assert_memory_equal(seen, marker_a, MARKER_LEN);
-    assert_int_equal(nub_guest_pvm_read(&ram, cr3, RO_PAGE, seen, 8, &fault), NUB_OK);
-    assert_int_equal(nub_guest_pvm_write(&ram, cr3, RO_PAGE, seen, 8, &fault),
+    assert_int_equal(nub__guest_pvm_read(&ram, cr3, RO_PAGE, seen, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&ram, cr3, RO_PAGE, seen, 8, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, RO_PAGE);
-    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4090, seen, 8, &fault),
+    assert_int_equal(nub__guest_pvm_read(&ram, cr3, DATA_PAGE + 4090, seen, 8, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, DATA_PAGE + 4096);
-    assert_int_equal(nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 100, marker_b, 8, &fault), NUB_OK);
-    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 100, seen, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&ram, cr3, DATA_PAGE + 100, marker_b, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&ram, cr3, DATA_PAGE + 100, seen, 8, &fault), NUB_OK);
     assert_memory_equal(seen, marker_b, 8);
 
     /* The PML4: slot 0 (the kernel's identity map) supervisor-only, slots 1
@@ -294,20 +294,20 @@ static void test_host_backs_declared_page(void **state)
     assert_true(before.magic == NUB_PAGE_POOL_MAGIC && before.stack_count >= 64);
     uint8_t seen[MARKER_LEN];
     uint32_t fault = 0;
-    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4096, seen, MARKER_LEN, &fault),
+    assert_int_equal(nub__guest_pvm_read(&ram, cr3, DATA_PAGE + 4096, seen, MARKER_LEN, &fault),
                      NUB_OK);
     for (int i = 0; i < MARKER_LEN; i++)
         assert_int_equal(seen[i], 0);
     assert_int_equal(
-        nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 4096 - 8, marker_b, MARKER_LEN, &fault), NUB_OK);
+        nub__guest_pvm_write(&ram, cr3, DATA_PAGE + 4096 - 8, marker_b, MARKER_LEN, &fault), NUB_OK);
     memcpy(&after, sb->mem + NUB_PAGE_POOL_GPA, sizeof after);
     assert_int_equal(after.stack_count, before.stack_count - 1);
     assert_int_equal(after.log_count, before.log_count + 1);
-    assert_int_equal(nub_guest_pvm_read(&ram, cr3, DATA_PAGE + 4096 - 8, seen, MARKER_LEN, &fault),
+    assert_int_equal(nub__guest_pvm_read(&ram, cr3, DATA_PAGE + 4096 - 8, seen, MARKER_LEN, &fault),
                      NUB_OK);
     assert_memory_equal(seen, marker_b, MARKER_LEN);
     /* Past the segment: not the program's. */
-    assert_int_equal(nub_guest_pvm_write(&ram, cr3, DATA_PAGE + 8192, marker_b, 1, &fault),
+    assert_int_equal(nub__guest_pvm_write(&ram, cr3, DATA_PAGE + 8192, marker_b, 1, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, DATA_PAGE + 8192);
     nub_sandbox_destroy(sb);

@@ -80,17 +80,17 @@ static void test_read_across_pages(void **state)
     struct fixture *f = *state;
     uint8_t buf[64];
     uint32_t fault = 0;
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x20FE0, buf, 64, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20FE0, buf, 64, &fault), NUB_OK);
     for (unsigned i = 0; i < 32; i++) {
         assert_int_equal(buf[i], (uint8_t)(0xFE0 + i));
         assert_int_equal(buf[32 + i], (uint8_t)(i * 7));
     }
     /* Past the read-only page: nothing mapped at 0x22000. */
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x21FF0, buf, 32, &fault),
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x21FF0, buf, 32, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, 0x22000);
     /* A zero-length read touches nothing. */
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x90000, buf, 0, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x90000, buf, 0, &fault), NUB_OK);
 }
 
 static void test_write_permissions(void **state)
@@ -99,16 +99,16 @@ static void test_write_permissions(void **state)
     uint8_t src[16];
     memset(src, 0xAB, sizeof src);
     uint32_t fault = 0;
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x20010, src, 16, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20010, src, 16, &fault), NUB_OK);
     assert_int_equal(f->mem[PAGE_RW + 0x10], 0xAB);
     /* Crossing into the read-only page: refused, and nothing written. */
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x20FF8, src, 16, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20FF8, src, 16, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, 0x21000);
     assert_int_equal(f->mem[PAGE_RW + 0xFF8], (uint8_t)0xFF8);
     /* A supervisor-only page in the window: the guest lied. */
     set_entry(f, PT, idx(NUB_RUN_WINDOW_VA + 0x20000u, 12), PAGE_RW | NUB_PTE_P | NUB_PTE_RW);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x20000, src, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20000, src, 1, &fault), NUB_ERR_PROTOCOL);
 }
 
 /* ---- demand paging: declared pages and the guest's page pool ---------- */
@@ -156,18 +156,18 @@ static void test_declared_pages(void **state)
     uint8_t buf[32];
     memset(buf, 0xEE, sizeof buf);
     uint32_t fault = 0;
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x22FF0, buf, 32, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x22FF0, buf, 32, &fault), NUB_OK);
     for (unsigned i = 0; i < 32; i++)
         assert_int_equal(buf[i], 0); /* declared, never touched: zeros */
     /* Not writable: the read-only one; nothing taken from the pool. */
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x22FF0, buf, 32, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x22FF0, buf, 32, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, 0x22FF0);
     assert_int_equal(pool_of(f)->stack_count, POOL_PAGES);
 
     /* A write into the read-write leaf: one frame (the top of the stack). */
     const uint8_t msg[8] = "written";
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23100, msg, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23100, msg, 8, &fault), NUB_OK);
     assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 1);
     assert_int_equal(pool_of(f)->log_count, 1);
     uint64_t pte;
@@ -181,17 +181,17 @@ static void test_declared_pages(void **state)
     memcpy(&log, f->mem + POOL_LOG, sizeof log);
     assert_int_equal(log.entry_gpa, PT + 8 * (idx(lo, 12) + 3));
     assert_int_equal(log.old_value, decl(NUB_DECL_WRITE));
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x23100, buf, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x23100, buf, 8, &fault), NUB_OK);
     assert_memory_equal(buf, msg, 8);
 
     /* With a dirty bitmap: every page the write changes is marked. */
     uint64_t dirty[RAM_BYTES / 4096 / 64 + 1] = {0};
     f->ram.dirty = dirty;
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23200, msg, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23200, msg, 8, &fault), NUB_OK);
     assert_int_equal(dirty[0], UINT64_C(1) << (frame / 4096)); /* a backed page: data only */
     dirty[0] = 0;
     set_entry(f, PT, idx(lo, 12) + 4, decl(NUB_DECL_WRITE));
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x24000, msg, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x24000, msg, 8, &fault), NUB_OK);
     uint64_t frame2 = frame - 4096; /* the next frame on the stack */
     uint64_t want = UINT64_C(1) << (frame2 / 4096) | UINT64_C(1) << (PT / 4096) |
                     UINT64_C(1) << (POOL_LOG / 4096) | UINT64_C(1) << (NUB_PAGE_POOL_GPA / 4096);
@@ -204,19 +204,19 @@ static void test_declared_pages(void **state)
     /* Two pages under the declared GiB: a PD, a PT and two leaves. */
     uint8_t big[4096];
     memset(big, 0x77, sizeof big);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x40000FF0u, big, sizeof big, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x40000FF0u, big, sizeof big, &fault),
                      NUB_OK);
     assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 5);
     assert_int_equal(pool_of(f)->log_count, 5);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x40001000u, buf, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x40001000u, buf, 8, &fault), NUB_OK);
     assert_int_equal(buf[0], 0x77);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x40002000u, buf, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x40002000u, buf, 8, &fault), NUB_OK);
     assert_int_equal(buf[0], 0); /* the next page inherits the declaration, untouched */
 
     /* More pages than the pool holds: refused before anything is written. */
     uint8_t huge[4 * 4096];
     memset(huge, 1, sizeof huge);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x40010000u, huge, sizeof huge, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x40010000u, huge, sizeof huge, &fault),
                      NUB_ERR_HEAP_EXHAUSTED);
     assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 5);
 }
@@ -230,15 +230,15 @@ static void test_heap_range(void **state)
     setup_pool(f);
     uint8_t b = 0x42, got = 0;
     uint32_t fault;
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x21000, &b, 1, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x21000, &b, 1, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x25000, &b, 1, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x25000, &b, 1, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     f->ram.heap_base = 0x21000;
     f->ram.heap_top = 0x25001; /* the break inside page 0x25000 */
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x24000, &got, 1, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x24000, &got, 1, &fault), NUB_OK);
     assert_int_equal(got, 0);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x21000, &b, 1, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x21000, &b, 1, &fault), NUB_OK);
     assert_int_equal(f->mem[PAGE_RO], 0x42);
     uint64_t pte;
     uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u;
@@ -248,12 +248,12 @@ static void test_heap_range(void **state)
     struct nub_page_log_entry log;
     memcpy(&log, f->mem + POOL_LOG, sizeof log);
     assert_false(log.old_value & NUB_PTE_RW);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x25000, &b, 1, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x25000, &b, 1, &fault), NUB_OK);
     assert_int_equal(pool_of(f)->stack_count, POOL_PAGES - 1);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x25000, &got, 1, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x25000, &got, 1, &fault), NUB_OK);
     assert_int_equal(got, 0x42);
     /* Past the break's page: not the program's. */
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x26000, &b, 1, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x26000, &b, 1, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, 0x26000);
 }
@@ -270,31 +270,31 @@ static void test_lying_pool(void **state)
 
     setup_pool(f);
     p->magic = 0;
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
     setup_pool(f);
     p->stack_count = p->stack_capacity + 1;
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
     setup_pool(f);
     p->stack_gpa = RAM_BYTES - 8; /* the stack runs past the end of RAM */
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
     setup_pool(f);
     p->log_gpa = UINT64_C(1) << 60;
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
     setup_pool(f);
     p->log_count = p->log_capacity; /* full: no room to record the change */
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault),
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault),
                      NUB_ERR_HEAP_EXHAUSTED);
     /* A free frame outside RAM (or frame 0). */
     setup_pool(f);
     uint32_t bad = RAM_BYTES / 4096;
     memcpy(f->mem + POOL_STACK + 4 * (POOL_PAGES - 1), &bad, 4);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
     bad = 0xFFFFFFFFu;
     memcpy(f->mem + POOL_STACK + 4 * (POOL_PAGES - 1), &bad, 4);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
     bad = 0;
     memcpy(f->mem + POOL_STACK + 4 * (POOL_PAGES - 1), &bad, 4);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23000, &b, 1, &fault), NUB_ERR_PROTOCOL);
 }
 
 static void test_wrap(void **state)
@@ -303,10 +303,10 @@ static void test_wrap(void **state)
     uint8_t buf[16];
     uint32_t fault = 1;
     /* The last page is mapped; the range wraps to address 0, never mapped. */
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0xFFFFFFF8u, buf, 16, &fault),
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0xFFFFFFF8u, buf, 16, &fault),
                      NUB_ERR_INVALID_ARGUMENT);
     assert_int_equal(fault, 0);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0xFFFFFFF8u, buf, 8, &fault), NUB_OK);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0xFFFFFFF8u, buf, 8, &fault), NUB_OK);
 }
 
 /* A lying guest: every frame outside RAM, and large pages, are refused. */
@@ -317,25 +317,25 @@ static void test_lying_tables(void **state)
     uint32_t fault;
     uint64_t lo = NUB_RUN_WINDOW_VA + 0x20000u;
     /* A CR3 outside RAM, or straddling its end. */
-    assert_int_equal(nub_guest_pvm_read(&f->ram, RAM_BYTES, 0x20000, buf, 8, &fault),
+    assert_int_equal(nub__guest_pvm_read(&f->ram, RAM_BYTES, 0x20000, buf, 8, &fault),
                      NUB_ERR_PROTOCOL);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, UINT64_C(1) << 51, 0x20000, buf, 8, &fault),
+    assert_int_equal(nub__guest_pvm_read(&f->ram, UINT64_C(1) << 51, 0x20000, buf, 8, &fault),
                      NUB_ERR_PROTOCOL);
     /* A leaf frame past the end of RAM. */
     set_entry(f, PT, idx(lo, 12), (uint64_t)RAM_BYTES | TABLE);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
-    assert_int_equal(nub_guest_pvm_write(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
     set_entry(f, PT, idx(lo, 12), (UINT64_C(0xFFFFFFFFF) << 12) | TABLE);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
     /* A table frame past the end of RAM, at each level. */
     set_entry(f, PD, idx(lo, 21), (uint64_t)(RAM_BYTES + 4096) | TABLE);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
     set_entry(f, PML4, idx(lo, 39), (UINT64_C(1) << 40) | TABLE);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
     /* A large page in the window. */
     set_entry(f, PML4, idx(lo, 39), PDPT | TABLE);
     set_entry(f, PDPT, idx(lo, 30), 0 | TABLE | NUB_PTE_PS);
-    assert_int_equal(nub_guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
 }
 
 int main(void)

@@ -44,6 +44,7 @@ static void sample_image(struct nub_wire_image *img, struct nub_wire_endpoint ep
     img->blob_len = sizeof sample_blob;
     img->endpoints = eps;
     img->endpoint_count = 2;
+    img->isa = NUB_ISA_GP_0_7_2;
 }
 
 /* Encodes into a malloc'd buffer of exactly the needed size. */
@@ -229,6 +230,59 @@ static void test_image_round_trip_and_golden(void **state)
     struct nub_wire_segment seg;
     assert_int_equal(nub_wire_instance_segment(&v, 0, &seg), NUB_ERR_INVALID_ARGUMENT);
     free(b);
+}
+
+/* An IMAGE of GP 0.8.0: version 2 with the ISA field; the same program as
+ * GP 0.7.2 stays version 1, so the two versions have two hashes. */
+static void test_image_isa_round_trip_and_golden(void **state)
+{
+    (void)state;
+    struct nub_wire_endpoint eps[2], got;
+    struct nub_wire_image img;
+    size_t len, len072;
+    sample_image(&img, eps);
+    uint8_t *b072 = encode_image_alloc(&img, &len072);
+    img.isa = NUB_ISA_GP_0_8_0;
+    uint8_t *b = encode_image_alloc(&img, &len);
+    assert_int_equal(len, 24 + 2 * 112 + sizeof sample_blob);
+    check_golden("image_gp080", b, len);
+    nub_cap_hash h072, h080;
+    nub_cap_hash_of(b072, len072, h072);
+    nub_cap_hash_of(b, len, h080);
+    assert_memory_not_equal(h072, h080, NUB_CAP_HASH_BYTES);
+
+    struct nub_wire_cap_view v;
+    assert_int_equal(nub_wire_decode_cap(b072, len072, &v), NUB_OK);
+    assert_int_equal(v.image.isa, NUB_ISA_GP_0_7_2);
+    assert_int_equal(nub_wire_decode_cap(b, len, &v), NUB_OK);
+    assert_int_equal(v.kind, NUB_WIRE_KIND_IMAGE);
+    assert_int_equal(v.image.isa, NUB_ISA_GP_0_8_0);
+    assert_int_equal(v.image.endpoint_count, 2);
+    assert_int_equal(v.image.blob_len, sizeof sample_blob);
+    assert_memory_equal(v.image.blob, sample_blob, sizeof sample_blob);
+    assert_int_equal(nub_wire_image_endpoint(&v, 1, &got), NUB_OK);
+    assert_int_equal(got.pc, eps[1].pc);
+    assert_memory_equal(got.regs, eps[1].regs, sizeof got.regs);
+
+    /* one program, one encoding: version 2 naming GP 0.7.2 is refused */
+    b[16] = NUB_ISA_GP_0_7_2;
+    assert_int_equal(nub_wire_decode_cap(b, len, &v), NUB_ERR_WIRE_NONCANONICAL);
+    b[16] = NUB_ISA_COUNT;
+    assert_int_equal(nub_wire_decode_cap(b, len, &v), NUB_ERR_WIRE_ISA);
+    b[16] = NUB_ISA_GP_0_8_0;
+    b[21] = 1; /* the zero word */
+    assert_int_equal(nub_wire_decode_cap(b, len, &v), NUB_ERR_WIRE_NONCANONICAL);
+    b[21] = 0;
+    assert_int_equal(nub_wire_decode_cap(b, len - 1, &v), NUB_ERR_WIRE_TRUNCATED);
+    /* version 2 exists for IMAGEs only */
+    b[4] = NUB_WIRE_KIND_DATA;
+    assert_int_equal(nub_wire_decode_cap(b, len, &v), NUB_ERR_WIRE_VERSION);
+    /* a version-1 IMAGE stays GP 0.7.2 whatever follows the fixed part */
+    img.isa = NUB_ISA_COUNT;
+    size_t need;
+    assert_int_equal(nub_wire_encode_image(&img, NULL, 0, &need), NUB_ERR_WIRE_ISA);
+    free(b);
+    free(b072);
 }
 
 static void test_data_round_trip_and_golden(void **state)
@@ -714,7 +768,8 @@ static void test_limits_accepted(void **state)
     struct nub_wire_endpoint *eps = calloc(NUB_WIRE_MAX_ENDPOINTS, sizeof *eps);
     for (uint32_t i = 0; i < NUB_WIRE_MAX_ENDPOINTS; i++)
         eps[i].pc = i;
-    struct nub_wire_image img = {sample_blob, sizeof sample_blob, eps, NUB_WIRE_MAX_ENDPOINTS};
+    struct nub_wire_image img = {sample_blob, sizeof sample_blob, eps, NUB_WIRE_MAX_ENDPOINTS,
+                                 NUB_ISA_GP_0_7_2};
     size_t n;
     uint8_t *b = encode_image_alloc(&img, &n);
     struct nub_wire_cap_view v;
@@ -796,6 +851,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_round_trip_and_golden),
+        cmocka_unit_test(test_image_isa_round_trip_and_golden),
         cmocka_unit_test(test_data_round_trip_and_golden),
         cmocka_unit_test(test_data_in_place),
         cmocka_unit_test(test_instance_round_trip_and_golden),

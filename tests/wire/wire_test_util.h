@@ -40,8 +40,8 @@ static inline nub_status reencode_cap(const struct nub_wire_cap_view *v, uint8_t
             return NUB_ERR_NOMEM;
         for (uint32_t i = 0; i < v->image.endpoint_count; i++)
             nub_wire_image_endpoint(v, i, &eps[i]);
-        struct nub_wire_image img = {v->image.blob, v->image.blob_len, eps,
-                                     v->image.endpoint_count};
+        struct nub_wire_image img = {v->image.blob, v->image.blob_len, eps, v->image.endpoint_count,
+                                     v->image.isa};
         st = nub_wire_encode_image(&img, NULL, 0, &needed);
         if (st == NUB_OK) {
             *out = malloc(needed ? needed : 1);

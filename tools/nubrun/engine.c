@@ -38,7 +38,7 @@ int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_j
     memset(out, 0, sizeof(*out));
     struct pvm_allocator alloc = pvm_libc_allocator();
     struct pvm_program *program = NULL;
-    int rc = pvm_program_decode(job->blob, job->blob_len, &alloc, &program);
+    int rc = pvm_program_decode_isa(job->blob, job->blob_len, job->isa, &alloc, &program);
     if (rc == PVM_ERR_NOMEM) {
         snprintf(err, err_len, "out of memory decoding the program");
         return -1;

@@ -32,6 +32,7 @@ struct nubrun_readback {
 struct nubrun_job {
     const uint8_t *blob; /* SPEC §4 program blob */
     size_t blob_len;
+    uint32_t isa; /* NUB_ISA_*: the version the blob is written for */
     const struct pvm_segment *segments;
     size_t segment_count;
     struct pvm_state initial;
@@ -64,6 +65,10 @@ struct nubrun_engine {
      * invalid blob), or -1 with a one-line message in err when the engine
      * itself failed (no /dev/kvm, out of memory, ...). */
     int (*run)(const struct nubrun_job *job, struct nubrun_outcome *out, char *err, size_t err_len);
+    /* What the engine charges on entering each gas block: fills costs[pc]
+     * for every block start pc of job->blob (array of code_len + 1). 0, or
+     * -1 with a message. */
+    int (*block_costs)(const struct nubrun_job *job, uint32_t *costs, char *err, size_t err_len);
 };
 
 /* Table of all engines, NULL-terminated; the first is the default. */
@@ -74,5 +79,11 @@ const struct nubrun_engine *nubrun_engine_find(const char *name);
  * An invalid blob ends in a panic at pc 0 with no gas charged (SPEC §4.2). */
 int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_job *job,
                           struct nubrun_outcome *out, char *err, size_t err_len);
+
+/* block_costs of the interpreter and of the JIT (read from compiled code). */
+int nubrun_interp_block_costs(const struct nubrun_job *job, uint32_t *costs, char *err,
+                              size_t err_len);
+int nubrun_jit_block_costs(const struct nubrun_job *job, uint32_t *costs, char *err,
+                           size_t err_len);
 
 #endif /* NUBRUN_ENGINE_H */

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "nub/host.h"
+#include "nub_wire.h"
+#include "pvm_alloc_libc.h"
+#include "pvm_gas.h"
 
 static void print_console(void *ctx, const char *line)
 {
@@ -81,6 +84,29 @@ static nub_status publish_job(nub_sandbox *sb, const struct nub_capbuild_raw *pr
     return s;
 }
 
+/*
+ * An invocation always starts with its block unpaid. A job that resumes with
+ * the block already paid (gas_charged: after a host call or a GP 0.8.0 page
+ * fault) is run as a fresh start with the block's cost added to its gas:
+ * entering pays exactly that cost back, and the run cannot end out of gas
+ * there, so the outcome equals the resumed run's.
+ */
+static int paid_block_credit(const struct nubrun_job *job, uint64_t *credit)
+{
+    *credit = 0;
+    if (!job->initial.gas_charged)
+        return 0;
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    struct pvm_program *p = NULL;
+    int rc = pvm_program_decode_isa(job->blob, job->blob_len, job->isa, &alloc, &p);
+    if (rc == PVM_ERR_NOMEM)
+        return -1;
+    if (rc == PVM_OK && pvm_program_can_enter(p, job->initial.pc))
+        *credit = pvm_gas_entry_cost(p, job->initial.pc);
+    pvm_program_destroy(p);
+    return 0;
+}
+
 static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out, char *err,
                        size_t err_len)
 {
@@ -102,15 +128,22 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
         if (s->data_len)
             chunks[n_chunks++] = (struct nub_capbuild_chunk){s->address, s->data_len, s->data};
     }
+    uint64_t credit;
+    if (paid_block_credit(job, &credit) != 0 ||
+        (uint64_t)job->initial.gas > (uint64_t)INT64_MAX - credit) {
+        snprintf(err, err_len, "sandbox: cannot resume this job");
+        return -1;
+    }
     struct nub_capbuild_raw prog = {
         .blob = job->blob,
+        .isa = job->isa,
         .blob_len = (uint32_t)job->blob_len,
         .pc = job->initial.pc,
         .ranges = ranges,
         .range_count = n_ranges,
         .chunks = chunks,
         .chunk_count = n_chunks,
-        .default_gas = (uint64_t)job->initial.gas,
+        .default_gas = (uint64_t)job->initial.gas + credit,
         .heap_top = job->initial.heap_top,
     };
     memcpy(prog.regs, job->initial.regs, sizeof prog.regs);
@@ -139,7 +172,7 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
     }
     /* initial_gas 0 means "the instance's default" (= the job's gas), so a
      * job that starts with 0 gas is still run with 0. */
-    packet.initial_gas = (uint64_t)job->initial.gas;
+    packet.initial_gas = (uint64_t)job->initial.gas + credit;
     /* With input the guest sets phi7/phi8 itself; the job's phi9.. travel
      * as arguments (the registers the engines agree on). */
     unsigned first = job->has_input ? PVM_REG_A2 : PVM_REG_A0;
@@ -179,6 +212,10 @@ static int sandbox_run(const struct nubrun_job *job, struct nubrun_outcome *out,
     out->final.pc = res.pc;
     out->final.gas = (int64_t)res.gas_remaining;
     memcpy(out->final.regs, res.regs, sizeof out->final.regs);
+    const struct pvm_isa *isa = pvm_isa_get(job->isa);
+    out->final.gas_charged =
+        res.exit_reason == NUB_EXIT_HOST_CALL ||
+        (res.exit_reason == NUB_EXIT_PAGE_FAULT && isa != NULL && isa->fault_keeps_block_paid);
     if (res.exit_reason == NUB_EXIT_ERROR) {
         snprintf(err, err_len, "sandbox: the guest engine failed: %s",
                  nub_strerror((nub_status)res.exit_arg));
@@ -191,4 +228,7 @@ const struct nubrun_engine nubrun_engine_sandbox = {
     .name = "sandbox",
     .description = "the JIT inside a KVM micro-VM (libnubhost + guest kernel, ring 3)",
     .run = sandbox_run,
+    /* The guest compiles with the same jit_compile: its charges are the
+     * hosted JIT's, read from compiled code. */
+    .block_costs = nubrun_jit_block_costs,
 };

@@ -9,6 +9,7 @@
 
 #include "demo_sieve.h"
 #include "nub_capbuild.h"
+#include "pvm_isa.h"
 #include "engine.h"
 #include "program_mode.h"
 #include "vector_mode.h"
@@ -16,13 +17,21 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: nubrun --vector FILE.json [--engine NAME]\n"
-            "       nubrun [--engine NAME] [--gas N] [--endpoint K] [--args a,b,c,d]\n"
+            "usage: nubrun --vector FILE.json [--engine NAME] [--isa V]\n"
+            "       nubrun --block-costs [--engine NAME] [--isa V] [--raw] PROGRAM\n"
+            "       nubrun [--engine NAME] [--isa V] [--gas N] [--endpoint K] [--args a,b,c,d]\n"
             "              [--input FILE] [--host jam|none] [--raw|--service] [--json] [PROGRAM]\n"
             "\n"
             "--vector FILE   run one PVM conformance vector (SPEC.md §13) and print ONE JSON\n"
             "                object: status, regs, pc, gas, page-fault-address (page faults\n"
             "                only) and memory (every page of the vector's page map).\n"
+            "                A step-format vector (SPEC-0.8.md §6.2: a \"steps\" list) runs its\n"
+            "                map/write/set-reg/run steps in order and prints ONE JSON object\n"
+            "                per assert step: status, gas, pc, regs, memory (chunks covering\n"
+            "                every non-zero byte of every mapped page), page-fault-address.\n"
+            "--isa V         the program's PVM ISA version: 0.7.2 (default) or 0.8.0\n"
+            "--block-costs   print ONE JSON object mapping each basic-block start of\n"
+            "                PROGRAM (decimal string) to the gas the engine charges for it\n"
             "PROGRAM         a JAM standard program file (SPEC.md §11), or with --raw a bare\n"
             "                PVM blob (§4; runs with no memory and r0 = 0xFFFF0000). Prints\n"
             "                exit reason, exit arg, phi7, gas left and pc. With --host none the\n"
@@ -100,6 +109,7 @@ int main(int argc, char **argv)
     struct nubrun_program_options opt = {.engine = nubrun_engines[0], .gas = NUBRUN_DEFAULT_GAS};
     const char *vector = NULL;
     const char *program = NULL;
+    bool block_costs = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -134,6 +144,14 @@ int main(int argc, char **argv)
             if (val == NULL || !parse_args_list(val, &opt))
                 return usage_error("--args needs 1 to 4 comma-separated u64 values", val);
             i++;
+        } else if (strcmp(a, "--isa") == 0) {
+            const struct pvm_isa *isa = val ? pvm_isa_by_name(val, strlen(val)) : NULL;
+            if (isa == NULL)
+                return usage_error("--isa must be 0.7.2 or 0.8.0", val);
+            opt.isa = isa->id;
+            i++;
+        } else if (strcmp(a, "--block-costs") == 0) {
+            block_costs = true;
         } else if (strcmp(a, "--raw") == 0) {
             opt.raw = true;
         } else if (strcmp(a, "--service") == 0) {
@@ -161,11 +179,19 @@ int main(int argc, char **argv)
     if (vector != NULL) {
         if (program != NULL)
             return usage_error("--vector takes no PROGRAM", program);
-        return nubrun_vector_mode(opt.engine, vector, stdout);
+        return nubrun_vector_mode(opt.engine, opt.isa, vector, stdout);
+    }
+    if (block_costs) {
+        if (program == NULL)
+            return usage_error("--block-costs needs a PROGRAM", NULL);
+        return nubrun_block_costs_mode(&opt, program, stdout);
     }
     if ((opt.raw || opt.service || opt.input_path) && program == NULL)
         return usage_error("--raw, --service and --input need a PROGRAM", NULL);
     if (opt.raw && opt.service)
         return usage_error("--raw and --service exclude each other", NULL);
+    if (program == NULL && opt.isa != NUB_ISA_GP_0_7_2)
+        return usage_error("the built-in demo is a GP 0.7.2 program (it grows its heap with sbrk)",
+                           NULL);
     return nubrun_program_mode(&opt, program, stdout);
 }

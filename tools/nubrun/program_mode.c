@@ -16,6 +16,8 @@
 #include "demo_sieve.h"
 #include "jam_host.h"
 #include "nub_capbuild.h"
+#include "pvm_alloc_libc.h"
+#include "pvm_program.h"
 #include "nub_readfile.h"
 #include "pvm_stdprog.h"
 #include "vector_mode.h"
@@ -95,6 +97,7 @@ static int run_job(const struct nubrun_program_options *opt, const struct run_io
         job->host = (struct nub_host){.fn = nubrun_jam_host, .ctx = stderr};
     for (unsigned i = 0; i < opt->arg_count; i++)
         job->initial.regs[first + i] = opt->args[i];
+    job->isa = opt->isa;
     char msg[512];
     if (opt->engine->run(job, outcome, msg, sizeof(msg)) != 0) {
         fprintf(stderr, "nubrun: %s: %s\n", what, msg);
@@ -244,6 +247,56 @@ static bool service_program(const uint8_t *b, size_t len, const uint8_t **y, siz
     *y = b + used + meta_len;
     *y_len = len - used - (size_t)meta_len;
     return true;
+}
+
+int nubrun_block_costs_mode(const struct nubrun_program_options *opt, const char *path, FILE *out)
+{
+    char err[512];
+    size_t len = 0;
+    uint8_t *bytes = nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &len, err, sizeof(err));
+    if (bytes == NULL) {
+        fprintf(stderr, "nubrun: %s\n", err);
+        return 1;
+    }
+    struct nubrun_job job = {.blob = bytes, .blob_len = len, .isa = opt->isa};
+    struct pvm_stdprog sp;
+    if (!opt->raw) {
+        int e = pvm_stdprog_load(bytes, len, NULL, 0, &sp);
+        if (e != PVM_OK) {
+            fprintf(stderr, "nubrun: %s: invalid standard program: %s\n", path, pvm_error_name(e));
+            free(bytes);
+            return 1;
+        }
+        job.blob = sp.code_blob;
+        job.blob_len = sp.code_blob_len;
+    }
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    struct pvm_program *p = NULL;
+    int e = pvm_program_decode_isa(job.blob, job.blob_len, job.isa, &alloc, &p);
+    uint32_t *costs = e == PVM_OK ? calloc((size_t)p->code_len + 1, sizeof(*costs)) : NULL;
+    int rc = 1;
+    if (e != PVM_OK) {
+        fprintf(stderr, "nubrun: %s: invalid program blob: %s\n", path, pvm_error_name(e));
+    } else if (costs == NULL) {
+        fprintf(stderr, "nubrun: out of memory\n");
+    } else if (opt->engine->block_costs(&job, costs, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nubrun: %s: %s\n", path, err);
+    } else {
+        fprintf(out, "{");
+        bool first = true;
+        for (uint32_t pc = 0; pc < p->code_len; pc++) {
+            if (!pvm_program_is_block_start(p, pc))
+                continue;
+            fprintf(out, "%s\"%" PRIu32 "\": %" PRIu32, first ? "" : ", ", pc, costs[pc]);
+            first = false;
+        }
+        fprintf(out, "}\n");
+        rc = 0;
+    }
+    free(costs);
+    pvm_program_destroy(p);
+    free(bytes);
+    return rc;
 }
 
 int nubrun_program_mode(const struct nubrun_program_options *opt, const char *path, FILE *out)

@@ -22,11 +22,17 @@ struct nubrun_program_options {
     bool json;              /* one JSON object instead of lines */
     bool host_jam;          /* --host jam (jam_host.h); else no host functions */
     const char *input_path; /* --input FILE, or NULL */
+    uint32_t isa;           /* NUB_ISA_* of the program (default GP 0.7.2) */
 };
 
 #define NUBRUN_DEFAULT_GAS INT64_C(1000000000)
 
 /* Runs PROGRAM (path) or, when path is NULL, the demo. Returns the exit code. */
 int nubrun_program_mode(const struct nubrun_program_options *opt, const char *path, FILE *out);
+
+/* `--block-costs`: prints ONE JSON object mapping each basic-block start of
+ * PROGRAM's code (decimal string) to the gas opt->engine charges on entering
+ * it. Returns the exit code. */
+int nubrun_block_costs_mode(const struct nubrun_program_options *opt, const char *path, FILE *out);
 
 #endif /* NUBRUN_PROGRAM_MODE_H */

@@ -7,6 +7,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "json.h"
+#include "nub_readfile.h"
+#include "step_vector.h"
 #include "vector.h"
 
 const char *nubrun_status_name(uint32_t reason)
@@ -46,8 +49,36 @@ static void print_result(FILE *out, const struct nubrun_outcome *o,
     fprintf(out, "]}\n");
 }
 
-int nubrun_vector_mode(const struct nubrun_engine *engine, const char *path, FILE *out)
+/* 1: the file is a step-format vector, 0: not, -1: unreadable (reported). */
+static int run_if_steps(const struct nubrun_engine *engine, uint32_t isa, const char *path,
+                        FILE *out, int *rc)
 {
+    char err[512];
+    size_t len = 0;
+    char *text = (char *)nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &len, err, sizeof(err));
+    if (text == NULL) {
+        fprintf(stderr, "nubrun: %s\n", err);
+        return -1;
+    }
+    char jerr[128];
+    struct json_value *root = json_parse(text, len, jerr, sizeof(jerr));
+    free(text);
+    if (root == NULL || root->type != JSON_OBJECT || json_get(root, "steps") == NULL) {
+        json_free(root);
+        return 0; /* vector_load reports what is wrong with it */
+    }
+    *rc = nubrun_step_vector(engine, isa, root, path, out);
+    json_free(root);
+    return 1;
+}
+
+int nubrun_vector_mode(const struct nubrun_engine *engine, uint32_t isa, const char *path,
+                       FILE *out)
+{
+    int step_rc = 1;
+    int is_steps = run_if_steps(engine, isa, path, out, &step_rc);
+    if (is_steps != 0)
+        return is_steps > 0 ? step_rc : 1;
     char err[512];
     struct vector v;
     if (vector_load(path, &v, err, sizeof(err)) != 0) {
@@ -94,6 +125,7 @@ int nubrun_vector_mode(const struct nubrun_engine *engine, const char *path, FIL
     struct nubrun_job job = {
         .blob = v.program,
         .blob_len = v.program_len,
+        .isa = isa,
         .segments = segs,
         .segment_count = seg_count,
         .initial = v.initial,

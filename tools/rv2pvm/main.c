@@ -3,7 +3,11 @@
  * translator. nub-cc runs it; it can also be used on its own:
  *
  *   rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... [--stats]
- *          INPUT.elf -o OUTPUT.jam
+ *          [--isa 0.7.2|0.8.0] INPUT.elf -o OUTPUT.jam
+ *
+ * The translator emits GP 0.7.2 opcode numbering; --isa 0.8.0 renumbers the
+ * code blob for GP 0.8.0 (pvm_program_recode). A .jam does not record its
+ * version: run or publish it with the same --isa.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,13 +15,16 @@
 #include <string.h>
 
 #include "nub_readfile.h"
+#include "pvm_alloc_libc.h"
+#include "pvm_program.h"
+#include "pvm_stdprog.h"
 #include "rv2pvm.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: rv2pvm [--stack-size BYTES] [--heap-pages N] [--entry SYMBOL]... [--stats]\n"
-            "              [--map FILE] INPUT.elf -o OUTPUT.jam\n"
+            "              [--map FILE] [--isa 0.7.2|0.8.0] INPUT.elf -o OUTPUT.jam\n"
             "\n"
             "Translates a static RISC-V ELF (rv64emac_zbb, lp64e, linked by ld.lld with\n"
             "--emit-relocs and nub-cc's linker script; nub-cc runs this tool) into a JAM\n"
@@ -30,6 +37,7 @@ static void usage(FILE *f)
             "  --entry SYMBOL      make SYMBOL an endpoint (lowest free index; at most %u)\n"
             "  --stats             print instruction and size counts\n"
             "  --map FILE          write one \"0x<RISC-V address> <PVM pc>\" line per instruction\n"
+            "  --isa V             the PVM ISA to emit: 0.7.2 (default) or 0.8.0\n"
             "  -h, --help          this text\n"
             "\n"
             "Exit code: 0 written; 1 unreadable or untranslatable input (the reason on\n"
@@ -60,6 +68,7 @@ int main(int argc, char **argv)
     const char **entries = calloc((size_t)argc + 1, sizeof *entries);
     const char *input = NULL, *output = NULL, *map_path = NULL;
     int want_stats = 0;
+    const struct pvm_isa *isa = pvm_isa_get(NUB_ISA_GP_0_7_2);
     if (entries == NULL)
         return 2;
     for (int i = 1; i < argc; i++) {
@@ -85,6 +94,13 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--map") == 0 && next) {
             map_path = next;
+            i++;
+        } else if (strcmp(a, "--isa") == 0 && next) {
+            isa = pvm_isa_by_name(next, strlen(next));
+            if (isa == NULL) {
+                fprintf(stderr, "rv2pvm: --isa must be 0.7.2 or 0.8.0\n");
+                return 2;
+            }
             i++;
         } else if (strcmp(a, "--stats") == 0) {
             want_stats = 1;
@@ -133,6 +149,21 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "rv2pvm: %s: %s\n", input, err);
         return 1;
+    }
+    if (isa->id != NUB_ISA_GP_0_7_2) {
+        struct pvm_stdprog sp;
+        struct pvm_allocator alloc = pvm_libc_allocator();
+        int e = pvm_stdprog_load(program, program_len, NULL, 0, &sp);
+        if (e == PVM_OK) {
+            uint8_t *code = program + (sp.code_blob - program);
+            e = pvm_program_recode(code, sp.code_blob_len, NUB_ISA_GP_0_7_2, isa->id, code, &alloc);
+        }
+        if (e != PVM_OK) {
+            fprintf(stderr, "rv2pvm: %s: cannot renumber for GP %s: %s\n", input, isa->name,
+                    pvm_error_name(e));
+            free(program);
+            return 1;
+        }
     }
     FILE *f = fopen(output, "wb");
     if (f == NULL || fwrite(program, 1, program_len, f) != program_len || fclose(f) != 0) {
