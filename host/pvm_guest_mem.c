@@ -242,15 +242,16 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
 }
 
 nub_status nub__guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
-                              void *dst, uint32_t len, uint32_t *fault_addr)
+                               void *dst, uint32_t len, uint32_t *fault_addr)
 {
     if (!ram || !ram->bytes || (len && !dst))
         return NUB_ERR_INVALID_ARGUMENT;
     return walk_range(ram, cr3_gpa, pvm_addr, dst, 0, len, WALK_READ, 0, 0, fault_addr);
 }
 
-nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
-                               const void *src, uint32_t len, uint32_t *fault_addr)
+nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
+                                uint32_t pvm_addr, const void *src, uint32_t len,
+                                uint32_t *fault_addr)
 {
     if (!ram || !ram->bytes || (len && !src))
         return NUB_ERR_INVALID_ARGUMENT;

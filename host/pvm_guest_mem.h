@@ -56,7 +56,7 @@ struct nub_guest_ram {
  *         guest RAM, a large page in the window): the guest lied
  */
 nub_status nub__guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
-                              void *dst, uint32_t len, uint32_t *fault_addr);
+                               void *dst, uint32_t len, uint32_t *fault_addr);
 
 /**
  * Copies src into PVM memory [pvm_addr, pvm_addr + len) of the run, with the
@@ -70,7 +70,8 @@ nub_status nub__guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa
  *         write needs (the kernel keeps 64 free while a run is stopped);
  *         nothing written
  */
-nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa, uint32_t pvm_addr,
-                               const void *src, uint32_t len, uint32_t *fault_addr);
+nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
+                                uint32_t pvm_addr, const void *src, uint32_t len,
+                                uint32_t *fault_addr);
 
 #endif /* NUB_HOST_PVM_GUEST_MEM_H */

@@ -47,8 +47,8 @@ static nub_status guest_write(void *self, uint32_t address, const void *src, uin
     for (uint64_t page = first; page < end; page += 4096) {
         uint8_t byte;
         if (nub__guest_pvm_read(&m->ram, m->cr3_gpa,
-                               (uint32_t)page + (page == first ? address & 4095 : 0), &byte, 1,
-                               NULL) != NUB_OK)
+                                (uint32_t)page + (page == first ? address & 4095 : 0), &byte, 1,
+                                NULL) != NUB_OK)
             return NUB_ERR_MEMORY_INACCESSIBLE;
     }
     return NUB_ERR_MEMORY_READ_ONLY;

@@ -103,7 +103,7 @@ int pvm_interp_create(const struct pvm_program *program, const struct pvm_segmen
     pvm_memset(it, 0, sizeof(*it));
     it->program = program;
     it->allocator = *allocator;
-    it->state = *initial;
+    pvm_memcpy(&it->state, initial, sizeof it->state); /* no libc memcpy when freestanding */
     pvm_memory_init(&it->memory, allocator);
 
     size_t count = (size_t)program->code_len + 1;
@@ -636,13 +636,13 @@ out_charged:
 
 void pvm_interp_get_state(const struct pvm_interp *it, struct pvm_state *out)
 {
-    *out = it->state;
+    pvm_memcpy(out, &it->state, sizeof *out);
 }
 
 void pvm_interp_set_state(struct pvm_interp *it, const struct pvm_state *state)
 {
     bool moved = state->pc != it->state.pc;
-    it->state = *state;
+    pvm_memcpy(&it->state, state, sizeof it->state);
     if (moved) {
         it->resume_after_host_call = false;
         it->state.gas_charged = false; /* a new pc starts a new block */

@@ -381,7 +381,7 @@ static void test_one_blob_two_isas(void **state)
         nub_status s = nub_publish_raw(sb, &prog, inst[isa]);
         if (s != NUB_OK)
             fail_msg("publish: %s: %s", nub_strerror(s), nub_sandbox_last_error(sb));
-        struct nub_invoke_packet p = {.args = {0, 0xFF}, .initial_gas = 1000};
+        struct nub_invoke_packet p = {.arg_count = 2, .args = {0, 0xFF}, .initial_gas = 1000};
         memcpy(p.instance_hash, inst[isa], sizeof p.instance_hash);
         assert_int_equal(nub_invoke(sb, &p, &r[isa]), NUB_OK);
         assert_int_equal(r[isa].exit_reason, NUB_EXIT_HALT);

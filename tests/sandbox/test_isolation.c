@@ -299,7 +299,8 @@ static void test_host_backs_declared_page(void **state)
     for (int i = 0; i < MARKER_LEN; i++)
         assert_int_equal(seen[i], 0);
     assert_int_equal(
-        nub__guest_pvm_write(&ram, cr3, DATA_PAGE + 4096 - 8, marker_b, MARKER_LEN, &fault), NUB_OK);
+        nub__guest_pvm_write(&ram, cr3, DATA_PAGE + 4096 - 8, marker_b, MARKER_LEN, &fault),
+        NUB_OK);
     memcpy(&after, sb->mem + NUB_PAGE_POOL_GPA, sizeof after);
     assert_int_equal(after.stack_count, before.stack_count - 1);
     assert_int_equal(after.log_count, before.log_count + 1);

@@ -108,7 +108,8 @@ static void test_write_permissions(void **state)
     assert_int_equal(f->mem[PAGE_RW + 0xFF8], (uint8_t)0xFF8);
     /* A supervisor-only page in the window: the guest lied. */
     set_entry(f, PT, idx(NUB_RUN_WINDOW_VA + 0x20000u, 12), PAGE_RW | NUB_PTE_P | NUB_PTE_RW);
-    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20000, src, 1, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20000, src, 1, &fault),
+                     NUB_ERR_PROTOCOL);
 }
 
 /* ---- demand paging: declared pages and the guest's page pool ---------- */
@@ -324,7 +325,8 @@ static void test_lying_tables(void **state)
     /* A leaf frame past the end of RAM. */
     set_entry(f, PT, idx(lo, 12), (uint64_t)RAM_BYTES | TABLE);
     assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
-    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x20000, buf, 8, &fault),
+                     NUB_ERR_PROTOCOL);
     set_entry(f, PT, idx(lo, 12), (UINT64_C(0xFFFFFFFFF) << 12) | TABLE);
     assert_int_equal(nub__guest_pvm_read(&f->ram, PML4, 0x20000, buf, 8, &fault), NUB_ERR_PROTOCOL);
     /* A table frame past the end of RAM, at each level. */
