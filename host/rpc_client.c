@@ -181,7 +181,7 @@ static int guest_error_status(uint32_t status)
 {
     return status == NUB_ERR_INVALID_ARGUMENT ||
            (status >= NUB_ERR_UNKNOWN_FN && status <= NUB_ERR_BAD_PACKET) ||
-           (status >= NUB_ERR_WIRE_TRUNCATED && status <= NUB_ERR_WIRE_NONCANONICAL) ||
+           (status >= NUB_ERR_WIRE_TRUNCATED && status <= NUB_ERR_WIRE_ISA) ||
            (status >= NUB_ERR_CAP_NOT_FOUND && status <= NUB_ERR_INPUT_TOO_LARGE);
 }
 

@@ -411,6 +411,24 @@ static void test_one_blob_two_isas(void **state)
     struct nub_capbuild_raw bad = {.blob = blob, .blob_len = sizeof blob, .isa = NUB_ISA_COUNT};
     nub_cap_hash h;
     assert_int_equal(nub_publish_raw(sb, &bad, h), NUB_ERR_WIRE_ISA);
+    /* ... and by the guest, as a status of the call (the sandbox lives on),
+     * when an IMAGE with an unknown version reaches it through nub_put_cap. */
+    struct nub_capbuild_raw v2 = {.blob = blob, .blob_len = sizeof blob, .isa = NUB_ISA_GP_0_8_0};
+    struct nub_capbuild_cap caps[NUB_CAPBUILD_MAX_CAPS];
+    struct nub_capbuild_out co = {.caps = caps, .caps_cap = NUB_CAPBUILD_MAX_CAPS};
+    assert_int_equal(nub_capbuild_raw(&v2, &co), NUB_OK);
+    co.buf = malloc(co.needed);
+    co.buf_cap = co.needed;
+    assert_non_null(co.buf);
+    assert_int_equal(nub_capbuild_raw(&v2, &co), NUB_OK);
+    uint8_t *image = co.buf + caps[0].offset; /* IMAGE first, INSTANCE last */
+    const uint32_t unknown = NUB_ISA_COUNT;
+    memcpy(image + 16, &unknown, sizeof unknown); /* docs/wire-format.md: isa at 16 */
+    assert_int_equal(nub_put_cap(sb, image, caps[0].len, h), NUB_ERR_WIRE_ISA);
+    free(co.buf);
+    assert_false(nub_sandbox_is_dead(sb));
+    uint64_t v = 0;
+    assert_int_equal(nub_smoke(sb, &v), NUB_OK);
     nub_sandbox_destroy(sb);
 }
 
