@@ -253,6 +253,15 @@ nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gp
                                 uint32_t pvm_addr, const void *src, uint32_t len,
                                 uint32_t *fault_addr)
 {
+    uint64_t unused;
+    return nub__guest_pvm_write_counted(ram, cr3_gpa, pvm_addr, src, len, fault_addr, &unused);
+}
+
+nub_status nub__guest_pvm_write_counted(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
+                                        uint32_t pvm_addr, const void *src, uint32_t len,
+                                        uint32_t *fault_addr, uint64_t *pool_pages_needed)
+{
+    *pool_pages_needed = 0;
     if (!ram || !ram->bytes || (len && !src))
         return NUB_ERR_INVALID_ARGUMENT;
     /* Check the whole range first, so that a fault changes nothing. */
@@ -267,8 +276,12 @@ nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gp
     s = pool_load(ram, &pool);
     if (s != NUB_OK)
         return s;
-    if (pool.stack_count < needed || pool.log_capacity - pool.log_count < needed)
+    if (pool.log_capacity - pool.log_count < needed)
         return NUB_ERR_HEAP_EXHAUSTED;
+    if (pool.stack_count < needed) {
+        *pool_pages_needed = needed;
+        return NUB_ERR_HEAP_EXHAUSTED;
+    }
     s = walk_range(ram, cr3_gpa, pvm_addr, 0, src, len, WALK_WRITE, &pool, 0, fault_addr);
     /* The counts go back whatever happened: every page taken is logged. */
     memcpy(ram->bytes + NUB_PAGE_POOL_GPA + offsetof(struct nub_page_pool, stack_count),

@@ -67,11 +67,19 @@ nub_status nub__guest_pvm_read(const struct nub_guest_ram *ram, uint64_t cr3_gpa
  *         program may not write), NUB_ERR_PROTOCOL (as for the read, or a
  *         malformed pool record or frame)
  * @retval NUB_ERR_HEAP_EXHAUSTED the pool holds fewer free pages than the
- *         write needs (the kernel keeps 64 free while a run is stopped);
- *         nothing written
+ *         write needs, or its undo log has no room; nothing written (during
+ *         a host call the host asks the guest for more pages and retries:
+ *         host/sandbox_hostcall.c)
  */
 nub_status nub__guest_pvm_write(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
                                 uint32_t pvm_addr, const void *src, uint32_t len,
                                 uint32_t *fault_addr);
+
+/* nub__guest_pvm_write, and when it fails with NUB_ERR_HEAP_EXHAUSTED only
+ * because the pool holds too few free pages, *pool_pages_needed = the free
+ * pages the write needs (else 0: a full undo log, which no refill fixes). */
+nub_status nub__guest_pvm_write_counted(const struct nub_guest_ram *ram, uint64_t cr3_gpa,
+                                        uint32_t pvm_addr, const void *src, uint32_t len,
+                                        uint32_t *fault_addr, uint64_t *pool_pages_needed);
 
 #endif /* NUB_HOST_PVM_GUEST_MEM_H */

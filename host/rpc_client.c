@@ -71,11 +71,17 @@ static int handle_io(nub_sandbox *sb, nub_status *status)
     if (run->io.direction == KVM_EXIT_IO_OUT) {
         switch (run->io.port) {
         case NUB_PORT_DOORBELL:
+            if (sb->awaiting_refill) {
+                *status = nub__kill(sb, NUB_ERR_PROTOCOL, "a reply in the middle of a host call");
+                return -1;
+            }
             return 1;
         case NUB_PORT_CRASH:
             *status = crashed(sb);
             return -1;
         case NUB_PORT_HOST_CALL:
+            if (sb->awaiting_refill)
+                return 1; /* the pool is refilled: the host call goes on */
             return nub__serve_host_call(sb, status);
         case NUB_PORT_COM1:
             if (run->io.size == 1) {
@@ -100,7 +106,8 @@ static unsigned long long guest_rip(nub_sandbox *sb)
     return ioctl(sb->vcpu_fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
 }
 
-/* Runs the vCPU until the doorbell. A signal ends KVM_RUN with EINTR (or
+/* Runs the vCPU until the doorbell (or, while awaiting_refill, the guest's
+ * report that its page pool is refilled). A signal ends KVM_RUN with EINTR (or
  * KVM_EXIT_INTR): the call's own kick ends the call, any other signal has
  * been handled by then and the guest runs on. */
 static nub_status run_loop(nub_sandbox *sb)
@@ -150,6 +157,14 @@ static nub_status run_loop(nub_sandbox *sb)
                              sb->run->exit_reason);
         }
     }
+}
+
+nub_status nub__run_until_refilled(nub_sandbox *sb)
+{
+    sb->awaiting_refill = 1;
+    nub_status s = run_loop(sb);
+    sb->awaiting_refill = 0;
+    return s;
 }
 
 /* A call that ends with one of these leaves the guest somewhere in the

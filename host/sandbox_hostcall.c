@@ -21,8 +21,28 @@ struct run_memory {
     nub_sandbox *sb;
     uint64_t cr3_gpa;
     struct nub_guest_ram ram;
-    nub_status lie; /* NUB_ERR_PROTOCOL once the tables were found lying */
+    uint64_t ctx_gpa;
+    nub_status lie;   /* NUB_ERR_PROTOCOL once the tables were found lying */
+    nub_status abort; /* a timeout, interrupt or crash while waiting for the guest */
 };
+
+/* Asks the guest for `pages` free pages in its pool while the host function
+ * runs: the run leaves (JIT_EXIT_HOST_REFILL), the kernel refills the pool
+ * and reports back; the host function's write is then retried. The vCPU
+ * ends up in the kernel, which re-enters the run (after the ecalli, or with
+ * the exit the host function chooses) when this host call is over. */
+static nub_status refill_pool(struct run_memory *m, uint64_t pages)
+{
+    uint8_t *gctx = m->sb->mem + m->ctx_gpa;
+    const uint32_t reason = JIT_EXIT_HOST_REFILL;
+    memcpy(gctx + offsetof(struct jit_ctx, reason), &reason, sizeof reason);
+    memcpy(gctx + offsetof(struct jit_ctx, arg), &pages, sizeof pages);
+    nub__mem_dirty(m->sb, m->ctx_gpa, sizeof(struct jit_ctx));
+    nub_status s = nub__run_until_refilled(m->sb);
+    if (s != NUB_OK)
+        m->abort = s;
+    return s;
+}
 
 static nub_status guest_read(void *self, uint32_t address, void *dst, uint32_t len)
 {
@@ -36,7 +56,17 @@ static nub_status guest_read(void *self, uint32_t address, void *dst, uint32_t l
 static nub_status guest_write(void *self, uint32_t address, const void *src, uint32_t len)
 {
     struct run_memory *m = self;
-    nub_status s = nub__guest_pvm_write(&m->ram, m->cr3_gpa, address, src, len, NULL);
+    if (m->abort != NUB_OK)
+        return m->abort;
+    uint64_t pages = 0;
+    nub_status s =
+        nub__guest_pvm_write_counted(&m->ram, m->cr3_gpa, address, src, len, NULL, &pages);
+    /* Too few free pool pages (the run used them): one refill, one retry.
+     * Still short then means guest memory is exhausted. */
+    if (s == NUB_ERR_HEAP_EXHAUSTED && pages != 0 && refill_pool(m, pages) == NUB_OK)
+        s = nub__guest_pvm_write_counted(&m->ram, m->cr3_gpa, address, src, len, NULL, &pages);
+    if (m->abort != NUB_OK)
+        return m->abort;
     if (s == NUB_ERR_PROTOCOL)
         m->lie = s;
     if (s != NUB_ERR_INVALID_ARGUMENT)
@@ -86,7 +116,9 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
                 .dirty = sb->dirty,
                 .heap_base = (uint32_t)rec.heap_base,
                 .heap_top = ctx.heap_top > UINT32_MAX ? 0 : (uint32_t)ctx.heap_top},
+        .ctx_gpa = rec.ctx_gpa,
         .lie = NUB_OK,
+        .abort = NUB_OK,
     };
     if (mem.ram.heap_top == 0)
         mem.ram.heap_base = 0;
@@ -106,6 +138,10 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
     sb->host_calls++;
     if (mem.lie != NUB_OK) {
         *status = nub__kill(sb, NUB_ERR_PROTOCOL, "the run's page tables are malformed");
+        return -1;
+    }
+    if (mem.abort != NUB_OK) { /* already recorded (nub__fail or nub__kill) */
+        *status = mem.abort;
         return -1;
     }
     if (s != NUB_OK) {

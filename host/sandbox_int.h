@@ -132,6 +132,9 @@ struct nub_sandbox {
     nub_status host_status;         /* NUB_ERR_HOST_ACTION once a function misbehaved */
     struct nub_host_call host_call; /* the handle (outlives the call: stale use refused) */
     int in_host_fn;                 /* a host function of this sandbox is running */
+    /* The host function's write waits for the guest to refill its page pool
+     * (JIT_EXIT_HOST_REFILL): a NUB_PORT_HOST_CALL exit now means "done". */
+    int awaiting_refill;
 
     char last_error[256];
 };
@@ -239,6 +242,11 @@ nub_status nub__boot_prepare(nub_sandbox *sb, const struct nub_image *img, uint3
 /* Runs the vCPU until it rings the doorbell (console output and EINTR
  * retried); anything else kills the sandbox. */
 nub_status nub__run_to_doorbell(nub_sandbox *sb);
+/* During a host call: runs the vCPU until the guest reports its page pool
+ * refilled (a NUB_PORT_HOST_CALL exit while awaiting_refill). A timeout,
+ * interrupt or crash returns its status without recovering: the call in
+ * progress ends with it (nub__run_to_doorbell recovers then). */
+nub_status nub__run_until_refilled(nub_sandbox *sb);
 /* A reply larger than reply_cap is NUB_ERR_PAYLOAD_TOO_LARGE (the caller's
  * buffer; the sandbox lives). */
 nub_status nub__call(nub_sandbox *sb, uint32_t fn_id, const void *payload, size_t len, void *reply,

@@ -59,6 +59,41 @@ static void fail_out_of_pages(struct run *r)
     r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
 }
 
+/* The most pages one refill for the host makes free: a 4 GiB write and its
+ * tables (more is never needed; the host's request is untrusted). */
+#define HOST_REFILL_MAX ((UINT32_C(1) << 20) + 4096u)
+
+/* Ring 3, while the host still runs the host call of this run and its write
+ * found the pool short (JIT_EXIT_HOST_REFILL, ctx.arg = pages): makes that
+ * many pool pages free (as far as the heap allows; the host retries and
+ * sees), tells the host, and repeats while it asks again. Then the host's
+ * outcome: 1 = re-enter after the ecalli (its gas block is paid); 0 = the
+ * run is over with the exit in the context block. */
+static int serve_host_refills(struct run *r)
+{
+    while (r->ctx->reason == JIT_EXIT_HOST_REFILL) {
+        uint64_t want = r->ctx->arg;
+        uint32_t pages = want > HOST_REFILL_MAX ? HOST_REFILL_MAX : (uint32_t)want;
+        while (nub_page_pool_reserve(pages) < pages)
+            if (!nub_invoke_evict_space() && !nub_jit_cache_evict(r->jit))
+                break;
+        /* The host resumes the vCPU here once its host call goes on (and
+         * perhaps asks again) or is over. */
+        x86_outl(NUB_PORT_HOST_CALL, 0);
+    }
+    if (r->ctx->reason != JIT_EXIT_HOST_RESUME)
+        return 0;
+    struct pvm_exit ex;
+    if (!jit_prepare_entry(&r->jit->code, r->ctx, NUB_USPACE_CODE_VA, true, true, &ex)) {
+        r->ctx->reason = ex.reason;
+        r->ctx->pc = ex.pc;
+        r->ctx->arg = ex.arg;
+        return 0;
+    }
+    r->ctx->arg = 0;
+    return 1;
+}
+
 /* ---- the platform side of jit_run -------------------------------------- */
 static void platform_enter(void *self)
 {
@@ -80,6 +115,11 @@ static void platform_enter(void *self)
         current_run = r;
         nub_ring3_enter(&r->ret);
         current_run = 0;
+        if (r->ctx->reason == JIT_EXIT_HOST_REFILL) {
+            if (!serve_host_refills(r))
+                break;
+            continue;
+        }
         if (r->ctx->reason != RUN_EXIT_NEED_PAGES)
             break;
         /* Refill (doubling up to POOL_REFILL_MAX) and run the faulting

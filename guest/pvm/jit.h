@@ -83,6 +83,13 @@
 /* Written into ctx.reason by a host-call handler (ctx.host_call): continue
  * after the ecalli. Any other value ends the run with that exit reason. */
 #define JIT_EXIT_HOST_RESUME 0x101u
+/* Written into ctx.reason by a guest-platform host while its host call is
+ * still running, with ctx.arg = a number of pages: the code leaves the run
+ * as for a final exit; the platform makes that many pages of its page pool
+ * free, tells the host, and then goes on as ctx.reason says by the time the
+ * host resumes it (after the ecalli, another such request, or a final
+ * exit). The host's memory writes can so back any number of fresh pages. */
+#define JIT_EXIT_HOST_REFILL 0x102u
 
 struct jit_ctx {
     uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */

@@ -369,6 +369,100 @@ static void test_write_to_sbrk_pages(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A host function fills 4 MiB of pages the program got from sbrk and never
+ * touched: every page is backed during the host call, far more than the
+ * guest keeps free for a run, and the program reads the last byte back. */
+#define BIG_WRITE (4u << 20)
+static int fill_at_phi7(void *ctx, nub_host_call *call)
+{
+    (void)ctx;
+    static uint8_t bytes[BIG_WRITE];
+    for (uint32_t i = 0; i < BIG_WRITE; i++)
+        bytes[i] = (uint8_t)(i * 31 + 7);
+    nub_status s =
+        nub_host_call_write(call, (uint32_t)nub_host_call_reg(call, 7), bytes, BIG_WRITE);
+    if (s != NUB_OK)
+        fprintf(stderr, "host write: %s\n", nub_strerror(s));
+    return s == NUB_OK ? NUB_HOST_CONTINUE : NUB_HOST_PANIC;
+}
+
+static void test_large_write_to_fresh_pages(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct prog pr;
+    prog_build(&pr, "    load_imm a1, 0x800000\n"
+                    "    sbrk a0, a1\n"
+                    "    ecalli 9\n"
+                    "    load_imm a3, 0x3FFFFF\n"
+                    "    add_64 a3, a3, a0\n"
+                    "    load_ind_u8 a2, a3, 0\n"
+                    "    jump_ind ra, 0\n");
+    pr.raw.heap_top = 0x100000;
+    pr.raw.heap_limit = 0x2000000;
+    struct nub_invocation_result r[ENGINES];
+    for (int e = 0; e < ENGINES; e++) {
+        for (int round = 0; round < 3; round++) {
+            struct nub_call call = {.host = {fill_at_phi7, NULL}};
+            struct nub_invoke_packet p = {.initial_gas = 1000};
+            assert_int_equal(run_on(e, sb, &pr.raw, &p, &call, &r[e]), NUB_OK);
+            assert_int_equal(r[e].exit_reason, NUB_EXIT_HALT);
+            assert_int_equal(r[e].regs[9], (uint8_t)((BIG_WRITE - 1) * 31 + 7));
+        }
+        if (e > 0)
+            assert_same_result(&r[0], &r[e], engine_names[e]);
+    }
+    pvmasm_output_free(&pr.as);
+    nub_sandbox_destroy(sb);
+}
+
+/* More fresh pages than the guest has memory: the write is refused with a
+ * status the host function sees (after the guest tried to refill its pool),
+ * and the sandbox works on. */
+static int fill_48m_at_phi7(void *ctx, nub_host_call *call)
+{
+    nub_status *seen = ctx;
+    size_t n = (size_t)48 << 20;
+    uint8_t *bytes = calloc(1, n);
+    *seen =
+        bytes ? nub_host_call_write(call, (uint32_t)nub_host_call_reg(call, 7), bytes, (uint32_t)n)
+              : NUB_ERR_NOMEM;
+    free(bytes);
+    return NUB_HOST_PANIC;
+}
+
+static void test_write_past_guest_memory(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = (uint64_t)32 << 20};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    struct prog pr;
+    prog_build(&pr, "    load_imm a1, 0x4000000\n"
+                    "    sbrk a0, a1\n"
+                    "    ecalli 9\n"
+                    "    jump_ind ra, 0\n");
+    pr.raw.heap_top = 0x100000;
+    pr.raw.heap_limit = 0x8000000;
+    nub_status seen = NUB_OK;
+    struct nub_call call = {.host = {fill_48m_at_phi7, &seen}};
+    struct nub_invoke_packet p = {.initial_gas = 1000};
+    struct nub_invocation_result r;
+    assert_int_equal(run_on(0, sb, &pr.raw, &p, &call, &r), NUB_OK);
+    assert_int_equal(seen, NUB_ERR_HEAP_EXHAUSTED);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PANIC);
+    uint64_t v = 0;
+    assert_int_equal(nub_smoke(sb, &v), NUB_OK);
+    assert_int_equal(v, 42);
+    /* and a write that fits still works in the same sandbox */
+    call = (struct nub_call){.host = {write_at_phi7, NULL}};
+    assert_int_equal(run_on(0, sb, &pr.raw, &p, &call, &r), NUB_OK);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    pvmasm_output_free(&pr.as);
+    nub_sandbox_destroy(sb);
+}
+
 /* A host function may run another program (not the one it serves): after
  * it, a fault in the outer program is still that program's PVM exit. */
 static int run_inner(void *ctx, nub_host_call *call)
@@ -577,6 +671,8 @@ int main(void)
         cmocka_unit_test(test_loop_gas),
         cmocka_unit_test(test_bad_requests_alike),
         cmocka_unit_test(test_write_to_sbrk_pages),
+        cmocka_unit_test(test_large_write_to_fresh_pages),
+        cmocka_unit_test(test_write_past_guest_memory),
         cmocka_unit_test(test_nested_run_in_host_function),
         cmocka_unit_test(test_reentry_refused),
     };
