@@ -175,6 +175,21 @@ void pvm_gas_item_trap(struct pvm_gas_item *out)
     *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
 }
 
+/* Per role, which decoded register fields are sources and destinations, as
+ * masks applied to the fields' register bits (no branch per instruction). */
+struct role_masks {
+    uint16_t src_a, src_b, dst_a, dst_d;
+};
+static const struct role_masks role_masks[] = {
+    [ROLE_NONE] = {0, 0, 0, 0},
+    [ROLE_W_A] = {0, 0, 0xFFFF, 0},
+    [ROLE_R_A] = {0xFFFF, 0, 0, 0},
+    [ROLE_R_AB] = {0xFFFF, 0xFFFF, 0, 0},
+    [ROLE_F8] = {0xFFFF, 0, 0, 0xFFFF},
+    [ROLE_B_A] = {0, 0xFFFF, 0xFFFF, 0},
+    [ROLE_F12] = {0xFFFF, 0xFFFF, 0, 0xFFFF},
+};
+
 void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
                      struct pvm_gas_item *out)
 {
@@ -183,47 +198,26 @@ void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
         pvm_gas_item_trap(out);
         return;
     }
-    uint16_t src = 0, dst = 0;
-    switch (row->role) {
-    case ROLE_W_A:
-        dst = bit(in->ra);
-        break;
-    case ROLE_R_A:
-        src = bit(in->ra);
-        break;
-    case ROLE_R_AB:
-        src = bit(in->ra) | bit(in->rb);
-        break;
-    case ROLE_F8:
-        src = bit(in->ra);
-        dst = bit(in->rd);
-        break;
-    case ROLE_B_A:
-        src = bit(in->rb);
-        dst = bit(in->ra);
-        break;
-    case ROLE_F12:
-        src = bit(in->ra) | bit(in->rb);
-        dst = bit(in->rd);
-        break;
-    default:
-        break;
-    }
-    uint8_t dec = row->dec_b;
-    if ((row->sel == DEC_P && (src & dst) != 0) || (row->sel == DEC_PS && in->ra == in->rd))
-        dec = row->dec_a;
+    const struct role_masks *rm = &role_masks[row->role];
+    uint16_t ba = bit(in->ra), bb = bit(in->rb), bd = bit(in->rd);
+    uint16_t src = (uint16_t)((ba & rm->src_a) | (bb & rm->src_b));
+    uint16_t dst = (uint16_t)((ba & rm->dst_a) | (bd & rm->dst_d));
+    bool first =
+        (row->sel == DEC_P && (src & dst) != 0) || (row->sel == DEC_PS && in->ra == in->rd);
     unsigned lat = row->lat;
-    if (lat == LAT_MEM) {
-        lat = MEM_LATENCY;
-    } else if (lat == LAT_BRANCH) {
-        bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
-        lat = cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+    if (lat >= LAT_MEM) {
+        if (lat == LAT_MEM) {
+            lat = MEM_LATENCY;
+        } else {
+            bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
+            lat = cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+        }
     }
     *out = (struct pvm_gas_item){
         .src = src,
         .dst = dst,
         .lat = (uint8_t)lat,
-        .dec = dec,
+        .dec = first ? row->dec_a : row->dec_b,
         .units = row->units,
         .is_move = in->opcode == PVM_OP_move_reg,
         .ends_block = pvm_opcode_table[in->opcode].is_terminator,
