@@ -175,6 +175,21 @@ void pvm_gas_item_trap(struct pvm_gas_item *out)
     *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
 }
 
+/* Per role, which decoded register fields are sources and destinations, as
+ * masks applied to the fields' register bits (no branch per instruction). */
+struct role_masks {
+    uint16_t src_a, src_b, dst_a, dst_d;
+};
+static const struct role_masks role_masks[] = {
+    [ROLE_NONE] = {0, 0, 0, 0},
+    [ROLE_W_A] = {0, 0, 0xFFFF, 0},
+    [ROLE_R_A] = {0xFFFF, 0, 0, 0},
+    [ROLE_R_AB] = {0xFFFF, 0xFFFF, 0, 0},
+    [ROLE_F8] = {0xFFFF, 0, 0, 0xFFFF},
+    [ROLE_B_A] = {0, 0xFFFF, 0xFFFF, 0},
+    [ROLE_F12] = {0xFFFF, 0xFFFF, 0, 0xFFFF},
+};
+
 void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
                      struct pvm_gas_item *out)
 {
@@ -183,47 +198,26 @@ void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
         pvm_gas_item_trap(out);
         return;
     }
-    uint16_t src = 0, dst = 0;
-    switch (row->role) {
-    case ROLE_W_A:
-        dst = bit(in->ra);
-        break;
-    case ROLE_R_A:
-        src = bit(in->ra);
-        break;
-    case ROLE_R_AB:
-        src = bit(in->ra) | bit(in->rb);
-        break;
-    case ROLE_F8:
-        src = bit(in->ra);
-        dst = bit(in->rd);
-        break;
-    case ROLE_B_A:
-        src = bit(in->rb);
-        dst = bit(in->ra);
-        break;
-    case ROLE_F12:
-        src = bit(in->ra) | bit(in->rb);
-        dst = bit(in->rd);
-        break;
-    default:
-        break;
-    }
-    uint8_t dec = row->dec_b;
-    if ((row->sel == DEC_P && (src & dst) != 0) || (row->sel == DEC_PS && in->ra == in->rd))
-        dec = row->dec_a;
+    const struct role_masks *rm = &role_masks[row->role];
+    uint16_t ba = bit(in->ra), bb = bit(in->rb), bd = bit(in->rd);
+    uint16_t src = (uint16_t)((ba & rm->src_a) | (bb & rm->src_b));
+    uint16_t dst = (uint16_t)((ba & rm->dst_a) | (bd & rm->dst_d));
+    bool first =
+        (row->sel == DEC_P && (src & dst) != 0) || (row->sel == DEC_PS && in->ra == in->rd);
     unsigned lat = row->lat;
-    if (lat == LAT_MEM) {
-        lat = MEM_LATENCY;
-    } else if (lat == LAT_BRANCH) {
-        bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
-        lat = cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+    if (lat >= LAT_MEM) {
+        if (lat == LAT_MEM) {
+            lat = MEM_LATENCY;
+        } else {
+            bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
+            lat = cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+        }
     }
     *out = (struct pvm_gas_item){
         .src = src,
         .dst = dst,
         .lat = (uint8_t)lat,
-        .dec = dec,
+        .dec = first ? row->dec_a : row->dec_b,
         .units = row->units,
         .is_move = in->opcode == PVM_OP_move_reg,
         .ends_block = pvm_opcode_table[in->opcode].is_terminator,
@@ -257,14 +251,11 @@ void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
 #define NO_WRITER      UINT64_MAX
 #define NOT_STARTED    UINT64_MAX
 
-struct rob_entry {
-    uint64_t start; /* cycle, or NOT_STARTED */
-    uint64_t ready; /* first cycle it may start, as far as started producers tell */
-    uint32_t lat;
-    uint32_t dependants; /* ring slots of live entries waiting for this one */
-    uint8_t units;
-    uint8_t pending; /* producers not started yet */
-};
+/* Per-entry state lives in a ring of SIM_WINDOW slots indexed by sequence
+ * number. Live entries span at most ROB_SIZE sequence numbers, so with twice
+ * that many slots an entry's slot is not reused while a younger entry that
+ * was decoded while it was live still waits. */
+#define SIM_WINDOW 64u
 
 /* Where the simulation takes its instructions from. */
 struct item_source {
@@ -296,6 +287,11 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
     return a > b ? a : b;
 }
 
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
 /* cost = max(cycles - 3, 1) */
 static uint32_t cost_of_cycles(uint64_t cycles)
 {
@@ -305,156 +301,184 @@ static uint32_t cost_of_cycles(uint64_t cycles)
 static bool next_from_array(struct item_source *s, struct pvm_gas_item *out);
 static bool next_from_program(struct item_source *s, struct pvm_gas_item *out);
 
-/* Inlined into one copy per source kind, so the next() call is direct. */
+/*
+ * Inlined into one copy per source kind, so the next() call is direct.
+ *
+ * Decoding runs ahead of the cycle being evaluated: an item's decode cycle
+ * depends only on the decode slots and on the reorder buffer having room,
+ * and room is certain as soon as enough older entries are known to retire
+ * (their retirement cycle is fixed once they have started). So items are
+ * decoded, each with its cycle, until the buffer is full with an entry that
+ * has not started at its head; evaluation then only visits the cycles where
+ * an entry may start (it became ready, units came free, or the 5 starts
+ * were used up) and the cycle decoding resumes. Each visited cycle looks
+ * only at the waiting entries whose producers have all started ("known"),
+ * oldest first: their first possible start cycle is then fixed.
+ * Retirement is worked out only when decoding needs room: head may lag
+ * behind the entries that have really retired, which changes nothing else
+ * (a retired producer has long finished).
+ */
 static inline __attribute__((always_inline)) uint32_t
 simulate(struct item_source *src, bool (*next_item)(struct item_source *, struct pvm_gas_item *))
 {
-    struct rob_entry rob[ROB_SIZE];
-    uint64_t writer[PVM_NUM_REGS];
+    uint64_t done[SIM_WINDOW];       /* start + latency, or NOT_STARTED */
+    uint64_t ready[SIM_WINDOW];      /* first possible start, as far as started producers tell */
+    uint64_t need[SIM_WINDOW];       /* units, as a units word */
+    uint64_t dependants[SIM_WINDOW]; /* slots of entries waiting for this one to start */
+    uint32_t lat[SIM_WINDOW];
+    uint8_t pending[SIM_WINDOW];   /* producers not started yet */
+    uint64_t writer[PVM_NUM_REGS]; /* sequence number, or NO_WRITER */
     for (unsigned r = 0; r < PVM_NUM_REGS; r++)
         writer[r] = NO_WRITER;
-    uint64_t head = 0, tail = 0; /* live entries: sequence numbers [head, tail) */
-    uint64_t last_retire = 0;    /* R of the last retired entry */
+    uint64_t head = 0, tail = 0; /* entries not known to be retired: [head, tail) */
+    uint64_t last_retire = 0;    /* R of the entry before head */
     uint64_t max_done = 0;       /* max(x + L) over started entries */
+    uint64_t known = 0;          /* waiting entries whose producers have all started */
+    unsigned unstarted = 0;
     /* entries holding units: release cycle and units */
     uint64_t busy_until[ROB_SIZE];
     uint64_t busy_units[ROB_SIZE];
     unsigned busy_count = 0;
-    /* unstarted entries: those whose producers have all started (ring-slot
-     * bits), and how many there are in all */
-    uint32_t known = 0;
-    unsigned unstarted = 0;
+    uint64_t next_release = UINT64_MAX;
     uint64_t avail = 0;
     for (unsigned i = 0; i < 5; i++)
         avail |= (uint64_t)unit_start[i] << (8 * i);
     struct pvm_gas_item cur;
     bool have = next_item(src, &cur);
+    uint64_t dcycle = 0;  /* the cycle the next item decodes in, at the earliest */
+    int d = DECODE_SLOTS; /* decode slots left in dcycle */
+    bool blocked = false; /* decoding waits for the head entry to start */
 
     for (uint64_t c = 0;;) {
-        /* retirements at the end of earlier cycles free buffer slots */
-        while (head < tail && c > 0 && rob[head % ROB_SIZE].start != NOT_STARTED) {
-            const struct rob_entry *h = &rob[head % ROB_SIZE];
-            uint64_t r = max_u64(last_retire, h->start + h->lat + 1);
-            if (r > c - 1)
-                break;
-            last_retire = r;
-            head++;
-        }
-        /* units whose latency has passed */
-        uint64_t next_release = UINT64_MAX;
-        for (unsigned i = 0; i < busy_count;) {
-            if (busy_until[i] <= c) {
-                avail += busy_units[i];
-                busy_count--;
-                busy_until[i] = busy_until[busy_count];
-                busy_units[i] = busy_units[busy_count];
-            } else {
-                if (busy_until[i] < next_release)
-                    next_release = busy_until[i];
-                i++;
+        /* 1. decode, ahead of c as far as is certain */
+        while (have) {
+            if (cur.dec > d) {
+                dcycle++;
+                d = DECODE_SLOTS;
             }
-        }
-        /* 1. decode */
-        int d = DECODE_SLOTS;
-        while (have && cur.dec <= d && tail - head < ROB_SIZE) {
+            if (tail - head >= ROB_SIZE) {
+                /* entries retired by the end of dcycle - 1 free slots */
+                while (head < tail && done[head % SIM_WINDOW] != NOT_STARTED) {
+                    uint64_t r = max_u64(last_retire, done[head % SIM_WINDOW] + 1);
+                    if (r >= dcycle)
+                        break;
+                    last_retire = r;
+                    head++;
+                }
+                if (tail - head >= ROB_SIZE) {
+                    if (done[head % SIM_WINDOW] == NOT_STARTED) {
+                        blocked = true;
+                        break;
+                    }
+                    /* the head retires at the end of R: decode resumes at R + 1 */
+                    dcycle = max_u64(last_retire, done[head % SIM_WINDOW] + 1) + 1;
+                    d = DECODE_SLOTS;
+                    continue;
+                }
+            }
+            blocked = false;
             if (cur.is_move) {
                 writer[cur.move_to] = writer[cur.move_from];
                 d -= 1;
                 have = next_item(src, &cur);
                 continue;
             }
-            struct rob_entry *n = &rob[tail % ROB_SIZE];
-            n->start = NOT_STARTED;
-            n->ready = c + 1;
-            n->lat = cur.lat;
-            n->units = cur.units;
-            n->pending = 0;
-            n->dependants = 0;
-            uint16_t srcs = cur.src;
-            uint64_t producers[2];
-            unsigned nprod = 0;
-            while (srcs != 0) {
-                unsigned r = (unsigned)__builtin_ctz(srcs);
-                srcs &= (uint16_t)(srcs - 1);
-                uint64_t w = writer[r];
-                if (w == NO_WRITER || w < head || (nprod > 0 && producers[0] == w) || nprod == 2)
-                    continue; /* none, retired (done), or already counted */
-                producers[nprod++] = w;
-                struct rob_entry *y = &rob[w % ROB_SIZE];
-                if (y->start == NOT_STARTED) {
-                    y->dependants |= 1u << (tail % ROB_SIZE);
-                    n->pending++;
+            unsigned s = (unsigned)(tail % SIM_WINDOW);
+            uint64_t r = dcycle + 1;
+            unsigned waits = 0;
+            uint64_t first = NO_WRITER;
+            for (uint16_t srcs = cur.src; srcs != 0; srcs &= (uint16_t)(srcs - 1)) {
+                uint64_t w = writer[__builtin_ctz(srcs)];
+                if (w == NO_WRITER || w < head || w == first)
+                    continue; /* none, retired (done), or counted */
+                first = w;
+                unsigned ws = (unsigned)(w % SIM_WINDOW);
+                if (done[ws] == NOT_STARTED) {
+                    dependants[ws] |= 1ull << s;
+                    waits++;
                 } else {
-                    n->ready = max_u64(n->ready, y->start + y->lat);
+                    r = max_u64(r, done[ws]);
                 }
             }
-            uint16_t dsts = cur.dst;
-            while (dsts != 0) {
-                unsigned r = (unsigned)__builtin_ctz(dsts);
-                dsts &= (uint16_t)(dsts - 1);
-                writer[r] = tail;
-            }
-            if (n->pending == 0)
-                known |= 1u << (tail % ROB_SIZE);
+            done[s] = NOT_STARTED;
+            ready[s] = r;
+            lat[s] = cur.lat;
+            need[s] = units_word(cur.units);
+            dependants[s] = 0;
+            pending[s] = (uint8_t)waits;
+            if (waits == 0)
+                known |= 1ull << s;
             unstarted++;
+            for (uint16_t dsts = cur.dst; dsts != 0; dsts &= (uint16_t)(dsts - 1))
+                writer[__builtin_ctz(dsts)] = tail;
             tail++;
             d -= cur.dec;
             have = cur.ends_block ? false : next_item(src, &cur);
         }
-        /* 2. starts, oldest ready first */
-        int e = STARTS_PER_CYC;
-        uint64_t next = have && tail - head < ROB_SIZE ? c + 1 : UINT64_MAX;
-        /* unstarted entries whose producers have all started, oldest first
-         * (ring slot - head slot = age) */
-        unsigned rot = (unsigned)(head % ROB_SIZE);
-        uint32_t m = rot == 0 ? known : (known >> rot) | (known << (ROB_SIZE - rot));
-        for (; m != 0; m &= m - 1) {
-            unsigned slot = ((unsigned)__builtin_ctz(m) + rot) % ROB_SIZE;
-            struct rob_entry *x = &rob[slot];
-            uint64_t ready = x->ready;
-            uint64_t need = units_word(x->units);
-            if (ready <= c && e > 0 && units_fit(avail, need)) {
-                x->start = c;
-                e -= 1;
-                known &= ~(1u << slot);
-                unstarted--;
-                max_done = max_u64(max_done, c + x->lat);
-                /* dependants whose last producer this was become known: they
-                 * can start at their ready cycle (>= c + 1) at the earliest */
-                for (uint32_t dm = x->dependants; dm != 0; dm &= dm - 1) {
-                    unsigned ds = (unsigned)__builtin_ctz(dm);
-                    struct rob_entry *y = &rob[ds];
-                    y->ready = max_u64(y->ready, c + x->lat);
-                    if (--y->pending == 0) {
-                        known |= 1u << ds;
-                        next = y->ready < next ? y->ready : next;
-                    }
-                }
-                if (x->units != 0) {
-                    avail -= need;
-                    busy_until[busy_count] = c + x->lat;
-                    busy_units[busy_count++] = need;
-                    if (c + x->lat < next_release)
-                        next_release = c + x->lat;
-                }
-                continue;
-            }
-            if (ready > c)
-                next = ready < next ? ready : next;
-            else if (e == 0)
-                next = c + 1 < next ? c + 1 : next;
-            else if (next_release < next)
-                next = next_release; /* waits for units */
-        }
         if (!have && unstarted == 0)
             break;
-        if (have && tail - head >= ROB_SIZE && rob[head % ROB_SIZE].start != NOT_STARTED) {
-            /* full: decoding resumes the cycle after the oldest retires */
-            const struct rob_entry *h = &rob[head % ROB_SIZE];
-            uint64_t r = max_u64(last_retire, h->start + h->lat + 1) + 1;
-            next = r < next ? r : next;
+        /* units whose latency has passed */
+        if (c >= next_release) {
+            next_release = UINT64_MAX;
+            for (unsigned i = 0; i < busy_count;) {
+                if (busy_until[i] <= c) {
+                    avail += busy_units[i];
+                    busy_count--;
+                    busy_until[i] = busy_until[busy_count];
+                    busy_units[i] = busy_units[busy_count];
+                } else {
+                    next_release = min_u64(next_release, busy_until[i]);
+                    i++;
+                }
+            }
         }
-        c = next > c + 1 ? next : c + 1;
+        /* 2. starts, oldest ready first */
+        uint64_t next = UINT64_MAX;
+        int e = STARTS_PER_CYC;
+        unsigned rot = (unsigned)(head % SIM_WINDOW);
+        uint64_t m = rot == 0 ? known : (known >> rot) | (known << (SIM_WINDOW - rot));
+        for (; m != 0; m &= m - 1) {
+            unsigned s = ((unsigned)__builtin_ctzll(m) + rot) % SIM_WINDOW;
+            if (ready[s] > c) {
+                next = min_u64(next, ready[s]);
+                continue;
+            }
+            if (e == 0) {
+                next = min_u64(next, c + 1);
+                break;
+            }
+            if (!units_fit(avail, need[s])) {
+                next = min_u64(next, next_release); /* waits for units */
+                continue;
+            }
+            uint64_t x_done = c + lat[s];
+            done[s] = x_done;
+            known &= ~(1ull << s);
+            unstarted--;
+            e--;
+            max_done = max_u64(max_done, x_done);
+            if (need[s] != 0) {
+                avail -= need[s];
+                busy_until[busy_count] = x_done;
+                busy_units[busy_count++] = need[s];
+                next_release = min_u64(next_release, x_done);
+            }
+            /* dependants whose last producer this was become known (they
+             * are younger, so this cycle's look has not reached them) */
+            for (uint64_t dm = dependants[s]; dm != 0; dm &= dm - 1) {
+                unsigned ds = (unsigned)__builtin_ctzll(dm);
+                ready[ds] = max_u64(ready[ds], x_done);
+                if (--pending[ds] == 0) {
+                    known |= 1ull << ds;
+                    next = min_u64(next, ready[ds]);
+                }
+            }
+        }
+        if (blocked && done[head % SIM_WINDOW] != NOT_STARTED) {
+            /* decoding resumes the cycle after the head retires */
+            next = min_u64(next, max_u64(last_retire, done[head % SIM_WINDOW] + 1) + 1);
+        }
+        c = next;
     }
     return cost_of_cycles(max_done + 2);
 }
@@ -465,6 +489,12 @@ static bool next_from_array(struct item_source *s, struct pvm_gas_item *out)
         return false;
     *out = s->items[s->at++];
     return true;
+}
+
+static __attribute__((noinline)) uint32_t simulate_array(const struct pvm_gas_item *items, size_t n)
+{
+    struct item_source s = {.items = items, .count = n};
+    return simulate(&s, next_from_array);
 }
 
 static bool next_from_program(struct item_source *s, struct pvm_gas_item *out)
@@ -484,27 +514,23 @@ static bool next_from_program(struct item_source *s, struct pvm_gas_item *out)
 }
 
 /*
- * Most blocks are short (in the nub-cc kernels 80% have at most 4
- * instructions). With at most 4 reorder-buffer entries that together need at
- * most 4 A units, one M and one D, nothing ever waits for a unit, a start
- * slot (5 per cycle) or a buffer slot, so every entry starts as soon as it is
- * decoded and its producers are done: start = max(decode + 1, producers'
- * start + latency), and cycles = max(start + latency) + 2 as in the loop.
- * Returns false when the block is not of that kind.
+ * Shorter still: with at most 5 entries that together need no more units
+ * than there are, nothing ever waits for a unit, a start slot or a buffer
+ * slot, so every entry starts as soon as it is decoded and its producers are
+ * done: start = max(decode + 1, producers' start + latency). Returns false
+ * when the block is not of that kind (it gives up as soon as it can tell).
  */
-#define SMALL_BLOCK_ITEMS   8u
-#define SMALL_BLOCK_ENTRIES 4u
+#define FEW_ITEMS   8u
+#define FEW_ENTRIES 5u
 
-static bool small_block_cost(const struct pvm_gas_item *items, size_t n, uint32_t *cost)
+static bool few_block_cost(const struct pvm_gas_item *items, size_t n, uint32_t *cost)
 {
-    if (n > SMALL_BLOCK_ITEMS)
-        return false;
-    uint64_t done[SMALL_BLOCK_ENTRIES]; /* start + latency per entry */
-    int writer[16];
+    uint64_t done[FEW_ENTRIES]; /* start + latency per entry */
+    int8_t writer[16];
     for (unsigned r = 0; r < 16; r++)
         writer[r] = -1;
-    unsigned entries = 0, a = 0, m = 0, dv = 0;
-    uint64_t cycle = 0, max_done = 0;
+    unsigned entries = 0;
+    uint64_t cycle = 0, max_done = 0, total_need = 0;
     int d = DECODE_SLOTS;
     for (size_t i = 0; i < n; i++) {
         const struct pvm_gas_item *it = &items[i];
@@ -512,13 +538,14 @@ static bool small_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
             cycle++;
             d = DECODE_SLOTS;
         }
-        d -= it->dec;
         if (it->is_move) {
             writer[it->move_to] = writer[it->move_from];
+            d -= 1;
             continue;
         }
-        if (entries == SMALL_BLOCK_ENTRIES)
+        if (entries == FEW_ENTRIES)
             return false;
+        d -= it->dec;
         uint64_t start = cycle + 1;
         for (uint16_t srcs = it->src; srcs != 0; srcs &= (uint16_t)(srcs - 1)) {
             int w = writer[__builtin_ctz(srcs)];
@@ -528,14 +555,151 @@ static bool small_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
         done[entries] = start + it->lat;
         max_done = max_u64(max_done, done[entries]);
         for (uint16_t dsts = it->dst; dsts != 0; dsts &= (uint16_t)(dsts - 1))
-            writer[__builtin_ctz(dsts)] = (int)entries;
+            writer[__builtin_ctz(dsts)] = (int8_t)entries;
         entries++;
-        a += it->units & 3u;
-        m += (it->units >> 4) & 1u;
-        dv += (it->units >> 5) & 1u;
+        total_need += units_word(it->units);
+        if (it->ends_block)
+            break;
     }
-    if (a > 4 || m > 1 || dv > 1)
+    uint64_t avail = 0;
+    for (unsigned i = 0; i < 5; i++)
+        avail |= (uint64_t)unit_start[i] << (8 * i);
+    if (!units_fit(avail, total_need))
         return false;
+    *cost = cost_of_cycles(max_done + 2);
+    return true;
+}
+
+/*
+ * A block of at most 32 entries never fills the reorder buffer (an entry is
+ * decoded with at most 31 older ones live), so every item's decode cycle
+ * follows from the decode slots alone and only the starts need simulating:
+ * the same cycle loop as simulate(), over entry numbers instead of ring
+ * slots. Most blocks are that short (in the nub-cc kernels over 80% of the
+ * instructions are in such blocks). Returns false for a longer block.
+ */
+#define FLAT_ENTRIES 32u
+
+/* (not inlined: its frame would slow down the short blocks' path) */
+static __attribute__((noinline)) bool flat_block_cost(const struct pvm_gas_item *items, size_t n,
+                                                      uint32_t *cost)
+{
+    uint64_t ready[FLAT_ENTRIES]; /* first possible start, as far as started producers tell */
+    uint64_t need[FLAT_ENTRIES];  /* units, as a units word */
+    uint32_t lat[FLAT_ENTRIES];
+    uint32_t dependants[FLAT_ENTRIES]; /* entries waiting for this one to start */
+    uint8_t pending[FLAT_ENTRIES];     /* producers not started yet */
+    int8_t writer[16];
+    for (unsigned r = 0; r < 16; r++)
+        writer[r] = -1;
+    uint32_t known = 0; /* entries whose producers have all started */
+    unsigned count = 0;
+    uint64_t cycle = 0;
+    int d = DECODE_SLOTS;
+    for (size_t i = 0; i < n; i++) {
+        const struct pvm_gas_item *it = &items[i];
+        if (it->dec > d) {
+            cycle++;
+            d = DECODE_SLOTS;
+        }
+        if (it->is_move) {
+            writer[it->move_to] = writer[it->move_from];
+            d -= 1;
+            continue;
+        }
+        if (count == FLAT_ENTRIES)
+            return false;
+        d -= it->dec;
+        unsigned waits = 0;
+        int first = -1;
+        for (uint16_t srcs = it->src; srcs != 0; srcs &= (uint16_t)(srcs - 1)) {
+            int w = writer[__builtin_ctz(srcs)];
+            if (w < 0 || w == first)
+                continue; /* none, or counted */
+            first = w;
+            dependants[w] |= 1u << count;
+            waits++;
+        }
+        ready[count] = cycle + 1;
+        pending[count] = (uint8_t)waits;
+        dependants[count] = 0;
+        lat[count] = it->lat;
+        need[count] = units_word(it->units);
+        if (waits == 0)
+            known |= 1u << count;
+        for (uint16_t dsts = it->dst; dsts != 0; dsts &= (uint16_t)(dsts - 1))
+            writer[__builtin_ctz(dsts)] = (int8_t)count;
+        count++;
+        if (it->ends_block)
+            break;
+    }
+    uint64_t avail = 0;
+    for (unsigned i = 0; i < 5; i++)
+        avail |= (uint64_t)unit_start[i] << (8 * i);
+    /* entries holding units: release cycle and units */
+    uint64_t busy_until[FLAT_ENTRIES];
+    uint64_t busy_units[FLAT_ENTRIES];
+    unsigned busy_count = 0;
+    uint64_t next_release = UINT64_MAX;
+    uint64_t max_done = 0;
+    uint32_t unstarted = count == 32 ? UINT32_MAX : (1u << count) - 1;
+    /* nothing starts before cycle 1; every visited cycle names the next one
+     * where a start may happen */
+    for (uint64_t c = 1; unstarted != 0;) {
+        if (c >= next_release) {
+            next_release = UINT64_MAX;
+            for (unsigned i = 0; i < busy_count;) {
+                if (busy_until[i] <= c) {
+                    avail += busy_units[i];
+                    busy_count--;
+                    busy_until[i] = busy_until[busy_count];
+                    busy_units[i] = busy_units[busy_count];
+                } else {
+                    next_release = min_u64(next_release, busy_until[i]);
+                    i++;
+                }
+            }
+        }
+        uint64_t next = UINT64_MAX;
+        int e = STARTS_PER_CYC;
+        /* oldest first; entries made known below are younger and cannot
+         * start before c + 1 */
+        for (uint32_t k = known; k != 0; k &= k - 1) {
+            unsigned s = (unsigned)__builtin_ctz(k);
+            if (ready[s] > c) {
+                next = min_u64(next, ready[s]);
+                continue;
+            }
+            if (e == 0) {
+                next = min_u64(next, c + 1);
+                break;
+            }
+            if (!units_fit(avail, need[s])) {
+                next = min_u64(next, next_release); /* waits for units */
+                continue;
+            }
+            uint64_t x_done = c + lat[s];
+            known &= ~(1u << s);
+            unstarted &= ~(1u << s);
+            e--;
+            max_done = max_u64(max_done, x_done);
+            if (need[s] != 0) {
+                avail -= need[s];
+                busy_until[busy_count] = x_done;
+                busy_units[busy_count++] = need[s];
+                next_release = min_u64(next_release, x_done);
+            }
+            for (uint32_t dm = dependants[s]; dm != 0; dm &= dm - 1) {
+                unsigned ds = (unsigned)__builtin_ctz(dm);
+                ready[ds] = max_u64(ready[ds], x_done);
+                if (--pending[ds] == 0) {
+                    known |= 1u << ds;
+                    next = min_u64(next, ready[ds]);
+                }
+            }
+        }
+        c = next;
+    }
     *cost = cost_of_cycles(max_done + 2);
     return true;
 }
@@ -543,10 +707,11 @@ static bool small_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
 uint32_t pvm_gas_simulate(const struct pvm_gas_item *items, size_t n)
 {
     uint32_t cost;
-    if (small_block_cost(items, n, &cost))
+    if (n <= FEW_ITEMS && few_block_cost(items, n, &cost))
         return cost;
-    struct item_source s = {.items = items, .count = n};
-    return simulate(&s, next_from_array);
+    if (flat_block_cost(items, n, &cost))
+        return cost;
+    return simulate_array(items, n);
 }
 
 /* ---- Models --------------------------------------------------------------- */
@@ -570,6 +735,10 @@ static uint32_t per_instruction_cost(const struct pvm_program *p, uint32_t pc)
     return cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
 }
 
+/* Items kept on the stack for flat_block_cost (a few more than its entries:
+ * move_reg items take none). */
+#define BLOCK_ITEMS_KEPT 40u
+
 uint32_t pvm_gas_block_cost(const struct pvm_program *p, uint32_t start)
 {
     if (start >= p->code_len)
@@ -577,10 +746,10 @@ uint32_t pvm_gas_block_cost(const struct pvm_program *p, uint32_t start)
     if (p->isa->gas_model == PVM_GAS_PER_INSTRUCTION)
         return per_instruction_cost(p, start);
     /* a short block: its items in a small array, for the fast path */
-    struct pvm_gas_item items[SMALL_BLOCK_ITEMS];
+    struct pvm_gas_item items[BLOCK_ITEMS_KEPT];
     struct item_source s = {.p = p, .pc = start};
     size_t n = 0;
-    while (n < SMALL_BLOCK_ITEMS && next_from_program(&s, &items[n]))
+    while (n < BLOCK_ITEMS_KEPT && next_from_program(&s, &items[n]))
         if (items[n++].ends_block)
             return pvm_gas_simulate(items, n);
     s = (struct item_source){.p = p, .pc = start};
