@@ -172,11 +172,17 @@ struct nub_host_call_record {
      * runs inside the run, so pages in [heap_base, ctx.heap_top) are
      * read-write whatever the tables declare at a host call. */
     uint64_t heap_base;
+    /* NUB_ISA_* of the run's IMAGE: which host calls the library serves
+     * itself (GP 0.8.0's grow_heap). A value >= NUB_ISA_COUNT is a lie. */
+    uint32_t isa;
+    uint32_t reserved; /* 0 */
 };
-_Static_assert(sizeof(struct nub_host_call_record) == 32, "nub_host_call_record size");
+_Static_assert(sizeof(struct nub_host_call_record) == 40, "nub_host_call_record size");
 _Static_assert(offsetof(struct nub_host_call_record, ctx_gpa) == 8, "ctx_gpa");
 _Static_assert(offsetof(struct nub_host_call_record, cr3_gpa) == 16, "cr3_gpa");
 _Static_assert(offsetof(struct nub_host_call_record, heap_base) == 24, "heap_base");
+_Static_assert(offsetof(struct nub_host_call_record, isa) == 32, "isa");
+_Static_assert(offsetof(struct nub_host_call_record, reserved) == 36, "reserved");
 
 /* ---- Crash report (guest -> host on NUB_PORT_CRASH) -------------------- */
 #define NUB_CRASH_MAGIC UINT64_C(0x4853415243425554) /* "TUBCRASH" LE */

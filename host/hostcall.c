@@ -8,22 +8,24 @@
 
 /*
  * Host calls served by the library before the embedder's function, per ISA
- * version. GP 0.7.2 (the only ISA today) has none; GP 0.8.0 adds grow_heap
- * (id 1) here. An entry's serve() sees the same handle a host function does.
+ * version. GP 0.7.2 has none (its id 1 is `fetch`, the embedder's); GP 0.8.0
+ * has grow_heap at id 1 (pvm_isa_gp_0_8_0.host_calls.grow_heap). An entry's
+ * serve() sees the same handle a host function does, plus the handle's heap
+ * operations.
  */
 struct builtin_host_call {
     uint32_t isa; /* which ISA version defines it */
     uint64_t id;  /* ecalli immediate */
-    enum nub_host_action (*serve)(struct nub_host_call *call);
+    nub_status (*serve)(struct nub_host_call *call, enum nub_host_action *action);
 };
 static const struct builtin_host_call builtin_host_calls[] = {
-    {0, 0, NULL}, /* end of table */
+    {NUB_ISA_GP_0_8_0, 1, nub__grow_heap}, {0, 0, NULL}, /* end of table */
 };
 
-static const struct builtin_host_call *find_builtin(uint64_t id)
+static const struct builtin_host_call *find_builtin(uint32_t isa, uint64_t id)
 {
     for (const struct builtin_host_call *b = builtin_host_calls; b->serve; b++)
-        if (b->id == id)
+        if (b->isa == isa && b->id == id)
             return b;
     return NULL;
 }
@@ -32,8 +34,13 @@ nub_status nub__host_call_dispatch(const struct nub_host *host, struct nub_host_
                                    enum nub_host_action *action)
 {
     call->live = 1;
-    const struct builtin_host_call *b = find_builtin(call->id);
-    int a = b ? (int)b->serve(call) : host->fn(host->ctx, call);
+    const struct builtin_host_call *b = find_builtin(call->isa, call->id);
+    if (b) {
+        nub_status s = b->serve(call, action);
+        call->live = 0;
+        return s;
+    }
+    int a = host->fn(host->ctx, call);
     call->live = 0;
     if (a < NUB_HOST_CONTINUE || a > NUB_HOST_OUT_OF_GAS)
         return NUB_ERR_HOST_ACTION;

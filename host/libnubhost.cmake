@@ -15,6 +15,7 @@ add_library(nubhost_objects OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/guest_elf.c
   ${CMAKE_CURRENT_LIST_DIR}/guest_image.c
   ${CMAKE_CURRENT_LIST_DIR}/guest_memory.c
+  ${CMAKE_CURRENT_LIST_DIR}/grow_heap.c
   ${CMAKE_CURRENT_LIST_DIR}/hash_set.c
   ${CMAKE_CURRENT_LIST_DIR}/hostcall.c
   ${CMAKE_CURRENT_LIST_DIR}/invoke.c

@@ -20,10 +20,12 @@
 struct run_memory {
     nub_sandbox *sb;
     uint64_t cr3_gpa;
-    struct nub_guest_ram ram;
+    struct nub_guest_ram ram; /* ram.heap_top: the break, moved by grow_heap */
     uint64_t ctx_gpa;
-    nub_status lie;   /* NUB_ERR_PROTOCOL once the tables were found lying */
-    nub_status abort; /* a timeout, interrupt or crash while waiting for the guest */
+    uint32_t heap_limit; /* the context block's, clamped (see serve) */
+    int heap_grown;      /* ram.heap_top must go back to the block */
+    nub_status lie;      /* NUB_ERR_PROTOCOL once the tables were found lying */
+    nub_status abort;    /* a timeout, interrupt or crash while waiting for the guest */
 };
 
 /* Asks the guest for `pages` free pages in its pool while the host function
@@ -84,7 +86,28 @@ static nub_status guest_write(void *self, uint32_t address, const void *src, uin
     return NUB_ERR_MEMORY_READ_ONLY;
 }
 
-static const struct nub_host_call_memory guest_memory_ops = {guest_read, guest_write};
+static void guest_heap(void *self, uint32_t *top, uint32_t *limit)
+{
+    const struct run_memory *m = self;
+    *top = m->ram.heap_top;
+    *limit = m->heap_limit;
+}
+
+/* Moving the break is all it takes: pages below it are read-write for the
+ * guest's page-fault handler (backed on first touch) and for the host's
+ * walk (pvm_guest_mem.c), and the kernel declares them after the run. */
+static nub_status guest_grow_heap(void *self, uint32_t new_top)
+{
+    struct run_memory *m = self;
+    if (m->ram.heap_top == 0 || new_top < m->ram.heap_top || new_top > m->heap_limit)
+        return NUB_ERR_INVALID_ARGUMENT; /* grow_heap.c never asks this */
+    m->ram.heap_top = new_top;
+    m->heap_grown = 1;
+    return NUB_OK;
+}
+
+static const struct nub_host_call_memory guest_memory_ops = {guest_read, guest_write, guest_heap,
+                                                             guest_grow_heap};
 
 int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
 {
@@ -95,7 +118,8 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
     struct nub_host_call_record rec;
     memcpy(&rec, sb->mem + sb->params.response_gpa, sizeof rec);
     if (rec.magic != NUB_HOST_CALL_MAGIC || rec.heap_base > UINT32_MAX || rec.ctx_gpa % 8 != 0 ||
-        rec.ctx_gpa > sb->mem_bytes || sb->mem_bytes - rec.ctx_gpa < sizeof(struct jit_ctx)) {
+        rec.ctx_gpa > sb->mem_bytes || sb->mem_bytes - rec.ctx_gpa < sizeof(struct jit_ctx) ||
+        rec.isa >= NUB_ISA_COUNT || rec.reserved != 0) {
         *status = nub__kill(sb, NUB_ERR_PROTOCOL, "malformed host-call record");
         return -1;
     }
@@ -120,11 +144,19 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
         .lie = NUB_OK,
         .abort = NUB_OK,
     };
-    if (mem.ram.heap_top == 0)
-        mem.ram.heap_base = 0;
+    if (mem.ram.heap_top == 0 || mem.ram.heap_base == 0) /* no heap, as the guest's in_heap() */
+        mem.ram.heap_base = mem.ram.heap_top = 0;
+    /* The limit as the guest says (pvm_heap_limit() of the run), kept inside
+     * the 4 GiB space and never below the break: a wrong value can only
+     * move the guest's own break within its own address space. */
+    mem.heap_limit =
+        ctx.heap_limit > PVM_HALT_ADDRESS ? PVM_HALT_ADDRESS : (uint32_t)ctx.heap_limit;
+    if (mem.heap_limit < mem.ram.heap_top)
+        mem.heap_limit = mem.ram.heap_top;
     struct nub_host_call *c = &sb->host_call;
     *c = (struct nub_host_call){
         .id = ctx.arg,
+        .isa = rec.isa,
         .pc = ctx.pc,
         .gas = ctx.gas,
         .memory = &guest_memory_ops,
@@ -155,6 +187,10 @@ int nub__serve_host_call(nub_sandbox *sb, nub_status *status)
     memcpy(gctx + offsetof(struct jit_ctx, regs), c->regs, sizeof c->regs);
     memcpy(gctx + offsetof(struct jit_ctx, gas), &c->gas, sizeof c->gas);
     memcpy(gctx + offsetof(struct jit_ctx, reason), &reason, sizeof reason);
+    if (mem.heap_grown) {
+        const uint64_t top = mem.ram.heap_top;
+        memcpy(gctx + offsetof(struct jit_ctx, heap_top), &top, sizeof top);
+    }
     if (action != NUB_HOST_CONTINUE) {
         const uint64_t no_arg = 0; /* an exit the host chose has no argument */
         memcpy(gctx + offsetof(struct jit_ctx, arg), &no_arg, sizeof no_arg);

@@ -149,13 +149,14 @@ static void fill_result(struct nub_invocation_result *res, const struct pvm_stat
 
 /* Tells the host where the run's context block and tables are (read by the
  * host on NUB_PORT_HOST_CALL), in the response buffer the reply overwrites. */
-static void publish_host_call_record(const struct run *r)
+static void publish_host_call_record(const struct run *r, uint32_t isa)
 {
     struct nub_host_call_record rec = {
         .magic = NUB_HOST_CALL_MAGIC,
         .ctx_gpa = (uint64_t)(uintptr_t)r->ctx, /* identity map: VA = GPA */
         .cr3_gpa = (uint64_t)(uintptr_t)r->space_ptr->pml4,
         .heap_base = r->heap_base,
+        .isa = isa,
     };
     nub_memcpy((void *)(uintptr_t)nub_kernel_params.response_gpa, &rec, sizeof rec);
 }
@@ -228,7 +229,7 @@ nub_status nub_fn_invoke_cached(const uint8_t *payload, uint32_t len, uint8_t *r
         nub_run_platform(&run, &platform);
         run.ctx->host_call = (req.io.flags & NUB_INVOKE_IO_HOST_CALLS) ? 1 : 0;
         if (run.ctx->host_call)
-            publish_host_call_record(&run);
+            publish_host_call_record(&run, image->view.image.isa);
         struct pvm_exit ex;
         jit_run(&run.jit->code, run.ctx, &platform, &state, false, &ex);
         run.ctx->host_call = 0;

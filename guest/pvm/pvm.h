@@ -215,6 +215,13 @@ struct pvm_program; /* pvm_program.h: a decoded blob */
  *   PVM_ERR_INVALID_ARGUMENT if any byte is inaccessible (then nothing is
  *   copied), or PVM_ERR_NOMEM.
  * page_access: the enum pvm_access of the page containing address.
+ * grow_heap: moves the break (state.heap_top) up to new_top, which must be
+ *   page-aligned, above the break and at most pvm_heap_limit(heap_limit);
+ *   the pages below new_top become writable as sbrk makes them (zero where
+ *   they were inaccessible). For GP 0.8.0's grow_heap host call (served by
+ *   the host library): valid between runs and from a host handler inside a
+ *   run. PVM_OK, PVM_ERR_INVALID_ARGUMENT (no heap, or new_top out of
+ *   range: nothing changed) or PVM_ERR_NOMEM.
  */
 struct pvm_engine {
     const char *name;
@@ -228,6 +235,7 @@ struct pvm_engine {
     int (*read_memory)(const void *instance, uint32_t address, void *buffer, uint32_t length);
     int (*write_memory)(void *instance, uint32_t address, const void *buffer, uint32_t length);
     uint32_t (*page_access)(const void *instance, uint32_t address);
+    int (*grow_heap)(void *instance, uint32_t new_top);
 };
 
 /* Checks a segment list against the rules of struct pvm_segment. */

@@ -142,20 +142,11 @@ void pvm_interp_destroy(struct pvm_interp *it)
 
 /* ---- sbrk (SPEC §9.9, project decision documented in pvm.h) ------------ */
 
-/* Returns false only when pages could not be allocated. */
-static bool do_sbrk(struct pvm_interp *it, uint64_t size, uint64_t *result)
+/* Moves the break to new_top (checked by the caller), making the pages it
+ * now covers writable; false only when pages could not be allocated. */
+static bool move_break(struct pvm_interp *it, uint64_t new_top)
 {
-    uint32_t top = it->state.heap_top;
-    if (top == 0) {
-        *result = 0;
-        return true;
-    }
-    uint64_t new_top = (uint64_t)top + size;
-    if (size >= ((uint64_t)1 << 32) || new_top > pvm_heap_limit(it->state.heap_limit)) {
-        *result = 0; /* does not fit: refuse, change nothing */
-        return true;
-    }
-    uint64_t first = (uint64_t)top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
+    uint64_t first = (uint64_t)it->state.heap_top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
     for (uint64_t page = first; page < new_top; page += PVM_PAGE_SIZE) {
         if (pvm_memory_access(&it->memory, (uint32_t)page) == PVM_ACCESS_WRITE)
             continue;
@@ -163,9 +154,32 @@ static bool do_sbrk(struct pvm_interp *it, uint64_t size, uint64_t *result)
             PVM_OK)
             return false;
     }
-    *result = top;
     it->state.heap_top = (uint32_t)new_top;
     return true;
+}
+
+/* Returns false only when pages could not be allocated. */
+static bool do_sbrk(struct pvm_interp *it, uint64_t size, uint64_t *result)
+{
+    uint32_t top = it->state.heap_top;
+    *result = 0;
+    if (top == 0)
+        return true;
+    uint64_t new_top = (uint64_t)top + size;
+    if (size >= ((uint64_t)1 << 32) || new_top > pvm_heap_limit(it->state.heap_limit))
+        return true; /* does not fit: refuse, change nothing */
+    if (!move_break(it, new_top))
+        return false;
+    *result = top;
+    return true;
+}
+
+int pvm_interp_grow_heap(struct pvm_interp *it, uint32_t new_top)
+{
+    if (it->state.heap_top == 0 || new_top % PVM_PAGE_SIZE != 0 || new_top < it->state.heap_top ||
+        new_top > pvm_heap_limit(it->state.heap_limit))
+        return PVM_ERR_INVALID_ARGUMENT;
+    return move_break(it, new_top) ? PVM_OK : PVM_ERR_NOMEM;
 }
 
 /* ---- run --------------------------------------------------------------- */
@@ -725,6 +739,11 @@ static uint32_t engine_page_access(const void *instance, uint32_t address)
     return pvm_interp_page_access(instance, address);
 }
 
+static int engine_grow_heap(void *instance, uint32_t new_top)
+{
+    return pvm_interp_grow_heap(instance, new_top);
+}
+
 const struct pvm_engine pvm_interp_engine = {
     .name = "interp",
     .create = engine_create,
@@ -735,4 +754,5 @@ const struct pvm_engine pvm_interp_engine = {
     .read_memory = engine_read_memory,
     .write_memory = engine_write_memory,
     .page_access = engine_page_access,
+    .grow_heap = engine_grow_heap,
 };

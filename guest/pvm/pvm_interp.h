@@ -52,6 +52,9 @@ uint32_t pvm_interp_page_access(const struct pvm_interp *interp, uint32_t addres
 int pvm_interp_set_access(struct pvm_interp *interp, uint32_t address, uint32_t length,
                           uint32_t access);
 
+/* Moves the break up (struct pvm_engine.grow_heap). */
+int pvm_interp_grow_heap(struct pvm_interp *interp, uint32_t new_top);
+
 /* The gas this instance charges when a run enters a gas block at pc
  * (pc <= code_len), from the table built at create. */
 uint32_t pvm_interp_entry_cost(const struct pvm_interp *interp, uint32_t pc);

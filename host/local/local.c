@@ -34,7 +34,9 @@ struct nub_local {
     uint32_t endpoint_pc[NUB_STDPROG_MAX_ENDPOINTS];
     uint64_t regs[NUB_PVM_REGS];
     uint64_t default_gas;
-    uint32_t heap_top;
+    uint32_t isa;                /* NUB_ISA_*: decoding, and the host calls the library serves */
+    uint32_t heap_top;           /* the initial break (0: no heap) */
+    uint32_t heap_limit;         /* as an INSTANCE's heap_limit (>= heap_top) */
     struct nub_host_call handle; /* outlives each host call: stale use is refused */
     int running;                 /* an invoke is in progress (a host function calling back) */
     char last_error[256];
@@ -74,7 +76,7 @@ static nub_status local_new(enum nub_local_engine engine, size_t bytes, nub_loca
 
 static void decode(nub_local *l)
 {
-    if (pvm_program_decode(l->blob, l->blob_len, &l->alloc, &l->program) != PVM_OK)
+    if (pvm_program_decode_isa(l->blob, l->blob_len, l->isa, &l->alloc, &l->program) != PVM_OK)
         l->program = NULL;
 }
 
@@ -82,10 +84,20 @@ nub_status nub_local_create_stdprog(enum nub_local_engine engine, const void *pr
                                     size_t program_len, const void *args, size_t args_len,
                                     uint64_t default_gas, nub_local **out)
 {
+    return nub_local_create_stdprog_isa(engine, program, program_len, args, args_len, default_gas,
+                                        NUB_ISA_GP_0_7_2, out);
+}
+
+nub_status nub_local_create_stdprog_isa(enum nub_local_engine engine, const void *program,
+                                        size_t program_len, const void *args, size_t args_len,
+                                        uint64_t default_gas, uint32_t isa, nub_local **out)
+{
     if (out)
         *out = NULL;
     if (!program || (args_len && !args) || args_len > NUB_STDPROG_MAX_ARGS)
         return NUB_ERR_INVALID_ARGUMENT;
+    if (isa >= NUB_ISA_COUNT)
+        return NUB_ERR_WIRE_ISA;
     nub_local *l;
     nub_status s = local_new(engine, program_len + args_len, &l);
     if (s != NUB_OK)
@@ -107,7 +119,9 @@ nub_status nub_local_create_stdprog(enum nub_local_engine engine, const void *pr
         l->endpoint_pc[e] = 5 * e;
     memcpy(l->regs, sp.regs, sizeof l->regs);
     l->default_gas = default_gas;
+    l->isa = isa;
     l->heap_top = sp.heap_top;
+    l->heap_limit = sp.heap_limit;
     decode(l);
     *out = l;
     return NUB_OK;
@@ -121,6 +135,8 @@ nub_status nub_local_create_raw(enum nub_local_engine engine, const struct nub_c
     if (!p || (p->blob_len && !p->blob) || p->range_count > NUB_CAPBUILD_MAX_RAW_SEGMENTS ||
         (p->range_count && !p->ranges) || (p->chunk_count && !p->chunks))
         return NUB_ERR_INVALID_ARGUMENT;
+    if (p->isa >= NUB_ISA_COUNT)
+        return NUB_ERR_WIRE_ISA;
     uint64_t bytes = p->blob_len;
     for (uint32_t i = 0; i < p->range_count; i++)
         bytes += p->ranges[i].length;
@@ -166,7 +182,11 @@ nub_status nub_local_create_raw(enum nub_local_engine engine, const struct nub_c
     l->endpoint_pc[0] = p->pc;
     memcpy(l->regs, p->regs, sizeof l->regs);
     l->default_gas = p->default_gas;
+    l->isa = p->isa;
+    /* As nub_capbuild_raw makes the INSTANCE facts: a limit below the break
+     * is raised to it. */
     l->heap_top = p->heap_top;
+    l->heap_limit = p->heap_limit < p->heap_top ? p->heap_top : p->heap_limit;
     decode(l);
     *out = l;
     return NUB_OK;
@@ -235,8 +255,10 @@ nub_status nub_local_invoke(nub_local *l, const struct nub_invoke_packet *p, str
         call->host_calls = 0;
     }
 
-    struct pvm_state st = {
-        .pc = l->endpoint_pc[p->endpoint_idx], .gas = (int64_t)gas, .heap_top = l->heap_top};
+    struct pvm_state st = {.pc = l->endpoint_pc[p->endpoint_idx],
+                           .gas = (int64_t)gas,
+                           .heap_top = l->heap_top,
+                           .heap_limit = l->heap_limit};
     memcpy(st.regs, l->regs, sizeof st.regs);
     unsigned first_arg = PVM_REG_A0;
     if (has_input) {
@@ -269,8 +291,8 @@ nub_status nub_local_invoke(nub_local *l, const struct nub_invoke_packet *p, str
                     l->engine->name, pvm_error_name(err));
     uint64_t host_calls = 0;
     l->running = 1;
-    nub_status s =
-        nub__local_run(l->engine, inst, call ? &call->host : NULL, &l->handle, &host_calls, &e);
+    nub_status s = nub__local_run(l->engine, inst, l->isa, call ? &call->host : NULL, &l->handle,
+                                  &host_calls, &e);
     l->running = 0;
     l->engine->get_state(inst, &st);
     if (call)

@@ -55,12 +55,30 @@ static nub_status memory_write(void *self, uint32_t address, const void *src, ui
                                   : NUB_ERR_MEMORY_INACCESSIBLE;
 }
 
-static const struct nub_host_call_memory instance_memory_ops = {memory_read, memory_write};
+static void memory_heap(void *self, uint32_t *top, uint32_t *limit)
+{
+    const struct instance_memory *m = self;
+    struct pvm_state st;
+    m->engine->get_state(m->inst, &st);
+    *top = st.heap_top;
+    *limit = st.heap_top ? (uint32_t)pvm_heap_limit(st.heap_limit) : 0;
+}
+
+static nub_status memory_grow_heap(void *self, uint32_t new_top)
+{
+    const struct instance_memory *m = self;
+    int err = m->engine->grow_heap(m->inst, new_top);
+    return err == PVM_OK ? NUB_OK : err == PVM_ERR_NOMEM ? NUB_ERR_NOMEM : NUB_ERR_INVALID_ARGUMENT;
+}
+
+static const struct nub_host_call_memory instance_memory_ops = {memory_read, memory_write,
+                                                                memory_heap, memory_grow_heap};
 
 /* The JIT serves host calls inside its run (pvm_hosted_set_host_handler):
  * the same dispatch, without leaving the native code. */
 struct jit_host {
     const struct nub_host *host;
+    uint32_t isa;
     struct nub_host_call *handle;
     struct instance_memory mem;
     uint64_t calls;
@@ -73,6 +91,7 @@ static uint32_t jit_host_handler(void *data, uint64_t id, uint32_t pc, uint64_t 
     struct jit_host *j = data;
     struct nub_host_call *c = j->handle;
     c->id = id;
+    c->isa = j->isa;
     c->pc = pc;
     c->gas = *gas;
     c->memory = &instance_memory_ops;
@@ -91,10 +110,11 @@ static uint32_t jit_host_handler(void *data, uint64_t id, uint32_t pc, uint64_t 
     return action == NUB_HOST_CONTINUE ? PVM_HOSTED_HOST_CONTINUE : nub__host_action_exit(action);
 }
 
-static nub_status run_jit(void *inst, const struct nub_host *host, struct nub_host_call *handle,
-                          uint64_t *host_calls, struct pvm_exit *exit_out)
+static nub_status run_jit(void *inst, uint32_t isa, const struct nub_host *host,
+                          struct nub_host_call *handle, uint64_t *host_calls,
+                          struct pvm_exit *exit_out)
 {
-    struct jit_host j = {host, handle, {&pvm_jit_engine, inst}, 0, NUB_OK};
+    struct jit_host j = {host, isa, handle, {&pvm_jit_engine, inst}, 0, NUB_OK};
     pvm_hosted_set_host_handler(inst, jit_host_handler, &j);
     pvm_jit_engine.run(inst, exit_out);
     pvm_hosted_set_host_handler(inst, NULL, NULL);
@@ -102,12 +122,12 @@ static nub_status run_jit(void *inst, const struct nub_host *host, struct nub_ho
     return j.status;
 }
 
-nub_status nub__local_run(const struct pvm_engine *engine, void *inst, const struct nub_host *host,
-                          struct nub_host_call *handle, uint64_t *host_calls,
-                          struct pvm_exit *exit_out)
+nub_status nub__local_run(const struct pvm_engine *engine, void *inst, uint32_t isa,
+                          const struct nub_host *host, struct nub_host_call *handle,
+                          uint64_t *host_calls, struct pvm_exit *exit_out)
 {
     if (engine == &pvm_jit_engine && host != NULL && host->fn != NULL)
-        return run_jit(inst, host, handle, host_calls, exit_out);
+        return run_jit(inst, isa, host, handle, host_calls, exit_out);
     struct instance_memory mem = {engine, inst};
     for (;;) {
         engine->run(inst, exit_out);
@@ -117,6 +137,7 @@ nub_status nub__local_run(const struct pvm_engine *engine, void *inst, const str
         engine->get_state(inst, &st);
         *handle = (struct nub_host_call){
             .id = exit_out->arg,
+            .isa = isa,
             .pc = exit_out->pc,
             .gas = st.gas,
             .memory = &instance_memory_ops,
@@ -126,6 +147,7 @@ nub_status nub__local_run(const struct pvm_engine *engine, void *inst, const str
         enum nub_host_action action;
         nub_status s = nub__host_call_dispatch(host, handle, &action);
         (*host_calls)++;
+        engine->get_state(inst, &st); /* the call may have moved the break */
         memcpy(st.regs, handle->regs, sizeof st.regs);
         st.gas = handle->gas;
         engine->set_state(inst, &st); /* same pc: the next run resumes after the ecalli */

@@ -14,14 +14,16 @@
 /*
  * Runs inst until an exit that ends the run. Each ecalli goes to
  * nub__host_call_dispatch when host->fn is set (else it ends the run as
- * PVM_EXIT_HOST_CALL); handle is the storage of the host-call handle (it
- * outlives the call, so a stale handle is refused, not a dangling pointer).
- * *host_calls counts the host functions run.
- * @retval NUB_OK (*exit_out filled), NUB_ERR_HOST_ACTION (run ended)
+ * PVM_EXIT_HOST_CALL); isa (NUB_ISA_*, the program's) picks the host calls
+ * the library serves itself. handle is the storage of the host-call handle
+ * (it outlives the call, so a stale handle is refused, not a dangling
+ * pointer). *host_calls counts the host calls served.
+ * @retval NUB_OK (*exit_out filled), NUB_ERR_HOST_ACTION or an engine
+ *         failure of a builtin host call (run ended)
  */
-nub_status nub__local_run(const struct pvm_engine *engine, void *inst, const struct nub_host *host,
-                          struct nub_host_call *handle, uint64_t *host_calls,
-                          struct pvm_exit *exit_out);
+nub_status nub__local_run(const struct pvm_engine *engine, void *inst, uint32_t isa,
+                          const struct nub_host *host, struct nub_host_call *handle,
+                          uint64_t *host_calls, struct pvm_exit *exit_out);
 
 /*
  * Segments of a run with per-call input: the program's segments minus any

@@ -291,6 +291,27 @@ int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t lengt
     return map_pages(h, address, length, access);
 }
 
+/* During a run the break lives in the context block (jit_run copies it in
+ * and out, and serves sbrk on both): move both, so the value holds whether
+ * this is called from a host handler or between runs. */
+int pvm_hosted_grow_heap(struct pvm_hosted *h, uint32_t new_top)
+{
+    uint32_t top = h->state.heap_top;
+    if (top == 0 || new_top % PVM_PAGE_SIZE != 0 || new_top < top ||
+        new_top > pvm_heap_limit(h->state.heap_limit))
+        return PVM_ERR_INVALID_ARGUMENT;
+    for (uint64_t page = top & ~(PVM_PAGE_SIZE - 1); page < new_top; page += PVM_PAGE_SIZE) {
+        if (h->access[page >> PVM_PAGE_SHIFT] == PVM_ACCESS_WRITE)
+            continue;
+        int err = map_pages(h, page, PVM_PAGE_SIZE, PVM_ACCESS_WRITE);
+        if (err != PVM_OK)
+            return err;
+    }
+    h->state.heap_top = new_top;
+    h->ctx->heap_top = new_top;
+    return PVM_OK;
+}
+
 /* Called by the code's host-call sequence (ctx.host_call) on the run's stack. */
 static void host_call_trampoline(struct jit_ctx *ctx)
 {
@@ -353,6 +374,11 @@ static uint32_t engine_page_access(const void *instance, uint32_t address)
     return pvm_hosted_page_access(instance, address);
 }
 
+static int engine_grow_heap(void *instance, uint32_t new_top)
+{
+    return pvm_hosted_grow_heap(instance, new_top);
+}
+
 const struct pvm_engine pvm_jit_engine = {
     .name = "jit",
     .create = engine_create,
@@ -363,4 +389,5 @@ const struct pvm_engine pvm_jit_engine = {
     .read_memory = engine_read_memory,
     .write_memory = engine_write_memory,
     .page_access = engine_page_access,
+    .grow_heap = engine_grow_heap,
 };

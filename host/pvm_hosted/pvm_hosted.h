@@ -51,6 +51,9 @@ int pvm_hosted_write_memory(struct pvm_hosted *h, uint32_t address, const void *
 uint32_t pvm_hosted_page_access(const struct pvm_hosted *h, uint32_t address);
 /* Same contract as pvm_interp_set_access (pages below 0x10000 refused). */
 int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t length, uint32_t access);
+/* Moves the break up (struct pvm_engine.grow_heap); callable from a host
+ * handler inside a run. */
+int pvm_hosted_grow_heap(struct pvm_hosted *h, uint32_t new_top);
 /*
  * A host-call handler that runs inside the native code at each ecalli, on
  * the run's stack: no exit from the run (hostcall_jit_ns). regs and *gas are
@@ -58,7 +61,8 @@ int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t lengt
  * ecalli's. Return PVM_HOSTED_HOST_CONTINUE to continue after the ecalli,
  * or a PVM exit reason to end the run there (PVM_EXIT_ERROR with *error_arg
  * a nub_status).
- * pvm_hosted_read_memory / write_memory / page_access may be called from it.
+ * pvm_hosted_read_memory / write_memory / page_access / grow_heap may be
+ * called from it.
  * NULL: an ecalli ends the run with PVM_EXIT_HOST_CALL (the default).
  */
 #define PVM_HOSTED_HOST_CONTINUE 0x101u /* = JIT_EXIT_HOST_RESUME */

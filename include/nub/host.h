@@ -281,7 +281,7 @@ struct nub_call {
     /* ---- set by the call ---- */
     uint32_t output_len;      /* phi8 at the halt (also when it did not fit) */
     nub_status output_status; /* NUB_OK, NUB_ERR_OUTPUT_TOO_LARGE, NUB_ERR_MEMORY_INACCESSIBLE */
-    uint64_t host_calls;      /* host functions run */
+    uint64_t host_calls;      /* host calls served (functions run, and grow_heap) */
 };
 
 /**

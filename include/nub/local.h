@@ -39,7 +39,20 @@ nub_status nub_local_create_stdprog(enum nub_local_engine engine, const void *pr
                                     size_t program_len, const void *args, size_t args_len,
                                     uint64_t default_gas, nub_local **out);
 
-/** A raw PVM blob with explicit memory and one endpoint, as nub_publish_raw. */
+/**
+ * nub_local_create_stdprog for a program written for PVM ISA version isa
+ * (NUB_ISA_GP_0_7_2 or NUB_ISA_GP_0_8_0), as nub_publish_stdprog_isa;
+ * nub_local_create_stdprog is GP 0.7.2. Under GP 0.8.0 the library serves
+ * grow_heap (host call 1) itself, as on the sandbox.
+ * @retval NUB_ERR_WIRE_ISA unknown version
+ */
+nub_status nub_local_create_stdprog_isa(enum nub_local_engine engine, const void *program,
+                                        size_t program_len, const void *args, size_t args_len,
+                                        uint64_t default_gas, uint32_t isa, nub_local **out);
+
+/** A raw PVM blob with explicit memory and one endpoint, as nub_publish_raw
+ * (program->isa its version, heap_top/heap_limit its break and limit).
+ * @retval NUB_ERR_WIRE_ISA unknown version */
 nub_status nub_local_create_raw(enum nub_local_engine engine,
                                 const struct nub_capbuild_raw *program, nub_local **out);
 

@@ -307,6 +307,7 @@ static void test_bad_invoke_replies(void **state)
 struct lie {
     uint64_t magic, ctx_offset, cr3_offset;
     uint32_t reason;
+    uint32_t isa;
 };
 
 struct probe_result {
@@ -330,7 +331,7 @@ static void play_lie(const struct lie *l, int with_host, const char *want, struc
 {
     static uint8_t script[4096];
     memset(script, 0, sizeof script);
-    struct nub_host_call_record rec = {l->magic, l->ctx_offset, l->cr3_offset, 0};
+    struct nub_host_call_record rec = {l->magic, l->ctx_offset, l->cr3_offset, 0, l->isa, 0};
     memcpy(script, &rec, sizeof rec);
     uint64_t regs[13] = {0};
     regs[7] = 77;
@@ -354,7 +355,7 @@ static void test_host_call_lies(void **state)
     (void)state;
     REQUIRE_KVM();
     struct probe_result r = {0};
-    const struct lie good = {NUB_HOST_CALL_MAGIC, 256, 8192, NUB_EXIT_HOST_CALL};
+    const struct lie good = {NUB_HOST_CALL_MAGIC, 256, 8192, NUB_EXIT_HOST_CALL, NUB_ISA_GP_0_7_2};
     /* A host-call exit when the call asked for none. */
     play_lie(&good, 0, "no host call asked", &r);
     assert_int_equal(r.calls, 0);
@@ -366,6 +367,9 @@ static void test_host_call_lies(void **state)
     play_lie(&l, 1, "malformed host-call record", &r);
     l = good;
     l.ctx_offset = 257; /* misaligned */
+    play_lie(&l, 1, "malformed host-call record", &r);
+    l = good;
+    l.isa = NUB_ISA_COUNT; /* an ISA version that does not exist */
     play_lie(&l, 1, "malformed host-call record", &r);
     l = good;
     l.reason = NUB_EXIT_HALT;

@@ -93,7 +93,8 @@ int nubrun_run_pvm_engine(const struct pvm_engine *engine, const struct nubrun_j
         return -1;
     }
     struct nub_host_call handle;
-    nub_status hs = nub__local_run(engine, inst, &job->host, &handle, &out->host_calls, &out->exit);
+    nub_status hs =
+        nub__local_run(engine, inst, job->isa, &job->host, &handle, &out->host_calls, &out->exit);
     engine->get_state(inst, &out->final);
     if (hs == NUB_OK && job->output != NULL && out->exit.reason == PVM_EXIT_HALT) {
         struct nub_call call = {.output = job->output, .output_cap = job->output_cap};
