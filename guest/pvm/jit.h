@@ -284,6 +284,11 @@ struct jit_runner {
     int (*make_writable)(void *self, uint32_t page_address);
 };
 
+/* Makes the pages from the one holding top up to new_top writable (those
+ * already writable are left alone), as sbrk and grow_heap move a break.
+ * PVM_OK, or the make_writable error of the first page that failed. */
+int jit_make_break_writable(const struct jit_runner *platform, uint32_t top, uint64_t new_top);
+
 /**
  * Runs the program from *state until the next PVM exit, and updates *state
  * (registers, pc, gas, heap top) as the interpreter would.

@@ -133,6 +133,19 @@ bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
     return true;
 }
 
+int jit_make_break_writable(const struct jit_runner *pl, uint32_t top, uint64_t new_top)
+{
+    uint64_t first = (uint64_t)top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
+    for (uint64_t page = first; page < new_top; page += PVM_PAGE_SIZE) {
+        if (pl->page_access(pl->self, (uint32_t)page) == PVM_ACCESS_WRITE)
+            continue;
+        int err = pl->make_writable(pl->self, (uint32_t)page);
+        if (err != PVM_OK)
+            return err;
+    }
+    return PVM_OK;
+}
+
 /* sbrk (SPEC §9.9, the project decision of pvm.h, as the interpreter does
  * it): returns the heap top, advances it by size and makes the pages it now
  * covers writable. Returns false only if a page could not be mapped. */
@@ -146,13 +159,8 @@ static bool serve_sbrk(const struct jit_runner *pl, struct pvm_state *state, uin
     uint64_t new_top = (uint64_t)top + size;
     if (size >= ((uint64_t)1 << 32) || new_top > pvm_heap_limit(state->heap_limit))
         return true; /* does not fit: refuse, change nothing */
-    uint64_t first = (uint64_t)top & ~(uint64_t)(PVM_PAGE_SIZE - 1);
-    for (uint64_t page = first; page < new_top; page += PVM_PAGE_SIZE) {
-        if (pl->page_access(pl->self, (uint32_t)page) == PVM_ACCESS_WRITE)
-            continue;
-        if (pl->make_writable(pl->self, (uint32_t)page) != PVM_OK)
-            return false;
-    }
+    if (jit_make_break_writable(pl, top, new_top) != PVM_OK)
+        return false;
     *result = top;
     state->heap_top = (uint32_t)new_top;
     return true;

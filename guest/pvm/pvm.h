@@ -97,6 +97,15 @@ static inline uint64_t pvm_heap_limit(uint32_t heap_limit)
     return heap_limit != 0 && heap_limit < PVM_HALT_ADDRESS ? heap_limit : PVM_HALT_ADDRESS;
 }
 
+/* Whether struct pvm_engine.grow_heap may move the break of state to
+ * new_top: the program has a heap, and new_top is page-aligned, not below
+ * the break and within pvm_heap_limit(). */
+static inline bool pvm_heap_grow_valid(const struct pvm_state *state, uint32_t new_top)
+{
+    return state->heap_top != 0 && new_top % PVM_PAGE_SIZE == 0 && new_top >= state->heap_top &&
+           new_top <= pvm_heap_limit(state->heap_limit);
+}
+
 /* ---- Memory description ------------------------------------------------ */
 enum pvm_access {
     PVM_ACCESS_NONE = 0,

@@ -176,8 +176,7 @@ static bool do_sbrk(struct pvm_interp *it, uint64_t size, uint64_t *result)
 
 int pvm_interp_grow_heap(struct pvm_interp *it, uint32_t new_top)
 {
-    if (it->state.heap_top == 0 || new_top % PVM_PAGE_SIZE != 0 || new_top < it->state.heap_top ||
-        new_top > pvm_heap_limit(it->state.heap_limit))
+    if (!pvm_heap_grow_valid(&it->state, new_top))
         return PVM_ERR_INVALID_ARGUMENT;
     return move_break(it, new_top) ? PVM_OK : PVM_ERR_NOMEM;
 }

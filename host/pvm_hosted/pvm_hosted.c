@@ -168,6 +168,17 @@ static int platform_make_writable(void *self, uint32_t page)
     return map_pages(self, page, PVM_PAGE_SIZE, PVM_ACCESS_WRITE);
 }
 
+static struct jit_runner hosted_runner(struct pvm_hosted *h)
+{
+    return (struct jit_runner){
+        .self = h,
+        .code_address = (uint64_t)(uintptr_t)h->code_mem,
+        .enter = platform_enter,
+        .page_access = platform_page_access,
+        .make_writable = platform_make_writable,
+    };
+}
+
 static void finish(struct pvm_hosted *h, struct pvm_exit *e)
 {
     if (e->reason == PVM_EXIT_HALT || e->reason == PVM_EXIT_PANIC) {
@@ -184,13 +195,7 @@ void pvm_hosted_run(struct pvm_hosted *h, struct pvm_exit *exit_out)
         *exit_out = h->final_exit;
         return;
     }
-    const struct jit_runner platform = {
-        .self = h,
-        .code_address = (uint64_t)(uintptr_t)h->code_mem,
-        .enter = platform_enter,
-        .page_access = platform_page_access,
-        .make_writable = platform_make_writable,
-    };
+    const struct jit_runner platform = hosted_runner(h);
     bool resume = h->resume_after_host_call;
     h->resume_after_host_call = false;
     jit_run(&h->code, h->ctx, &platform, &h->state, resume, exit_out);
@@ -296,17 +301,12 @@ int pvm_hosted_set_access(struct pvm_hosted *h, uint32_t address, uint32_t lengt
  * this is called from a host handler or between runs. */
 int pvm_hosted_grow_heap(struct pvm_hosted *h, uint32_t new_top)
 {
-    uint32_t top = h->state.heap_top;
-    if (top == 0 || new_top % PVM_PAGE_SIZE != 0 || new_top < top ||
-        new_top > pvm_heap_limit(h->state.heap_limit))
+    if (!pvm_heap_grow_valid(&h->state, new_top))
         return PVM_ERR_INVALID_ARGUMENT;
-    for (uint64_t page = top & ~(PVM_PAGE_SIZE - 1); page < new_top; page += PVM_PAGE_SIZE) {
-        if (h->access[page >> PVM_PAGE_SHIFT] == PVM_ACCESS_WRITE)
-            continue;
-        int err = map_pages(h, page, PVM_PAGE_SIZE, PVM_ACCESS_WRITE);
-        if (err != PVM_OK)
-            return err;
-    }
+    const struct jit_runner platform = hosted_runner(h);
+    int err = jit_make_break_writable(&platform, h->state.heap_top, new_top);
+    if (err != PVM_OK)
+        return err;
     h->state.heap_top = new_top;
     h->ctx->heap_top = new_top;
     return PVM_OK;
