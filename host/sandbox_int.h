@@ -101,7 +101,12 @@ struct nub_sandbox {
     size_t dirty_words;
     uint64_t *kvm_log;        /* scratch for KVM_GET_DIRTY_LOG, dirty_words long */
     const uint8_t *base_view; /* the restore point's memfd, read-only (or NULL) */
-    int dirty_unknown;        /* nub__mem_dirty_unknown since the last collection */
+    /* Which pages of the restore point a restore has read (base_known) and
+     * found all zero (base_zero), dirty_words each, one allocation made by
+     * the first restore (NULL before, or if it could not be had); cleared
+     * whenever the restore point's memory changes. */
+    uint64_t *base_known, *base_zero;
+    int dirty_unknown; /* nub__mem_dirty_unknown since the last collection */
     struct nub_restore_point restore;
     int published_changed; /* since the restore point */
 
@@ -192,6 +197,8 @@ void nub__mem_dirty_clear(nub_sandbox *sb);
 nub_status nub__mem_reset_dirty(nub_sandbox *sb);
 /* Unmaps the read-only view of the restore point's memfd (it changed). */
 void nub__mem_drop_base_view(nub_sandbox *sb);
+/* Frees what nub__mem_dirty_init and restores allocated. */
+void nub__mem_dirty_free(nub_sandbox *sb);
 /* Writes the memory into a memfd of the sandbox's own and maps it as the
  * new baseline (snapshot.c's memory half). */
 nub_status nub__mem_snapshot(nub_sandbox *sb);
