@@ -55,6 +55,9 @@ struct nub_template {
     size_t mem_bytes;
     size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
     size_t xsave_bytes;
+    /* KVM_CAP_SYNC_REGS covers regs, sregs and events: a vCPU state load
+     * hands them to the next KVM_RUN through the run page (nub__vcpu_load). */
+    int sync_regs;
     struct kvm_cpuid2 *cpuid;     /* what the vCPU is given (KVM_GET_SUPPORTED_CPUID) */
     struct nub_mem_layout layout; /* data ranges of mem_fd */
     struct nub_vcpu_state vcpu;
@@ -163,6 +166,9 @@ nub_status nub__kvm_setup_vcpu(nub_sandbox *sb, uint64_t entry);
  * entering the guest, so that the registers show the state after it. */
 nub_status nub__vcpu_settle(nub_sandbox *sb);
 nub_status nub__vcpu_save(nub_sandbox *sb, struct nub_vcpu_state *st);
+/* Loads st into the vCPU. With t->sync_regs, regs, sregs and events take
+ * effect at the next KVM_RUN (nub__vcpu_settle, or a call): read the vCPU
+ * state back only after one. */
 nub_status nub__vcpu_load(nub_sandbox *sb, const struct nub_vcpu_state *st);
 nub_status nub__vcpu_state_init(struct nub_vcpu_state *st, size_t xsave_bytes);
 void nub__vcpu_state_free(struct nub_vcpu_state *st);

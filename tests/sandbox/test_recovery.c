@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -488,6 +489,37 @@ static void test_restore_puts_back_every_byte(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A snapshot right after a restore saves the restored vCPU state, not the
+ * one the call before the restore left (the library may hand registers to
+ * KVM through the run page, applied at the next KVM_RUN: a snapshot must
+ * see them applied). White box: the saved restore point in sb->restore. */
+static void test_snapshot_after_restore_keeps_restored_vcpu(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash add5;
+    publish(sb, add5_text, add5);
+    assert_int_equal(nub_sandbox_snapshot(sb), NUB_OK);
+    const struct kvm_regs saved = sb->restore.vcpu.regs;
+    const struct kvm_sregs saved_s = sb->restore.vcpu.sregs;
+    for (int round = 0; round < 3; round++) {
+        expect_healthy(sb, add5, 1000 + (uint64_t)round);
+        assert_int_equal(sb->run->kvm_dirty_regs, 0); /* applied once, not at every run */
+        struct kvm_regs after_call;
+        assert_int_equal(ioctl(sb->vcpu_fd, KVM_GET_REGS, &after_call), 0);
+        if (memcmp(&after_call, &saved, sizeof saved) == 0)
+            fail_msg("a call left the registers as saved: the check cannot fail");
+        assert_int_equal(nub_sandbox_restore(sb), NUB_OK);
+        assert_int_equal(nub_sandbox_snapshot(sb), NUB_OK);
+        if (memcmp(&sb->restore.vcpu.regs, &saved, sizeof saved) != 0)
+            fail_msg("round %d: the snapshot saved registers the restore had replaced", round);
+        assert_int_equal(memcmp(&sb->restore.vcpu.sregs, &saved_s, sizeof saved_s), 0);
+    }
+    expect_healthy(sb, add5, 7);
+    nub_sandbox_destroy(sb);
+}
+
 /* A restore that fails (here: the VM's fd made invalid, white box, as a
  * stand-in for a host resource failure) leaves the sandbox dead, with both
  * reasons, and every later call fails fast. */
@@ -686,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_published_flag),
         cmocka_unit_test(test_restore_undoes_host_writes),
         cmocka_unit_test(test_restore_puts_back_every_byte),
+        cmocka_unit_test(test_snapshot_after_restore_keeps_restored_vcpu),
         cmocka_unit_test(test_failed_restore_is_death),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_timeout_under_signal_storm),
