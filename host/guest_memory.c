@@ -11,9 +11,10 @@
  * baseline by what it wrote.
  *
  * Restoring puts back the pages written since the restore point: the first
- * COPY_BACK_PAGES by copying the baseline's bytes into them, the rest by
- * dropping them (MADV_DONTNEED): file-backed ones read the baseline again,
- * anonymous ones read zero. Which pages: KVM's dirty log for the guest's writes, plus the
+ * COPY_BACK_PAGES in place (zeroed if the baseline's page is zero and they
+ * are not, else copied from the baseline), the rest by dropping them
+ * (MADV_DONTNEED): file-backed ones read the baseline again, anonymous ones
+ * read zero. Which pages: KVM's dirty log for the guest's writes, plus the
  * host's own writes, which the host marks as it makes them
  * (nub__mem_dirty). The cost of a restore grows with the pages written,
  * not with the size of guest memory. Code that writes guest memory where it
@@ -44,8 +45,8 @@
  * pages apart with one madvise: each call costs a syscall and an MMU
  * notifier round through KVM, and the guest heap interleaves pages. */
 #define DROP_GAP_PAGES 32u
-/* A restore copies the restore point's bytes back into up to this many
- * written pages instead of dropping them: a copy is cheaper than unmapping
+/* A restore puts the restore point's bytes back in place into up to this many
+ * written pages instead of dropping them: that is cheaper than unmapping
  * (an MMU-notifier round through KVM) and the fault that maps a new page
  * on the next touch, and the next call usually writes the same pages. The
  * rest are dropped, so a call that wrote much gives its memory back. */
@@ -165,6 +166,14 @@ nub_status nub__mem_dirty_init(nub_sandbox *sb)
     if (!sb->dirty || !sb->kvm_log)
         return nub__fail(sb, NUB_ERR_NOMEM, "dirty page bitmaps");
     return NUB_OK;
+}
+
+void nub__mem_dirty_free(nub_sandbox *sb)
+{
+    free(sb->dirty);
+    free(sb->kvm_log);
+    free(sb->base_known); /* base_zero shares its allocation */
+    sb->dirty = sb->kvm_log = sb->base_known = sb->base_zero = NULL;
 }
 
 void nub__mem_dirty(nub_sandbox *sb, uint64_t gpa, uint64_t len)
@@ -306,6 +315,49 @@ void nub__mem_drop_base_view(nub_sandbox *sb)
     sb->base_view = NULL;
 }
 
+/* Whether the 4 KiB at p are all zero. Stops at the first 64-byte line
+ * holding a set bit, so a page that was written costs about one line. */
+static int page_is_zero(const uint8_t *p)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    for (size_t i = 0; i < PAGE_BYTES / sizeof *w; i += 8)
+        if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+            return 0;
+    return 1;
+}
+
+static int bit_of(const uint64_t *bits, uint64_t page)
+{
+    return (int)(bits[page / 64] >> (page % 64) & 1);
+}
+
+/* Whether the restore point's page is all zero: read once per restore
+ * point and remembered, because most pages a call writes are ones the
+ * guest hands out zeroed (its page pool and stacks) and zeroes again after
+ * the call, and reading one copy of a page costs half of comparing two.
+ * Without the record (no memory for it) the page is read each time. */
+static int base_page_is_zero(nub_sandbox *sb, const uint8_t *base, uint64_t page)
+{
+    if (sb->base_known && bit_of(sb->base_known, page))
+        return bit_of(sb->base_zero, page);
+    int zero = page_is_zero(base + page * PAGE_BYTES);
+    if (sb->base_known) {
+        sb->base_known[page / 64] |= UINT64_C(1) << (page % 64);
+        if (zero)
+            sb->base_zero[page / 64] |= UINT64_C(1) << (page % 64);
+    }
+    return zero;
+}
+
+/* The restore point's page is zero: zero the page unless it is already
+ * (reading it is cheaper than writing it, and the guest zeroes most of
+ * the pages it wrote before its call ends). */
+static void reset_to_zero(uint8_t *page)
+{
+    if (!page_is_zero(page))
+        memset(page, 0, PAGE_BYTES);
+}
+
 /* Puts the restore point's bytes back into the dirty run [start, end) in
  * place: the baseline's for its file ranges, zero elsewhere. */
 static nub_status copy_back_run(nub_sandbox *sb, uint64_t start, uint64_t end, void *ctx)
@@ -318,34 +370,52 @@ static nub_status copy_back_run(nub_sandbox *sb, uint64_t start, uint64_t end, v
     *budget -= pages;
     uint64_t first = start / PAGE_BYTES;
     const uint8_t *base = NULL;
-    for (size_t i = 0; i < l->count && start < end; i++) {
-        const struct nub_mem_range *r = &l->ranges[i];
-        if (r->end <= start)
+    size_t i = 0;
+    for (uint64_t at = start; at < end; at += PAGE_BYTES) {
+        while (i < l->count && l->ranges[i].end <= at)
+            i++;
+        uint8_t *page = sb->mem + at;
+        if (i == l->count || l->ranges[i].start > at) {
+            reset_to_zero(page); /* anonymous in the restore point */
             continue;
-        if (r->start >= end)
-            break;
-        if (r->start > start) {
-            memset(sb->mem + start, 0, r->start - start);
-            start = r->start;
         }
-        uint64_t stop = r->end < end ? r->end : end;
         if (!base) {
             nub_status s = base_view(sb, &base);
             if (s != NUB_OK)
                 return s;
         }
-        memcpy(sb->mem + start, base + start, stop - start);
-        start = stop;
+        if (base_page_is_zero(sb, base, at / PAGE_BYTES))
+            reset_to_zero(page);
+        else
+            memcpy(page, base + at, PAGE_BYTES);
     }
-    if (start < end)
-        memset(sb->mem + start, 0, end - start);
     for (uint64_t p = first; p < end / PAGE_BYTES; p++)
         sb->dirty[p / 64] &= ~(UINT64_C(1) << (p % 64));
     return NUB_OK;
 }
 
+/* The record of which restore-point pages are zero, made on the first
+ * restore (sandboxes that never restore do not pay for it); NULL if the
+ * memory cannot be had, which only makes restores read more. */
+static void base_record_init(nub_sandbox *sb)
+{
+    if (sb->base_known)
+        return;
+    sb->base_known = calloc(2 * sb->dirty_words, sizeof *sb->base_known);
+    if (sb->base_known)
+        sb->base_zero = sb->base_known + sb->dirty_words;
+}
+
+/* The restore point's memory is about to change: forget what was read. */
+static void base_record_forget(nub_sandbox *sb)
+{
+    if (sb->base_known)
+        memset(sb->base_known, 0, 2 * sb->dirty_words * sizeof *sb->base_known);
+}
+
 nub_status nub__mem_reset_dirty(nub_sandbox *sb)
 {
+    base_record_init(sb);
     nub_status s = nub__mem_collect_dirty(sb);
     size_t budget = COPY_BACK_PAGES;
     if (s == NUB_OK)
@@ -486,6 +556,7 @@ static nub_status new_memfd(nub_sandbox *sb, int *fd)
 nub_status nub__mem_snapshot(nub_sandbox *sb)
 {
     struct nub_restore_point *rp = &sb->restore;
+    base_record_forget(sb);
     nub_status s = nub__mem_collect_dirty(sb);
     if (s != NUB_OK)
         return s;

@@ -61,6 +61,9 @@ nub_status nub__kvm_open(nub_sandbox *sb, struct nub_template *t, const char *de
     int xsave2 = ioctl(t->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
     t->xsave_bytes =
         xsave2 > (int)sizeof(struct kvm_xsave) ? (size_t)xsave2 : sizeof(struct kvm_xsave);
+    int sync = ioctl(t->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+    const int sync_wanted = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+    t->sync_regs = sync > 0 && (sync & sync_wanted) == sync_wanted;
     int run_size = ioctl(t->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_size < (int)sizeof(struct kvm_run))
         return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_VCPU_MMAP_SIZE gave %d", run_size);
@@ -195,7 +198,8 @@ nub_status nub__vcpu_settle(nub_sandbox *sb)
 {
     /* KVM completes an `out` (advances rip past it) on the next KVM_RUN;
      * with immediate_exit set, that KVM_RUN completes it and returns EINTR
-     * before entering the guest. */
+     * before entering the guest. It also applies a state nub__vcpu_load
+     * left in the run page, so the vCPU state can be read back after it. */
     sb->run->immediate_exit = 1;
     int rc = ioctl(sb->vcpu_fd, KVM_RUN, 0);
     int e = errno;
@@ -234,6 +238,21 @@ nub_status nub__vcpu_save(nub_sandbox *sb, struct nub_vcpu_state *st)
 
 nub_status nub__vcpu_load(nub_sandbox *sb, const struct nub_vcpu_state *st)
 {
+    if (sb->tmpl->sync_regs) {
+        /* Through the run page, applied by the next KVM_RUN before it
+         * enters the guest (or returns for immediate_exit): three ioctls
+         * fewer per restore or creation, each a round trip into KVM that
+         * costs more than the copy it makes. XCR0 and xsave have no such
+         * path. */
+        sb->run->s.regs.regs = st->regs;
+        sb->run->s.regs.sregs = st->sregs;
+        sb->run->s.regs.events = st->events;
+        sb->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+        if (ioctl_retry(sb->vcpu_fd, KVM_SET_XCRS, (void *)&st->xcrs) < 0 ||
+            ioctl_retry(sb->vcpu_fd, KVM_SET_XSAVE, st->xsave) < 0)
+            return nub__fail(sb, NUB_ERR_KVM, "loading the vCPU state: %s", strerror(errno));
+        return NUB_OK;
+    }
     if (ioctl_retry(sb->vcpu_fd, KVM_SET_SREGS, (void *)&st->sregs) < 0 ||
         ioctl_retry(sb->vcpu_fd, KVM_SET_REGS, (void *)&st->regs) < 0 ||
         ioctl_retry(sb->vcpu_fd, KVM_SET_XCRS, (void *)&st->xcrs) < 0 ||

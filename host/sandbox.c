@@ -294,8 +294,7 @@ void nub_sandbox_destroy(nub_sandbox *sb)
     nub__kvm_close(sb);
     nub__hash_set_free(&sb->published);
     nub__restore_point_free(&sb->restore);
-    free(sb->dirty);
-    free(sb->kvm_log);
+    nub__mem_dirty_free(sb);
     nub__template_unref(sb->tmpl);
     free(sb);
 }

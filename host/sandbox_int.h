@@ -55,6 +55,9 @@ struct nub_template {
     size_t mem_bytes;
     size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
     size_t xsave_bytes;
+    /* KVM_CAP_SYNC_REGS covers regs, sregs and events: a vCPU state load
+     * hands them to the next KVM_RUN through the run page (nub__vcpu_load). */
+    int sync_regs;
     struct kvm_cpuid2 *cpuid;     /* what the vCPU is given (KVM_GET_SUPPORTED_CPUID) */
     struct nub_mem_layout layout; /* data ranges of mem_fd */
     struct nub_vcpu_state vcpu;
@@ -101,7 +104,12 @@ struct nub_sandbox {
     size_t dirty_words;
     uint64_t *kvm_log;        /* scratch for KVM_GET_DIRTY_LOG, dirty_words long */
     const uint8_t *base_view; /* the restore point's memfd, read-only (or NULL) */
-    int dirty_unknown;        /* nub__mem_dirty_unknown since the last collection */
+    /* Which pages of the restore point a restore has read (base_known) and
+     * found all zero (base_zero), dirty_words each, one allocation made by
+     * the first restore (NULL before, or if it could not be had); cleared
+     * whenever the restore point's memory changes. */
+    uint64_t *base_known, *base_zero;
+    int dirty_unknown; /* nub__mem_dirty_unknown since the last collection */
     struct nub_restore_point restore;
     int published_changed; /* since the restore point */
 
@@ -158,6 +166,9 @@ nub_status nub__kvm_setup_vcpu(nub_sandbox *sb, uint64_t entry);
  * entering the guest, so that the registers show the state after it. */
 nub_status nub__vcpu_settle(nub_sandbox *sb);
 nub_status nub__vcpu_save(nub_sandbox *sb, struct nub_vcpu_state *st);
+/* Loads st into the vCPU. With t->sync_regs, regs, sregs and events take
+ * effect at the next KVM_RUN (nub__vcpu_settle, or a call): read the vCPU
+ * state back only after one. */
 nub_status nub__vcpu_load(nub_sandbox *sb, const struct nub_vcpu_state *st);
 nub_status nub__vcpu_state_init(struct nub_vcpu_state *st, size_t xsave_bytes);
 void nub__vcpu_state_free(struct nub_vcpu_state *st);
@@ -192,6 +203,8 @@ void nub__mem_dirty_clear(nub_sandbox *sb);
 nub_status nub__mem_reset_dirty(nub_sandbox *sb);
 /* Unmaps the read-only view of the restore point's memfd (it changed). */
 void nub__mem_drop_base_view(nub_sandbox *sb);
+/* Frees what nub__mem_dirty_init and restores allocated. */
+void nub__mem_dirty_free(nub_sandbox *sb);
 /* Writes the memory into a memfd of the sandbox's own and maps it as the
  * new baseline (snapshot.c's memory half). */
 nub_status nub__mem_snapshot(nub_sandbox *sb);

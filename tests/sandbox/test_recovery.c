@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -426,6 +427,99 @@ static void test_restore_undoes_host_writes(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A page of the restore point's file ranges whose bytes are all zero
+ * (want_zero) or not; 0 if there is none. */
+static uint64_t find_base_page(nub_sandbox *sb, int want_zero)
+{
+    static const uint8_t zero[4096];
+    const struct nub_mem_layout *l = &sb->restore.layout;
+    for (size_t i = 0; i < l->count; i++)
+        for (uint64_t at = l->ranges[i].start; at < l->ranges[i].end; at += 4096)
+            if (at >= 0x10000 && (memcmp(sb->mem + at, zero, 4096) == 0) == want_zero)
+                return at;
+    return 0;
+}
+
+static void host_write(nub_sandbox *sb, uint64_t gpa, size_t offset, uint8_t byte)
+{
+    sb->mem[gpa + offset] = byte;
+    sb->dirty[gpa / 4096 / 64] |= UINT64_C(1) << (gpa / 4096 % 64);
+}
+
+/* A restore puts back every byte of a written page, whatever it knows
+ * about the restore point's pages: a zero page of the file ranges, a
+ * non-zero one and an anonymous one, each written in its last byte only
+ * (the end of the page must be looked at), three rounds in a row (the
+ * restore remembers which restore-point pages are zero). Then a snapshot
+ * makes the zero page non-zero in the restore point: a restore after the
+ * page was written, and after it was zeroed, must give the snapshot's
+ * bytes back (what a restore remembered of the old restore point must
+ * not be used). */
+static void test_restore_puts_back_every_byte(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    const uint64_t pages[3] = {find_base_page(sb, 1), find_base_page(sb, 0),
+                               sb->mem_bytes - 5 * 4096};
+    assert_true(pages[0] != 0 && pages[1] != 0);
+    static uint8_t before[3][4096];
+    for (int i = 0; i < 3; i++)
+        memcpy(before[i], sb->mem + pages[i], 4096);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3; i++)
+            host_write(sb, pages[i], 4095, (uint8_t)(before[i][4095] ^ (0x11 + round)));
+        assert_int_equal(nub_sandbox_restore(sb), NUB_OK);
+        for (int i = 0; i < 3; i++)
+            if (memcmp(sb->mem + pages[i], before[i], 4096) != 0)
+                fail_msg("round %d: page 0x%llx differs after the restore", round,
+                         (unsigned long long)pages[i]);
+    }
+    host_write(sb, pages[0], 100, 0x77);
+    assert_int_equal(nub_sandbox_snapshot(sb), NUB_OK);
+    host_write(sb, pages[0], 100, 0x78);
+    assert_int_equal(nub_sandbox_restore(sb), NUB_OK);
+    assert_int_equal(sb->mem[pages[0] + 100], 0x77);
+    host_write(sb, pages[0], 100, 0);
+    assert_int_equal(nub_sandbox_restore(sb), NUB_OK);
+    assert_int_equal(sb->mem[pages[0] + 100], 0x77);
+    uint64_t v = 0;
+    assert_int_equal(nub_smoke(sb, &v), NUB_OK);
+    assert_int_equal(v, 42);
+    nub_sandbox_destroy(sb);
+}
+
+/* A snapshot right after a restore saves the restored vCPU state, not the
+ * one the call before the restore left (the library may hand registers to
+ * KVM through the run page, applied at the next KVM_RUN: a snapshot must
+ * see them applied). White box: the saved restore point in sb->restore. */
+static void test_snapshot_after_restore_keeps_restored_vcpu(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash add5;
+    publish(sb, add5_text, add5);
+    assert_int_equal(nub_sandbox_snapshot(sb), NUB_OK);
+    const struct kvm_regs saved = sb->restore.vcpu.regs;
+    const struct kvm_sregs saved_s = sb->restore.vcpu.sregs;
+    for (int round = 0; round < 3; round++) {
+        expect_healthy(sb, add5, 1000 + (uint64_t)round);
+        assert_int_equal(sb->run->kvm_dirty_regs, 0); /* applied once, not at every run */
+        struct kvm_regs after_call;
+        assert_int_equal(ioctl(sb->vcpu_fd, KVM_GET_REGS, &after_call), 0);
+        if (memcmp(&after_call, &saved, sizeof saved) == 0)
+            fail_msg("a call left the registers as saved: the check cannot fail");
+        assert_int_equal(nub_sandbox_restore(sb), NUB_OK);
+        assert_int_equal(nub_sandbox_snapshot(sb), NUB_OK);
+        if (memcmp(&sb->restore.vcpu.regs, &saved, sizeof saved) != 0)
+            fail_msg("round %d: the snapshot saved registers the restore had replaced", round);
+        assert_int_equal(memcmp(&sb->restore.vcpu.sregs, &saved_s, sizeof saved_s), 0);
+    }
+    expect_healthy(sb, add5, 7);
+    nub_sandbox_destroy(sb);
+}
+
 /* A restore that fails (here: the VM's fd made invalid, white box, as a
  * stand-in for a host resource failure) leaves the sandbox dead, with both
  * reasons, and every later call fails fast. */
@@ -623,6 +717,8 @@ int main(void)
         cmocka_unit_test(test_restore_resets_written_memory),
         cmocka_unit_test(test_snapshot_published_flag),
         cmocka_unit_test(test_restore_undoes_host_writes),
+        cmocka_unit_test(test_restore_puts_back_every_byte),
+        cmocka_unit_test(test_snapshot_after_restore_keeps_restored_vcpu),
         cmocka_unit_test(test_failed_restore_is_death),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_timeout_under_signal_storm),
