@@ -150,13 +150,12 @@ int nub_page_pool_set_logged(uint64_t *entry, uint64_t value)
     return 1;
 }
 
-int nub_page_pool_set_logged_keep(uint64_t *entry, uint64_t value)
+int nub_page_pool_set_logged_marked(uint64_t *entry, uint64_t value, uint64_t mark)
 {
     uint32_t n = POOL->log_count;
     if (n >= POOL->log_capacity)
         return 0;
-    pool.log[n] =
-        (struct nub_page_log_entry){(uint64_t)(uintptr_t)entry, *entry | NUB_PAGE_LOG_KEEP};
+    pool.log[n] = (struct nub_page_log_entry){(uint64_t)(uintptr_t)entry, *entry | mark};
     POOL->log_count = n + 1;
     *entry = value;
     return 1;
@@ -167,8 +166,9 @@ int nub_page_pool_log_full(void)
     return POOL->log_count >= POOL->log_capacity;
 }
 
-int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
+int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_t entry), void *ctx)
 {
+    const uint64_t marks = NUB_PAGE_LOG_KEEP | NUB_PAGE_LOG_RESET;
     int upgraded = 0;
     uint32_t n = POOL->log_count;
     if (n > POOL->log_capacity)
@@ -179,9 +179,10 @@ int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
         uint64_t now = *entry;
         void *page = (void *)(uintptr_t)(now & NUB_PTE_ADDR_MASK);
         int installed = (now & NUB_PTE_P) && !(e.old_value & NUB_PTE_P);
-        if ((e.old_value & NUB_PAGE_LOG_KEEP) && installed && keep && keep(ctx, page))
-            continue; /* the table stays, its entries already restored */
-        *entry = e.old_value & ~NUB_PAGE_LOG_KEEP;
+        uint64_t mark = e.old_value & marks;
+        if (mark && installed && keep && keep(ctx, page, mark, now))
+            continue; /* the page stays, as the keeper decided */
+        *entry = e.old_value & ~marks;
         if (installed)
             nub_page_pool_free(page);
         else if ((e.old_value & NUB_PTE_P) && !(e.old_value & NUB_PTE_RW) && (now & NUB_PTE_RW))

@@ -6,13 +6,13 @@
  * published contents (and the input pages) are backed when it is built; the
  * rest of each segment is declared and backed on first touch from the page
  * pool (abi/nub_rpc.h, "Demand paging"). After each call the pool's undo log
- * takes back what the call backed or changed, so the tables stay as built,
- * and before each call only the contents of the writable published pages
- * (and of the input pages) are rewritten: every call starts from the
- * published memory. Rebuilding the tables each call is what costs on a
- * shadow-paging hypervisor (writes to former page-table pages trap). A
- * recompile of its image drops the space. Spaces are keyed by instance and
- * by the number of input pages (none, or 0.. pages of input).
+ * takes back what the call backed or changed, so the tables stay as built
+ * (but for the tables and the few leaf pages the space keeps, the leaf
+ * pages zeroed after each call: uspace.h), and before each call only the contents of the writable
+ * published pages (and of the input pages) are rewritten: every call starts from the published
+ * memory. Rebuilding the tables each call is what costs on a shadow-paging hypervisor (writes to
+ * former page-table pages trap). A recompile of its image drops the space. Spaces are keyed by
+ * instance and by the number of input pages (none, or 0.. pages of input).
  */
 #include "directory.h"
 #include "heap.h"
@@ -270,8 +270,9 @@ nub_status nub_run_acquire_space(struct run *r, const struct nub_cap_entry *inst
 void nub_run_release_space(struct run *r, nub_status s)
 {
     struct cached_space *c = r->cached;
-    /* Tables the call backed stay in a kept space (its own pages now). */
-    int ro_written = nub_page_pool_undo(c ? nub_uspace_adopt : 0, c ? &c->space : 0);
+    /* Tables the call backed stay in a kept space (its own pages now), and
+     * so do the first few leaf pages it backed (reset below). */
+    int ro_written = nub_page_pool_undo(c ? nub_uspace_keep : 0, c ? &c->space : 0);
     if (!c)
         return;
     c->in_use = 0;
@@ -280,5 +281,9 @@ void nub_run_release_space(struct run *r, nub_status s)
     if (s != NUB_OK || r->out_of_pages || ro_written) {
         space_unlink(c);
         space_free(c);
+        return;
     }
+    /* Here, not before the next call: the service runs in ring 3 (native
+     * speed under every hypervisor), and the reply has been composed. */
+    nub_uspace_reset(&c->space);
 }

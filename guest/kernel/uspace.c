@@ -9,6 +9,8 @@
 
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
 
+_Static_assert(NUB_USPACE_RESIDENT_MAX <= 32, "resident_writable has a bit per resident page");
+
 static unsigned decl_of(uint64_t entry)
 {
     return (unsigned)((entry & NUB_PTE_DECL_MASK) >> NUB_PTE_DECL_SHIFT);
@@ -44,6 +46,7 @@ nub_status nub_uspace_create(struct nub_uspace *u)
 {
     u->pages = 0;
     u->page_count = u->page_cap = 0;
+    u->resident_count = u->resident_writable = 0;
     u->pml4 = alloc_owned_page(u);
     if (!u->pml4)
         return NUB_ERR_HEAP_EXHAUSTED;
@@ -212,13 +215,16 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
             uint64_t flags = shift == 12 ? leaf_flags(allowed) : TABLE_FLAGS;
             uint64_t value = (uint64_t)(uintptr_t)page | flags | (entry & NUB_PTE_DECL_MASK);
             /* (room checked above) A table is kept after the call: the next
-             * touch below it costs one page, not a walk of new tables. */
-            if (shift == 12)
-                nub_page_pool_set_logged(e, value);
-            else
-                nub_page_pool_set_logged_keep(e, value);
-            if (shift == 12)
+             * touch below it costs one page, not a walk of new tables. A
+             * leaf backed under its declared access may stay backed too
+             * (reset after the call); one backed only because it is below
+             * the break may not: the next call starts from the published
+             * break, where that page faults again. */
+            if (shift == 12) {
+                nub_page_pool_set_logged_marked(e, value, heap ? 0 : NUB_PAGE_LOG_RESET);
                 return NUB_USPACE_BACK_DONE;
+            }
+            nub_page_pool_set_logged_marked(e, value, NUB_PAGE_LOG_KEEP);
             entry = value;
         } else if (shift == 12) {
             if (write && !(entry & X86_PTE_RW)) {
@@ -234,9 +240,8 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
     }
 }
 
-int nub_uspace_adopt(void *space, void *page)
+int nub_uspace_adopt(struct nub_uspace *u, void *page)
 {
-    struct nub_uspace *u = space;
     if (u->page_count == u->page_cap) {
         uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
         void **pages = nub_heap_alloc(cap * sizeof *pages);
@@ -252,6 +257,30 @@ int nub_uspace_adopt(void *space, void *page)
     return 1;
 }
 
+int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry)
+{
+    struct nub_uspace *u = space;
+    if (mark == NUB_PAGE_LOG_KEEP)
+        return nub_uspace_adopt(u, page);
+    if (mark != NUB_PAGE_LOG_RESET || u->resident_count == NUB_USPACE_RESIDENT_MAX ||
+        !nub_uspace_adopt(u, page))
+        return 0;
+    if (entry & X86_PTE_RW)
+        u->resident_writable |= UINT32_C(1) << u->resident_count;
+    u->resident[u->resident_count++] = page;
+    return 1;
+}
+
+void nub_uspace_reset(struct nub_uspace *u)
+{
+    /* Every writable one, touched by this call or not: which ones a call
+     * wrote is not known without dirty bits, and clearing those would
+     * write the tables after each call (a trap each under shadow paging). */
+    for (uint32_t i = 0; i < u->resident_count; i++)
+        if (u->resident_writable & (UINT32_C(1) << i))
+            nub_memset(u->resident[i], 0, 4096);
+}
+
 void nub_uspace_destroy(struct nub_uspace *u)
 {
     for (uint32_t i = 0; i < u->page_count; i++)
@@ -259,5 +288,6 @@ void nub_uspace_destroy(struct nub_uspace *u)
     nub_heap_free(u->pages);
     u->pages = 0;
     u->page_count = u->page_cap = 0;
+    u->resident_count = u->resident_writable = 0;
     u->pml4 = 0;
 }
