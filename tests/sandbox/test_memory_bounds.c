@@ -221,6 +221,27 @@ static void test_written_pages_reset_each_call(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A publish the guest refuses for lack of room (its directory full) says
+ * the guest's reason, and one that succeeds leaves no error behind. */
+static void test_publish_reports_refusal(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST, .directory_max_caps = 2};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash h;
+    publish_stdprog(sb, "    load_imm a0, 7\n    jump_ind ra, 0\n", h);
+    assert_string_equal(nub_sandbox_last_error(sb), "");
+    struct pvmasm_output out;
+    assemble("    load_imm a0, 8\n    jump_ind ra, 0\n", &out);
+    nub_status s = nub_publish_stdprog(sb, out.stdprog, out.stdprog_len, NULL, 0, 1000, h);
+    pvmasm_output_free(&out);
+    assert_int_equal(s, NUB_ERR_DIRECTORY_FULL);
+    if (!strstr(nub_sandbox_last_error(sb), "guest replied"))
+        fail_msg("last error: %s", nub_sandbox_last_error(sb));
+    nub_sandbox_destroy(sb);
+}
+
 /* A read-write segment of 90% of the free heap, every page written (it
  * used to fit only about 45%: each page cost a 4 KiB-aligned heap block). */
 static void test_segment_uses_90_percent_of_heap(void **state)
@@ -547,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_declared_heap_costs_nothing),
         cmocka_unit_test(test_4g_segment_touch_one_page),
         cmocka_unit_test(test_written_pages_reset_each_call),
+        cmocka_unit_test(test_publish_reports_refusal),
         cmocka_unit_test(test_segment_uses_90_percent_of_heap),
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
