@@ -229,17 +229,23 @@ uint32_t nub_page_pool_trim(void)
             pool.stack[kept++] = pool.stack[i];
     }
     POOL->stack_count = kept;
+    /* A wholly free chunk is all zero (free pages are kept zeroed): the
+     * heap is told so, highest first, so that each can bring the heap's
+     * high-water mark down and the next growth need not zero it again
+     * (zeroing touches every page: on a hypervisor, a fault for each page
+     * never used yet). */
     uint32_t freed = 0, out = 0;
-    for (uint32_t i = 0; i < pool.chunk_count; i++) {
-        struct chunk c = pool.chunks[i];
-        if (c.free == c.pages) {
-            pool.total_pages -= c.pages;
-            nub_heap_free((void *)(uintptr_t)c.base);
-            freed++;
-        } else {
-            pool.chunks[out++] = c;
-        }
+    for (uint32_t i = pool.chunk_count; i-- > 0;) {
+        if (pool.chunks[i].free != pool.chunks[i].pages)
+            continue;
+        pool.total_pages -= pool.chunks[i].pages;
+        nub_heap_free_zeroed((void *)(uintptr_t)pool.chunks[i].base);
+        pool.chunks[i].pages = 0; /* (dropped below) */
+        freed++;
     }
+    for (uint32_t i = 0; i < pool.chunk_count; i++)
+        if (pool.chunks[i].pages != 0)
+            pool.chunks[out++] = pool.chunks[i];
     pool.chunk_count = out;
     pool.busy = 0;
     return freed;

@@ -221,6 +221,60 @@ static void test_written_pages_reset_each_call(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* Pool pages are zero however the memory was used before: after the
+ * instance that grew the pool is dropped (its chunks go back to the heap,
+ * known to be zero), a DATA cap of 0xFF bytes is put into that memory and
+ * dropped, and a new instance reads its touched pages as zeros. */
+static void test_pool_pages_zero_after_heap_reuse(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    /* a0 = pages: sums the first word of each, then writes a1 there. */
+    static const char text[] = "    load_imm a2, 0x100000\n"
+                               "    load_imm a3, 0\n"
+                               "    load_imm a4, 0\n"
+                               "    fallthrough\n"
+                               "touch:\n"
+                               "    load_ind_u64 a5, a2, 0\n"
+                               "    add_64 a3, a3, a5\n"
+                               "    store_ind_u64 a1, a2, 0\n"
+                               "    add_imm_64 a2, a2, 4096\n"
+                               "    add_imm_64 a4, a4, 1\n"
+                               "    branch_ne a4, a0, touch\n"
+                               "    move_reg a0, a3\n"
+                               "    jump_ind ra, 0\n";
+    for (int round = 0; round < 3; round++) {
+        nub_cap_hash h;
+        publish_segment(sb, text, 0x100000, 0x1000000u, h);
+        struct nub_invoke_packet p = {
+            .arg_count = 2, .args = {512, 0xFFFFFFFFFFFFFFFFull}, .initial_gas = 1000000};
+        memcpy(p.instance_hash, h, sizeof h);
+        struct nub_invocation_result r;
+        assert_int_equal(nub_invoke(sb, &p, &r), NUB_OK);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 0);
+        assert_int_equal(nub_drop_cap(sb, h), NUB_OK);
+        /* Fill what the pool gave back with non-zero bytes, then free it. */
+        size_t len = NUB_WIRE_DATA_FIXED_BYTES + (3u << 19);
+        uint8_t *contents = malloc(3u << 19), *wire = malloc(len);
+        assert_non_null(contents);
+        assert_non_null(wire);
+        memset(contents, 0xFF, 3u << 19);
+        contents[0] = (uint8_t)round; /* a new cap each round */
+        size_t needed;
+        assert_int_equal(nub_wire_encode_data(contents, 3u << 19, wire, len, &needed), NUB_OK);
+        nub_cap_hash d;
+        assert_int_equal(nub_put_cap(sb, wire, needed, d), NUB_OK);
+        assert_int_equal(nub_drop_cap(sb, d), NUB_OK);
+        free(contents);
+        free(wire);
+    }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
 /* A publish the guest refuses for lack of room (its directory full) says
  * the guest's reason, and one that succeeds leaves no error behind. */
 static void test_publish_reports_refusal(void **state)
@@ -569,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_4g_segment_touch_one_page),
         cmocka_unit_test(test_written_pages_reset_each_call),
         cmocka_unit_test(test_publish_reports_refusal),
+        cmocka_unit_test(test_pool_pages_zero_after_heap_reuse),
         cmocka_unit_test(test_segment_uses_90_percent_of_heap),
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
