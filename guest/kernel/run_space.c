@@ -190,6 +190,64 @@ static void space_unlink(struct cached_space *c)
     }
 }
 
+/*
+ * What evicted spaces had resident (the addresses of the pages their calls
+ * kept backed: uspace.h), per instance, so that a rebuilt space backs them
+ * at once instead of taking their first-touch faults again on its next
+ * calls. Only addresses: a rebuild backs zeroed pages, and only where the
+ * instance declares access.
+ */
+#define MEMO_MAX 32u
+
+struct resident_memo {
+    nub_cap_hash instance;
+    uint32_t input_pages;
+    uint32_t count; /* 0: unused */
+    uint64_t last_use;
+    uint64_t va[NUB_USPACE_RESIDENT_MAX];
+};
+
+static struct resident_memo memos[MEMO_MAX];
+
+static struct resident_memo *memo_find(const uint8_t *instance, uint32_t input_pages)
+{
+    for (uint32_t i = 0; i < MEMO_MAX; i++)
+        if (memos[i].count && memos[i].input_pages == input_pages &&
+            nub_memcmp(memos[i].instance, instance, NUB_CAP_HASH_BYTES) == 0)
+            return &memos[i];
+    return 0;
+}
+
+static void memo_save(const struct cached_space *c)
+{
+    uint64_t va[NUB_USPACE_RESIDENT_MAX];
+    uint32_t n = nub_uspace_resident_addresses(&c->space, va);
+    struct resident_memo *m = memo_find(c->instance, c->input_pages);
+    if (!m && n == 0)
+        return;
+    if (!m) {
+        m = &memos[0];
+        for (uint32_t i = 1; i < MEMO_MAX && m->count; i++)
+            if (!memos[i].count || memos[i].last_use < m->last_use)
+                m = &memos[i];
+    }
+    nub_memcpy(m->instance, c->instance, NUB_CAP_HASH_BYTES);
+    m->input_pages = c->input_pages;
+    m->count = n;
+    m->last_use = c->last_use;
+    nub_memcpy(m->va, va, n * sizeof va[0]);
+}
+
+/* Backs what the instance's evicted space had resident (best effort: a
+ * page that cannot be had is backed on first touch as usual). */
+static void memo_apply(struct cached_space *c)
+{
+    struct resident_memo *m = memo_find(c->instance, c->input_pages);
+    for (uint32_t i = 0; m && i < m->count; i++)
+        if (!nub_uspace_back_resident(&c->space, m->va[i]))
+            break;
+}
+
 static uint32_t sample_below(uint32_t n)
 {
     uint64_t x = spaces.sample_state;
@@ -222,12 +280,16 @@ int nub_invoke_evict_space(void)
     struct cached_space *a = idle[sample_below(n)], *b = idle[sample_below(n)];
     struct cached_space *victim = a->last_use < b->last_use ? a : b;
     space_unlink(victim);
+    memo_save(victim);
     space_free(victim);
     return 1;
 }
 
 void nub_run_drop_spaces(const uint8_t *instance_hash)
 {
+    for (uint32_t i = 0; i < MEMO_MAX; i++)
+        if (nub_memcmp(memos[i].instance, instance_hash, NUB_CAP_HASH_BYTES) == 0)
+            memos[i].count = 0;
     struct cached_space **link = &spaces.head;
     while (*link) {
         struct cached_space *c = *link;
@@ -284,6 +346,8 @@ nub_status nub_run_acquire_space(struct run *r, const struct nub_cap_entry *inst
         nub_uspace_destroy(&c->space);
         s = build(r, &inst->view, pages);
     }
+    if (s == NUB_OK)
+        memo_apply(c);
     c->ctx = r->ctx;
     c->next = spaces.head;
     spaces.head = c;

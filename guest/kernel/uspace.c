@@ -281,6 +281,58 @@ void nub_uspace_reset(struct nub_uspace *u)
             nub_memset(u->resident[i], 0, 4096);
 }
 
+static int is_resident(const struct nub_uspace *u, uint64_t page)
+{
+    for (uint32_t i = 0; i < u->resident_count; i++)
+        if ((uint64_t)(uintptr_t)u->resident[i] == page)
+            return 1;
+    return 0;
+}
+
+/* Collects the addresses of resident leaves under table (level `shift`,
+ * covering va upward) into out[*n]. */
+static void find_resident(const struct nub_uspace *u, const uint64_t *table, int shift, uint64_t va,
+                          uint64_t *out, uint32_t *n)
+{
+    for (uint64_t i = 0; i < 512 && *n < u->resident_count; i++) {
+        uint64_t e = table[i];
+        if (!(e & X86_PTE_P))
+            continue;
+        uint64_t at = va + (i << shift);
+        if (shift == 12) {
+            if (is_resident(u, e & X86_PTE_ADDR_MASK))
+                out[(*n)++] = at;
+        } else {
+            find_resident(u, table_of(e), shift - 9, at, out, n);
+        }
+    }
+}
+
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out)
+{
+    uint32_t n = 0;
+    /* Pages are kept only from first touches in the window (PML4 slot 2). */
+    uint64_t slot = u->pml4 ? u->pml4[(NUB_USPACE_WINDOW_VA >> 39) & 511] : 0;
+    if (u->resident_count && (slot & X86_PTE_P))
+        find_resident(u, table_of(slot), 30, NUB_USPACE_WINDOW_VA, va_out, &n);
+    return n;
+}
+
+int nub_uspace_back_resident(struct nub_uspace *u, uint64_t va)
+{
+    uint8_t *page;
+    unsigned access = nub_uspace_access(u, va, &page);
+    if (page || (access != NUB_DECL_READ && access != NUB_DECL_WRITE) ||
+        u->resident_count == NUB_USPACE_RESIDENT_MAX)
+        return 0;
+    if (nub_uspace_map_new(u, va, leaf_flags(access), &page) != NUB_OK)
+        return 0;
+    if (access == NUB_DECL_WRITE)
+        u->resident_writable |= UINT32_C(1) << u->resident_count;
+    u->resident[u->resident_count++] = page;
+    return 1;
+}
+
 void nub_uspace_destroy(struct nub_uspace *u)
 {
     for (uint32_t i = 0; i < u->page_count; i++)

@@ -78,6 +78,15 @@ int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry);
  * before the space is used again). */
 void nub_uspace_reset(struct nub_uspace *u);
 
+/* The virtual addresses of u's resident pages (found in its tables), at
+ * most NUB_USPACE_RESIDENT_MAX of them; returns how many. */
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out);
+
+/* Backs va (not backed yet, declared READ or WRITE) with a zeroed page
+ * kept resident, while the resident list has room: what a first touch and
+ * nub_uspace_keep would do, without the fault. 1 if it did. */
+int nub_uspace_back_resident(struct nub_uspace *u, uint64_t va);
+
 enum nub_uspace_back {
     NUB_USPACE_BACK_DONE = 0,         /* backed (or already fine): retry the access */
     NUB_USPACE_BACK_NOT_DECLARED = 1, /* the program may not: a PVM fault */

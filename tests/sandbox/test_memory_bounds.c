@@ -221,6 +221,43 @@ static void test_written_pages_reset_each_call(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* More instances than spaces are kept, called in turn: a space evicted
+ * and built again backs at once what it had resident (the pages its calls
+ * touched), zeroed, writable as declared; every call reads zero before its
+ * write, as on the first call. */
+static void test_rebuilt_space_starts_from_zeros(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    enum { INSTANCES = 20 };
+    nub_cap_hash h[INSTANCES];
+    for (int i = 0; i < INSTANCES; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "    load_imm a3, %d\n"
+                 "    load_imm_64 a1, 0x87654320\n"
+                 "    load_ind_u64 a2, a1, 0\n"
+                 "    store_ind_u64 a0, a1, 0\n"
+                 "    load_ind_u64 a4, a1, 0x1000\n" /* a second page, read only */
+                 "    add_64 a2, a2, a4\n"
+                 "    add_64 a0, a0, a2\n"
+                 "    jump_ind ra, 0\n",
+                 i);
+        publish_segment(sb, text, 0x10000, 0xFFFF0000u, h[i]);
+    }
+    for (uint64_t round = 1; round <= 4; round++)
+        for (int i = 0; i < INSTANCES; i++) {
+            uint64_t v = round * 1000 + (uint64_t)i;
+            struct nub_invocation_result r = invoke(sb, h[i], v, 1000);
+            assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+            assert_int_equal(r.return_value, v); /* both pages read 0 */
+        }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
 /* Pool pages are zero however the memory was used before: after the
  * instance that grew the pool is dropped (its chunks go back to the heap,
  * known to be zero), a DATA cap of 0xFF bytes is put into that memory and
@@ -624,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_written_pages_reset_each_call),
         cmocka_unit_test(test_publish_reports_refusal),
         cmocka_unit_test(test_pool_pages_zero_after_heap_reuse),
+        cmocka_unit_test(test_rebuilt_space_starts_from_zeros),
         cmocka_unit_test(test_segment_uses_90_percent_of_heap),
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
