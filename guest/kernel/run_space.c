@@ -7,12 +7,14 @@
  * rest of each segment is declared and backed on first touch from the page
  * pool (abi/nub_rpc.h, "Demand paging"). After each call the pool's undo log
  * takes back what the call backed or changed, so the tables stay as built
- * (but for the tables and the few leaf pages the space keeps, the leaf
- * pages zeroed after each call: uspace.h), and before each call only the contents of the writable
- * published pages (and of the input pages) are rewritten: every call starts from the published
- * memory. Rebuilding the tables each call is what costs on a shadow-paging hypervisor (writes to
- * former page-table pages trap). A recompile of its image drops the space. Spaces are keyed by
- * instance and by the number of input pages (none, or 0.. pages of input).
+ * (but for the tables and the few resident leaf pages the space keeps,
+ * those zeroed after each call: uspace.h), and before each call only the
+ * contents of the writable published pages (and of the input pages) are
+ * rewritten: every call starts from the published memory. Rebuilding the
+ * tables each call is what costs on a shadow-paging hypervisor (writes to
+ * former page-table pages trap). A recompile of its image drops the space.
+ * Spaces are keyed by instance and by the number of input pages (none, or
+ * 0.. pages of input).
  */
 #include "directory.h"
 #include "heap.h"
