@@ -261,26 +261,6 @@ _Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
                    (NUB_RUN_WINDOW_VA & ((UINT64_C(1) << 39) - 1)) == 0,
                "the window is PML4 slot 2, which covers 2^39 bytes (4 GiB + guard fit)");
 
-/* ---- The address space of a PVM run (read by the host too) ------------- */
-/*
- * A run's x86-64 page tables (CR3 of the stopped vCPU, or the CR3 a reply
- * names) map PVM address a at NUB_RUN_WINDOW_VA + a, user-accessible, R or
- * RW, never executable. The host reads and writes PVM memory of a stopped
- * run by walking those tables in guest RAM (host/pvm_guest_mem.h); every
- * entry is untrusted there: table and page frames must lie inside guest RAM.
- */
-#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: the JIT code */
-#define NUB_RUN_WINDOW_VA UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
-#define NUB_PTE_P         (UINT64_C(1) << 0)
-#define NUB_PTE_RW        (UINT64_C(1) << 1)
-#define NUB_PTE_US        (UINT64_C(1) << 2)
-#define NUB_PTE_PS        (UINT64_C(1) << 7) /* a large page: never used in a run's window */
-#define NUB_PTE_NX        (UINT64_C(1) << 63)
-#define NUB_PTE_ADDR_MASK UINT64_C(0x000FFFFFFFFFF000)
-_Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
-                   (NUB_RUN_WINDOW_VA & ((UINT64_C(1) << 39) - 1)) == 0,
-               "the window is PML4 slot 2, which covers 2^39 bytes (4 GiB + guard fit)");
-
 /* ---- Demand paging: declared access, the page pool, the undo log ------- */
 /*
  * Pages of a run are backed on first touch. Bits 9-10 of every entry of the
