@@ -261,26 +261,6 @@ _Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
                    (NUB_RUN_WINDOW_VA & ((UINT64_C(1) << 39) - 1)) == 0,
                "the window is PML4 slot 2, which covers 2^39 bytes (4 GiB + guard fit)");
 
-/* ---- The address space of a PVM run (read by the host too) ------------- */
-/*
- * A run's x86-64 page tables (CR3 of the stopped vCPU, or the CR3 a reply
- * names) map PVM address a at NUB_RUN_WINDOW_VA + a, user-accessible, R or
- * RW, never executable. The host reads and writes PVM memory of a stopped
- * run by walking those tables in guest RAM (host/pvm_guest_mem.h); every
- * entry is untrusted there: table and page frames must lie inside guest RAM.
- */
-#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: the JIT code */
-#define NUB_RUN_WINDOW_VA UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
-#define NUB_PTE_P         (UINT64_C(1) << 0)
-#define NUB_PTE_RW        (UINT64_C(1) << 1)
-#define NUB_PTE_US        (UINT64_C(1) << 2)
-#define NUB_PTE_PS        (UINT64_C(1) << 7) /* a large page: never used in a run's window */
-#define NUB_PTE_NX        (UINT64_C(1) << 63)
-#define NUB_PTE_ADDR_MASK UINT64_C(0x000FFFFFFFFFF000)
-_Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
-                   (NUB_RUN_WINDOW_VA & ((UINT64_C(1) << 39) - 1)) == 0,
-               "the window is PML4 slot 2, which covers 2^39 bytes (4 GiB + guard fit)");
-
 /* ---- Demand paging: declared access, the page pool, the undo log ------- */
 /*
  * Pages of a run are backed on first touch. Bits 9-10 of every entry of the
@@ -307,7 +287,9 @@ _Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
  * Everything that backs a page during a call pops a frame from the stack
  * and appends {entry, old value} to the log before writing the entry; at
  * the end of the call the kernel restores the log backwards and pushes the
- * pages back (zeroed), so a kept address space returns to its built state.
+ * pages back (zeroed), so a kept address space returns to its built state
+ * (but for the tables and the few zeroed leaf pages it keeps: the marks
+ * below).
  * The host treats every field as untrusted: the stack, the log and every
  * frame must lie inside guest RAM, and a count past its capacity is refused.
  */
@@ -334,13 +316,19 @@ _Static_assert(NUB_PAGE_POOL_GPA + sizeof(struct nub_page_pool) <= NUB_CRASH_REP
 
 struct nub_page_log_entry {
     uint64_t entry_gpa; /* a page-table entry (8-aligned) changed during the call */
-    uint64_t old_value; /* its value before the change (| NUB_PAGE_LOG_KEEP) */
+    uint64_t old_value; /* its value before the change (| NUB_PAGE_LOG_KEEP or _RESET) */
 };
 /* In old_value: the change installed a table the kernel keeps after the
  * call (it becomes part of the address space; its entries are restored by
  * their own log entries). Bit 62 is never part of a non-present entry's
  * encoding. Writers that do not set it get every change undone. */
 #define NUB_PAGE_LOG_KEEP (UINT64_C(1) << 62)
+/* In old_value: the change backed a leaf page under the access its segment
+ * declared (not sbrk's break). The kernel may keep such a page backed after
+ * the call, reset to zeros, so that the next call touching it does not take
+ * a first-touch fault again (run_space.c bounds how many). Bit 61 is never
+ * part of a non-present entry's encoding either. */
+#define NUB_PAGE_LOG_RESET (UINT64_C(1) << 61)
 _Static_assert(sizeof(struct nub_page_log_entry) == 16, "nub_page_log_entry size");
 
 /* The directory layout version in nub_boot_info.directory_type_id. */

@@ -216,8 +216,11 @@ static nub_status collect_private_pages(nub_sandbox *sb)
                           got < 0 ? strerror(errno) : "short read");
             break;
         }
+        /* (Memory still shared with the boot memfd: every page of it is
+         * file-backed, and any present one may have been written.) */
         for (size_t i = 0; i < n; i++)
-            if ((entries[i] & PAGEMAP_PRESENT) && !(entries[i] & PAGEMAP_FILE))
+            if ((entries[i] & PAGEMAP_PRESENT) &&
+                (!(entries[i] & PAGEMAP_FILE) || sb->mem_live_shared))
                 sb->dirty[(first + i) / 64] |= UINT64_C(1) << ((first + i) % 64);
     }
     close(fd);
@@ -417,6 +420,17 @@ nub_status nub__mem_reset_dirty(nub_sandbox *sb)
 {
     base_record_init(sb);
     nub_status s = nub__mem_collect_dirty(sb);
+    if (s == NUB_OK && sb->mem_live_shared) {
+        /* Still in the memory it booted in, whose pages cannot be dropped
+         * back to the baseline: map the baseline as a whole (the restore
+         * point is the template's, no snapshot having been taken). */
+        s = nub__mem_map(sb, sb->tmpl->mem_fd, &sb->restore.layout);
+        if (s == NUB_OK) {
+            sb->mem_live_shared = 0;
+            nub__mem_dirty_clear(sb);
+        }
+        return s;
+    }
     size_t budget = COPY_BACK_PAGES;
     if (s == NUB_OK)
         s = for_each_dirty_run(sb, 0, copy_back_run, &budget);
@@ -429,6 +443,8 @@ nub_status nub__mem_reset_dirty(nub_sandbox *sb)
 
 void nub__mem_release(nub_sandbox *sb, uint64_t gpa, uint64_t len)
 {
+    if (sb->mem_live_shared)
+        return; /* shared pages keep their bytes when dropped: left to the first restore */
     uint64_t start = (gpa + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
     uint64_t end = (gpa + len) & ~(PAGE_BYTES - 1);
     if (end > sb->mem_bytes)
@@ -540,7 +556,7 @@ static nub_status merged_layout(nub_sandbox *sb, const struct nub_mem_layout *ol
 
 static nub_status new_memfd(nub_sandbox *sb, int *fd)
 {
-    *fd = memfd_create("nub-snapshot", MFD_CLOEXEC);
+    *fd = memfd_create("nub-snapshot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (*fd < 0)
         return nub__fail(sb, NUB_ERR_NOMEM, "memfd_create: %s", strerror(errno));
     if (ftruncate(*fd, (off_t)sb->mem_bytes) < 0) {
@@ -550,6 +566,24 @@ static nub_status new_memfd(nub_sandbox *sb, int *fd)
         *fd = -1;
         return s;
     }
+    return NUB_OK;
+}
+
+nub_status nub__mem_copy_sealed(nub_sandbox *sb, const struct nub_mem_layout *layout, int *fd_out)
+{
+    int fd;
+    nub_status s = new_memfd(sb, &fd);
+    for (size_t i = 0; s == NUB_OK && i < layout->count; i++)
+        s = write_all(sb, fd, layout->ranges[i].start, layout->ranges[i].end);
+    if (s == NUB_OK &&
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        s = nub__fail(sb, NUB_ERR_NOMEM, "sealing the template memfd: %s", strerror(errno));
+    if (s != NUB_OK) {
+        if (fd >= 0)
+            close(fd);
+        return s;
+    }
+    *fd_out = fd;
     return NUB_OK;
 }
 
@@ -598,6 +632,7 @@ nub_status nub__mem_snapshot(nub_sandbox *sb)
     rp->layout = layout;
     nub__mem_drop_base_view(sb); /* of the old baseline */
     rp->mem_fd = fd;
+    sb->mem_live_shared = 0; /* (mapped from the snapshot now) */
     nub__mem_dirty_clear(sb);
     return NUB_OK;
 }

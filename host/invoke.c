@@ -224,12 +224,12 @@ static nub_status publish(nub_sandbox *sb, build_fn build, const void *input,
         return nub__fail(sb, NUB_ERR_NOMEM, "cap buffer of %zu bytes", out.needed);
     out.buf_cap = out.needed;
     s = build(input, &out);
+    if (s != NUB_OK)
+        nub__fail(sb, s, "building the caps: %s", nub_strerror(s));
     if (s == NUB_OK)
         s = put_all(sb, &out, instance_out);
     if (s == NUB_OK && sb->snapshot_published)
         s = nub_sandbox_snapshot(sb);
-    else
-        nub__fail(sb, s, "building the caps: %s", nub_strerror(s));
     free(out.buf);
     return s;
 }

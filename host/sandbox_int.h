@@ -110,6 +110,11 @@ struct nub_sandbox {
      * whenever the restore point's memory changes. */
     uint64_t *base_known, *base_zero;
     int dirty_unknown; /* nub__mem_dirty_unknown since the last collection */
+    /* Guest memory is still the MAP_SHARED memfd the sandbox booted on (its
+     * template holds a copy): the first restore or snapshot maps the
+     * baseline copy-on-write (nub__mem_map), until then the guest keeps the
+     * pages boot mapped into KVM. */
+    int mem_live_shared;
     struct nub_restore_point restore;
     int published_changed; /* since the restore point */
 
@@ -178,6 +183,10 @@ void nub__kvm_close(nub_sandbox *sb);
 /* Maps guest memory: `layout` ranges MAP_PRIVATE from fd, the rest
  * anonymous; at sb->mem when it is set (replacing what is there). */
 nub_status nub__mem_map(nub_sandbox *sb, int fd, const struct nub_mem_layout *layout);
+/* A new sealed memfd holding the layout's ranges of guest memory as they
+ * are now (holes elsewhere): a template's baseline, copied so that the
+ * sandbox that booted can go on in the memory it booted in. */
+nub_status nub__mem_copy_sealed(nub_sandbox *sb, const struct nub_mem_layout *layout, int *fd_out);
 /* The data ranges of fd (SEEK_DATA/SEEK_HOLE), small holes merged. */
 nub_status nub__mem_layout_of(nub_sandbox *sb, int fd, size_t bytes, struct nub_mem_layout *out);
 nub_status nub__mem_layout_copy(nub_sandbox *sb, const struct nub_mem_layout *from,

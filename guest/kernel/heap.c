@@ -175,6 +175,29 @@ void nub_heap_free(void *p)
     }
 }
 
+void nub_heap_free_zeroed(void *p)
+{
+    if (!p)
+        return;
+    uint64_t payload = (uint64_t)(uintptr_t)p;
+    const struct block *b = (const struct block *)(uintptr_t)(payload - HEADER_BYTES);
+    /* (nub_heap_free checks the block; a bad one panics there) */
+    uint64_t mark = heap.high_water;
+    int top = b->u.magic == USED_MAGIC && payload - HEADER_BYTES + b->size == mark;
+    nub_heap_free(p);
+    if (!top)
+        return;
+    /* The only bytes above p that are not zero now: the header of the free
+     * block that began at the old mark (merged into this one, but its
+     * bytes are still there). Headers lie in front of payloads, so the
+     * free block now holding p has none above p. */
+    if (mark + HEADER_BYTES <= heap.end)
+        for (uint64_t *w = (uint64_t *)(uintptr_t)mark;
+             w < (uint64_t *)(uintptr_t)(mark + HEADER_BYTES); w++)
+            *w = 0;
+    heap.high_water = payload;
+}
+
 void nub_heap_get_stats(struct nub_heap_stats *out)
 {
     uint64_t fragments = 0, available = 0;

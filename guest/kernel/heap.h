@@ -20,8 +20,13 @@ void nub_heap_free(void *p);                                  /* NULL is fine */
 /* Gives the tail of a live allocation back: p keeps its first `bytes`
  * (<= its size; nothing happens if the tail is too small to stand alone). */
 void nub_heap_shrink(void *p, size_t bytes);
-/* The end of the highest block ever handed out: the heap range above it
- * has never been written since boot (the host gives zeroed memory). */
+/* Frees p, whose payload the caller has left all zero (the page pool's
+ * free pages). If it is the highest block handed out, the high-water mark
+ * comes down to it: memory above the mark reads zero again. */
+void nub_heap_free_zeroed(void *p);
+/* A mark above which the heap range reads zero: the end of the highest
+ * block handed out and not given back zeroed (the host gives zeroed
+ * memory). Allocations from above it need no zeroing. */
 uint64_t nub_heap_high_water(void);
 /* Bytes the heap manages (free or not). */
 uint64_t nub_heap_capacity(void);

@@ -150,13 +150,12 @@ int nub_page_pool_set_logged(uint64_t *entry, uint64_t value)
     return 1;
 }
 
-int nub_page_pool_set_logged_keep(uint64_t *entry, uint64_t value)
+int nub_page_pool_set_logged_marked(uint64_t *entry, uint64_t value, uint64_t mark)
 {
     uint32_t n = POOL->log_count;
     if (n >= POOL->log_capacity)
         return 0;
-    pool.log[n] =
-        (struct nub_page_log_entry){(uint64_t)(uintptr_t)entry, *entry | NUB_PAGE_LOG_KEEP};
+    pool.log[n] = (struct nub_page_log_entry){(uint64_t)(uintptr_t)entry, *entry | mark};
     POOL->log_count = n + 1;
     *entry = value;
     return 1;
@@ -167,8 +166,9 @@ int nub_page_pool_log_full(void)
     return POOL->log_count >= POOL->log_capacity;
 }
 
-int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
+int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_t entry), void *ctx)
 {
+    const uint64_t marks = NUB_PAGE_LOG_KEEP | NUB_PAGE_LOG_RESET;
     int upgraded = 0;
     uint32_t n = POOL->log_count;
     if (n > POOL->log_capacity)
@@ -179,9 +179,10 @@ int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx)
         uint64_t now = *entry;
         void *page = (void *)(uintptr_t)(now & NUB_PTE_ADDR_MASK);
         int installed = (now & NUB_PTE_P) && !(e.old_value & NUB_PTE_P);
-        if ((e.old_value & NUB_PAGE_LOG_KEEP) && installed && keep && keep(ctx, page))
-            continue; /* the table stays, its entries already restored */
-        *entry = e.old_value & ~NUB_PAGE_LOG_KEEP;
+        uint64_t mark = e.old_value & marks;
+        if (mark && installed && keep && keep(ctx, page, mark, now))
+            continue; /* the page stays, as the keeper decided */
+        *entry = e.old_value & ~marks;
         if (installed)
             nub_page_pool_free(page);
         else if ((e.old_value & NUB_PTE_P) && !(e.old_value & NUB_PTE_RW) && (now & NUB_PTE_RW))
@@ -228,17 +229,23 @@ uint32_t nub_page_pool_trim(void)
             pool.stack[kept++] = pool.stack[i];
     }
     POOL->stack_count = kept;
+    /* A wholly free chunk is all zero (free pages are kept zeroed): the
+     * heap is told so, highest first, so that each can bring the heap's
+     * high-water mark down and the next growth need not zero it again
+     * (zeroing touches every page: on a hypervisor, a fault for each page
+     * never used yet). */
     uint32_t freed = 0, out = 0;
-    for (uint32_t i = 0; i < pool.chunk_count; i++) {
-        struct chunk c = pool.chunks[i];
-        if (c.free == c.pages) {
-            pool.total_pages -= c.pages;
-            nub_heap_free((void *)(uintptr_t)c.base);
-            freed++;
-        } else {
-            pool.chunks[out++] = c;
-        }
+    for (uint32_t i = pool.chunk_count; i-- > 0;) {
+        if (pool.chunks[i].free != pool.chunks[i].pages)
+            continue;
+        pool.total_pages -= pool.chunks[i].pages;
+        nub_heap_free_zeroed((void *)(uintptr_t)pool.chunks[i].base);
+        pool.chunks[i].pages = 0; /* (dropped below) */
+        freed++;
     }
+    for (uint32_t i = 0; i < pool.chunk_count; i++)
+        if (pool.chunks[i].pages != 0)
+            pool.chunks[out++] = pool.chunks[i];
     pool.chunk_count = out;
     pool.busy = 0;
     return freed;

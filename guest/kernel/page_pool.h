@@ -41,17 +41,20 @@ void *nub_page_pool_pop(void);
 /* Whether the undo log has no room left. */
 int nub_page_pool_log_full(void);
 int nub_page_pool_set_logged(uint64_t *entry, uint64_t value);
-/* The same for a table installed under a non-present entry that the space
- * keeps after the call (NUB_PAGE_LOG_KEEP). */
-int nub_page_pool_set_logged_keep(uint64_t *entry, uint64_t value);
+/* The same, the logged old value marked NUB_PAGE_LOG_KEEP (a table the
+ * space may keep after the call) or NUB_PAGE_LOG_RESET (a leaf page backed
+ * under its declared access, which the space may keep backed and reset). */
+int nub_page_pool_set_logged_marked(uint64_t *entry, uint64_t value, uint64_t mark);
 
 /* Restores every logged entry, newest first, and frees every page a logged
- * change installed (ring 3, after the call); a kept table is handed to
- * keep(ctx, page) instead, which returns 0 if it cannot take it (then it is
- * undone like the rest). Returns 1 if some change had made a backed
- * read-only page writable (sbrk over it): its contents may differ from the
- * published ones now. */
-int nub_page_pool_undo(int (*keep)(void *ctx, void *page), void *ctx);
+ * change installed (ring 3, after the call); a marked install is offered to
+ * keep(ctx, page, mark, entry) first (entry = its present value), which
+ * returns 1 if it takes the page (the entry then stays as the call left it)
+ * or 0 (then it is undone like the rest). Returns 1 if some change had made
+ * a backed read-only page writable (sbrk over it): its contents may differ
+ * from the published ones now. */
+int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_t entry),
+                       void *ctx);
 
 /* Gives wholly free chunks back to the heap; returns how many. */
 uint32_t nub_page_pool_trim(void);

@@ -9,6 +9,8 @@
 
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
 
+_Static_assert(NUB_USPACE_RESIDENT_MAX <= 32, "resident_writable has a bit per resident page");
+
 static unsigned decl_of(uint64_t entry)
 {
     return (unsigned)((entry & NUB_PTE_DECL_MASK) >> NUB_PTE_DECL_SHIFT);
@@ -44,6 +46,7 @@ nub_status nub_uspace_create(struct nub_uspace *u)
 {
     u->pages = 0;
     u->page_count = u->page_cap = 0;
+    u->resident_count = u->resident_writable = 0;
     u->pml4 = alloc_owned_page(u);
     if (!u->pml4)
         return NUB_ERR_HEAP_EXHAUSTED;
@@ -212,13 +215,16 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
             uint64_t flags = shift == 12 ? leaf_flags(allowed) : TABLE_FLAGS;
             uint64_t value = (uint64_t)(uintptr_t)page | flags | (entry & NUB_PTE_DECL_MASK);
             /* (room checked above) A table is kept after the call: the next
-             * touch below it costs one page, not a walk of new tables. */
-            if (shift == 12)
-                nub_page_pool_set_logged(e, value);
-            else
-                nub_page_pool_set_logged_keep(e, value);
-            if (shift == 12)
+             * touch below it costs one page, not a walk of new tables. A
+             * leaf backed under its declared access may stay backed too
+             * (reset after the call); one backed only because it is below
+             * the break may not: the next call starts from the published
+             * break, where that page faults again. */
+            if (shift == 12) {
+                nub_page_pool_set_logged_marked(e, value, heap ? 0 : NUB_PAGE_LOG_RESET);
                 return NUB_USPACE_BACK_DONE;
+            }
+            nub_page_pool_set_logged_marked(e, value, NUB_PAGE_LOG_KEEP);
             entry = value;
         } else if (shift == 12) {
             if (write && !(entry & X86_PTE_RW)) {
@@ -234,9 +240,8 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
     }
 }
 
-int nub_uspace_adopt(void *space, void *page)
+int nub_uspace_adopt(struct nub_uspace *u, void *page)
 {
-    struct nub_uspace *u = space;
     if (u->page_count == u->page_cap) {
         uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
         void **pages = nub_heap_alloc(cap * sizeof *pages);
@@ -252,6 +257,82 @@ int nub_uspace_adopt(void *space, void *page)
     return 1;
 }
 
+int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry)
+{
+    struct nub_uspace *u = space;
+    if (mark == NUB_PAGE_LOG_KEEP)
+        return nub_uspace_adopt(u, page);
+    if (mark != NUB_PAGE_LOG_RESET || u->resident_count == NUB_USPACE_RESIDENT_MAX ||
+        !nub_uspace_adopt(u, page))
+        return 0;
+    if (entry & X86_PTE_RW)
+        u->resident_writable |= UINT32_C(1) << u->resident_count;
+    u->resident[u->resident_count++] = page;
+    return 1;
+}
+
+void nub_uspace_reset(struct nub_uspace *u)
+{
+    /* Every writable one, touched by this call or not: which ones a call
+     * wrote is not known without dirty bits, and clearing those would
+     * write the tables after each call (a trap each under shadow paging). */
+    for (uint32_t i = 0; i < u->resident_count; i++)
+        if (u->resident_writable & (UINT32_C(1) << i))
+            nub_memset(u->resident[i], 0, 4096);
+}
+
+static int is_resident(const struct nub_uspace *u, uint64_t page)
+{
+    for (uint32_t i = 0; i < u->resident_count; i++)
+        if ((uint64_t)(uintptr_t)u->resident[i] == page)
+            return 1;
+    return 0;
+}
+
+/* Collects the addresses of resident leaves under table (level `shift`,
+ * covering va upward) into out[*n]. */
+static void find_resident(const struct nub_uspace *u, const uint64_t *table, int shift, uint64_t va,
+                          uint64_t *out, uint32_t *n)
+{
+    for (uint64_t i = 0; i < 512 && *n < u->resident_count; i++) {
+        uint64_t e = table[i];
+        if (!(e & X86_PTE_P))
+            continue;
+        uint64_t at = va + (i << shift);
+        if (shift == 12) {
+            if (is_resident(u, e & X86_PTE_ADDR_MASK))
+                out[(*n)++] = at;
+        } else {
+            find_resident(u, table_of(e), shift - 9, at, out, n);
+        }
+    }
+}
+
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out)
+{
+    uint32_t n = 0;
+    /* Pages are kept only from first touches in the window (PML4 slot 2). */
+    uint64_t slot = u->pml4 ? u->pml4[(NUB_USPACE_WINDOW_VA >> 39) & 511] : 0;
+    if (u->resident_count && (slot & X86_PTE_P))
+        find_resident(u, table_of(slot), 30, NUB_USPACE_WINDOW_VA, va_out, &n);
+    return n;
+}
+
+int nub_uspace_back_resident(struct nub_uspace *u, uint64_t va)
+{
+    uint8_t *page;
+    unsigned access = nub_uspace_access(u, va, &page);
+    if (page || (access != NUB_DECL_READ && access != NUB_DECL_WRITE) ||
+        u->resident_count == NUB_USPACE_RESIDENT_MAX)
+        return 0;
+    if (nub_uspace_map_new(u, va, leaf_flags(access), &page) != NUB_OK)
+        return 0;
+    if (access == NUB_DECL_WRITE)
+        u->resident_writable |= UINT32_C(1) << u->resident_count;
+    u->resident[u->resident_count++] = page;
+    return 1;
+}
+
 void nub_uspace_destroy(struct nub_uspace *u)
 {
     for (uint32_t i = 0; i < u->page_count; i++)
@@ -259,5 +340,6 @@ void nub_uspace_destroy(struct nub_uspace *u)
     nub_heap_free(u->pages);
     u->pages = 0;
     u->page_count = u->page_cap = 0;
+    u->resident_count = u->resident_writable = 0;
     u->pml4 = 0;
 }

@@ -22,12 +22,24 @@
 #define NUB_USPACE_WINDOW_VA   NUB_RUN_WINDOW_VA /* PML4 slot 2: PVM address 0 */
 #define NUB_USPACE_CTX_PAGE_VA (NUB_USPACE_WINDOW_VA - 4096)
 
+/* Pages a space keeps backed across calls beyond its built ones: 64 KiB,
+ * zeroed after each call (a few microseconds at most, natively). */
+#define NUB_USPACE_RESIDENT_MAX 16u
+
 struct nub_uspace {
     uint64_t *pml4;
     /* Every page the space allocated (tables and owned pages), so that
      * destroying it frees a list instead of scanning 512-entry tables. */
     void **pages;
     uint32_t page_count, page_cap;
+    /* Leaf pages that calls backed on first touch and the space keeps
+     * backed, so that the next call touching them takes no fault (a fault
+     * is the expensive part of backing a page). Each call must start from
+     * the published memory, so the writable ones are zeroed after every
+     * call (nub_uspace_reset): that is why there are few of them. */
+    void *resident[NUB_USPACE_RESIDENT_MAX];
+    uint32_t resident_count;
+    uint32_t resident_writable; /* bit i: resident[i] is mapped writable */
 };
 
 nub_status nub_uspace_create(struct nub_uspace *u);
@@ -54,9 +66,26 @@ unsigned nub_uspace_access(const struct nub_uspace *u, uint64_t va, uint8_t **pa
 /* Kernel alias of the page mapped at va, or NULL; *writable_out set when non-NULL. */
 uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writable_out);
 
-/* Makes page one of u's own (freed by destroy); 0 if the list cannot grow.
- * The undo log's keep callback (space is a struct nub_uspace *). */
-int nub_uspace_adopt(void *space, void *page);
+/* Makes page one of u's own (freed by destroy); 0 if the list cannot grow. */
+int nub_uspace_adopt(struct nub_uspace *u, void *page);
+
+/* The undo log's keep callback (space is a struct nub_uspace *): keeps a
+ * table a call installed (NUB_PAGE_LOG_KEEP), and a leaf page it backed
+ * (NUB_PAGE_LOG_RESET) while fewer than NUB_USPACE_RESIDENT_MAX are kept. */
+int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry);
+
+/* Zeroes the writable pages kept by nub_uspace_keep (ring 3, after a call,
+ * before the space is used again). */
+void nub_uspace_reset(struct nub_uspace *u);
+
+/* The virtual addresses of u's resident pages (found in its tables), at
+ * most NUB_USPACE_RESIDENT_MAX of them; returns how many. */
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out);
+
+/* Backs va (not backed yet, declared READ or WRITE) with a zeroed page
+ * kept resident, while the resident list has room: what a first touch and
+ * nub_uspace_keep would do, without the fault. 1 if it did. */
+int nub_uspace_back_resident(struct nub_uspace *u, uint64_t va);
 
 enum nub_uspace_back {
     NUB_USPACE_BACK_DONE = 0,         /* backed (or already fine): retry the access */

@@ -141,6 +141,198 @@ static void test_4g_segment_touch_one_page(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* Pages a call backed on first touch and wrote read as zeros in the next
+ * call, whether the space keeps them backed (reset after the call) or
+ * gives them back: 40 pages, more than a space keeps. And a page backed
+ * only because sbrk moved the break over it is not kept: the next call
+ * starts from the published break, where the same access faults. */
+static void test_written_pages_reset_each_call(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash h;
+    /* Sums the first and last word of 40 pages, then writes a0 into both. */
+    publish_segment(sb,
+                    "    load_imm a1, 0x100000\n"
+                    "    load_imm a2, 0\n"
+                    "    load_imm a3, 0\n"
+                    "    fallthrough\n"
+                    "touch:\n"
+                    "    load_ind_u64 a4, a1, 0\n"
+                    "    add_64 a3, a3, a4\n"
+                    "    load_ind_u64 a4, a1, 4088\n"
+                    "    add_64 a3, a3, a4\n"
+                    "    store_ind_u64 a0, a1, 0\n"
+                    "    store_ind_u64 a0, a1, 4088\n"
+                    "    add_imm_64 a1, a1, 4096\n"
+                    "    add_imm_64 a2, a2, 1\n"
+                    "    branch_ne_imm a2, 40, touch\n"
+                    "    move_reg a0, a3\n"
+                    "    jump_ind ra, 0\n",
+                    0x100000, 0x1000000u, h);
+    for (uint64_t v = 1; v <= 4; v++) {
+        struct nub_invocation_result r = invoke(sb, h, v * 0x1111, 100000);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 0);
+        /* The readback sees this call's writes (taken before the reset). */
+        struct nub_invoke_packet p = {.arg_count = 1, .args = {v}, .initial_gas = 100000};
+        memcpy(p.instance_hash, h, sizeof h);
+        uint64_t words[2] = {0, 0};
+        struct nub_readback rb[2] = {
+            {.address = 0x100000 + 4088, .length = 8, .buffer = &words[0]},
+            {.address = 0x100000 + 39 * 4096, .length = 8, .buffer = &words[1]},
+        };
+        assert_int_equal(nub_invoke_readback(sb, &p, &r, rb, 2), NUB_OK);
+        assert_int_equal(r.return_value, 0);
+        assert_true(rb[0].ok && rb[1].ok);
+        assert_int_equal(words[0], v);
+        assert_int_equal(words[1], v);
+    }
+
+    /* a0 != 0: sbrk one page, read its first byte, write 77 there.
+     * a0 == 0: read the same address without sbrk. */
+    nub_cap_hash hs;
+    publish_stdprog(sb,
+                    ".stack 4096\n"
+                    "    branch_eq_imm a0, 0, plain\n"
+                    "    load_imm a1, 4096\n"
+                    "    sbrk a2, a1\n" /* a2 = 0x20000, the published break */
+                    "    load_ind_u8 a0, a2, 0\n"
+                    "    load_imm a3, 77\n"
+                    "    store_ind_u8 a3, a2, 0\n"
+                    "    jump_ind ra, 0\n"
+                    "plain:\n"
+                    "    load_imm a1, 0x20000\n"
+                    "    load_ind_u8 a0, a1, 0\n"
+                    "    jump_ind ra, 0\n",
+                    hs);
+    for (int i = 0; i < 2; i++) {
+        struct nub_invocation_result r = invoke(sb, hs, 1, 1000);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.regs[9], 0x20000);
+        assert_int_equal(r.return_value, 0);
+        r = invoke(sb, hs, 0, 1000);
+        assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+        assert_int_equal(r.exit_arg, 0x20000);
+    }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* More instances than spaces are kept, called in turn: a space evicted
+ * and built again backs at once what it had resident (the pages its calls
+ * touched), zeroed, writable as declared; every call reads zero before its
+ * write, as on the first call. */
+static void test_rebuilt_space_starts_from_zeros(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    enum { INSTANCES = 20 };
+    nub_cap_hash h[INSTANCES];
+    for (int i = 0; i < INSTANCES; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "    load_imm a3, %d\n"
+                 "    load_imm_64 a1, 0x87654320\n"
+                 "    load_ind_u64 a2, a1, 0\n"
+                 "    store_ind_u64 a0, a1, 0\n"
+                 "    load_ind_u64 a4, a1, 0x1000\n" /* a second page, read only */
+                 "    add_64 a2, a2, a4\n"
+                 "    add_64 a0, a0, a2\n"
+                 "    jump_ind ra, 0\n",
+                 i);
+        publish_segment(sb, text, 0x10000, 0xFFFF0000u, h[i]);
+    }
+    for (uint64_t round = 1; round <= 4; round++)
+        for (int i = 0; i < INSTANCES; i++) {
+            uint64_t v = round * 1000 + (uint64_t)i;
+            struct nub_invocation_result r = invoke(sb, h[i], v, 1000);
+            assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+            assert_int_equal(r.return_value, v); /* both pages read 0 */
+        }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* Pool pages are zero however the memory was used before: after the
+ * instance that grew the pool is dropped (its chunks go back to the heap,
+ * known to be zero), a DATA cap of 0xFF bytes is put into that memory and
+ * dropped, and a new instance reads its touched pages as zeros. */
+static void test_pool_pages_zero_after_heap_reuse(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    /* a0 = pages: sums the first word of each, then writes a1 there. */
+    static const char text[] = "    load_imm a2, 0x100000\n"
+                               "    load_imm a3, 0\n"
+                               "    load_imm a4, 0\n"
+                               "    fallthrough\n"
+                               "touch:\n"
+                               "    load_ind_u64 a5, a2, 0\n"
+                               "    add_64 a3, a3, a5\n"
+                               "    store_ind_u64 a1, a2, 0\n"
+                               "    add_imm_64 a2, a2, 4096\n"
+                               "    add_imm_64 a4, a4, 1\n"
+                               "    branch_ne a4, a0, touch\n"
+                               "    move_reg a0, a3\n"
+                               "    jump_ind ra, 0\n";
+    for (int round = 0; round < 3; round++) {
+        nub_cap_hash h;
+        publish_segment(sb, text, 0x100000, 0x1000000u, h);
+        struct nub_invoke_packet p = {
+            .arg_count = 2, .args = {512, 0xFFFFFFFFFFFFFFFFull}, .initial_gas = 1000000};
+        memcpy(p.instance_hash, h, sizeof h);
+        struct nub_invocation_result r;
+        assert_int_equal(nub_invoke(sb, &p, &r), NUB_OK);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 0);
+        assert_int_equal(nub_drop_cap(sb, h), NUB_OK);
+        /* Fill what the pool gave back with non-zero bytes, then free it. */
+        size_t len = NUB_WIRE_DATA_FIXED_BYTES + (3u << 19);
+        uint8_t *contents = malloc(3u << 19), *wire = malloc(len);
+        assert_non_null(contents);
+        assert_non_null(wire);
+        memset(contents, 0xFF, 3u << 19);
+        contents[0] = (uint8_t)round; /* a new cap each round */
+        size_t needed;
+        assert_int_equal(nub_wire_encode_data(contents, 3u << 19, wire, len, &needed), NUB_OK);
+        nub_cap_hash d;
+        assert_int_equal(nub_put_cap(sb, wire, needed, d), NUB_OK);
+        assert_int_equal(nub_drop_cap(sb, d), NUB_OK);
+        free(contents);
+        free(wire);
+    }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* A publish the guest refuses for lack of room (its directory full) says
+ * the guest's reason, and one that succeeds leaves no error behind. */
+static void test_publish_reports_refusal(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST, .directory_max_caps = 2};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash h;
+    publish_stdprog(sb, "    load_imm a0, 7\n    jump_ind ra, 0\n", h);
+    assert_string_equal(nub_sandbox_last_error(sb), "");
+    struct pvmasm_output out;
+    assemble("    load_imm a0, 8\n    jump_ind ra, 0\n", &out);
+    nub_status s = nub_publish_stdprog(sb, out.stdprog, out.stdprog_len, NULL, 0, 1000, h);
+    pvmasm_output_free(&out);
+    assert_int_equal(s, NUB_ERR_DIRECTORY_FULL);
+    if (!strstr(nub_sandbox_last_error(sb), "guest replied"))
+        fail_msg("last error: %s", nub_sandbox_last_error(sb));
+    nub_sandbox_destroy(sb);
+}
+
 /* A read-write segment of 90% of the free heap, every page written (it
  * used to fit only about 45%: each page cost a 4 KiB-aligned heap block). */
 static void test_segment_uses_90_percent_of_heap(void **state)
@@ -466,6 +658,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_declared_heap_costs_nothing),
         cmocka_unit_test(test_4g_segment_touch_one_page),
+        cmocka_unit_test(test_written_pages_reset_each_call),
+        cmocka_unit_test(test_publish_reports_refusal),
+        cmocka_unit_test(test_pool_pages_zero_after_heap_reuse),
+        cmocka_unit_test(test_rebuilt_space_starts_from_zeros),
         cmocka_unit_test(test_segment_uses_90_percent_of_heap),
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
