@@ -25,13 +25,14 @@
 #include "pvm_util.h"
 
 /*
- * Register map. rax is the scratch register (address computations, results
- * of 32-bit ops, dividend), r15 the window base and rsp the stack. The other
- * 13 hold the PVM registers. rcx (variable shift counts) and rdx (mul/div
- * high half) get r11/r12 (a4/a5), the argument registers used least; they
- * are spilled to the context block around the instructions that need them.
- * No PVM register is ever a memory base (every access is [r15 + rax]), so
- * the rbp/r13/r12 ModRM quirks only matter for lea, which x86_rm handles.
+ * Register map. rax is the scratch register (dynamic-jump addresses,
+ * results of 32-bit ops, dividend), r15 the remaining gas and rsp the
+ * stack. The other 13 hold the PVM registers. rcx (variable shift counts)
+ * and rdx (mul/div high half) get r11/r12 (a4/a5), the argument registers
+ * used least; they are spilled to the context block around the instructions
+ * that need them. Memory is addressed through the gs base (the window):
+ * gs:[reg32 + disp] with any PVM register as the base, so the rbp/r13/r12
+ * ModRM quirks matter; x86_rm handles them.
  */
 static const int8_t jit_reg_map[PVM_NUM_REGS] = {
     [PVM_REG_RA] = X86_RBX, /* r0  ra */
@@ -50,7 +51,8 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 };
 
 #define SCRATCH X86_RAX
-#define BASE    X86_R15
+#define GAS     X86_R15
+#define CTXB    X86_GSBASE /* context fields: gs:[CTX(field)] */
 #define CTX(f)  JIT_CTX_DISP(f)
 
 /* Instructions of one block kept for the pipeline model; a longer block is
@@ -58,12 +60,17 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
  * to the block). */
 #define JIT_GAS_ITEMS_MAX 4096u
 
-/* sub qword [r15+disp8], imm32 (8 bytes) + jl rel32 (6 bytes). */
-#define JIT_GAS_CHECK_SIZE 14u
+/* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
+#define JIT_GAS_CHECK_SIZE 13u
 
 static inline int R(unsigned pvm_reg)
 {
     return jit_reg_map[pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1];
+}
+
+int jit_native_reg(unsigned pvm_reg)
+{
+    return R(pvm_reg);
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
@@ -171,8 +178,8 @@ JIT_INLINE void mov64(struct compiler *c, int dst, int src)
 /* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
 JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
 {
-    emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
-    emit_store32_imm_disp(&c->b, BASE, CTX(reason), reason); /* mov dword [ctx.reason], r */
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), reason); /* mov dword [ctx.reason], r */
     jmp_back(c, c->exit_label);
 }
 
@@ -180,14 +187,16 @@ JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
 static void emit_load_pvm_regs(struct compiler *c)
 {
     for (unsigned i = 0; i < PVM_NUM_REGS; i++)
-        emit_load_disp(&c->b, R(i), BASE, CTX(regs) + (int32_t)(8 * i)); /* mov rI, [ctx.regs+8i] */
+        emit_load_disp(&c->b, R(i), CTXB, CTX(regs) + (int32_t)(8 * i)); /* mov rI, [ctx.regs+8i] */
+    emit_load_disp(&c->b, GAS, CTXB, CTX(gas));                          /* mov r15, [ctx.gas] */
 }
 
 static void emit_store_pvm_regs(struct compiler *c)
 {
     for (unsigned i = 0; i < PVM_NUM_REGS; i++)
-        emit_store_disp(&c->b, R(i), BASE,
+        emit_store_disp(&c->b, R(i), CTXB,
                         CTX(regs) + (int32_t)(8 * i)); /* mov [ctx.regs+8i], rI */
+    emit_store_disp(&c->b, GAS, CTXB, CTX(gas));       /* mov [ctx.gas], r15 */
 }
 
 /* Callee-saved registers of the SysV ABI that the PVM code overwrites. */
@@ -198,21 +207,20 @@ static void emit_entry(struct compiler *c)
     struct jit_buf *b = &c->b;
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
         /*
-         * void entry(struct jit_ctx *ctx):  (rdi = ctx)
-         *   save callee-saved registers; r15 = ctx + JIT_CTX_SIZE (window);
-         *   ctx->host_rsp = rsp; load PVM registers; goto *ctx->entry_target.
-         * The PVM code never touches the stack, so rsp alignment does not
-         * matter until the exit pops and returns.
+         * void entry(struct jit_ctx *ctx):  (rdi = ctx; the caller has set
+         * the gs base to the window, ctx + JIT_CTX_SIZE)
+         *   save callee-saved registers, push ctx (the host call passes it);
+         *   ctx->host_rsp = rsp; load PVM registers and gas;
+         *   goto *ctx->entry_target.
+         * The PVM code never touches the stack: rsp stays host_rsp.
          */
         for (size_t i = 0; i < sizeof(hosted_saved); i++)
             emit_push(b, hosted_saved[i]);
-        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+size] */
-        emit_store_disp(b, X86_RSP, BASE, CTX(host_rsp));        /* mov [ctx.host_rsp], rsp */
-    } else {
-        emit_mov_ri(b, BASE, c->opt->guest_window_va); /* mov r15, window_va */
+        emit_push(b, X86_RDI);
+        emit_store_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov [ctx.host_rsp], rsp */
     }
     emit_load_pvm_regs(c);
-    emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
+    emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
 
 static void emit_exit_common(struct compiler *c)
@@ -222,7 +230,8 @@ static void emit_exit_common(struct compiler *c)
     emit_store_pvm_regs(c);
     c->exit_trap_label = b->off;
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
-        emit_load_disp(b, X86_RSP, BASE, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
+        emit_load_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
+        emit_pop(b, SCRATCH);                            /* the pushed ctx */
         for (size_t i = sizeof(hosted_saved); i-- > 0;)
             emit_pop(b, hosted_saved[i]);
         emit_ret(b);
@@ -246,25 +255,24 @@ static void emit_host_call(struct compiler *c)
 {
     struct jit_buf *b = &c->b;
     c->host_call_label = b->off;
-    emit_store32_imm_disp(b, BASE, CTX(reason), PVM_EXIT_HOST_CALL);
-    emit_cmp64_mi8(b, BASE, CTX(host_call), 0); /* cmp qword [ctx.host_call], 0 */
+    emit_store32_imm_disp(b, CTXB, CTX(reason), PVM_EXIT_HOST_CALL);
+    emit_cmp64_mi8(b, CTXB, CTX(host_call), 0); /* cmp qword [ctx.host_call], 0 */
     jcc_back(c, X86_CC_E, c->exit_label);
     emit_store_pvm_regs(c);
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
-        /* entry pushed 6 registers after the caller's call: rsp = 8 mod 16 */
-        emit_lea(b, true, X86_RDI, BASE, -(int32_t)JIT_CTX_SIZE); /* lea rdi, [r15-size] */
-        emit_alu_ri(b, true, X86_ALU_SUB, X86_RSP, 8);            /* sub rsp, 8 */
-        emit_call_m(b, BASE, CTX(host_call));                     /* call [ctx.host_call] */
-        emit_alu_ri(b, true, X86_ALU_ADD, X86_RSP, 8);            /* add rsp, 8 */
+        /* entry pushed 7 registers after the caller's call: rsp = 0 mod
+         * 16, and [rsp] = ctx */
+        x86_rm(b, XF_W | 0x8B, X86_RDI, X86_RSP, X86_NONE, 0, 0); /* mov rdi, [rsp] */
+        emit_call_m(b, CTXB, CTX(host_call));                     /* call [ctx.host_call] */
     } else {
         emit_mov_ri(b, X86_RDX, c->opt->guest_host_call_port); /* mov edx, port */
         emit_out_dx_eax(b);                                    /* out dx, eax */
     }
-    emit_cmp32_mi(b, BASE, CTX(reason), JIT_EXIT_HOST_RESUME);
+    emit_cmp32_mi(b, CTXB, CTX(reason), JIT_EXIT_HOST_RESUME);
     jcc_back(c, X86_CC_NE, c->exit_trap_label);
-    emit_store64_imm_disp(b, BASE, CTX(arg), 0); /* only host calls and page faults set it */
+    emit_store64_imm_disp(b, CTXB, CTX(arg), 0); /* only host calls and page faults set it */
     emit_load_pvm_regs(c);
-    emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
+    emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
 
 /*
@@ -301,11 +309,11 @@ static void emit_djump(struct compiler *c)
         else
             jmp_back(c, c->panic_label);
     } else {
-        emit_store_disp(b, X86_RCX, BASE, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
+        emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
         c->table_lea_site = emit_lea_rip(b, X86_RCX);             /* lea rcx, [rip+table] */
         x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 1, -4); /* movsxd rax, [rcx+rax*2-4] */
         emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);      /* add rax, rcx */
-        emit_load_disp(b, X86_RCX, BASE, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
+        emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
         emit_jmp_r(b, SCRATCH);                                   /* jmp rax */
     }
 }
@@ -314,10 +322,10 @@ static void emit_shared_exits(struct compiler *c)
 {
     emit_exit_common(c);
     c->halt_label = c->b.off;
-    emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_HALT);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), PVM_EXIT_HALT);
     jmp_back(c, c->exit_label);
     c->panic_label = c->b.off;
-    emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_PANIC);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), PVM_EXIT_PANIC);
     jmp_back(c, c->exit_label);
     emit_djump(c);
     emit_host_call(c);
@@ -328,7 +336,7 @@ JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
 {
     size_t start = c->b.off;
     c->block_head[pc >> 3] |= (uint8_t)(1u << (pc & 7));
-    emit_alu64_mi32(&c->b, X86_ALU_SUB, BASE, CTX(gas), 0); /* sub qword [ctx.gas], cost */
+    emit_alu_ri32(&c->b, X86_ALU_SUB, GAS, 0); /* sub r15, cost */
     c->block_imm_site = c->b.off - 4;
     size_t jl = emit_jcc32(&c->b, X86_CC_L); /* jl out_of_gas(pc) */
     c->block_stub = c->stubs.count;
@@ -382,41 +390,54 @@ JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
 /* eax holds the address: ctx.pc = pc; goto djump. */
 JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
 {
-    emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
     jmp_back(c, c->djump_label);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
-JIT_INLINE void addr_direct(struct compiler *c, uint64_t x)
-{
-    emit_mov_ri(&c->b, SCRATCH, (uint32_t)x); /* mov eax, lo32(X) */
-}
-
 JIT_INLINE void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
 {
     emit_lea(&c->b, false, SCRATCH, R(reg), (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
 }
 
-JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst)
+/* The memory operand of an access at lo32(base + x) (base: an x86
+ * register, or X86_GSBASE for the address lo32(x)). */
+struct maddr {
+    int base;
+    int32_t disp;
+};
+
+JIT_INLINE struct maddr at_direct(uint64_t x)
 {
-    add_fault_site(c, pc);
-    emit_load_m(&c->b, form, R(dst), BASE, SCRATCH);
+    return (struct maddr){.base = X86_GSBASE, .disp = (int32_t)(uint32_t)x};
 }
 
-JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src)
+JIT_INLINE struct maddr at_indirect(unsigned reg, uint64_t x)
 {
-    add_fault_site(c, pc);
-    emit_store_m(&c->b, form, R(src), BASE, SCRATCH);
+    return (struct maddr){.base = R(reg), .disp = (int32_t)(uint32_t)x};
 }
 
-JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value)
+JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst, struct maddr m)
+{
+    add_fault_site(c, pc);
+    emit_load_m(&c->b, form, R(dst), m.base, m.disp);
+}
+
+JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src, struct maddr m)
+{
+    add_fault_site(c, pc);
+    emit_store_m(&c->b, form, R(src), m.base, m.disp);
+}
+
+JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value,
+                          struct maddr m)
 {
     static const unsigned forms[9] = {[1] = X86_STORE_IMM_8,
                                       [2] = X86_STORE_IMM_16,
                                       [4] = X86_STORE_IMM_32,
                                       [8] = X86_STORE_IMM_64};
     add_fault_site(c, pc);
-    emit_store_imm_m(&c->b, forms[width], BASE, SCRATCH, (int32_t)value, width < 4 ? width : 4);
+    emit_store_imm_m(&c->b, forms[width], m.base, m.disp, (int32_t)value, width < 4 ? width : 4);
 }
 
 static const unsigned load_forms[] = {
@@ -508,12 +529,12 @@ static void shift_var(struct compiler *c, bool w64, enum x86_shift op, bool valu
         emit_mov_rr(b, w64, SCRATCH, R(value_reg));
     bool park = R(count_reg) != X86_RCX;
     if (park) {
-        emit_store_disp(b, X86_RCX, BASE, CTX(spill_rcx));
+        emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
         emit_mov_rr(b, false, X86_RCX, R(count_reg)); /* mov ecx, count32 */
     }
     emit_shift_cl(b, w64, op, SCRATCH);
     if (park)
-        emit_load_disp(b, X86_RCX, BASE, CTX(spill_rcx));
+        emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
     if (w64)
         emit_mov_rr(b, true, R(d), SCRATCH);
     else
@@ -539,7 +560,7 @@ JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsig
 static void grp3_operand(struct compiler *c, bool w64, enum x86_grp3 op, unsigned reg)
 {
     if (R(reg) == X86_RDX)
-        emit_grp3_m(&c->b, w64, op, BASE, CTX(spill_rdx));
+        emit_grp3_m(&c->b, w64, op, CTXB, CTX(spill_rdx));
     else
         emit_grp3_r(&c->b, w64, op, R(reg));
 }
@@ -585,7 +606,7 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
         done2 = emit_jmp32(b);
         jit_link32(b, general, b->off);
     }
-    emit_store_disp(b, X86_RDX, BASE, CTX(spill_rdx)); /* park rdx */
+    emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* park rdx */
     emit_mov_rr(b, w64, SCRATCH, R(a));
     if (is_signed) {
         if (w64)
@@ -598,7 +619,7 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
     grp3_operand(c, w64, is_signed ? X86_G3_IDIV : X86_G3_DIV, bb);
     if (rem)
         emit_mov_rr(b, true, SCRATCH, X86_RDX);
-    emit_load_disp(b, X86_RDX, BASE, CTX(spill_rdx)); /* unpark rdx */
+    emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* unpark rdx */
     if (w64)
         emit_mov_rr(b, true, R(d), SCRATCH);
     else
@@ -615,11 +636,11 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
 static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsigned bb)
 {
     struct jit_buf *b = &c->b;
-    emit_store_disp(b, X86_RDX, BASE, CTX(spill_rdx));
+    emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     emit_mov_rr(b, true, SCRATCH, R(a));
     grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
     emit_mov_rr(b, true, SCRATCH, X86_RDX);
-    emit_load_disp(b, X86_RDX, BASE, CTX(spill_rdx));
+    emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     if (kind == 2) {
         emit_test_rr(b, true, R(a), R(a));
         size_t skip = emit_jcc8(b, X86_CC_NS);
@@ -666,17 +687,17 @@ static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsi
 static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
 {
     struct jit_buf *b = &c->b;
-    emit_alu64_mi32(b, X86_ALU_CMP, BASE, CTX(heap_top), 0);
+    emit_alu64_mi32(b, X86_ALU_CMP, CTXB, CTX(heap_top), 0);
     size_t no_heap = emit_jcc8(b, X86_CC_E);
     emit_mov_rr(b, true, SCRATCH, R(a));
     emit_shift_ri(b, true, X86_SH_SHR, SCRATCH, 32);
     size_t too_big = emit_jcc8(b, X86_CC_NE);
     emit_mov_rr(b, false, SCRATCH, R(a)); /* eax = A, zero-extended */
-    emit_alu_rm(b, X86_ALU_ADD, SCRATCH, BASE, CTX(heap_top));
-    emit_alu_rm(b, X86_ALU_CMP, SCRATCH, BASE, CTX(heap_limit));
+    emit_alu_rm(b, X86_ALU_ADD, SCRATCH, CTXB, CTX(heap_top));
+    emit_alu_rm(b, X86_ALU_CMP, SCRATCH, CTXB, CTX(heap_limit));
     size_t past_limit = emit_jcc8(b, X86_CC_A);
-    emit_load_disp(b, R(d), BASE, CTX(heap_top));
-    emit_store_disp(b, SCRATCH, BASE, CTX(heap_top));
+    emit_load_disp(b, R(d), CTXB, CTX(heap_top));
+    emit_store_disp(b, SCRATCH, CTXB, CTX(heap_top));
     size_t done = emit_jmp8(b);
     jit_link8_here(b, no_heap);
     jit_link8_here(b, too_big);
@@ -726,10 +747,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         break;
     /* F1 */
     case PVM_OP_ecalli: {
-        emit_store64_imm_disp(b, BASE, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
-        emit_store32_imm_disp(b, BASE, CTX(pc), pc);          /* mov dword [ctx.pc], pc */
+        emit_store64_imm_disp(b, CTXB, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
+        emit_store32_imm_disp(b, CTXB, CTX(pc), pc);          /* mov dword [ctx.pc], pc */
         size_t after = emit_lea_rip(b, SCRATCH);              /* lea rax, [rip+after] */
-        emit_store_disp(b, SCRATCH, BASE, CTX(entry_target)); /* mov [ctx.entry_target], rax */
+        emit_store_disp(b, SCRATCH, CTXB, CTX(entry_target)); /* mov [ctx.entry_target], rax */
         jmp_back(c, c->host_call_label);
         jit_link32(b, after, b->off);
         break;
@@ -743,8 +764,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_store_imm_u16:
     case PVM_OP_store_imm_u32:
     case PVM_OP_store_imm_u64:
-        addr_direct(c, X);
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], Y);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], Y, at_direct(X));
         break;
     /* F4 */
     case PVM_OP_jump:
@@ -765,23 +785,20 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_load_u32:
     case PVM_OP_load_i32:
     case PVM_OP_load_u64:
-        addr_direct(c, X);
-        load(c, pc, load_forms[op - PVM_OP_load_u8], A);
+        load(c, pc, load_forms[op - PVM_OP_load_u8], A, at_direct(X));
         break;
     case PVM_OP_store_u8:
     case PVM_OP_store_u16:
     case PVM_OP_store_u32:
     case PVM_OP_store_u64:
-        addr_direct(c, X);
-        store(c, pc, store_forms[op - PVM_OP_store_u8], A);
+        store(c, pc, store_forms[op - PVM_OP_store_u8], A, at_direct(X));
         break;
     /* F6: mem[A + X] = Y */
     case PVM_OP_store_imm_ind_u8:
     case PVM_OP_store_imm_ind_u16:
     case PVM_OP_store_imm_ind_u32:
     case PVM_OP_store_imm_ind_u64:
-        addr_indirect(c, A, X);
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], Y);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], Y, at_indirect(A, X));
         break;
     /* F7 */
     case PVM_OP_load_imm_jump:
@@ -847,8 +864,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_store_ind_u16:
     case PVM_OP_store_ind_u32:
     case PVM_OP_store_ind_u64:
-        addr_indirect(c, B, X);
-        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], A);
+        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], A, at_indirect(B, X));
         break;
     case PVM_OP_load_ind_u8:
     case PVM_OP_load_ind_i8:
@@ -857,8 +873,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_load_ind_u32:
     case PVM_OP_load_ind_i32:
     case PVM_OP_load_ind_u64:
-        addr_indirect(c, B, X);
-        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], A);
+        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], A, at_indirect(B, X));
         break;
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32:
@@ -1203,12 +1218,12 @@ static void emit_stubs(struct compiler *c)
         jit_link32(b, s->site, b->off);
         if (s->kind == STUB_OUT_OF_GAS) {
             /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
-            emit_alu64_mi32(b, X86_ALU_ADD, BASE, CTX(gas), s->cost);
-            emit_store32_imm_disp(b, BASE, CTX(pc), s->pc);
-            emit_store32_imm_disp(b, BASE, CTX(reason), PVM_EXIT_OUT_OF_GAS);
+            emit_alu_ri32(b, X86_ALU_ADD, GAS, s->cost); /* add r15, cost */
+            emit_store32_imm_disp(b, CTXB, CTX(pc), s->pc);
+            emit_store32_imm_disp(b, CTXB, CTX(reason), PVM_EXIT_OUT_OF_GAS);
             jmp_back(c, c->exit_label);
         } else {
-            emit_store32_imm_disp(b, BASE, CTX(pc), s->pc);
+            emit_store32_imm_disp(b, CTXB, CTX(pc), s->pc);
             jmp_back(c, c->panic_label);
         }
     }
@@ -1367,9 +1382,10 @@ bool jit_block_charge(const struct jit_code *code, const uint8_t *code_bytes, ui
     if (at < JIT_GAS_CHECK_SIZE)
         return false;
     const uint8_t *check = code_bytes + at - JIT_GAS_CHECK_SIZE;
-    /* REX.W+B 81 /5 disp8 imm32 (sub qword [r15+disp8], imm32); 0F 8C rel32 */
-    if (check[1] != 0x81 || check[8] != 0x0F || check[9] != 0x8C)
+    /* REX.W+B 81 /5 imm32 (sub r15, imm32); 0F 8C rel32 */
+    if (check[0] != 0x49 || check[1] != 0x81 || check[2] != 0xEF || check[7] != 0x0F ||
+        check[8] != 0x8C)
         return false;
-    *cost_out = (uint32_t)pvm_load_le(check + 4, 4);
+    *cost_out = (uint32_t)pvm_load_le(check + 3, 4);
     return true;
 }
