@@ -110,7 +110,7 @@ struct compiler {
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
-    size_t table_lea_site; /* rel32 of "lea rcx, [rip+table]", or SIZE_MAX */
+    struct vec table_refs; /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
     /* the open gas block */
     bool block_open;
     size_t block_imm_site;
@@ -148,6 +148,13 @@ JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
     struct fixup *f = vec_push(c, &c->fixups);
     if (f != NULL)
         *f = (struct fixup){.site = (uint32_t)site, .target_pc = target_pc};
+}
+
+JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
+{
+    uint32_t *r = vec_push(c, &c->table_refs);
+    if (r != NULL)
+        *r = (uint32_t)site;
 }
 
 /* Call right before emitting a load/store of PVM memory. */
@@ -310,7 +317,7 @@ static void emit_djump(struct compiler *c)
             jmp_back(c, c->panic_label);
     } else {
         emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
-        c->table_lea_site = emit_lea_rip(b, X86_RCX);             /* lea rcx, [rip+table] */
+        add_table_ref(c, emit_lea_rip(b, X86_RCX));               /* lea rcx, [rip+table] */
         x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 1, -4); /* movsxd rax, [rcx+rax*2-4] */
         emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);      /* add rax, rcx */
         emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
@@ -387,11 +394,40 @@ JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
         add_stub(c, site, pc, STUB_PANIC);
 }
 
-/* eax holds the address: ctx.pc = pc; goto djump. */
+/* Jump tables up to this many entries get the dispatch inlined at each
+ * dynamic jump (any real program: the bound keeps odd addresses, which
+ * the rotate below maps to 2^31 and up, out of the index range). */
+#define JIT_DJUMP_INLINE_MAX (UINT32_C(1) << 30)
+
+/*
+ * eax holds the address: ctx.pc = pc; goto djump's target. The dispatch is
+ * inlined, so that each dynamic jump (mostly returns) has its own indirect
+ * branch for the predictor, and its checks are folded: rotating a right by
+ * one puts bit 0 on top, so after subtracting 1 every odd a and a = 0 are
+ * >= 2^31 - 1 > J, and an even a in 2..2J is its table index a/2 - 1.
+ */
 JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
 {
-    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
-    jmp_back(c, c->djump_label);
+    struct jit_buf *b = &c->b;
+    const struct pvm_program *p = c->p;
+    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
+    if (p->jump_entry_size == 0 || p->jump_table_len == 0 ||
+        p->jump_table_len > JIT_DJUMP_INLINE_MAX) {
+        jmp_back(c, c->djump_label);
+        return;
+    }
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)PVM_HALT_ADDRESS);
+    jcc_back(c, X86_CC_E, c->halt_label);
+    emit_shift_ri(b, false, X86_SH_ROR, SCRATCH, 1);                         /* ror eax, 1 */
+    emit_alu_ri(b, false, X86_ALU_SUB, SCRATCH, 1);                          /* sub eax, 1 */
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)p->jump_table_len); /* cmp eax, J */
+    jcc_back(c, X86_CC_AE, c->panic_label);
+    emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));       /* mov [ctx.spill_rcx], rcx */
+    add_table_ref(c, emit_lea_rip(b, X86_RCX));              /* lea rcx, [rip+table] */
+    x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 2, 0); /* movsxd rax, [rcx+rax*4] */
+    emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);     /* add rax, rcx */
+    emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov rcx, [ctx.spill_rcx] */
+    emit_jmp_r(b, SCRATCH);                                  /* jmp rax */
 }
 
 /* ---- Memory ------------------------------------------------------------ */
@@ -483,6 +519,11 @@ JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, u
 /* D = sx32(lo32(A) op lo32(B)) */
 JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
 {
+    if (R(d) == R(a)) { /* in place: op D32, B32; movsxd D, D32 */
+        emit_alu_rr(&c->b, false, op, R(d), R(bb));
+        emit_movsxd_rr(&c->b, R(d), R(d));
+        return;
+    }
     emit_mov_rr(&c->b, false, SCRATCH, R(a)); /* mov eax, A32 */
     emit_alu_rr(&c->b, false, op, SCRATCH, R(bb));
     sx32_to(c, d);
@@ -492,6 +533,13 @@ JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigne
 JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsigned src,
                            uint64_t x)
 {
+    if (op == X86_ALU_AND && (x == 0xFF || x == 0xFFFF)) { /* the zero-extending moves */
+        if (x == 0xFF)
+            emit_movzx8_rr(&c->b, R(d), R(src));
+        else
+            emit_movzx16_rr(&c->b, R(d), R(src));
+        return;
+    }
     mov64(c, R(d), R(src));
     emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
 }
@@ -548,6 +596,14 @@ JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsig
     if (w64) {
         mov64(c, R(d), R(src));
         emit_shift_ri(&c->b, true, op, R(d), (uint8_t)(count & 63));
+    } else if (op == X86_SH_SHR && (count & 31) != 0) {
+        /* bit 31 of the result is 0: sign- and zero-extension agree */
+        if (R(d) != R(src))
+            emit_mov_rr(&c->b, false, R(d), R(src));
+        emit_shift_ri(&c->b, false, op, R(d), (uint8_t)(count & 31));
+    } else if (R(d) == R(src)) {
+        emit_shift_ri(&c->b, false, op, R(d), (uint8_t)(count & 31));
+        emit_movsxd_rr(&c->b, R(d), R(d));
     } else {
         emit_mov_rr(&c->b, false, SCRATCH, R(src));
         emit_shift_ri(&c->b, false, op, SCRATCH, (uint8_t)(count & 31));
@@ -815,7 +871,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_branch_le_s_imm:
     case PVM_OP_branch_ge_s_imm:
     case PVM_OP_branch_gt_s_imm:
-        emit_alu_ri(b, true, X86_ALU_CMP, R(A), (int32_t)X); /* cmp A, simm32 */
+        if (X == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
+            emit_test_rr(b, true, R(A), R(A));
+        else
+            emit_alu_ri(b, true, X86_ALU_CMP, R(A), (int32_t)X); /* cmp A, simm32 */
         branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], in->target, pc);
         break;
     /* F8: D = f(A) */
@@ -1153,6 +1212,7 @@ static void compiler_free(struct compiler *c)
     c->alloc.free(c->alloc.ctx, c->fixups.data);
     c->alloc.free(c->alloc.ctx, c->sites.data);
     c->alloc.free(c->alloc.ctx, c->items.data);
+    c->alloc.free(c->alloc.ctx, c->table_refs.data);
 }
 
 static bool is_gas_terminator(uint8_t op)
@@ -1255,12 +1315,13 @@ static bool emit_jump_table(struct compiler *c)
 {
     struct jit_buf *b = &c->b;
     const struct pvm_program *p = c->p;
-    if (c->table_lea_site == SIZE_MAX)
+    if (c->table_refs.count == 0)
         return true;
     while (b->off & 3)
         emit_int3(b);
     size_t table = b->off;
-    jit_link32(b, c->table_lea_site, table);
+    for (size_t i = 0; i < c->table_refs.count; i++)
+        jit_link32(b, ((uint32_t *)c->table_refs.data)[i], table);
     for (uint64_t i = 0; i < p->jump_table_len; i++) {
         uint32_t target;
         size_t native = c->panic_label;
@@ -1288,7 +1349,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.p = program;
     c.opt = options;
     c.alloc = *allocator;
-    c.table_lea_site = SIZE_MAX;
+    c.table_refs.elem = sizeof(uint32_t);
     c.stubs.elem = sizeof(struct stub);
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
@@ -1344,6 +1405,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.alloc.free(c.alloc.ctx, c.stubs.data);
     c.alloc.free(c.alloc.ctx, c.fixups.data);
     c.alloc.free(c.alloc.ctx, c.items.data);
+    c.alloc.free(c.alloc.ctx, c.table_refs.data);
     return PVM_OK;
 }
 
