@@ -23,6 +23,7 @@
 #include "jit_x86.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
+#include "pvm_hosted_int.h"
 #include "pvm_interp.h"
 #include "pvm_program.h"
 #include "pvmasm.h"
@@ -367,6 +368,43 @@ static void test_dynamic_jumps(void **state)
     r = run_both("load_imm r7, 3\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
     assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
     assert_int_equal(r.exit.pc, 3);
+    /* 0 and 2J + 2: panic at the jump (the inlined check folds them with
+     * the odd addresses) */
+    r = run_both("load_imm r7, 0\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    assert_int_equal(r.exit.pc, 2); /* load_imm of 0 has no immediate byte */
+    r = run_both("load_imm r7, 4\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    assert_int_equal(r.exit.pc, 3);
+}
+
+/* The hosted backend without rd/wrgsbase (arch_prctl), whichever this CPU
+ * has: same results, the fault address found from the base register, and
+ * the thread's gs base given back after the run. */
+static void test_gs_base_without_fsgsbase(void **state)
+{
+    (void)state;
+    struct prog pr;
+    prog_build(&pr, "load_imm r7, 0x20FFE\n"
+                    "store_imm_ind_u16 r7, 0, 0x1234\n"
+                    "load_ind_u16 r8, r7, 0\n"
+                    "load_ind_u32 r9, r7, 0\n"); /* straddles into 0x21000 */
+    struct pvm_allocator a = pvm_libc_allocator();
+    struct pvm_state s = state_with(100);
+    struct pvm_hosted *h;
+    assert_int_equal(pvm_hosted_create(pr.p, &rw_20000, 1, &s, &a, &h), PVM_OK);
+    h->gs_fast = false;
+    uint64_t gs_before = hosted_gs_base_get(false);
+    struct pvm_exit e;
+    pvm_hosted_run(h, &e);
+    assert_int_equal(hosted_gs_base_get(false), gs_before);
+    assert_int_equal(e.reason, PVM_EXIT_PAGE_FAULT);
+    assert_int_equal(e.arg, 0x21000);
+    pvm_hosted_get_state(h, &s);
+    assert_int_equal(s.regs[8], 0x1234);
+    assert_int_equal(s.pc, e.pc);
+    pvm_hosted_destroy(h);
+    prog_free(&pr);
 }
 
 static void test_host_call_resume(void **state)
@@ -544,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_read_only_write_faults),
         cmocka_unit_test(test_out_of_gas_leaves_state),
         cmocka_unit_test(test_dynamic_jumps),
+        cmocka_unit_test(test_gs_base_without_fsgsbase),
         cmocka_unit_test(test_host_call_resume),
         cmocka_unit_test(test_sbrk),
         cmocka_unit_test(test_buffer_too_small_reports_size),
