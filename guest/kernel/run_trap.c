@@ -99,6 +99,8 @@ static void platform_enter(void *self)
 {
     struct run *r = self;
     uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
+    /* The code's return stack: the context page below the block (jit.h). */
+    r->ctx->host_rsp = (NUB_USPACE_WINDOW_VA - JIT_CTX_SIZE) & ~UINT64_C(15);
     if (!refill_pool(r, POOL_RESERVE_PAGES)) {
         fail_out_of_pages(r);
         return;

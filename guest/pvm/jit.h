@@ -18,8 +18,8 @@
  *
  * Register map (x86 register holding each PVM register for the whole run):
  * see jit_reg_map in jit_compile.c. rax is the only scratch register, r15
- * holds the remaining gas, rsp is never used by generated PVM code (only by
- * the hosted entry/exit sequences), so in the guest it may be anything.
+ * holds the remaining gas, rsp holds no PVM state: it points at the return
+ * frames (below) and, hosted, at the caller's stack.
  *
  * Gas: r15 while the code runs, ctx.gas whenever it is not (the entry loads
  * it, every exit and host call stores it; a host call's handler may change
@@ -31,6 +31,17 @@
  * jit_prepare_entry in C, which then enters after the block's gas check; a
  * run whose block is already paid (state.gas_charged) enters there without
  * charging.
+ *
+ * Returns: a call (load_imm_jump / load_imm_jump_ind writing ra, r0) is an
+ * x86 `call` to its target while fewer than JIT_RETURN_FRAMES frames are on
+ * the stack, and a return (jump_ind through ra) is an x86 `ret` while there
+ * is a frame, so the CPU's return-stack predictor sees the pairs. The `ret`
+ * lands just after its `call`, where the address the return computed is
+ * compared with the one the call wrote: equal, it goes on to that block;
+ * different (the program returned somewhere else), the general dispatch
+ * runs. Correctness never depends on the pairing; an exit empties the stack.
+ * The stack is the hosted caller's, or in the guest the context page below
+ * the block (ring 3 never takes an interrupt frame on it).
  *
  * Exits: every exit stores pc, reason and arg into the context block, then
  * jumps to the exit sequence, which stores the 13 registers and leaves the
@@ -80,7 +91,7 @@
 #include "pvm_program.h"
 
 /* ---- Context block ----------------------------------------------------- */
-#define JIT_CTX_SIZE 192u
+#define JIT_CTX_SIZE 200u
 
 /*
  * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
@@ -102,9 +113,13 @@ struct jit_ctx {
     uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */
     uint64_t arg;                /* 104: exit argument (host-call id, fault page, ...) */
     uint64_t entry_target;       /* 112: absolute native address the entry jumps to */
-    uint64_t host_rsp;           /* 120: hosted: caller's rsp to restore on exit */
-    uint64_t heap_top;           /* 128: sbrk's break (guest platform: sbrk runs inline) */
-    uint64_t heap_limit;         /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
+    /* 120: the empty return stack (see "Returns" above). Hosted: the
+     * caller's rsp (after the entry's pushes), restored on exit; guest: set
+     * by the platform, a 16-byte aligned address in the context page below
+     * the block with JIT_RETURN_FRAMES * 8 bytes of that page below it. */
+    uint64_t host_rsp;
+    uint64_t heap_top;   /* 128: sbrk's break (guest platform: sbrk runs inline) */
+    uint64_t heap_limit; /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
     /* 144: host calls served inside the run (0: an ecalli exits the run).
      * Hosted: the address of `void handler(struct jit_ctx *ctx)`, called on
      * the run's stack; guest: non-zero = `out` to the platform's host-call
@@ -112,12 +127,13 @@ struct jit_ctx {
      * PVM_EXIT_HOST_CALL are in the block; the handler may change registers
      * and gas and sets reason (JIT_EXIT_HOST_RESUME or a final exit). */
     uint64_t host_call;
-    uint64_t host_data; /* 152: the hosted handler's own pointer */
-    uint32_t pc;        /* 160: pc of the instruction that exited */
-    uint32_t reason;    /* 164: enum pvm_exit_reason or JIT_EXIT_* */
-    uint64_t spill_rdx; /* 168: PVM register living in rdx during div/mul */
-    uint64_t spill_rcx; /* 176: PVM register living in rcx during shifts */
-    int64_t gas;        /* 184: remaining gas (signed, SPEC §7) */
+    uint64_t host_data;    /* 152: the hosted handler's own pointer */
+    uint32_t pc;           /* 160: pc of the instruction that exited */
+    uint32_t reason;       /* 164: enum pvm_exit_reason or JIT_EXIT_* */
+    uint64_t spill_rdx;    /* 168: PVM register living in rdx during div/mul */
+    uint64_t spill_rcx;    /* 176: PVM register living in rcx during shifts */
+    int64_t gas;           /* 184: remaining gas (signed, SPEC §7); r15 while the code runs */
+    uint64_t return_limit; /* 192: host_rsp - 8 * JIT_RETURN_FRAMES (set by the entry) */
 };
 
 _Static_assert(sizeof(struct jit_ctx) == JIT_CTX_SIZE, "context block size");
@@ -134,6 +150,12 @@ _Static_assert(offsetof(struct jit_ctx, reason) == 164, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rdx) == 168, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rcx) == 176, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, gas) == 184, "ctx layout");
+_Static_assert(offsetof(struct jit_ctx, return_limit) == 192, "ctx layout");
+
+/* Return frames the code keeps at most on its stack (see "Returns"). */
+#define JIT_RETURN_FRAMES 256u
+_Static_assert(JIT_CTX_SIZE + 16 + 8 * JIT_RETURN_FRAMES <= 4096,
+               "the guest's return stack fits in the context page");
 /* Displacement of a context field from the window base (the gs base). */
 #define JIT_CTX_DISP(field) ((int32_t)offsetof(struct jit_ctx, field) - (int32_t)JIT_CTX_SIZE)
 

@@ -225,7 +225,12 @@ static void emit_entry(struct compiler *c)
             emit_push(b, hosted_saved[i]);
         emit_push(b, X86_RDI);
         emit_store_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov [ctx.host_rsp], rsp */
+    } else {
+        emit_load_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
     }
+    /* room for JIT_RETURN_FRAMES return frames below the empty stack */
+    emit_lea(b, true, SCRATCH, X86_RSP, -(int32_t)(8 * JIT_RETURN_FRAMES));
+    emit_store_disp(b, SCRATCH, CTXB, CTX(return_limit)); /* mov [ctx.return_limit], rax */
     emit_load_pvm_regs(c);
     emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
@@ -267,10 +272,16 @@ static void emit_host_call(struct compiler *c)
     jcc_back(c, X86_CC_E, c->exit_label);
     emit_store_pvm_regs(c);
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
-        /* entry pushed 7 registers after the caller's call: rsp = 0 mod
-         * 16, and [rsp] = ctx */
-        x86_rm(b, XF_W | 0x8B, X86_RDI, X86_RSP, X86_NONE, 0, 0); /* mov rdi, [rsp] */
+        /* The entry pushed ctx last: [host_rsp] = ctx. Return frames may be
+         * below host_rsp: the handler's stack starts under them, aligned
+         * for the call; rsp is kept in the spill slot of rdx, which is free
+         * outside div/mul (the handler does not touch it). */
+        emit_load_disp(b, X86_RDI, CTXB, CTX(host_rsp));          /* mov rdi, [ctx.host_rsp] */
+        x86_rm(b, XF_W | 0x8B, X86_RDI, X86_RDI, X86_NONE, 0, 0); /* mov rdi, [rdi] */
+        emit_store_disp(b, X86_RSP, CTXB, CTX(spill_rdx));        /* mov [ctx.spill_rdx], rsp */
+        emit_alu_ri(b, true, X86_ALU_AND, X86_RSP, -16);          /* and rsp, -16 */
         emit_call_m(b, CTXB, CTX(host_call));                     /* call [ctx.host_call] */
+        emit_load_disp(b, X86_RSP, CTXB, CTX(spill_rdx));         /* mov rsp, [ctx.spill_rdx] */
     } else {
         emit_mov_ri(b, X86_RDX, c->opt->guest_host_call_port); /* mov edx, port */
         emit_out_dx_eax(b);                                    /* out dx, eax */
@@ -406,11 +417,10 @@ JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
  * one puts bit 0 on top, so after subtracting 1 every odd a and a = 0 are
  * >= 2^31 - 1 > J, and an even a in 2..2J is its table index a/2 - 1.
  */
-JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
+JIT_INLINE void dispatch(struct compiler *c)
 {
     struct jit_buf *b = &c->b;
     const struct pvm_program *p = c->p;
-    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
     if (p->jump_entry_size == 0 || p->jump_table_len == 0 ||
         p->jump_table_len > JIT_DJUMP_INLINE_MAX) {
         jmp_back(c, c->djump_label);
@@ -428,6 +438,67 @@ JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
     emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);     /* add rax, rcx */
     emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov rcx, [ctx.spill_rcx] */
     emit_jmp_r(b, SCRATCH);                                  /* jmp rax */
+}
+
+JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
+{
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
+    dispatch(c);
+}
+
+/*
+ * Where a `ret` comes back to, right after the `call` of a call that wrote
+ * ret_addr to ra. eax = the address the return jumped to, ctx.pc = the
+ * return: if it is ret_addr, go on at its block, else dispatch in general.
+ */
+static void return_pad(struct compiler *c, uint64_t ret_addr)
+{
+    struct jit_buf *b = &c->b;
+    uint32_t target;
+    if (pvm_program_dynamic_jump(c->p, (uint32_t)ret_addr, &target) != PVM_DJUMP_TARGET) {
+        jmp_back(c, c->djump_label);
+        return;
+    }
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)(uint32_t)ret_addr); /* cmp eax, R */
+    jcc_back(c, X86_CC_NE, c->djump_label);
+    add_fixup(c, emit_jmp32(b), target);
+}
+
+/* A call to the block at target (a block start) writing ret_addr to ra
+ * (already written): push a return frame if there is room. */
+static void call_direct(struct compiler *c, uint32_t target, uint64_t ret_addr)
+{
+    struct jit_buf *b = &c->b;
+    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
+    add_fixup(c, emit_jcc32(b, X86_CC_BE), target);                /* full: plain jump */
+    add_fixup(c, emit_call32(b), target);
+    return_pad(c, ret_addr);
+}
+
+/* A call through eax (computed before ra was written with ret_addr). */
+static void call_indirect(struct compiler *c, uint32_t pc, uint64_t ret_addr)
+{
+    struct jit_buf *b = &c->b;
+    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
+    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
+    size_t full = emit_jcc32(b, X86_CC_BE);
+    size_t call = emit_call32(b);
+    return_pad(c, ret_addr);
+    jit_link32(b, full, b->off);
+    jit_link32(b, call, b->off);
+    dispatch(c);
+}
+
+/* A return through ra (eax = the address): `ret` while there is a frame. */
+static void return_jump(struct compiler *c, uint32_t pc)
+{
+    struct jit_buf *b = &c->b;
+    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
+    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(host_rsp)); /* cmp rsp, [empty] */
+    size_t empty = emit_jcc8(b, X86_CC_AE);
+    emit_ret(b);
+    jit_link8_here(b, empty);
+    dispatch(c);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
@@ -829,7 +900,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     /* F5 */
     case PVM_OP_jump_ind:
         addr_indirect(c, A, X);
-        dynamic_jump(c, pc);
+        if (A == PVM_REG_RA)
+            return_jump(c, pc);
+        else
+            dynamic_jump(c, pc);
         break;
     case PVM_OP_load_imm:
         emit_mov_ri(b, R(A), X);
@@ -859,7 +933,11 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     /* F7 */
     case PVM_OP_load_imm_jump:
         emit_mov_ri(b, R(A), X);
-        branch(c, -1, in->target, pc);
+        if (A == PVM_REG_RA && in->target >= 0 &&
+            pvm_program_is_block_start(c->p, (uint64_t)in->target))
+            call_direct(c, (uint32_t)in->target, X);
+        else
+            branch(c, -1, in->target, pc);
         break;
     case PVM_OP_branch_eq_imm:
     case PVM_OP_branch_ne_imm:
@@ -1048,7 +1126,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_load_imm_jump_ind:
         addr_indirect(c, B, Y);
         emit_mov_ri(b, R(A), X);
-        dynamic_jump(c, pc);
+        if (A == PVM_REG_RA)
+            call_indirect(c, pc, X);
+        else
+            dynamic_jump(c, pc);
         break;
     /* F12: D = f(A, B) */
     case PVM_OP_add_32:

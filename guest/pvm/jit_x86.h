@@ -563,6 +563,15 @@ JIT_INLINE size_t emit_jmp8(struct jit_buf *b)
     return at;
 }
 
+/* call rel32; returns the offset of its rel32 field for patching. */
+JIT_INLINE size_t emit_call32(struct jit_buf *b)
+{
+    emit1(b, 0xE8); /* call rel32 */
+    size_t at = b->off;
+    emit4(b, 0);
+    return at;
+}
+
 JIT_INLINE size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
 {
     emit1(b, (uint8_t)(0x70 + cc)); /* jcc rel8 */

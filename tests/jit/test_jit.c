@@ -378,6 +378,69 @@ static void test_dynamic_jumps(void **state)
     assert_int_equal(r.exit.pc, 3);
 }
 
+/* Calls and returns through ra are x86 call/ret pairs (jit.h, "Returns"):
+ * recursion deeper than JIT_RETURN_FRAMES, and a return to an address
+ * other than the one its call wrote, behave as on the interpreter. */
+static void test_call_return_pairs(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(100000);
+    /* f(n) recurses n = 400 deep (> JIT_RETURN_FRAMES), counting in a1 */
+    struct run r = run_both("load_imm sp, 0x21000\n"
+                            "load_imm a0, 400\n"
+                            "load_imm a1, 0\n"
+                            "load_imm_jump ra, &done, f\n"
+                            "done:\n"
+                            "load_imm t0, -65536\n"
+                            "jump_ind t0, 0\n"
+                            "f:\n"
+                            "branch_eq_imm a0, 0, out\n"
+                            "add_imm_64 sp, sp, -8\n"
+                            "store_ind_u64 ra, sp, 0\n"
+                            "add_imm_64 a0, a0, -1\n"
+                            "load_imm_jump ra, &back, f\n"
+                            "back:\n"
+                            "load_ind_u64 ra, sp, 0\n"
+                            "add_imm_64 sp, sp, 8\n"
+                            "add_imm_64 a1, a1, 1\n"
+                            "fallthrough\n"
+                            "out:\n"
+                            "jump_ind ra, 0\n"
+                            ".jumptable done, back\n",
+                            &rw_20000, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 400);
+    /* f returns to &other, not to the &back its call wrote */
+    r = run_both("load_imm a1, 0\n"
+                 "load_imm_jump ra, &back, f\n"
+                 "back:\n"
+                 "load_imm a1, 1\n"
+                 "trap\n"
+                 "other:\n"
+                 "load_imm a1, 2\n"
+                 "load_imm t0, -65536\n"
+                 "jump_ind t0, 0\n"
+                 "f:\n"
+                 "load_imm ra, &other\n"
+                 "jump_ind ra, 0\n"
+                 ".jumptable back, other\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 2);
+    /* an indirect call (load_imm_jump_ind through ra), then a return to an
+     * address that is not in the table: panic at the return */
+    r = run_both("load_imm t0, &f\n"
+                 "load_imm_jump_ind ra, t0, &back, 0\n"
+                 "back:\n"
+                 "trap\n"
+                 "f:\n"
+                 "load_imm ra, 7\n"
+                 "jump_ind ra, 0\n"
+                 ".jumptable back, f\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+}
+
 /* The hosted backend without rd/wrgsbase (arch_prctl), whichever this CPU
  * has: same results, the fault address found from the base register, and
  * the thread's gs base given back after the run. */
@@ -538,11 +601,19 @@ static void test_guest_entry_exit(void **state)
     memset(ctx, 0, sizeof(*ctx));
     ctx->gas = 100;
     ctx->pc = 0;
+    /* the return stack, as the guest kernel places it: below the block */
+    ctx->host_rsp = (uint64_t)(uintptr_t)(window - JIT_CTX_SIZE) & ~(uint64_t)15;
     struct pvm_exit e;
     assert_true(jit_prepare_entry(&jc, ctx, (uint64_t)(uintptr_t)code, false, false, &e));
+    /* The entry stub moves rsp into the context page: SIGTRAP must not be
+     * delivered on that stack. */
+    static uint8_t alt_stack[1 << 16];
+    stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof(alt_stack), .ss_flags = 0}, old_ss;
+    assert_int_equal(sigaltstack(&ss, &old_ss), 0);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigtrap;
+    sa.sa_flags = SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTRAP, &sa, &old);
     /* the guest kernel's gs base is the window (jit.h); here, this thread's */
@@ -559,6 +630,7 @@ static void test_guest_entry_exit(void **state)
     }
     syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs);
     sigaction(SIGTRAP, &old, NULL);
+    sigaltstack(&old_ss, NULL);
     assert_int_equal(ctx->reason, PVM_EXIT_HOST_CALL);
     assert_int_equal(ctx->arg, 9);
     assert_int_equal(ctx->regs[7], 42);
@@ -583,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_out_of_gas_leaves_state),
         cmocka_unit_test(test_dynamic_jumps),
         cmocka_unit_test(test_gs_base_without_fsgsbase),
+        cmocka_unit_test(test_call_return_pairs),
         cmocka_unit_test(test_host_call_resume),
         cmocka_unit_test(test_sbrk),
         cmocka_unit_test(test_buffer_too_small_reports_size),
