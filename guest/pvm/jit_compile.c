@@ -450,8 +450,10 @@ JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
  * Where a `ret` comes back to, right after the `call` of a call that wrote
  * ret_addr to ra. eax = the address the return jumped to, ctx.pc = the
  * return: if it is ret_addr, go on at its block, else dispatch in general.
+ * next_pc: the block the code after the pad opens (UINT32_MAX: none), which
+ * the pad falls through to.
  */
-static void return_pad(struct compiler *c, uint64_t ret_addr)
+static void return_pad(struct compiler *c, uint64_t ret_addr, uint32_t next_pc)
 {
     struct jit_buf *b = &c->b;
     uint32_t target;
@@ -461,18 +463,20 @@ static void return_pad(struct compiler *c, uint64_t ret_addr)
     }
     emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)(uint32_t)ret_addr); /* cmp eax, R */
     jcc_back(c, X86_CC_NE, c->djump_label);
-    add_fixup(c, emit_jmp32(b), target);
+    if (target != next_pc)
+        add_fixup(c, emit_jmp32(b), target);
 }
 
 /* A call to the block at target (a block start) writing ret_addr to ra
- * (already written): push a return frame if there is room. */
-static void call_direct(struct compiler *c, uint32_t target, uint64_t ret_addr)
+ * (already written): push a return frame if there is room. The call ends
+ * its block: the code of next_pc, a new block, follows. */
+static void call_direct(struct compiler *c, uint32_t target, uint64_t ret_addr, uint32_t next_pc)
 {
     struct jit_buf *b = &c->b;
     emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
     add_fixup(c, emit_jcc32(b, X86_CC_BE), target);                /* full: plain jump */
     add_fixup(c, emit_call32(b), target);
-    return_pad(c, ret_addr);
+    return_pad(c, ret_addr, next_pc);
 }
 
 /* A call through eax (computed before ra was written with ret_addr). */
@@ -483,7 +487,7 @@ static void call_indirect(struct compiler *c, uint32_t pc, uint64_t ret_addr)
     emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
     size_t full = emit_jcc32(b, X86_CC_BE);
     size_t call = emit_call32(b);
-    return_pad(c, ret_addr);
+    return_pad(c, ret_addr, UINT32_MAX);
     jit_link32(b, full, b->off);
     jit_link32(b, call, b->off);
     dispatch(c);
@@ -935,7 +939,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         emit_mov_ri(b, R(A), X);
         if (A == PVM_REG_RA && in->target >= 0 &&
             pvm_program_is_block_start(c->p, (uint64_t)in->target))
-            call_direct(c, (uint32_t)in->target, X);
+            call_direct(c, (uint32_t)in->target, X, (uint32_t)in->next_pc);
         else
             branch(c, -1, in->target, pc);
         break;
