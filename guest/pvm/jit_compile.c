@@ -1282,8 +1282,9 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
 /* ---- Driver ------------------------------------------------------------ */
 size_t jit_code_size_bound(const struct pvm_program *p)
 {
-    /* Longest lowering (signed division) is < 96 bytes; a gas check 14; an
-     * out-of-gas or panic stub 29. Entry/exit/dispatch/host call < 1024. */
+    /* Longest lowering (an indirect call through ra, with its pad and
+     * dispatch; 3 code bytes at least) is < 140 bytes; a gas check 13; an
+     * out-of-gas or panic stub 34. Entry/exit/dispatch/host call < 1024. */
     size_t insns = (size_t)p->code_len + 1;
     size_t table = p->jump_entry_size != 0 ? (size_t)p->jump_table_len * 4 + 4 : 0;
     return 1536 + insns * 160 + table;
