@@ -159,6 +159,11 @@ static nub_status set_sregs(nub_sandbox *sb)
         return nub__fail(sb, NUB_ERR_KVM, "KVM_GET_SREGS: %s", strerror(errno));
     sregs.cs = user_code_segment_64();
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = user_data_segment();
+    /* The JIT code addresses the PVM window through the gs base
+     * (guest/pvm/jit.h). Every run space maps the window at the same
+     * address and nothing in the guest loads gs, so it is set once, here,
+     * at no cost to the guest's (possibly emulated) ring 0. */
+    sregs.gs.base = NUB_RUN_WINDOW_VA;
     sregs.tr = (struct kvm_segment){
         .base = NUB_BOOT_TSS_GPA,
         .limit = NUB_BOOT_TSS_BYTES - 1,

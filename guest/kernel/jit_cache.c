@@ -90,7 +90,6 @@ static nub_status compile(struct nub_jit_entry *e, const struct nub_cap_entry *i
     }
     struct jit_options options = {
         .platform = JIT_PLATFORM_GUEST,
-        .guest_window_va = NUB_USPACE_WINDOW_VA,
         .guest_exit_vector = NUB_VECTOR_JIT_EXIT,
         .guest_host_call_port = NUB_PORT_HOST_CALL,
     };

@@ -99,6 +99,8 @@ static void platform_enter(void *self)
 {
     struct run *r = self;
     uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
+    /* The code's return stack: the context page below the block (jit.h). */
+    r->ctx->host_rsp = (NUB_USPACE_WINDOW_VA - JIT_CTX_SIZE) & ~UINT64_C(15);
     if (!refill_pool(r, POOL_RESERVE_PAGES)) {
         fail_out_of_pages(r);
         return;
@@ -188,6 +190,14 @@ static int return_to_service(struct run *r, struct nub_trap_frame *frame)
     return 1;
 }
 
+/* The registers at the trap in x86 encoding order (jit_find_fault_site). */
+static void frame_gprs(const struct nub_trap_frame *f, uint64_t gpr[16])
+{
+    const uint64_t v[16] = {f->rax, f->rcx, f->rdx, f->rbx, f->rsp, f->rbp, f->rsi, f->rdi,
+                            f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15};
+    nub_memcpy(gpr, v, sizeof(v));
+}
+
 int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
 {
     struct run *r = current_run;
@@ -206,8 +216,9 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
     uint64_t rip = frame->rip;
     uint32_t pc = r->ctx->pc, reason = PVM_EXIT_ERROR;
     uint64_t arg = NUB_ERR_JIT;
-    unsigned width;
-    bool is_write;
+    uint64_t gpr[16];
+    frame_gprs(frame, gpr);
+    struct jit_fault f;
     /* First touch of a declared page (or of the heap below the break):
      * back it and run the access again, without leaving the address space. */
     uint64_t cr2 = frame->vector == 14 ? x86_read_cr2() : 0;
@@ -219,10 +230,10 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
         if (b == NUB_USPACE_BACK_DONE)
             return 1;
         if (b != NUB_USPACE_BACK_NOT_DECLARED &&
-            jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, &pc, &width, &is_write)) {
+            jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, gpr, &f)) {
             /* Empty pool: refill in ring 3 and retry. Full undo log: the
              * call has backed more pages than guest memory holds. */
-            r->ctx->pc = pc;
+            r->ctx->pc = f.pc;
             r->ctx->reason = b == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
             r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
             frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;
@@ -231,10 +242,10 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
     }
     if (frame->vector == 14 && rip >= NUB_USPACE_CODE_VA &&
         rip < NUB_USPACE_CODE_VA + code->code_size &&
-        jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, &pc, &width, &is_write) &&
-        jit_classify_fault((uint32_t)frame->rax, width, is_write, platform_page_access, r, &reason,
+        jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, gpr, &f) &&
+        jit_classify_fault(f.address, f.width, f.is_write, platform_page_access, r, &reason,
                            &arg)) {
-        r->ctx->pc = pc;
+        r->ctx->pc = f.pc;
         r->ctx->reason = reason;
         r->ctx->arg = arg;
         frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;

@@ -192,6 +192,36 @@ static inline void invlpg(uint64_t va)
     __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
 
+/*
+ * Pages backed after the faulting one, on its first touch: where ring 0 is
+ * emulated a #PF costs hundreds of emulated instructions, filling one more
+ * entry of the same table a few, and a program that touches a page usually
+ * goes on to the next. Backing is invisible to the program and the host (a
+ * declared page reads as zeros either way) and undone with the call.
+ */
+#define BACK_AHEAD_PAGES 15u
+
+/* Backs the declared, absent entries after leaf[index] in the same table,
+ * up to BACK_AHEAD_PAGES, while the pool and the undo log have room;
+ * inherited is the access the entries without their own declaration get. */
+static void back_ahead(uint64_t *leaf, unsigned index, unsigned inherited)
+{
+    unsigned end = index + 1 + BACK_AHEAD_PAGES;
+    if (end > 512)
+        end = 512;
+    for (unsigned i = index + 1; i < end; i++) {
+        uint64_t entry = leaf[i];
+        unsigned decl = decl_of(entry) != NUB_DECL_INHERIT ? decl_of(entry) : inherited;
+        if ((entry & X86_PTE_P) || decl == NUB_DECL_NONE || nub_page_pool_log_full())
+            return;
+        void *page = nub_page_pool_pop();
+        if (!page)
+            return;
+        nub_page_pool_set_logged(&leaf[i], (uint64_t)(uintptr_t)page | leaf_flags(decl) |
+                                               (entry & NUB_PTE_DECL_MASK));
+    }
+}
+
 /* Ring 0 (the #PF handler, under the run's CR3): no allocation but the
  * pool's pop, no call that could fault. */
 enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int heap)
@@ -201,6 +231,7 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
     for (int shift = 39;; shift -= 9) {
         uint64_t *e = &table[(va >> shift) & 511];
         uint64_t entry = *e;
+        unsigned inherited = access; /* what the entries of this table inherit */
         if (decl_of(entry) != NUB_DECL_INHERIT)
             access = decl_of(entry);
         unsigned allowed = heap ? NUB_DECL_WRITE : access;
@@ -222,6 +253,7 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
              * break, where that page faults again. */
             if (shift == 12) {
                 nub_page_pool_set_logged_marked(e, value, heap ? 0 : NUB_PAGE_LOG_RESET);
+                back_ahead(table, (unsigned)((va >> 12) & 511), inherited);
                 return NUB_USPACE_BACK_DONE;
             }
             nub_page_pool_set_logged_marked(e, value, NUB_PAGE_LOG_KEEP);

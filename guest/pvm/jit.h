@@ -9,16 +9,22 @@
  *
  *      ctx = window_base - JIT_CTX_SIZE
  *
- * so every context access is [r15 + small negative displacement] and the
- * code needs no pointer besides the window base in r15.
+ * The platform sets the gs segment base to window_base before it enters
+ * the code (guest: once, the window is at one address in every run space;
+ * hosted: around each native call, per thread). A PVM access is then one
+ * instruction, gs:[reg32 + offset] with a 32-bit address size (the address
+ * wraps modulo 2^32 as SPEC §2 says, then the base is added), and a context
+ * field is gs:[negative disp32] with a 64-bit address size.
  *
  * Register map (x86 register holding each PVM register for the whole run):
  * see jit_reg_map in jit_compile.c. rax is the only scratch register, r15
- * the window base, rsp is never used by generated PVM code (only by the
- * hosted entry/exit sequences), so in the guest it may be anything.
+ * holds the remaining gas, rsp holds no PVM state: it points at the return
+ * frames (below) and, hosted, at the caller's stack.
  *
- * Gas: charged once per basic block on entry with
- *      sub qword [ctx.gas], cost ; jl out_of_gas_stub(block pc)
+ * Gas: r15 while the code runs, ctx.gas whenever it is not (the entry loads
+ * it, every exit and host call stores it; a host call's handler may change
+ * ctx.gas and the code reloads it). Charged once per basic block on entry with
+ *      sub r15, cost ; jl out_of_gas_stub(block pc)
  * with the cost the program's version gives the block (pvm_gas.h), computed
  * at compile time. A run that starts in the middle of a block (fresh run at
  * an arbitrary pc, GP 0.7.2 re-run after a page fault) is charged by
@@ -26,25 +32,37 @@
  * run whose block is already paid (state.gas_charged) enters there without
  * charging.
  *
+ * Returns: a call (load_imm_jump / load_imm_jump_ind writing ra, r0) is an
+ * x86 `call` to its target while fewer than JIT_RETURN_FRAMES frames are on
+ * the stack, and a return (jump_ind through ra) is an x86 `ret` while there
+ * is a frame, so the CPU's return-stack predictor sees the pairs. The `ret`
+ * lands just after its `call`, where the address the return computed is
+ * compared with the one the call wrote: equal, it goes on to that block;
+ * different (the program returned somewhere else), the general dispatch
+ * runs. Correctness never depends on the pairing; an exit empties the stack.
+ * The stack is the hosted caller's, or in the guest the context page below
+ * the block (ring 3 never takes an interrupt frame on it).
+ *
  * Exits: every exit stores pc, reason and arg into the context block, then
  * jumps to the exit sequence, which stores the 13 registers and leaves the
  * way the platform wants (hosted: return to the C caller; guest: int N or
  * syscall, ring 3 -> ring 0). Memory faults are not checked in the code: the
- * platform's SIGSEGV / #PF handler finds the faulting PVM instruction with
- * jit_find_fault_site, classifies the access with jit_classify_fault, fills
- * the context block and resumes at code + exit_offset.
+ * platform's SIGSEGV / #PF handler finds the faulting PVM instruction and
+ * its address with jit_find_fault_site, classifies the access with
+ * jit_classify_fault, fills the context block and resumes at code +
+ * exit_offset.
  *
- * The code is position-independent and holds no instance state: hosted
- * code finds its window through the context pointer it is called with, guest
- * code bakes in only guest_window_va. One compiled program can therefore
+ * The code is position-independent and holds no instance state: it finds
+ * its window and context block through the gs base. One compiled program can therefore
  * serve every instance (a JIT cache keyed by the program), as long as each
  * run has its own window and context block.
  *
  * Freestanding: allocations go through the caller's struct pvm_allocator.
  *
  * Running it in the guest kernel (ring 3), step by step:
- *  1. jit_compile with JIT_PLATFORM_GUEST, guest_window_va = W (where PVM
- *     address 0 will be mapped), the exit vector and the host-call port.
+ *  1. jit_compile with JIT_PLATFORM_GUEST, the exit vector and the
+ *     host-call port. Set the gs base (MSR_GS_BASE) to W, where PVM address
+ *     0 will be mapped; ring 3 keeps it as long as nothing loads gs.
  *  2. Map, user-accessible: the code buffer R+X; the page holding the
  *     context block (W - 4096 .. W, RW; the block is its last JIT_CTX_SIZE bytes);
  *     accessible PVM pages at W + address (R or RW); nothing else in
@@ -55,8 +73,8 @@
  *     arrives: by then the code has stored the registers and pc/reason/arg
  *     in the context block.
  *  4. In the #PF handler, for a ring-3 fault with rip inside the code:
- *     jit_find_fault_site(code, rip - code_va, ...) and jit_classify_fault
- *     with the faulting access's address = (uint32_t)rax of the trap frame;
+ *     jit_find_fault_site(code, rip - code_va, the trap frame's registers,
+ *     ...) and jit_classify_fault with the access it returns;
  *     store pc, reason, arg into the context block and return to ring 3 at
  *     code + exit_offset (registers untouched): the exit stub stores them
  *     and traps out as in 3. Anything else (no fault site, #UD, #DE, which
@@ -73,7 +91,7 @@
 #include "pvm_program.h"
 
 /* ---- Context block ----------------------------------------------------- */
-#define JIT_CTX_SIZE 192u
+#define JIT_CTX_SIZE 200u
 
 /*
  * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
@@ -95,9 +113,13 @@ struct jit_ctx {
     uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */
     uint64_t arg;                /* 104: exit argument (host-call id, fault page, ...) */
     uint64_t entry_target;       /* 112: absolute native address the entry jumps to */
-    uint64_t host_rsp;           /* 120: hosted: caller's rsp to restore on exit */
-    uint64_t heap_top;           /* 128: sbrk's break (guest platform: sbrk runs inline) */
-    uint64_t heap_limit;         /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
+    /* 120: the empty return stack (see "Returns" above). Hosted: the
+     * caller's rsp (after the entry's pushes), restored on exit; guest: set
+     * by the platform, a 16-byte aligned address in the context page below
+     * the block with JIT_RETURN_FRAMES * 8 bytes of that page below it. */
+    uint64_t host_rsp;
+    uint64_t heap_top;   /* 128: sbrk's break (guest platform: sbrk runs inline) */
+    uint64_t heap_limit; /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
     /* 144: host calls served inside the run (0: an ecalli exits the run).
      * Hosted: the address of `void handler(struct jit_ctx *ctx)`, called on
      * the run's stack; guest: non-zero = `out` to the platform's host-call
@@ -105,12 +127,13 @@ struct jit_ctx {
      * PVM_EXIT_HOST_CALL are in the block; the handler may change registers
      * and gas and sets reason (JIT_EXIT_HOST_RESUME or a final exit). */
     uint64_t host_call;
-    uint64_t host_data; /* 152: the hosted handler's own pointer */
-    uint32_t pc;        /* 160: pc of the instruction that exited */
-    uint32_t reason;    /* 164: enum pvm_exit_reason or JIT_EXIT_* */
-    uint64_t spill_rdx; /* 168: PVM register living in rdx during div/mul */
-    uint64_t spill_rcx; /* 176: PVM register living in rcx during shifts */
-    int64_t gas;        /* 184: remaining gas (signed, SPEC §7) */
+    uint64_t host_data;    /* 152: the hosted handler's own pointer */
+    uint32_t pc;           /* 160: pc of the instruction that exited */
+    uint32_t reason;       /* 164: enum pvm_exit_reason or JIT_EXIT_* */
+    uint64_t spill_rdx;    /* 168: PVM register living in rdx during div/mul */
+    uint64_t spill_rcx;    /* 176: PVM register living in rcx during shifts */
+    int64_t gas;           /* 184: remaining gas (signed, SPEC §7); r15 while the code runs */
+    uint64_t return_limit; /* 192: host_rsp - 8 * JIT_RETURN_FRAMES (set by the entry) */
 };
 
 _Static_assert(sizeof(struct jit_ctx) == JIT_CTX_SIZE, "context block size");
@@ -127,11 +150,13 @@ _Static_assert(offsetof(struct jit_ctx, reason) == 164, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rdx) == 168, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rcx) == 176, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, gas) == 184, "ctx layout");
-/* The hot fields (gas, spills, pc, reason) are within 128 bytes of the
- * window base, so the code reaches them with an 8-bit displacement. */
-_Static_assert(JIT_CTX_SIZE - offsetof(struct jit_ctx, pc) <= 128, "disp8 reach");
+_Static_assert(offsetof(struct jit_ctx, return_limit) == 192, "ctx layout");
 
-/* Displacement of a context field from the window base (r15). */
+/* Return frames the code keeps at most on its stack (see "Returns"). */
+#define JIT_RETURN_FRAMES 256u
+_Static_assert(JIT_CTX_SIZE + 16 + 8 * JIT_RETURN_FRAMES <= 4096,
+               "the guest's return stack fits in the context page");
+/* Displacement of a context field from the window base (the gs base). */
 #define JIT_CTX_DISP(field) ((int32_t)offsetof(struct jit_ctx, field) - (int32_t)JIT_CTX_SIZE)
 
 /* Bytes above the top of the 4 GiB window that must stay inaccessible: the
@@ -143,9 +168,8 @@ enum jit_platform {
     /* entry = C function void entry(struct jit_ctx *ctx); exit returns. */
     JIT_PLATFORM_HOSTED = 0,
     /* entry = stub entered from ring 0 (iretq/sysret) with any register
-     * values; it loads r15 = guest_window_va and the PVM registers from the
-     * context block at guest_window_va - JIT_CTX_SIZE, then jumps to
-     * ctx.entry_target. Exit = store registers, then `int
+     * values; it loads the PVM registers and gas from the context block at
+     * gs base - JIT_CTX_SIZE, then jumps to ctx.entry_target. Exit = store registers, then `int
      * guest_exit_vector` (an IDT gate with DPL 3). A host call with
      * ctx.host_call set does `out dx, eax` to guest_host_call_port from
      * ring 3 and reads ctx.reason when the vCPU resumes after it.
@@ -157,7 +181,6 @@ enum jit_platform {
 
 struct jit_options {
     enum jit_platform platform;
-    uint64_t guest_window_va;      /* JIT_PLATFORM_GUEST: VA of PVM address 0 */
     uint8_t guest_exit_vector;     /* JIT_PLATFORM_GUEST */
     uint16_t guest_host_call_port; /* JIT_PLATFORM_GUEST */
 };
@@ -245,13 +268,27 @@ bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_
 bool jit_block_charge(const struct jit_code *code, const uint8_t *code_bytes, uint32_t pc,
                       uint32_t *cost_out);
 
+/* A faulting memory access of the code, as the PVM sees it. */
+struct jit_fault {
+    uint32_t pc;      /* the PVM instruction */
+    uint32_t address; /* its first byte: lo32(register + offset) or the constant */
+    unsigned width;   /* 1/2/4/8 */
+    bool is_write;
+};
+
 /**
- * Finds the PVM instruction of the memory access at native_offset.
- * @retval true and *pc_out, *width_out (1/2/4/8), *is_write_out filled
+ * Finds the PVM memory access at native_offset. gpr holds the 16 x86
+ * registers at the fault, in encoding order (rax, rcx, rdx, rbx, rsp, rbp,
+ * rsi, rdi, r8..r15): the access has not changed any of them, so its
+ * address register still has the value the instruction used.
+ * @retval true  *out filled
  * @retval false native_offset is not a memory access of this code
  */
-bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset, uint32_t *pc_out,
-                         unsigned *width_out, bool *is_write_out);
+bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset,
+                         const uint64_t gpr[16], struct jit_fault *out);
+
+/* The x86 register (encoding number) holding PVM register pvm_reg. */
+int jit_native_reg(unsigned pvm_reg);
 
 /**
  * Applies SPEC §2 to a faulting access of width bytes at address (wrapping):

@@ -25,13 +25,14 @@
 #include "pvm_util.h"
 
 /*
- * Register map. rax is the scratch register (address computations, results
- * of 32-bit ops, dividend), r15 the window base and rsp the stack. The other
- * 13 hold the PVM registers. rcx (variable shift counts) and rdx (mul/div
- * high half) get r11/r12 (a4/a5), the argument registers used least; they
- * are spilled to the context block around the instructions that need them.
- * No PVM register is ever a memory base (every access is [r15 + rax]), so
- * the rbp/r13/r12 ModRM quirks only matter for lea, which x86_rm handles.
+ * Register map. rax is the scratch register (dynamic-jump addresses,
+ * results of 32-bit ops, dividend), r15 the remaining gas and rsp the
+ * stack. The other 13 hold the PVM registers. rcx (variable shift counts)
+ * and rdx (mul/div high half) get r11/r12 (a4/a5), the argument registers
+ * used least; they are spilled to the context block around the instructions
+ * that need them. Memory is addressed through the gs base (the window):
+ * gs:[reg32 + disp] with any PVM register as the base, so the rbp/r13/r12
+ * ModRM quirks matter; x86_rm handles them.
  */
 static const int8_t jit_reg_map[PVM_NUM_REGS] = {
     [PVM_REG_RA] = X86_RBX, /* r0  ra */
@@ -50,7 +51,8 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 };
 
 #define SCRATCH X86_RAX
-#define BASE    X86_R15
+#define GAS     X86_R15
+#define CTXB    X86_GSBASE /* context fields: gs:[CTX(field)] */
 #define CTX(f)  JIT_CTX_DISP(f)
 
 /* Instructions of one block kept for the pipeline model; a longer block is
@@ -58,12 +60,17 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
  * to the block). */
 #define JIT_GAS_ITEMS_MAX 4096u
 
-/* sub qword [r15+disp8], imm32 (8 bytes) + jl rel32 (6 bytes). */
-#define JIT_GAS_CHECK_SIZE 14u
+/* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
+#define JIT_GAS_CHECK_SIZE 13u
 
 static inline int R(unsigned pvm_reg)
 {
     return jit_reg_map[pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1];
+}
+
+int jit_native_reg(unsigned pvm_reg)
+{
+    return R(pvm_reg);
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
@@ -103,7 +110,7 @@ struct compiler {
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
-    size_t table_lea_site; /* rel32 of "lea rcx, [rip+table]", or SIZE_MAX */
+    struct vec table_refs; /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
     /* the open gas block */
     bool block_open;
     size_t block_imm_site;
@@ -143,6 +150,13 @@ JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
         *f = (struct fixup){.site = (uint32_t)site, .target_pc = target_pc};
 }
 
+JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
+{
+    uint32_t *r = vec_push(c, &c->table_refs);
+    if (r != NULL)
+        *r = (uint32_t)site;
+}
+
 /* Call right before emitting a load/store of PVM memory. */
 JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
 {
@@ -171,8 +185,8 @@ JIT_INLINE void mov64(struct compiler *c, int dst, int src)
 /* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
 JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
 {
-    emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
-    emit_store32_imm_disp(&c->b, BASE, CTX(reason), reason); /* mov dword [ctx.reason], r */
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), reason); /* mov dword [ctx.reason], r */
     jmp_back(c, c->exit_label);
 }
 
@@ -180,14 +194,16 @@ JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
 static void emit_load_pvm_regs(struct compiler *c)
 {
     for (unsigned i = 0; i < PVM_NUM_REGS; i++)
-        emit_load_disp(&c->b, R(i), BASE, CTX(regs) + (int32_t)(8 * i)); /* mov rI, [ctx.regs+8i] */
+        emit_load_disp(&c->b, R(i), CTXB, CTX(regs) + (int32_t)(8 * i)); /* mov rI, [ctx.regs+8i] */
+    emit_load_disp(&c->b, GAS, CTXB, CTX(gas));                          /* mov r15, [ctx.gas] */
 }
 
 static void emit_store_pvm_regs(struct compiler *c)
 {
     for (unsigned i = 0; i < PVM_NUM_REGS; i++)
-        emit_store_disp(&c->b, R(i), BASE,
+        emit_store_disp(&c->b, R(i), CTXB,
                         CTX(regs) + (int32_t)(8 * i)); /* mov [ctx.regs+8i], rI */
+    emit_store_disp(&c->b, GAS, CTXB, CTX(gas));       /* mov [ctx.gas], r15 */
 }
 
 /* Callee-saved registers of the SysV ABI that the PVM code overwrites. */
@@ -198,21 +214,25 @@ static void emit_entry(struct compiler *c)
     struct jit_buf *b = &c->b;
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
         /*
-         * void entry(struct jit_ctx *ctx):  (rdi = ctx)
-         *   save callee-saved registers; r15 = ctx + JIT_CTX_SIZE (window);
-         *   ctx->host_rsp = rsp; load PVM registers; goto *ctx->entry_target.
-         * The PVM code never touches the stack, so rsp alignment does not
-         * matter until the exit pops and returns.
+         * void entry(struct jit_ctx *ctx):  (rdi = ctx; the caller has set
+         * the gs base to the window, ctx + JIT_CTX_SIZE)
+         *   save callee-saved registers, push ctx (the host call passes it);
+         *   ctx->host_rsp = rsp; load PVM registers and gas;
+         *   goto *ctx->entry_target.
+         * The PVM code never touches the stack: rsp stays host_rsp.
          */
         for (size_t i = 0; i < sizeof(hosted_saved); i++)
             emit_push(b, hosted_saved[i]);
-        emit_lea(b, true, BASE, X86_RDI, (int32_t)JIT_CTX_SIZE); /* lea r15, [rdi+size] */
-        emit_store_disp(b, X86_RSP, BASE, CTX(host_rsp));        /* mov [ctx.host_rsp], rsp */
+        emit_push(b, X86_RDI);
+        emit_store_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov [ctx.host_rsp], rsp */
     } else {
-        emit_mov_ri(b, BASE, c->opt->guest_window_va); /* mov r15, window_va */
+        emit_load_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
     }
+    /* room for JIT_RETURN_FRAMES return frames below the empty stack */
+    emit_lea(b, true, SCRATCH, X86_RSP, -(int32_t)(8 * JIT_RETURN_FRAMES));
+    emit_store_disp(b, SCRATCH, CTXB, CTX(return_limit)); /* mov [ctx.return_limit], rax */
     emit_load_pvm_regs(c);
-    emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
+    emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
 
 static void emit_exit_common(struct compiler *c)
@@ -222,7 +242,8 @@ static void emit_exit_common(struct compiler *c)
     emit_store_pvm_regs(c);
     c->exit_trap_label = b->off;
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
-        emit_load_disp(b, X86_RSP, BASE, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
+        emit_load_disp(b, X86_RSP, CTXB, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
+        emit_pop(b, SCRATCH);                            /* the pushed ctx */
         for (size_t i = sizeof(hosted_saved); i-- > 0;)
             emit_pop(b, hosted_saved[i]);
         emit_ret(b);
@@ -246,25 +267,30 @@ static void emit_host_call(struct compiler *c)
 {
     struct jit_buf *b = &c->b;
     c->host_call_label = b->off;
-    emit_store32_imm_disp(b, BASE, CTX(reason), PVM_EXIT_HOST_CALL);
-    emit_cmp64_mi8(b, BASE, CTX(host_call), 0); /* cmp qword [ctx.host_call], 0 */
+    emit_store32_imm_disp(b, CTXB, CTX(reason), PVM_EXIT_HOST_CALL);
+    emit_cmp64_mi8(b, CTXB, CTX(host_call), 0); /* cmp qword [ctx.host_call], 0 */
     jcc_back(c, X86_CC_E, c->exit_label);
     emit_store_pvm_regs(c);
     if (c->opt->platform == JIT_PLATFORM_HOSTED) {
-        /* entry pushed 6 registers after the caller's call: rsp = 8 mod 16 */
-        emit_lea(b, true, X86_RDI, BASE, -(int32_t)JIT_CTX_SIZE); /* lea rdi, [r15-size] */
-        emit_alu_ri(b, true, X86_ALU_SUB, X86_RSP, 8);            /* sub rsp, 8 */
-        emit_call_m(b, BASE, CTX(host_call));                     /* call [ctx.host_call] */
-        emit_alu_ri(b, true, X86_ALU_ADD, X86_RSP, 8);            /* add rsp, 8 */
+        /* The entry pushed ctx last: [host_rsp] = ctx. Return frames may be
+         * below host_rsp: the handler's stack starts under them, aligned
+         * for the call; rsp is kept in the spill slot of rdx, which is free
+         * outside div/mul (the handler does not touch it). */
+        emit_load_disp(b, X86_RDI, CTXB, CTX(host_rsp));          /* mov rdi, [ctx.host_rsp] */
+        x86_rm(b, XF_W | 0x8B, X86_RDI, X86_RDI, X86_NONE, 0, 0); /* mov rdi, [rdi] */
+        emit_store_disp(b, X86_RSP, CTXB, CTX(spill_rdx));        /* mov [ctx.spill_rdx], rsp */
+        emit_alu_ri(b, true, X86_ALU_AND, X86_RSP, -16);          /* and rsp, -16 */
+        emit_call_m(b, CTXB, CTX(host_call));                     /* call [ctx.host_call] */
+        emit_load_disp(b, X86_RSP, CTXB, CTX(spill_rdx));         /* mov rsp, [ctx.spill_rdx] */
     } else {
         emit_mov_ri(b, X86_RDX, c->opt->guest_host_call_port); /* mov edx, port */
         emit_out_dx_eax(b);                                    /* out dx, eax */
     }
-    emit_cmp32_mi(b, BASE, CTX(reason), JIT_EXIT_HOST_RESUME);
+    emit_cmp32_mi(b, CTXB, CTX(reason), JIT_EXIT_HOST_RESUME);
     jcc_back(c, X86_CC_NE, c->exit_trap_label);
-    emit_store64_imm_disp(b, BASE, CTX(arg), 0); /* only host calls and page faults set it */
+    emit_store64_imm_disp(b, CTXB, CTX(arg), 0); /* only host calls and page faults set it */
     emit_load_pvm_regs(c);
-    emit_jmp_m(b, BASE, CTX(entry_target)); /* jmp [ctx.entry_target] */
+    emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
 
 /*
@@ -301,11 +327,11 @@ static void emit_djump(struct compiler *c)
         else
             jmp_back(c, c->panic_label);
     } else {
-        emit_store_disp(b, X86_RCX, BASE, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
-        c->table_lea_site = emit_lea_rip(b, X86_RCX);             /* lea rcx, [rip+table] */
+        emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
+        add_table_ref(c, emit_lea_rip(b, X86_RCX));               /* lea rcx, [rip+table] */
         x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 1, -4); /* movsxd rax, [rcx+rax*2-4] */
         emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);      /* add rax, rcx */
-        emit_load_disp(b, X86_RCX, BASE, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
+        emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
         emit_jmp_r(b, SCRATCH);                                   /* jmp rax */
     }
 }
@@ -314,10 +340,10 @@ static void emit_shared_exits(struct compiler *c)
 {
     emit_exit_common(c);
     c->halt_label = c->b.off;
-    emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_HALT);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), PVM_EXIT_HALT);
     jmp_back(c, c->exit_label);
     c->panic_label = c->b.off;
-    emit_store32_imm_disp(&c->b, BASE, CTX(reason), PVM_EXIT_PANIC);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), PVM_EXIT_PANIC);
     jmp_back(c, c->exit_label);
     emit_djump(c);
     emit_host_call(c);
@@ -328,7 +354,7 @@ JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
 {
     size_t start = c->b.off;
     c->block_head[pc >> 3] |= (uint8_t)(1u << (pc & 7));
-    emit_alu64_mi32(&c->b, X86_ALU_SUB, BASE, CTX(gas), 0); /* sub qword [ctx.gas], cost */
+    emit_alu_ri32(&c->b, X86_ALU_SUB, GAS, 0); /* sub r15, cost */
     c->block_imm_site = c->b.off - 4;
     size_t jl = emit_jcc32(&c->b, X86_CC_L); /* jl out_of_gas(pc) */
     c->block_stub = c->stubs.count;
@@ -379,44 +405,150 @@ JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
         add_stub(c, site, pc, STUB_PANIC);
 }
 
-/* eax holds the address: ctx.pc = pc; goto djump. */
+/* Jump tables up to this many entries get the dispatch inlined at each
+ * dynamic jump (any real program: the bound keeps odd addresses, which
+ * the rotate below maps to 2^31 and up, out of the index range). */
+#define JIT_DJUMP_INLINE_MAX (UINT32_C(1) << 30)
+
+/*
+ * eax holds the address: ctx.pc = pc; goto djump's target. The dispatch is
+ * inlined, so that each dynamic jump (mostly returns) has its own indirect
+ * branch for the predictor, and its checks are folded: rotating a right by
+ * one puts bit 0 on top, so after subtracting 1 every odd a and a = 0 are
+ * >= 2^31 - 1 > J, and an even a in 2..2J is its table index a/2 - 1.
+ */
+JIT_INLINE void dispatch(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    const struct pvm_program *p = c->p;
+    if (p->jump_entry_size == 0 || p->jump_table_len == 0 ||
+        p->jump_table_len > JIT_DJUMP_INLINE_MAX) {
+        jmp_back(c, c->djump_label);
+        return;
+    }
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)PVM_HALT_ADDRESS);
+    jcc_back(c, X86_CC_E, c->halt_label);
+    emit_shift_ri(b, false, X86_SH_ROR, SCRATCH, 1);                         /* ror eax, 1 */
+    emit_alu_ri(b, false, X86_ALU_SUB, SCRATCH, 1);                          /* sub eax, 1 */
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)p->jump_table_len); /* cmp eax, J */
+    jcc_back(c, X86_CC_AE, c->panic_label);
+    emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));       /* mov [ctx.spill_rcx], rcx */
+    add_table_ref(c, emit_lea_rip(b, X86_RCX));              /* lea rcx, [rip+table] */
+    x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 2, 0); /* movsxd rax, [rcx+rax*4] */
+    emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);     /* add rax, rcx */
+    emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov rcx, [ctx.spill_rcx] */
+    emit_jmp_r(b, SCRATCH);                                  /* jmp rax */
+}
+
 JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
 {
-    emit_store32_imm_disp(&c->b, BASE, CTX(pc), pc);
-    jmp_back(c, c->djump_label);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
+    dispatch(c);
+}
+
+/*
+ * Where a `ret` comes back to, right after the `call` of a call that wrote
+ * ret_addr to ra. eax = the address the return jumped to, ctx.pc = the
+ * return: if it is ret_addr, go on at its block, else dispatch in general.
+ * next_pc: the block the code after the pad opens (UINT32_MAX: none), which
+ * the pad falls through to.
+ */
+static void return_pad(struct compiler *c, uint64_t ret_addr, uint32_t next_pc)
+{
+    struct jit_buf *b = &c->b;
+    uint32_t target;
+    if (pvm_program_dynamic_jump(c->p, (uint32_t)ret_addr, &target) != PVM_DJUMP_TARGET) {
+        jmp_back(c, c->djump_label);
+        return;
+    }
+    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)(uint32_t)ret_addr); /* cmp eax, R */
+    jcc_back(c, X86_CC_NE, c->djump_label);
+    if (target != next_pc)
+        add_fixup(c, emit_jmp32(b), target);
+}
+
+/* A call to the block at target (a block start) writing ret_addr to ra
+ * (already written): push a return frame if there is room. The call ends
+ * its block: the code of next_pc, a new block, follows. */
+static void call_direct(struct compiler *c, uint32_t target, uint64_t ret_addr, uint32_t next_pc)
+{
+    struct jit_buf *b = &c->b;
+    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
+    add_fixup(c, emit_jcc32(b, X86_CC_BE), target);                /* full: plain jump */
+    add_fixup(c, emit_call32(b), target);
+    return_pad(c, ret_addr, next_pc);
+}
+
+/* A call through eax (computed before ra was written with ret_addr). */
+static void call_indirect(struct compiler *c, uint32_t pc, uint64_t ret_addr)
+{
+    struct jit_buf *b = &c->b;
+    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
+    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
+    size_t full = emit_jcc32(b, X86_CC_BE);
+    size_t call = emit_call32(b);
+    return_pad(c, ret_addr, UINT32_MAX);
+    jit_link32(b, full, b->off);
+    jit_link32(b, call, b->off);
+    dispatch(c);
+}
+
+/* A return through ra (eax = the address): `ret` while there is a frame. */
+static void return_jump(struct compiler *c, uint32_t pc)
+{
+    struct jit_buf *b = &c->b;
+    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
+    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(host_rsp)); /* cmp rsp, [empty] */
+    size_t empty = emit_jcc8(b, X86_CC_AE);
+    emit_ret(b);
+    jit_link8_here(b, empty);
+    dispatch(c);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
-JIT_INLINE void addr_direct(struct compiler *c, uint64_t x)
-{
-    emit_mov_ri(&c->b, SCRATCH, (uint32_t)x); /* mov eax, lo32(X) */
-}
-
 JIT_INLINE void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
 {
     emit_lea(&c->b, false, SCRATCH, R(reg), (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
 }
 
-JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst)
+/* The memory operand of an access at lo32(base + x) (base: an x86
+ * register, or X86_GSBASE for the address lo32(x)). */
+struct maddr {
+    int base;
+    int32_t disp;
+};
+
+JIT_INLINE struct maddr at_direct(uint64_t x)
 {
-    add_fault_site(c, pc);
-    emit_load_m(&c->b, form, R(dst), BASE, SCRATCH);
+    return (struct maddr){.base = X86_GSBASE, .disp = (int32_t)(uint32_t)x};
 }
 
-JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src)
+JIT_INLINE struct maddr at_indirect(unsigned reg, uint64_t x)
 {
-    add_fault_site(c, pc);
-    emit_store_m(&c->b, form, R(src), BASE, SCRATCH);
+    return (struct maddr){.base = R(reg), .disp = (int32_t)(uint32_t)x};
 }
 
-JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value)
+JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst, struct maddr m)
+{
+    add_fault_site(c, pc);
+    emit_load_m(&c->b, form, R(dst), m.base, m.disp);
+}
+
+JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src, struct maddr m)
+{
+    add_fault_site(c, pc);
+    emit_store_m(&c->b, form, R(src), m.base, m.disp);
+}
+
+JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value,
+                          struct maddr m)
 {
     static const unsigned forms[9] = {[1] = X86_STORE_IMM_8,
                                       [2] = X86_STORE_IMM_16,
                                       [4] = X86_STORE_IMM_32,
                                       [8] = X86_STORE_IMM_64};
     add_fault_site(c, pc);
-    emit_store_imm_m(&c->b, forms[width], BASE, SCRATCH, (int32_t)value, width < 4 ? width : 4);
+    emit_store_imm_m(&c->b, forms[width], m.base, m.disp, (int32_t)value, width < 4 ? width : 4);
 }
 
 static const unsigned load_forms[] = {
@@ -462,6 +594,11 @@ JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, u
 /* D = sx32(lo32(A) op lo32(B)) */
 JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
 {
+    if (R(d) == R(a)) { /* in place: op D32, B32; movsxd D, D32 */
+        emit_alu_rr(&c->b, false, op, R(d), R(bb));
+        emit_movsxd_rr(&c->b, R(d), R(d));
+        return;
+    }
     emit_mov_rr(&c->b, false, SCRATCH, R(a)); /* mov eax, A32 */
     emit_alu_rr(&c->b, false, op, SCRATCH, R(bb));
     sx32_to(c, d);
@@ -471,6 +608,13 @@ JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigne
 JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsigned src,
                            uint64_t x)
 {
+    if (op == X86_ALU_AND && (x == 0xFF || x == 0xFFFF)) { /* the zero-extending moves */
+        if (x == 0xFF)
+            emit_movzx8_rr(&c->b, R(d), R(src));
+        else
+            emit_movzx16_rr(&c->b, R(d), R(src));
+        return;
+    }
     mov64(c, R(d), R(src));
     emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
 }
@@ -508,12 +652,12 @@ static void shift_var(struct compiler *c, bool w64, enum x86_shift op, bool valu
         emit_mov_rr(b, w64, SCRATCH, R(value_reg));
     bool park = R(count_reg) != X86_RCX;
     if (park) {
-        emit_store_disp(b, X86_RCX, BASE, CTX(spill_rcx));
+        emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
         emit_mov_rr(b, false, X86_RCX, R(count_reg)); /* mov ecx, count32 */
     }
     emit_shift_cl(b, w64, op, SCRATCH);
     if (park)
-        emit_load_disp(b, X86_RCX, BASE, CTX(spill_rcx));
+        emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
     if (w64)
         emit_mov_rr(b, true, R(d), SCRATCH);
     else
@@ -527,6 +671,14 @@ JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsig
     if (w64) {
         mov64(c, R(d), R(src));
         emit_shift_ri(&c->b, true, op, R(d), (uint8_t)(count & 63));
+    } else if (op == X86_SH_SHR && (count & 31) != 0) {
+        /* bit 31 of the result is 0: sign- and zero-extension agree */
+        if (R(d) != R(src))
+            emit_mov_rr(&c->b, false, R(d), R(src));
+        emit_shift_ri(&c->b, false, op, R(d), (uint8_t)(count & 31));
+    } else if (R(d) == R(src)) {
+        emit_shift_ri(&c->b, false, op, R(d), (uint8_t)(count & 31));
+        emit_movsxd_rr(&c->b, R(d), R(d));
     } else {
         emit_mov_rr(&c->b, false, SCRATCH, R(src));
         emit_shift_ri(&c->b, false, op, SCRATCH, (uint8_t)(count & 31));
@@ -539,7 +691,7 @@ JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsig
 static void grp3_operand(struct compiler *c, bool w64, enum x86_grp3 op, unsigned reg)
 {
     if (R(reg) == X86_RDX)
-        emit_grp3_m(&c->b, w64, op, BASE, CTX(spill_rdx));
+        emit_grp3_m(&c->b, w64, op, CTXB, CTX(spill_rdx));
     else
         emit_grp3_r(&c->b, w64, op, R(reg));
 }
@@ -585,7 +737,7 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
         done2 = emit_jmp32(b);
         jit_link32(b, general, b->off);
     }
-    emit_store_disp(b, X86_RDX, BASE, CTX(spill_rdx)); /* park rdx */
+    emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* park rdx */
     emit_mov_rr(b, w64, SCRATCH, R(a));
     if (is_signed) {
         if (w64)
@@ -598,7 +750,7 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
     grp3_operand(c, w64, is_signed ? X86_G3_IDIV : X86_G3_DIV, bb);
     if (rem)
         emit_mov_rr(b, true, SCRATCH, X86_RDX);
-    emit_load_disp(b, X86_RDX, BASE, CTX(spill_rdx)); /* unpark rdx */
+    emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* unpark rdx */
     if (w64)
         emit_mov_rr(b, true, R(d), SCRATCH);
     else
@@ -615,11 +767,11 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
 static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsigned bb)
 {
     struct jit_buf *b = &c->b;
-    emit_store_disp(b, X86_RDX, BASE, CTX(spill_rdx));
+    emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     emit_mov_rr(b, true, SCRATCH, R(a));
     grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
     emit_mov_rr(b, true, SCRATCH, X86_RDX);
-    emit_load_disp(b, X86_RDX, BASE, CTX(spill_rdx));
+    emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     if (kind == 2) {
         emit_test_rr(b, true, R(a), R(a));
         size_t skip = emit_jcc8(b, X86_CC_NS);
@@ -666,17 +818,17 @@ static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsi
 static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
 {
     struct jit_buf *b = &c->b;
-    emit_alu64_mi32(b, X86_ALU_CMP, BASE, CTX(heap_top), 0);
+    emit_alu64_mi32(b, X86_ALU_CMP, CTXB, CTX(heap_top), 0);
     size_t no_heap = emit_jcc8(b, X86_CC_E);
     emit_mov_rr(b, true, SCRATCH, R(a));
     emit_shift_ri(b, true, X86_SH_SHR, SCRATCH, 32);
     size_t too_big = emit_jcc8(b, X86_CC_NE);
     emit_mov_rr(b, false, SCRATCH, R(a)); /* eax = A, zero-extended */
-    emit_alu_rm(b, X86_ALU_ADD, SCRATCH, BASE, CTX(heap_top));
-    emit_alu_rm(b, X86_ALU_CMP, SCRATCH, BASE, CTX(heap_limit));
+    emit_alu_rm(b, X86_ALU_ADD, SCRATCH, CTXB, CTX(heap_top));
+    emit_alu_rm(b, X86_ALU_CMP, SCRATCH, CTXB, CTX(heap_limit));
     size_t past_limit = emit_jcc8(b, X86_CC_A);
-    emit_load_disp(b, R(d), BASE, CTX(heap_top));
-    emit_store_disp(b, SCRATCH, BASE, CTX(heap_top));
+    emit_load_disp(b, R(d), CTXB, CTX(heap_top));
+    emit_store_disp(b, SCRATCH, CTXB, CTX(heap_top));
     size_t done = emit_jmp8(b);
     jit_link8_here(b, no_heap);
     jit_link8_here(b, too_big);
@@ -726,10 +878,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         break;
     /* F1 */
     case PVM_OP_ecalli: {
-        emit_store64_imm_disp(b, BASE, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
-        emit_store32_imm_disp(b, BASE, CTX(pc), pc);          /* mov dword [ctx.pc], pc */
+        emit_store64_imm_disp(b, CTXB, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
+        emit_store32_imm_disp(b, CTXB, CTX(pc), pc);          /* mov dword [ctx.pc], pc */
         size_t after = emit_lea_rip(b, SCRATCH);              /* lea rax, [rip+after] */
-        emit_store_disp(b, SCRATCH, BASE, CTX(entry_target)); /* mov [ctx.entry_target], rax */
+        emit_store_disp(b, SCRATCH, CTXB, CTX(entry_target)); /* mov [ctx.entry_target], rax */
         jmp_back(c, c->host_call_label);
         jit_link32(b, after, b->off);
         break;
@@ -743,8 +895,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_store_imm_u16:
     case PVM_OP_store_imm_u32:
     case PVM_OP_store_imm_u64:
-        addr_direct(c, X);
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], Y);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], Y, at_direct(X));
         break;
     /* F4 */
     case PVM_OP_jump:
@@ -753,7 +904,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     /* F5 */
     case PVM_OP_jump_ind:
         addr_indirect(c, A, X);
-        dynamic_jump(c, pc);
+        if (A == PVM_REG_RA)
+            return_jump(c, pc);
+        else
+            dynamic_jump(c, pc);
         break;
     case PVM_OP_load_imm:
         emit_mov_ri(b, R(A), X);
@@ -765,28 +919,29 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_load_u32:
     case PVM_OP_load_i32:
     case PVM_OP_load_u64:
-        addr_direct(c, X);
-        load(c, pc, load_forms[op - PVM_OP_load_u8], A);
+        load(c, pc, load_forms[op - PVM_OP_load_u8], A, at_direct(X));
         break;
     case PVM_OP_store_u8:
     case PVM_OP_store_u16:
     case PVM_OP_store_u32:
     case PVM_OP_store_u64:
-        addr_direct(c, X);
-        store(c, pc, store_forms[op - PVM_OP_store_u8], A);
+        store(c, pc, store_forms[op - PVM_OP_store_u8], A, at_direct(X));
         break;
     /* F6: mem[A + X] = Y */
     case PVM_OP_store_imm_ind_u8:
     case PVM_OP_store_imm_ind_u16:
     case PVM_OP_store_imm_ind_u32:
     case PVM_OP_store_imm_ind_u64:
-        addr_indirect(c, A, X);
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], Y);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], Y, at_indirect(A, X));
         break;
     /* F7 */
     case PVM_OP_load_imm_jump:
         emit_mov_ri(b, R(A), X);
-        branch(c, -1, in->target, pc);
+        if (A == PVM_REG_RA && in->target >= 0 &&
+            pvm_program_is_block_start(c->p, (uint64_t)in->target))
+            call_direct(c, (uint32_t)in->target, X, (uint32_t)in->next_pc);
+        else
+            branch(c, -1, in->target, pc);
         break;
     case PVM_OP_branch_eq_imm:
     case PVM_OP_branch_ne_imm:
@@ -798,7 +953,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_branch_le_s_imm:
     case PVM_OP_branch_ge_s_imm:
     case PVM_OP_branch_gt_s_imm:
-        emit_alu_ri(b, true, X86_ALU_CMP, R(A), (int32_t)X); /* cmp A, simm32 */
+        if (X == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
+            emit_test_rr(b, true, R(A), R(A));
+        else
+            emit_alu_ri(b, true, X86_ALU_CMP, R(A), (int32_t)X); /* cmp A, simm32 */
         branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], in->target, pc);
         break;
     /* F8: D = f(A) */
@@ -847,8 +1005,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_store_ind_u16:
     case PVM_OP_store_ind_u32:
     case PVM_OP_store_ind_u64:
-        addr_indirect(c, B, X);
-        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], A);
+        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], A, at_indirect(B, X));
         break;
     case PVM_OP_load_ind_u8:
     case PVM_OP_load_ind_i8:
@@ -857,8 +1014,7 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_load_ind_u32:
     case PVM_OP_load_ind_i32:
     case PVM_OP_load_ind_u64:
-        addr_indirect(c, B, X);
-        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], A);
+        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], A, at_indirect(B, X));
         break;
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32:
@@ -974,7 +1130,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_load_imm_jump_ind:
         addr_indirect(c, B, Y);
         emit_mov_ri(b, R(A), X);
-        dynamic_jump(c, pc);
+        if (A == PVM_REG_RA)
+            call_indirect(c, pc, X);
+        else
+            dynamic_jump(c, pc);
         break;
     /* F12: D = f(A, B) */
     case PVM_OP_add_32:
@@ -1123,8 +1282,9 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
 /* ---- Driver ------------------------------------------------------------ */
 size_t jit_code_size_bound(const struct pvm_program *p)
 {
-    /* Longest lowering (signed division) is < 96 bytes; a gas check 14; an
-     * out-of-gas or panic stub 29. Entry/exit/dispatch/host call < 1024. */
+    /* Longest lowering (an indirect call through ra, with its pad and
+     * dispatch; 3 code bytes at least) is < 140 bytes; a gas check 13; an
+     * out-of-gas or panic stub 34. Entry/exit/dispatch/host call < 1024. */
     size_t insns = (size_t)p->code_len + 1;
     size_t table = p->jump_entry_size != 0 ? (size_t)p->jump_table_len * 4 + 4 : 0;
     return 1536 + insns * 160 + table;
@@ -1138,6 +1298,7 @@ static void compiler_free(struct compiler *c)
     c->alloc.free(c->alloc.ctx, c->fixups.data);
     c->alloc.free(c->alloc.ctx, c->sites.data);
     c->alloc.free(c->alloc.ctx, c->items.data);
+    c->alloc.free(c->alloc.ctx, c->table_refs.data);
 }
 
 static bool is_gas_terminator(uint8_t op)
@@ -1203,12 +1364,12 @@ static void emit_stubs(struct compiler *c)
         jit_link32(b, s->site, b->off);
         if (s->kind == STUB_OUT_OF_GAS) {
             /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
-            emit_alu64_mi32(b, X86_ALU_ADD, BASE, CTX(gas), s->cost);
-            emit_store32_imm_disp(b, BASE, CTX(pc), s->pc);
-            emit_store32_imm_disp(b, BASE, CTX(reason), PVM_EXIT_OUT_OF_GAS);
+            emit_alu_ri32(b, X86_ALU_ADD, GAS, s->cost); /* add r15, cost */
+            emit_store32_imm_disp(b, CTXB, CTX(pc), s->pc);
+            emit_store32_imm_disp(b, CTXB, CTX(reason), PVM_EXIT_OUT_OF_GAS);
             jmp_back(c, c->exit_label);
         } else {
-            emit_store32_imm_disp(b, BASE, CTX(pc), s->pc);
+            emit_store32_imm_disp(b, CTXB, CTX(pc), s->pc);
             jmp_back(c, c->panic_label);
         }
     }
@@ -1240,12 +1401,13 @@ static bool emit_jump_table(struct compiler *c)
 {
     struct jit_buf *b = &c->b;
     const struct pvm_program *p = c->p;
-    if (c->table_lea_site == SIZE_MAX)
+    if (c->table_refs.count == 0)
         return true;
     while (b->off & 3)
         emit_int3(b);
     size_t table = b->off;
-    jit_link32(b, c->table_lea_site, table);
+    for (size_t i = 0; i < c->table_refs.count; i++)
+        jit_link32(b, ((uint32_t *)c->table_refs.data)[i], table);
     for (uint64_t i = 0; i < p->jump_table_len; i++) {
         uint32_t target;
         size_t native = c->panic_label;
@@ -1273,7 +1435,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.p = program;
     c.opt = options;
     c.alloc = *allocator;
-    c.table_lea_site = SIZE_MAX;
+    c.table_refs.elem = sizeof(uint32_t);
     c.stubs.elem = sizeof(struct stub);
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
@@ -1329,6 +1491,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.alloc.free(c.alloc.ctx, c.stubs.data);
     c.alloc.free(c.alloc.ctx, c.fixups.data);
     c.alloc.free(c.alloc.ctx, c.items.data);
+    c.alloc.free(c.alloc.ctx, c.table_refs.data);
     return PVM_OK;
 }
 
@@ -1367,9 +1530,10 @@ bool jit_block_charge(const struct jit_code *code, const uint8_t *code_bytes, ui
     if (at < JIT_GAS_CHECK_SIZE)
         return false;
     const uint8_t *check = code_bytes + at - JIT_GAS_CHECK_SIZE;
-    /* REX.W+B 81 /5 disp8 imm32 (sub qword [r15+disp8], imm32); 0F 8C rel32 */
-    if (check[1] != 0x81 || check[8] != 0x0F || check[9] != 0x8C)
+    /* REX.W+B 81 /5 imm32 (sub r15, imm32); 0F 8C rel32 */
+    if (check[0] != 0x49 || check[1] != 0x81 || check[2] != 0xEF || check[7] != 0x0F ||
+        check[8] != 0x8C)
         return false;
-    *cost_out = (uint32_t)pvm_load_le(check + 4, 4);
+    *cost_out = (uint32_t)pvm_load_le(check + 3, 4);
     return true;
 }

@@ -49,11 +49,16 @@ bool jit_prepare_entry(const struct jit_code *code, struct jit_ctx *ctx, uint64_
     return true;
 }
 
-/* Width and direction of a memory-accessing opcode. */
-static bool memory_op(uint8_t op, unsigned *width, bool *is_write)
+/* Width, direction and address of a memory-accessing instruction, whose
+ * PVM registers are in gpr (x86 register order) as they were before it. */
+static bool memory_access(const struct pvm_insn *in, const uint64_t gpr[16], unsigned *width,
+                          bool *is_write, uint32_t *address)
 {
     static const uint8_t load_widths[] = {1, 1, 2, 2, 4, 4, 8};
     static const uint8_t store_widths[] = {1, 2, 4, 8};
+    uint8_t op = in->opcode;
+    /* The direct forms address lo32(X); the indirect ones lo32(reg + X). */
+    uint64_t base = 0;
     if (op >= PVM_OP_store_imm_u8 && op <= PVM_OP_store_imm_u64) {
         *width = store_widths[op - PVM_OP_store_imm_u8];
         *is_write = true;
@@ -66,30 +71,35 @@ static bool memory_op(uint8_t op, unsigned *width, bool *is_write)
     } else if (op >= PVM_OP_store_imm_ind_u8 && op <= PVM_OP_store_imm_ind_u64) {
         *width = store_widths[op - PVM_OP_store_imm_ind_u8];
         *is_write = true;
+        base = gpr[jit_native_reg(in->ra)];
     } else if (op >= PVM_OP_store_ind_u8 && op <= PVM_OP_store_ind_u64) {
         *width = store_widths[op - PVM_OP_store_ind_u8];
         *is_write = true;
+        base = gpr[jit_native_reg(in->rb)];
     } else if (op >= PVM_OP_load_ind_u8 && op <= PVM_OP_load_ind_u64) {
         *width = load_widths[op - PVM_OP_load_ind_u8];
         *is_write = false;
+        base = gpr[jit_native_reg(in->rb)];
     } else {
         return false;
     }
+    *address = (uint32_t)(base + in->imm_x);
     return true;
 }
 
-bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset, uint32_t *pc_out,
-                         unsigned *width_out, bool *is_write_out)
+bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset,
+                         const uint64_t gpr[16], struct jit_fault *out)
 {
     uint32_t lo = 0, hi = code->fault_site_count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         uint32_t off = code->fault_sites[mid].native_offset;
         if (off == native_offset) {
-            uint32_t pc = code->fault_sites[mid].pc;
-            if (!memory_op(pvm_program_opcode(code->program, pc), width_out, is_write_out))
+            struct pvm_insn in;
+            pvm_decode_insn(code->program, code->fault_sites[mid].pc, &in);
+            if (!memory_access(&in, gpr, &out->width, &out->is_write, &out->address))
                 return false;
-            *pc_out = pc;
+            out->pc = in.pc;
             return true;
         }
         if (off < native_offset)

@@ -40,6 +40,10 @@ enum x86_reg {
     X86_R14 = 14,
     X86_R15 = 15,
     X86_NONE = -1, /* "no index register" in a memory operand */
+    /* As the base of a memory operand: no register, gs:[disp32]. The JIT
+     * reaches everything it addresses (PVM window, context block) through
+     * the gs base, so a base-less operand is always gs-relative. */
+    X86_GSBASE = -2,
 };
 
 /* Condition codes (the low nibble of Jcc / SETcc / CMOVcc). */
@@ -151,6 +155,11 @@ enum {
     XF_F3 = 1u << 10,   /* F3 prefix (popcnt) */
     XF_0F = 1u << 11,   /* two-byte opcode 0F xx */
     XF_BYTE = 1u << 12, /* byte register operand: spl/bpl/sil/dil need a REX */
+    XF_GS = 1u << 13,   /* 65 prefix: the address is relative to the gs base */
+    /* 67 prefix: 32-bit address size. The effective address (base32 +
+     * disp) wraps modulo 2^32 before the gs base is added: PVM's own
+     * address arithmetic (SPEC §2) in the operand itself. */
+    XF_A32 = 1u << 14,
 };
 
 /* Collects instruction bytes in a word before one emitn. */
@@ -167,6 +176,10 @@ JIT_INLINE void xb_put(struct x86_bytes *x, uint8_t byte)
 
 JIT_INLINE void x86_head(struct x86_bytes *x, unsigned form, int reg, int index, int rm)
 {
+    if (form & XF_GS)
+        xb_put(x, 0x65);
+    if (form & XF_A32)
+        xb_put(x, 0x67);
     if (form & XF_66)
         xb_put(x, 0x66);
     if (form & XF_F3)
@@ -208,12 +221,25 @@ JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
 /*
  * Memory operand [base + index*scale + disp]. Traps handled here: rsp/r12 as
  * a base need a SIB byte; rbp/r13 as a base need a displacement; rsp cannot
- * be an index.
+ * be an index. Base X86_GSBASE: gs:[disp32], encoded with a SIB byte that
+ * names neither base nor index (ModRM rm=101 alone would be rip-relative);
+ * with 64-bit addresses the disp32 is sign-extended (the context block
+ * below the base), with XF_A32 zero-extended (a PVM address).
+ * The prefixes, REX, opcode, ModRM and SIB take at most 8 bytes (65 67 66
+ * REX 0F op ModRM SIB): one emitn.
  */
 JIT_INLINE void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
                        unsigned scale_log2, int32_t disp)
 {
     struct x86_bytes x = {0, 0};
+    if (base == X86_GSBASE) {
+        x86_head(&x, form | XF_GS, reg, -1, 0);
+        xb_put(&x, (uint8_t)(((reg & 7) << 3) | 4)); /* mod 00, rm 100: SIB follows */
+        xb_put(&x, 0x25);                            /* no index, no base: disp32 */
+        emitn(b, x.v, x.n);
+        emit4(b, (uint32_t)disp);
+        return;
+    }
     x86_head(&x, form, reg, index, base);
     uint8_t mod;
     if (disp == 0 && (base & 7) != 5)
@@ -427,24 +453,24 @@ JIT_INLINE void emit_lea(struct jit_buf *b, bool w64, int dst, int base, int32_t
 }
 
 /* ---- Memory forms ------------------------------------------------------ */
-/* The PVM memory operand: [base + index] with a zero-extended 32-bit index. */
-JIT_INLINE void emit_load_m(struct jit_buf *b, unsigned form, int dst, int base, int index)
+/* The PVM memory operand gs:[base32 + disp] (base X86_GSBASE: gs:[disp]):
+ * the window is at the gs base, the address wraps modulo 2^32 (XF_A32). */
+JIT_INLINE void emit_load_m(struct jit_buf *b, unsigned form, int dst, int base, int32_t disp)
 {
-    x86_rm(b, form, dst, base, index, 0, 0); /* mov/movzx/movsx dst, [base+index] */
+    x86_rm(b, form | XF_GS | XF_A32, dst, base, X86_NONE, 0, disp); /* mov dst, gs:[a32] */
 }
 
-JIT_INLINE void emit_store_m(struct jit_buf *b, unsigned form, int src, int base, int index)
+JIT_INLINE void emit_store_m(struct jit_buf *b, unsigned form, int src, int base, int32_t disp)
 {
-    x86_rm(b, form, src, base, index, 0, 0); /* mov [base+index], src */
+    x86_rm(b, form | XF_GS | XF_A32, src, base, X86_NONE, 0, disp); /* mov gs:[a32], src */
 }
 
-/* mov [base+index], imm (8/16/32/64 via form); imm bytes follow. */
-JIT_INLINE void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int index, int32_t imm,
-                                 unsigned imm_bytes)
+/* mov gs:[a32], imm (8/16/32/64 via form); imm bytes follow. */
+JIT_INLINE void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int32_t disp,
+                                 int32_t imm, unsigned imm_bytes)
 {
-    x86_rm(b, form, 0, base, index, 0, 0); /* mov [base+index], imm */
-    for (unsigned i = 0; i < imm_bytes; i++)
-        emit1(b, (uint8_t)((uint32_t)imm >> (8 * i)));
+    x86_rm(b, form | XF_GS | XF_A32, 0, base, X86_NONE, 0, disp); /* mov gs:[a32], imm */
+    emitn(b, (uint32_t)imm, imm_bytes);
 }
 
 /* Load forms (dst register in reg field). */
@@ -489,6 +515,13 @@ JIT_INLINE void emit_store64_imm_disp(struct jit_buf *b, int base, int32_t disp,
     emit4(b, (uint32_t)imm);
 }
 
+/* op reg64, imm32 (always the imm32 form: patchable). */
+JIT_INLINE void emit_alu_ri32(struct jit_buf *b, enum x86_alu op, int dst, uint32_t imm)
+{
+    x86_rr(b, XF_W | 0x81, op, dst); /* op dst, imm32 */
+    emit4(b, imm);
+}
+
 /* op qword [base+disp], imm32 (always the imm32 form: patchable). */
 JIT_INLINE void emit_alu64_mi32(struct jit_buf *b, enum x86_alu op, int base, int32_t disp,
                                 uint32_t imm)
@@ -527,6 +560,15 @@ JIT_INLINE size_t emit_jmp8(struct jit_buf *b)
     emit1(b, 0xEB); /* jmp rel8 */
     size_t at = b->off;
     emit1(b, 0);
+    return at;
+}
+
+/* call rel32; returns the offset of its rel32 field for patching. */
+JIT_INLINE size_t emit_call32(struct jit_buf *b)
+{
+    emit1(b, 0xE8); /* call rel32 */
+    size_t at = b->off;
+    emit4(b, 0);
     return at;
 }
 

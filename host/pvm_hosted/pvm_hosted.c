@@ -97,6 +97,7 @@ int pvm_hosted_create(const struct pvm_program *program, const struct pvm_segmen
     h->program = program;
     h->allocator = *allocator;
     h->state = *initial;
+    h->gs_fast = hosted_gs_fast_available();
     h->region = MAP_FAILED;
     h->access = MAP_FAILED;
 

@@ -24,6 +24,7 @@ struct pvm_hosted {
     pvm_hosted_host_handler host_handler;
     void *host_handler_data;
     bool resume_after_host_call;
+    bool gs_fast; /* rdgsbase/wrgsbase usable (hosted_gs_fast_available) */
     bool finished;
     struct pvm_exit final_exit;
 };
@@ -32,8 +33,16 @@ struct pvm_hosted {
  * other code replaced it since), chaining to the replaced one. 0 or -1. */
 int hosted_signals_install(void);
 
+/* The thread's gs base (pvm_hosted_gs.c): fast = with rd/wrgsbase, which
+ * only hosted_gs_fast_available() allows; else through arch_prctl. */
+bool hosted_gs_fast_available(void);
+uint64_t hosted_gs_base_get(bool fast);
+void hosted_gs_base_set(bool fast, uint64_t base);
+
 /* Runs the native code of h from h->ctx->entry_target until it exits, with
- * h registered as this thread's running instance for the signal handler. */
+ * h registered as this thread's running instance for the signal handler and
+ * the gs base at h's window (both restored afterwards: a host call may run
+ * another instance on this thread). */
 void hosted_call_native(struct pvm_hosted *h);
 
 #endif /* NUB_PVM_HOSTED_INT_H */

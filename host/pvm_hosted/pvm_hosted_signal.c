@@ -4,7 +4,8 @@
  * The handler looks at the interrupted rip. Inside the code of the instance
  * this thread is running (a thread-local pointer, set only around the native
  * call), it recomputes the faulting access from the PVM instruction (address
- * in rax, width and direction from the opcode), applies SPEC §2's
+ * from its register and offset, width and direction from the opcode),
+ * applies SPEC §2's
  * lowest-offending-byte rule against the instance's page table, fills the
  * context block and resumes at the code's exit sequence, which stores the
  * registers and returns to hosted_call_native. Anything else is chained to
@@ -79,11 +80,17 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
     struct jit_ctx *ctx = h->ctx;
     uint32_t pc = ctx->pc, reason = PVM_EXIT_ERROR;
     uint64_t arg = NUB_ERR_JIT;
-    unsigned width;
-    bool is_write;
-    if (sig != SIGFPE && jit_find_fault_site(&h->code, rip - code, &pc, &width, &is_write)) {
-        uint32_t address = (uint32_t)uc->uc_mcontext.gregs[REG_RAX];
-        if (!jit_classify_fault(address, width, is_write, access_of, h, &reason, &arg)) {
+    /* x86 encoding order, as jit_find_fault_site wants them */
+    static const int gregs_of[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                     REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                     REG_R12, REG_R13, REG_R14, REG_R15};
+    uint64_t gpr[16];
+    for (int i = 0; i < 16; i++)
+        gpr[i] = (uint64_t)uc->uc_mcontext.gregs[gregs_of[i]];
+    struct jit_fault f;
+    if (sig != SIGFPE && jit_find_fault_site(&h->code, rip - code, gpr, &f)) {
+        pc = f.pc;
+        if (!jit_classify_fault(f.address, f.width, f.is_write, access_of, h, &reason, &arg)) {
             reason = PVM_EXIT_ERROR; /* the page table and the mapping disagree */
             arg = NUB_ERR_JIT;
         }
@@ -138,6 +145,9 @@ void hosted_call_native(struct pvm_hosted *h)
      * the outer one is this thread's running instance again afterwards. */
     struct pvm_hosted *outer = running_instance;
     running_instance = h;
+    uint64_t outer_gs = hosted_gs_base_get(h->gs_fast);
+    hosted_gs_base_set(h->gs_fast, (uint64_t)(uintptr_t)h->window);
     entry(h->ctx);
+    hosted_gs_base_set(h->gs_fast, outer_gs);
     running_instance = outer;
 }

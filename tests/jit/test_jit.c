@@ -4,6 +4,7 @@
  * expected values, the signal plumbing, and the guest entry/exit flavour.
  * (Broad equivalence with the interpreter is jit_differential's job.)
  */
+#include <asm/prctl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "jit_x86.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
+#include "pvm_hosted_int.h"
 #include "pvm_interp.h"
 #include "pvm_program.h"
 #include "pvmasm.h"
@@ -39,10 +42,10 @@ static size_t emit_case(int i, struct jit_buf *b)
         emit_mov_rr(b, true, X86_RAX, X86_RBX);
         break;
     case 1:
-        emit_load_m(b, X86_LOAD_U64, X86_R11, X86_R15, X86_RAX);
+        emit_load_m(b, X86_LOAD_U64, X86_R11, X86_R13, 0x10);
         break;
     case 2:
-        emit_store_m(b, X86_STORE_8, X86_RSI, X86_R15, X86_RAX);
+        emit_store_m(b, X86_STORE_8, X86_RSI, X86_GSBASE, 0x20010);
         break;
     case 3:
         emit_lea(b, false, X86_RAX, X86_R13, 0);
@@ -60,7 +63,7 @@ static size_t emit_case(int i, struct jit_buf *b)
         emit_movzx8_rr(b, X86_RAX, X86_RSI);
         break;
     case 8:
-        emit_alu64_mi32(b, X86_ALU_SUB, X86_R15, -8, 1000);
+        emit_alu_ri32(b, X86_ALU_SUB, X86_R15, 1000);
         break;
     case 9:
         x86_rm(b, XF_W | 0x63, X86_RAX, X86_RCX, X86_RAX, 1, -4);
@@ -90,10 +93,16 @@ static size_t emit_case(int i, struct jit_buf *b)
         emit_push(b, X86_R15);
         break;
     case 18:
-        emit_store_imm_m(b, X86_STORE_IMM_16, X86_R15, X86_RAX, 0x1234, 2);
+        emit_store_imm_m(b, X86_STORE_IMM_16, X86_R12, -4, 0x1234, 2);
         break;
     case 19:
         emit_movsx8_rr(b, X86_RBP, X86_RDI);
+        break;
+    case 20:
+        emit_load_disp(b, X86_R15, X86_GSBASE, -8);
+        break;
+    case 21:
+        emit_load_m(b, X86_LOAD_I8, X86_RBP, X86_RBP, 0);
         break;
     default:
         return 0;
@@ -104,14 +113,17 @@ static size_t emit_case(int i, struct jit_buf *b)
 /* Expected bytes, checked against llvm-mc's encodings of the same text. */
 static const struct enc_case enc_cases[] = {
     {"mov rax, rbx", {0x48, 0x89, 0xd8}, 3},
-    {"mov r11, qword ptr [r15+rax]", {0x4d, 0x8b, 0x1c, 0x07}, 4},
-    {"mov byte ptr [r15+rax], sil", {0x41, 0x88, 0x34, 0x07}, 4},
+    {"mov r11, qword ptr gs:[r13d+0x10]", {0x65, 0x67, 0x4d, 0x8b, 0x5d, 0x10}, 6},
+    /* llvm-mc puts the 67 (addr32) first; the order of prefixes is free */
+    {"addr32 mov byte ptr gs:[0x20010], sil",
+     {0x65, 0x67, 0x40, 0x88, 0x34, 0x25, 0x10, 0x00, 0x02, 0x00},
+     10},
     {"lea eax, [r13]", {0x41, 0x8d, 0x45, 0x00}, 4},
     {"lea eax, [r12+5]", {0x41, 0x8d, 0x44, 0x24, 0x05}, 5},
     {"div qword ptr [r15-24]", {0x49, 0xf7, 0x77, 0xe8}, 4},
     {"popcnt rax, rbx", {0xf3, 0x48, 0x0f, 0xb8, 0xc3}, 5},
     {"movzx eax, sil", {0x40, 0x0f, 0xb6, 0xc6}, 4},
-    {"sub qword ptr [r15-8], 1000", {0x49, 0x81, 0x6f, 0xf8, 0xe8, 0x03, 0x00, 0x00}, 8},
+    {"sub r15, 1000", {0x49, 0x81, 0xef, 0xe8, 0x03, 0x00, 0x00}, 7},
     {"movsxd rax, dword ptr [rcx+2*rax-4]", {0x48, 0x63, 0x44, 0x41, 0xfc}, 5},
     {"jmp qword ptr [r15-144]", {0x41, 0xff, 0xa7, 0x70, 0xff, 0xff, 0xff}, 7},
     {"mov rax, -1", {0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff}, 7},
@@ -121,8 +133,12 @@ static const struct enc_case enc_cases[] = {
     {"bswap r10", {0x49, 0x0f, 0xca}, 3},
     {"sete al", {0x0f, 0x94, 0xc0}, 3},
     {"push r15", {0x41, 0x57}, 2},
-    {"mov word ptr [r15+rax], 0x1234", {0x66, 0x41, 0xc7, 0x04, 0x07, 0x34, 0x12}, 7},
+    {"mov word ptr gs:[r12d-4], 0x1234",
+     {0x65, 0x67, 0x66, 0x41, 0xc7, 0x44, 0x24, 0xfc, 0x34, 0x12},
+     10},
     {"movsx rbp, dil", {0x48, 0x0f, 0xbe, 0xef}, 4},
+    {"mov r15, qword ptr gs:[-8]", {0x65, 0x4c, 0x8b, 0x3c, 0x25, 0xf8, 0xff, 0xff, 0xff}, 9},
+    {"movsx rbp, byte ptr gs:[ebp]", {0x65, 0x67, 0x48, 0x0f, 0xbe, 0x6d, 0x00}, 7},
 };
 
 static void test_emitter_encodings(void **state)
@@ -352,6 +368,106 @@ static void test_dynamic_jumps(void **state)
     r = run_both("load_imm r7, 3\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
     assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
     assert_int_equal(r.exit.pc, 3);
+    /* 0 and 2J + 2: panic at the jump (the inlined check folds them with
+     * the odd addresses) */
+    r = run_both("load_imm r7, 0\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    assert_int_equal(r.exit.pc, 2); /* load_imm of 0 has no immediate byte */
+    r = run_both("load_imm r7, 4\njump_ind r7, 0\ntarget:\ntrap\n.jumptable target\n", NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    assert_int_equal(r.exit.pc, 3);
+}
+
+/* Calls and returns through ra are x86 call/ret pairs (jit.h, "Returns"):
+ * recursion deeper than JIT_RETURN_FRAMES, and a return to an address
+ * other than the one its call wrote, behave as on the interpreter. */
+static void test_call_return_pairs(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(100000);
+    /* f(n) recurses n = 400 deep (> JIT_RETURN_FRAMES), counting in a1 */
+    struct run r = run_both("load_imm sp, 0x21000\n"
+                            "load_imm a0, 400\n"
+                            "load_imm a1, 0\n"
+                            "load_imm_jump ra, &done, f\n"
+                            "done:\n"
+                            "load_imm t0, -65536\n"
+                            "jump_ind t0, 0\n"
+                            "f:\n"
+                            "branch_eq_imm a0, 0, out\n"
+                            "add_imm_64 sp, sp, -8\n"
+                            "store_ind_u64 ra, sp, 0\n"
+                            "add_imm_64 a0, a0, -1\n"
+                            "load_imm_jump ra, &back, f\n"
+                            "back:\n"
+                            "load_ind_u64 ra, sp, 0\n"
+                            "add_imm_64 sp, sp, 8\n"
+                            "add_imm_64 a1, a1, 1\n"
+                            "fallthrough\n"
+                            "out:\n"
+                            "jump_ind ra, 0\n"
+                            ".jumptable done, back\n",
+                            &rw_20000, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 400);
+    /* f returns to &other, not to the &back its call wrote */
+    r = run_both("load_imm a1, 0\n"
+                 "load_imm_jump ra, &back, f\n"
+                 "back:\n"
+                 "load_imm a1, 1\n"
+                 "trap\n"
+                 "other:\n"
+                 "load_imm a1, 2\n"
+                 "load_imm t0, -65536\n"
+                 "jump_ind t0, 0\n"
+                 "f:\n"
+                 "load_imm ra, &other\n"
+                 "jump_ind ra, 0\n"
+                 ".jumptable back, other\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 2);
+    /* an indirect call (load_imm_jump_ind through ra), then a return to an
+     * address that is not in the table: panic at the return */
+    r = run_both("load_imm t0, &f\n"
+                 "load_imm_jump_ind ra, t0, &back, 0\n"
+                 "back:\n"
+                 "trap\n"
+                 "f:\n"
+                 "load_imm ra, 7\n"
+                 "jump_ind ra, 0\n"
+                 ".jumptable back, f\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+}
+
+/* The hosted backend without rd/wrgsbase (arch_prctl), whichever this CPU
+ * has: same results, the fault address found from the base register, and
+ * the thread's gs base given back after the run. */
+static void test_gs_base_without_fsgsbase(void **state)
+{
+    (void)state;
+    struct prog pr;
+    prog_build(&pr, "load_imm r7, 0x20FFE\n"
+                    "store_imm_ind_u16 r7, 0, 0x1234\n"
+                    "load_ind_u16 r8, r7, 0\n"
+                    "load_ind_u32 r9, r7, 0\n"); /* straddles into 0x21000 */
+    struct pvm_allocator a = pvm_libc_allocator();
+    struct pvm_state s = state_with(100);
+    struct pvm_hosted *h;
+    assert_int_equal(pvm_hosted_create(pr.p, &rw_20000, 1, &s, &a, &h), PVM_OK);
+    h->gs_fast = false;
+    uint64_t gs_before = hosted_gs_base_get(false);
+    struct pvm_exit e;
+    pvm_hosted_run(h, &e);
+    assert_int_equal(hosted_gs_base_get(false), gs_before);
+    assert_int_equal(e.reason, PVM_EXIT_PAGE_FAULT);
+    assert_int_equal(e.arg, 0x21000);
+    pvm_hosted_get_state(h, &s);
+    assert_int_equal(s.regs[8], 0x1234);
+    assert_int_equal(s.pc, e.pc);
+    pvm_hosted_destroy(h);
+    prog_free(&pr);
 }
 
 static void test_host_call_resume(void **state)
@@ -475,7 +591,6 @@ static void test_guest_entry_exit(void **state)
     uint8_t *window = mem + 4096;
     struct jit_ctx *ctx = (struct jit_ctx *)(window - JIT_CTX_SIZE);
     struct jit_options opt = {.platform = JIT_PLATFORM_GUEST,
-                              .guest_window_va = (uint64_t)(uintptr_t)window,
                               .guest_exit_vector = 3}; /* int 3 -> SIGTRAP here */
     struct pvm_allocator a = pvm_libc_allocator();
     size_t size = jit_code_size_bound(pr.p);
@@ -486,13 +601,25 @@ static void test_guest_entry_exit(void **state)
     memset(ctx, 0, sizeof(*ctx));
     ctx->gas = 100;
     ctx->pc = 0;
+    /* the return stack, as the guest kernel places it: below the block */
+    ctx->host_rsp = (uint64_t)(uintptr_t)(window - JIT_CTX_SIZE) & ~(uint64_t)15;
     struct pvm_exit e;
     assert_true(jit_prepare_entry(&jc, ctx, (uint64_t)(uintptr_t)code, false, false, &e));
+    /* The entry stub moves rsp into the context page: SIGTRAP must not be
+     * delivered on that stack. */
+    static uint8_t alt_stack[1 << 16];
+    stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof(alt_stack), .ss_flags = 0}, old_ss;
+    assert_int_equal(sigaltstack(&ss, &old_ss), 0);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigtrap;
+    sa.sa_flags = SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTRAP, &sa, &old);
+    /* the guest kernel's gs base is the window (jit.h); here, this thread's */
+    uint64_t old_gs = 0;
+    assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_GS, &old_gs), 0);
+    assert_int_equal(syscall(SYS_arch_prctl, ARCH_SET_GS, (uint64_t)(uintptr_t)window), 0);
     if (sigsetjmp(guest_exit_jmp, 1) == 0) {
         /* the entry stub ignores its caller's registers and never returns */
         void (*entry)(void);
@@ -501,7 +628,9 @@ static void test_guest_entry_exit(void **state)
         entry();
         fail_msg("the guest entry returned");
     }
+    syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs);
     sigaction(SIGTRAP, &old, NULL);
+    sigaltstack(&old_ss, NULL);
     assert_int_equal(ctx->reason, PVM_EXIT_HOST_CALL);
     assert_int_equal(ctx->arg, 9);
     assert_int_equal(ctx->regs[7], 42);
@@ -525,6 +654,8 @@ int main(void)
         cmocka_unit_test(test_read_only_write_faults),
         cmocka_unit_test(test_out_of_gas_leaves_state),
         cmocka_unit_test(test_dynamic_jumps),
+        cmocka_unit_test(test_gs_base_without_fsgsbase),
+        cmocka_unit_test(test_call_return_pairs),
         cmocka_unit_test(test_host_call_resume),
         cmocka_unit_test(test_sbrk),
         cmocka_unit_test(test_buffer_too_small_reports_size),
