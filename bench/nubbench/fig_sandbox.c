@@ -12,6 +12,11 @@
  *   sandbox_create_call_drop_us  from a template: create, one SMOKE (the
  *                        first call maps the pages it touches), destroy
  *                        (median; Hyperlight's create+call+drop counterpart)
+ *   kvm_create_drop_us   a bare VM created as for kvm_create_us, then its
+ *                        vCPU and VM fds closed (median): the floor of
+ *                        create_call_drop (closing a VM fd is where KVM
+ *                        tears the VM down, and costs about as much as
+ *                        creating it)
  *   sandbox_create_cold_us  nub_sandbox_create without a template: loading
  *                        and booting the guest kernel too (median)
  *   sandbox_restore_us   nub_sandbox_restore after an invoke whose program
@@ -49,6 +54,7 @@
  *                        output of a program that halts at once ([phi7,
  *                        phi7 + phi8) = the input) (mean)
  *   invoke_vs_kvm_exit, smoke_vs_kvm_exit, sandbox_create_vs_kvm_create,
+ *   sandbox_create_call_drop_vs_kvm_create_drop,
  *   smoke_vs_kvm_exit_ring3, invoke_vs_kvm_exit_ring3,
  *   sandbox_restore_vs_invoke (restore / invoke_roundtrip),
  *   sandbox_restore_vs_memcpy_1mib (restore / memcpy_1mib),
@@ -207,21 +213,24 @@ static double median(double *v, int n)
 
 #define MAX_SAMPLES 64
 
-static int measure_bare(int kvm, int creates, int exits, double *create_us, double *exit_us,
-                        double *exit_ring3_us)
+static int measure_bare(int kvm, int creates, int exits, double *create_us, double *create_drop_us,
+                        double *exit_us, double *exit_ring3_us)
 {
-    double samples[MAX_SAMPLES];
+    double samples[MAX_SAMPLES], drop_samples[MAX_SAMPLES];
     for (int i = 0; i < creates; i++) {
         struct bare_vm b;
         uint64_t t0 = nubbench_now_ns();
         int rc = bare_create(kvm, &b);
         uint64_t t1 = nubbench_now_ns();
         bare_destroy(&b);
+        uint64_t t2 = nubbench_now_ns();
         if (rc != 0)
             return -1;
         samples[i] = (double)(t1 - t0) / 1e3;
+        drop_samples[i] = (double)(t2 - t0) / 1e3;
     }
     *create_us = median(samples, creates);
+    *create_drop_us = median(drop_samples, creates);
 
     struct bare_vm b;
     int rc = bare_create(kvm, &b) == 0 && bare_prepare_exit_loop(&b) == 0 ? 0 : -1;
@@ -655,9 +664,10 @@ int fig_sandbox(const struct nubbench_options *opt)
     int creates = opt->quick ? 3 : 15;
     int exits = opt->quick ? 200 : 5000;
     int calls = opt->quick ? 20 : 500;
-    double kvm_create, kvm_exit, kvm_exit_ring3;
+    double kvm_create, kvm_create_drop, kvm_exit, kvm_exit_ring3;
     struct sandbox_figures f;
-    int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_exit, &kvm_exit_ring3);
+    int rc = measure_bare(kvm, creates, exits, &kvm_create, &kvm_create_drop, &kvm_exit,
+                          &kvm_exit_ring3);
     close(kvm);
     if (rc != 0) {
         fprintf(stderr, "fig_sandbox: the bare VM measurement failed\n");
@@ -669,6 +679,9 @@ int fig_sandbox(const struct nubbench_options *opt)
     nubbench_emit("sandbox_create_us", f.create_us, "us");
     nubbench_emit("sandbox_create_vs_kvm_create", f.create_us / kvm_create, "x");
     nubbench_emit("sandbox_create_call_drop_us", f.create_call_drop_us, "us");
+    nubbench_emit("kvm_create_drop_us", kvm_create_drop, "us");
+    nubbench_emit("sandbox_create_call_drop_vs_kvm_create_drop",
+                  f.create_call_drop_us / kvm_create_drop, "x");
     nubbench_emit("sandbox_create_cold_us", f.create_cold_us, "us");
     nubbench_emit("kvm_exit_us", kvm_exit, "us");
     nubbench_emit("smoke_roundtrip_us", f.smoke_us, "us");
