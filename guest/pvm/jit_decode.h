@@ -40,10 +40,14 @@ static inline uint8_t jit_reg_of(unsigned field)
     return (uint8_t)(field < PVM_NUM_REGS ? field : PVM_NUM_REGS - 1);
 }
 
-/* imm(at, n): n (0..4) bytes little-endian, sign-extended. */
-static inline uint64_t jit_imm_at(const uint8_t *at, unsigned n)
+/* imm(at, n): n (0..4) bytes little-endian, sign-extended (0 for n = 0),
+ * from one 4-byte load and two table masks. */
+static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *at, unsigned n)
 {
-    return pvm_sign_extend_bytes(pvm_load_le(at, n), n);
+    static const uint64_t low[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
+    static const uint64_t sign[5] = {0, 0x80, 0x8000, 0x800000, 0x80000000};
+    uint64_t v = pvm_load_le(at, 4) & low[n];
+    return (v ^ sign[n]) - sign[n];
 }
 
 /* Inline so the compiler keeps the fields it uses in registers. */

@@ -100,6 +100,33 @@ JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
     b->off = off + n;
 }
 
+/*
+ * Appends head (nh <= 8 bytes) and then tail (nt <= 8 bytes), little-endian,
+ * with one bounds check and one update of off: a whole x86 instruction
+ * (prefixes to SIB, then displacement and immediate) is one append. The
+ * appends form a chain through b->off in memory, so their number, not
+ * their size, bounds the compile speed.
+ */
+JIT_INLINE void emit_head_tail(struct jit_buf *b, uint64_t head, unsigned nh, uint64_t tail,
+                               unsigned nt)
+{
+    size_t off = b->off;
+    if (off + 16 <= b->size) {
+        jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
+        d[0] = (uint32_t)head;
+        d[1] = (uint32_t)(head >> 32);
+        jit_u32_unaligned *e = (jit_u32_unaligned *)(b->code + off + nh);
+        e[0] = (uint32_t)tail;
+        e[1] = (uint32_t)(tail >> 32);
+    } else {
+        for (unsigned i = 0; i < nh && off + i < b->size; i++)
+            b->code[off + i] = (uint8_t)(head >> (8 * i));
+        for (unsigned i = 0; i < nt && off + nh + i < b->size; i++)
+            b->code[off + nh + i] = (uint8_t)(tail >> (8 * i));
+    }
+    b->off = off + nh + nt;
+}
+
 JIT_INLINE void emit1(struct jit_buf *b, uint8_t v)
 {
     emitn(b, v, 1);
@@ -119,8 +146,7 @@ JIT_INLINE void emit8(struct jit_buf *b, uint64_t v)
 JIT_INLINE void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
 {
     if (at + 4 <= b->size)
-        for (int i = 0; i < 4; i++)
-            b->code[at + i] = (uint8_t)(v >> (8 * i));
+        *(jit_u32_unaligned *)(b->code + at) = v;
 }
 
 JIT_INLINE void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
@@ -201,7 +227,16 @@ JIT_INLINE void x86_head(struct x86_bytes *x, unsigned form, int reg, int index,
     xb_put(x, (uint8_t)form);
 }
 
-/* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r, imm). */
+/* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r,
+ * imm), then the ni bytes of imm. */
+JIT_INLINE void x86_prefix_rex_imm(struct jit_buf *b, unsigned form, int reg, int index, int rm,
+                                   uint64_t imm, unsigned ni)
+{
+    struct x86_bytes x = {0, 0};
+    x86_head(&x, form, reg, index, rm);
+    emit_head_tail(b, x.v, x.n, imm, ni);
+}
+
 JIT_INLINE void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
 {
     struct x86_bytes x = {0, 0};
@@ -218,6 +253,16 @@ JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
     emitn(b, x.v, x.n);
 }
 
+/* x86_rr followed by the ni (1..4) bytes of an immediate. */
+JIT_INLINE void x86_rr_imm(struct jit_buf *b, unsigned form, int reg, int rm, uint32_t imm,
+                           unsigned ni)
+{
+    struct x86_bytes x = {0, 0};
+    x86_head(&x, form, reg, -1, rm);
+    xb_put(&x, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+    emit_head_tail(b, x.v, x.n, imm, ni);
+}
+
 /*
  * Memory operand [base + index*scale + disp]. Traps handled here: rsp/r12 as
  * a base need a SIB byte; rbp/r13 as a base need a displacement; rsp cannot
@@ -226,18 +271,18 @@ JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
  * with 64-bit addresses the disp32 is sign-extended (the context block
  * below the base), with XF_A32 zero-extended (a PVM address).
  * The prefixes, REX, opcode, ModRM and SIB take at most 8 bytes (65 67 66
- * REX 0F op ModRM SIB): one emitn.
+ * REX 0F op ModRM SIB), the displacement and an immediate of ni (0..4)
+ * bytes after it at most 8: one emit_head_tail.
  */
-JIT_INLINE void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
-                       unsigned scale_log2, int32_t disp)
+JIT_INLINE void x86_rm_imm(struct jit_buf *b, unsigned form, int reg, int base, int index,
+                           unsigned scale_log2, int32_t disp, uint32_t imm, unsigned ni)
 {
     struct x86_bytes x = {0, 0};
     if (base == X86_GSBASE) {
         x86_head(&x, form | XF_GS, reg, -1, 0);
         xb_put(&x, (uint8_t)(((reg & 7) << 3) | 4)); /* mod 00, rm 100: SIB follows */
         xb_put(&x, 0x25);                            /* no index, no base: disp32 */
-        emitn(b, x.v, x.n);
-        emit4(b, (uint32_t)disp);
+        emit_head_tail(b, x.v, x.n, (uint32_t)disp | (uint64_t)imm << 32, 4 + ni);
         return;
     }
     x86_head(&x, form, reg, index, base);
@@ -255,11 +300,19 @@ JIT_INLINE void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int 
     } else {
         xb_put(&x, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
     }
-    emitn(b, x.v, x.n);
-    if (mod == 1)
-        emit1(b, (uint8_t)disp);
-    else if (mod == 2)
-        emit4(b, (uint32_t)disp);
+    if (mod == 0)
+        emit_head_tail(b, x.v, x.n, imm, ni);
+    else if (mod == 1)
+        emit_head_tail(b, x.v, x.n, (uint8_t)disp | (uint64_t)imm << 8, 1 + ni);
+    else
+        emit_head_tail(b, x.v, x.n, (uint32_t)disp | (uint64_t)imm << 32, 4 + ni);
+}
+
+/* A memory operand with no immediate after it. */
+JIT_INLINE void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
+                       unsigned scale_log2, int32_t disp)
+{
+    x86_rm_imm(b, form, reg, base, index, scale_log2, disp, 0, 0);
 }
 
 /* ---- ALU group 1 opcode extensions (81 /n, 83 /n) ---------------------- */
@@ -308,32 +361,27 @@ JIT_INLINE void emit_test_rr(struct jit_buf *b, bool w64, int a, int c)
 JIT_INLINE void emit_alu_ri(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int32_t imm)
 {
     if (is_imm8(imm)) {
-        x86_rr(b, xw(w64) | 0x83, op, dst); /* op dst, imm8 */
-        emit1(b, (uint8_t)imm);
+        x86_rr_imm(b, xw(w64) | 0x83, op, dst, (uint8_t)imm, 1); /* op dst, imm8 */
     } else {
-        x86_rr(b, xw(w64) | 0x81, op, dst); /* op dst, imm32 */
-        emit4(b, (uint32_t)imm);
+        x86_rr_imm(b, xw(w64) | 0x81, op, dst, (uint32_t)imm, 4); /* op dst, imm32 */
     }
 }
 
 JIT_INLINE void emit_test_ri(struct jit_buf *b, bool w64, int dst, int32_t imm)
 {
-    x86_rr(b, xw(w64) | 0xF7, 0, dst); /* test dst, imm32 */
-    emit4(b, (uint32_t)imm);
+    x86_rr_imm(b, xw(w64) | 0xF7, 0, dst, (uint32_t)imm, 4); /* test dst, imm32 */
 }
 
 /* dst = imm, shortest form. Clobbers no flags except the xor form (imm 0). */
 JIT_INLINE void emit_mov_ri(struct jit_buf *b, int dst, uint64_t imm)
 {
     if (is_uimm32(imm)) {
-        x86_prefix_rex(b, 0xB8 + (dst & 7), 0, -1, dst); /* mov dst32, imm32 */
-        emit4(b, (uint32_t)imm);
+        x86_prefix_rex_imm(b, 0xB8 + (dst & 7), 0, -1, dst, imm, 4); /* mov dst32, imm32 */
     } else if (is_simm32((int64_t)imm)) {
-        x86_rr(b, XF_W | 0xC7, 0, dst); /* mov dst, simm32 */
-        emit4(b, (uint32_t)imm);
+        x86_rr_imm(b, XF_W | 0xC7, 0, dst, (uint32_t)imm, 4); /* mov dst, simm32 */
     } else {
-        x86_prefix_rex(b, XF_W | (0xB8 + (dst & 7)), 0, -1, dst); /* movabs dst, imm64 */
-        emit8(b, imm);
+        x86_prefix_rex_imm(b, XF_W | (0xB8 + (dst & 7)), 0, -1, dst, imm,
+                           8); /* movabs dst, imm64 */
     }
 }
 
@@ -344,15 +392,13 @@ JIT_INLINE void emit_imul_rr(struct jit_buf *b, bool w64, int dst, int src)
 
 JIT_INLINE void emit_imul_rri(struct jit_buf *b, bool w64, int dst, int src, int32_t imm)
 {
-    x86_rr(b, xw(w64) | 0x69, dst, src); /* imul dst, src, imm32 */
-    emit4(b, (uint32_t)imm);
+    x86_rr_imm(b, xw(w64) | 0x69, dst, src, (uint32_t)imm, 4); /* imul dst, src, imm32 */
 }
 
 JIT_INLINE void emit_shift_ri(struct jit_buf *b, bool w64, enum x86_shift op, int dst,
                               uint8_t count)
 {
-    x86_rr(b, xw(w64) | 0xC1, op, dst); /* shl/shr/sar/rol/ror dst, imm8 */
-    emit1(b, count);
+    x86_rr_imm(b, xw(w64) | 0xC1, op, dst, count, 1); /* shl/shr/sar/rol/ror dst, imm8 */
 }
 
 JIT_INLINE void emit_shift_cl(struct jit_buf *b, bool w64, enum x86_shift op, int dst)
@@ -382,8 +428,7 @@ JIT_INLINE void emit_grp3_m(struct jit_buf *b, bool w64, enum x86_grp3 op, int b
 
 JIT_INLINE void emit_cqo(struct jit_buf *b)
 {
-    emit1(b, 0x48); /* cqo: rdx:rax = sign-extend rax */
-    emit1(b, 0x99);
+    emitn(b, 0x9948, 2); /* cqo: rdx:rax = sign-extend rax */
 }
 
 JIT_INLINE void emit_cdq(struct jit_buf *b)
@@ -469,8 +514,8 @@ JIT_INLINE void emit_store_m(struct jit_buf *b, unsigned form, int src, int base
 JIT_INLINE void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int32_t disp,
                                  int32_t imm, unsigned imm_bytes)
 {
-    x86_rm(b, form | XF_GS | XF_A32, 0, base, X86_NONE, 0, disp); /* mov gs:[a32], imm */
-    emitn(b, (uint32_t)imm, imm_bytes);
+    x86_rm_imm(b, form | XF_GS | XF_A32, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
+               imm_bytes); /* mov gs:[a32], imm */
 }
 
 /* Load forms (dst register in reg field). */
@@ -505,29 +550,27 @@ JIT_INLINE void emit_store_disp(struct jit_buf *b, int src, int base, int32_t di
 
 JIT_INLINE void emit_store32_imm_disp(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
 {
-    x86_rm(b, 0xC7, 0, base, X86_NONE, 0, disp); /* mov dword [base+disp], imm32 */
-    emit4(b, imm);
+    x86_rm_imm(b, 0xC7, 0, base, X86_NONE, 0, disp, imm, 4); /* mov dword [base+disp], imm32 */
 }
 
 JIT_INLINE void emit_store64_imm_disp(struct jit_buf *b, int base, int32_t disp, int32_t imm)
 {
-    x86_rm(b, XF_W | 0xC7, 0, base, X86_NONE, 0, disp); /* mov qword [base+disp], simm32 */
-    emit4(b, (uint32_t)imm);
+    x86_rm_imm(b, XF_W | 0xC7, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
+               4); /* mov qword [base+disp], simm32 */
 }
 
 /* op reg64, imm32 (always the imm32 form: patchable). */
 JIT_INLINE void emit_alu_ri32(struct jit_buf *b, enum x86_alu op, int dst, uint32_t imm)
 {
-    x86_rr(b, XF_W | 0x81, op, dst); /* op dst, imm32 */
-    emit4(b, imm);
+    x86_rr_imm(b, XF_W | 0x81, op, dst, imm, 4); /* op dst, imm32 */
 }
 
 /* op qword [base+disp], imm32 (always the imm32 form: patchable). */
 JIT_INLINE void emit_alu64_mi32(struct jit_buf *b, enum x86_alu op, int base, int32_t disp,
                                 uint32_t imm)
 {
-    x86_rm(b, XF_W | 0x81, op, base, X86_NONE, 0, disp); /* op qword [base+disp], imm32 */
-    emit4(b, imm);
+    x86_rm_imm(b, XF_W | 0x81, op, base, X86_NONE, 0, disp, imm,
+               4); /* op qword [base+disp], imm32 */
 }
 
 /* op reg, qword [base+disp] for op in {add, or, and, sub, xor, cmp}. */
@@ -540,44 +583,33 @@ JIT_INLINE void emit_alu_rm(struct jit_buf *b, enum x86_alu op, int reg, int bas
 /* Emit a rel32 jump and return the offset of its rel32 field for patching. */
 JIT_INLINE size_t emit_jmp32(struct jit_buf *b)
 {
-    emit1(b, 0xE9); /* jmp rel32 */
-    size_t at = b->off;
-    emit4(b, 0);
-    return at;
+    emitn(b, 0xE9, 5); /* jmp rel32 */
+    return b->off - 4;
 }
 
 JIT_INLINE size_t emit_jcc32(struct jit_buf *b, enum x86_cc cc)
 {
-    emit1(b, 0x0F); /* jcc rel32 */
-    emit1(b, (uint8_t)(0x80 + cc));
-    size_t at = b->off;
-    emit4(b, 0);
-    return at;
+    emitn(b, 0x800F + ((unsigned)cc << 8), 6); /* jcc rel32 */
+    return b->off - 4;
 }
 
 JIT_INLINE size_t emit_jmp8(struct jit_buf *b)
 {
-    emit1(b, 0xEB); /* jmp rel8 */
-    size_t at = b->off;
-    emit1(b, 0);
-    return at;
+    emitn(b, 0xEB, 2); /* jmp rel8 */
+    return b->off - 1;
 }
 
 /* call rel32; returns the offset of its rel32 field for patching. */
 JIT_INLINE size_t emit_call32(struct jit_buf *b)
 {
-    emit1(b, 0xE8); /* call rel32 */
-    size_t at = b->off;
-    emit4(b, 0);
-    return at;
+    emitn(b, 0xE8, 5); /* call rel32 */
+    return b->off - 4;
 }
 
 JIT_INLINE size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
 {
-    emit1(b, (uint8_t)(0x70 + cc)); /* jcc rel8 */
-    size_t at = b->off;
-    emit1(b, 0);
-    return at;
+    emitn(b, (uint8_t)(0x70 + cc), 2); /* jcc rel8 */
+    return b->off - 1;
 }
 
 /* Point the rel32 at 'site' to 'target' (both buffer offsets). */
@@ -605,11 +637,11 @@ JIT_INLINE void emit_jmp_m(struct jit_buf *b, int base, int32_t disp)
 /* lea dst, [rip + rel32]; returns the rel32 field offset for jit_link32. */
 JIT_INLINE size_t emit_lea_rip(struct jit_buf *b, int dst)
 {
-    x86_prefix_rex(b, XF_W | 0x8D, dst, -1, 0);
-    emit1(b, (uint8_t)(((dst & 7) << 3) | 5)); /* lea dst, [rip+rel32] */
-    size_t at = b->off;
-    emit4(b, 0);
-    return at;
+    struct x86_bytes x = {0, 0};
+    x86_head(&x, XF_W | 0x8D, dst, -1, 0);
+    xb_put(&x, (uint8_t)(((dst & 7) << 3) | 5)); /* lea dst, [rip+rel32] */
+    emit_head_tail(b, x.v, x.n, 0, 4);
+    return b->off - 4;
 }
 
 JIT_INLINE void emit_push(struct jit_buf *b, int reg)
@@ -629,8 +661,7 @@ JIT_INLINE void emit_ret(struct jit_buf *b)
 
 JIT_INLINE void emit_int(struct jit_buf *b, uint8_t vector)
 {
-    emit1(b, 0xCD); /* int imm8 */
-    emit1(b, vector);
+    emitn(b, 0xCD + ((unsigned)vector << 8), 2); /* int imm8 */
 }
 
 JIT_INLINE void emit_call_m(struct jit_buf *b, int base, int32_t disp)
@@ -646,21 +677,18 @@ JIT_INLINE void emit_out_dx_eax(struct jit_buf *b)
 /* cmp dword [base+disp], imm32 */
 JIT_INLINE void emit_cmp32_mi(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
 {
-    x86_rm(b, 0x81, X86_ALU_CMP, base, X86_NONE, 0, disp);
-    emit4(b, imm);
+    x86_rm_imm(b, 0x81, X86_ALU_CMP, base, X86_NONE, 0, disp, imm, 4);
 }
 
 /* cmp qword [base+disp], simm8 */
 JIT_INLINE void emit_cmp64_mi8(struct jit_buf *b, int base, int32_t disp, int8_t imm)
 {
-    x86_rm(b, XF_W | 0x83, X86_ALU_CMP, base, X86_NONE, 0, disp);
-    emit1(b, (uint8_t)imm);
+    x86_rm_imm(b, XF_W | 0x83, X86_ALU_CMP, base, X86_NONE, 0, disp, (uint8_t)imm, 1);
 }
 
 JIT_INLINE void emit_ud2(struct jit_buf *b)
 {
-    emit1(b, 0x0F); /* ud2 */
-    emit1(b, 0x0B);
+    emitn(b, 0x0B0F, 2); /* ud2 */
 }
 
 JIT_INLINE void emit_int3(struct jit_buf *b)
