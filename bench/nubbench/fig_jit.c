@@ -9,6 +9,18 @@
  *   jit_compile_ns_per_insn_080  the same program run as GP 0.8.0
  *                            (renumbered): block costs come from the
  *                            pipeline model, computed while compiling
+ *   jit_compile_real_ms_per_640kb  the real JAM service blobs (every file
+ *                            of the programs folder: NUBBENCH_PROGRAMS_DIR,
+ *                            default ../shared/pvm/programs beside the
+ *                            source tree), run as GP 0.7.2: the sum of their
+ *                            jit_compile times (best of five each, decode not
+ *                            timed) scaled to 640 KiB of service blob
+ *   jit_compile_real_ms_per_640kb_code  the same time scaled to 640 KiB of
+ *                            PVM code (the blobs' code_len; stricter: the
+ *                            blobs also hold data)
+ *   jit_compile_real_ns_per_insn  the same time per PVM instruction
+ *                            (A folder that cannot be read is reported on
+ *                            stderr and these figures are left out.)
  *   jit_mips_alu / _mem / _branch   the loop programs of loop_programs.c on
  *                            the hosted JIT (instance creation, i.e. the
  *                            compile, not timed), M PVM instructions/s
@@ -16,6 +28,7 @@
  *   jit_vs_interp_alu / _mem / _branch   JIT MIPS / interpreter MIPS, both
  *                            measured here, best of three runs each
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +37,14 @@
 #include "jit.h"
 #include "loop_mips.h"
 #include "loop_programs.h"
+#include "nub_readfile.h"
+#include "nub_service_blob.h"
 #include "nubbench.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
 #include "pvm_interp.h"
 #include "pvm_program.h"
+#include "pvm_stdprog.h"
 #include "pvmasm.h"
 
 /* Assembler text of a large program: groups of 12 instructions mixing ALU,
@@ -111,6 +127,99 @@ static double compile_ns_per_insn(uint32_t isa, unsigned *insns_out)
     return best;
 }
 
+/* Best of five jit_compile runs of prog, in ns (0 on failure, reported). */
+static uint64_t best_compile_ns(const struct pvm_program *prog, const char *what)
+{
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    size_t size = jit_code_size_bound(prog);
+    uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return 0;
+    memset(buf, 0xCC, size); /* fault the pages in before timing */
+    uint64_t best = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
+        struct jit_code code;
+        uint64_t t0 = nubbench_now_ns();
+        int r = jit_compile(prog, &opt, &alloc, buf, size, &code, NULL);
+        uint64_t t1 = nubbench_now_ns();
+        if (r != PVM_OK) {
+            fprintf(stderr, "fig_jit: %s: jit_compile failed: %s\n", what, jit_error_name(r));
+            best = 0;
+            break;
+        }
+        jit_code_release(&code);
+        if (best == 0 || t1 - t0 < best)
+            best = t1 - t0 > 0 ? t1 - t0 : 1;
+    }
+    munmap(buf, size);
+    return best;
+}
+
+/* The jit_compile_real_* figures (see the top of the file). 0, or 1 after
+ * a blob failed to load or compile. */
+static int real_programs(void)
+{
+    const char *dir_path = getenv("NUBBENCH_PROGRAMS_DIR");
+    if (dir_path == NULL)
+        dir_path = NUB_REAL_PROGRAMS_DIR;
+    DIR *dir = opendir(dir_path);
+    if (dir == NULL) {
+        fprintf(stderr,
+                "fig_jit: %s: cannot open (set NUBBENCH_PROGRAMS_DIR); "
+                "jit_compile_real_* left out\n",
+                dir_path);
+        return 0;
+    }
+    uint64_t ns = 0, blob_bytes = 0, code_bytes = 0, insns = 0;
+    int failed = 0, count = 0;
+    struct pvm_allocator alloc = pvm_libc_allocator();
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        size_t name_len = strlen(e->d_name);
+        if (name_len < 4 || strcmp(e->d_name + name_len - 4, ".bin") != 0)
+            continue;
+        char path[4096], err[256];
+        snprintf(path, sizeof path, "%s/%s", dir_path, e->d_name);
+        size_t len = 0;
+        uint8_t *bytes = nub_read_file(path, NUB_READFILE_DEFAULT_MAX, &len, err, sizeof err);
+        const uint8_t *y;
+        size_t y_len;
+        struct pvm_stdprog sp;
+        struct pvm_program *prog = NULL;
+        if (bytes == NULL || !nub_service_program(bytes, len, &y, &y_len) ||
+            pvm_stdprog_load(y, y_len, NULL, 0, &sp) != PVM_OK ||
+            pvm_program_decode(sp.code_blob, sp.code_blob_len, &alloc, &prog) != PVM_OK) {
+            fprintf(stderr, "fig_jit: %s: %s\n", path,
+                    bytes == NULL ? err : "not a JAM service blob with a valid program");
+            free(bytes);
+            failed = 1;
+            continue;
+        }
+        uint64_t t = best_compile_ns(prog, path);
+        if (t == 0)
+            failed = 1;
+        ns += t;
+        blob_bytes += len;
+        code_bytes += prog->code_len;
+        for (uint32_t pc = 0; pc < prog->code_len; pc++)
+            insns += pvm_program_is_insn_start(prog, pc);
+        count++;
+        pvm_program_destroy(prog);
+        free(bytes);
+    }
+    closedir(dir);
+    if (failed || count == 0) {
+        if (count == 0)
+            fprintf(stderr, "fig_jit: %s: no .bin service blobs\n", dir_path);
+        return failed;
+    }
+    double ms = (double)ns / 1e6;
+    nubbench_emit("jit_compile_real_ms_per_640kb", ms * 655360.0 / (double)blob_bytes, "ms");
+    nubbench_emit("jit_compile_real_ms_per_640kb_code", ms * 655360.0 / (double)code_bytes, "ms");
+    nubbench_emit("jit_compile_real_ns_per_insn", (double)ns / (double)insns, "ns/PVM instruction");
+    return 0;
+}
+
 int fig_jit(const struct nubbench_options *opt)
 {
     uint64_t iterations = opt->quick ? 200000 : 10000000;
@@ -127,6 +236,8 @@ int fig_jit(const struct nubbench_options *opt)
     if (compile_080 < 0)
         return 1;
     nubbench_emit("jit_compile_ns_per_insn_080", compile_080, "ns/PVM instruction");
+    if (real_programs() != 0)
+        return 1;
     double jit[3], interp[3];
     for (int i = 0; i < 3; i++) {
         jit[i] = loop_mips(&pvm_jit_engine, loops[i].kind, iterations * 10);

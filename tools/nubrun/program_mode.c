@@ -19,6 +19,7 @@
 #include "pvm_alloc_libc.h"
 #include "pvm_program.h"
 #include "nub_readfile.h"
+#include "nub_service_blob.h"
 #include "pvm_stdprog.h"
 #include "vector_mode.h"
 
@@ -214,41 +215,6 @@ static int run_demo(const struct nubrun_program_options *opt, FILE *out)
     return 0;
 }
 
-/* GP's general natural-number encoding E (Appendix C): the number of
- * leading 1 bits of the first byte is how many little-endian bytes follow;
- * the rest of the first byte are the value's high bits. */
-static bool decode_general_natural(const uint8_t *b, size_t len, uint64_t *value, size_t *used)
-{
-    if (len == 0)
-        return false;
-    unsigned l = 0;
-    while (l < 8 && (b[0] & (0x80u >> l)))
-        l++;
-    if (len < 1 + (size_t)l)
-        return false;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < l; i++)
-        v |= (uint64_t)b[1 + i] << (8 * i);
-    if (l < 8)
-        v |= (uint64_t)(b[0] & ((1u << (7 - l)) - 1)) << (8 * l);
-    *value = v;
-    *used = 1 + l;
-    return true;
-}
-
-/* A JAM service code blob (as kept in JAM state): E(len meta) ++ meta ++ Y.
- * Sets *y / *y_len to the standard program inside. */
-static bool service_program(const uint8_t *b, size_t len, const uint8_t **y, size_t *y_len)
-{
-    uint64_t meta_len;
-    size_t used;
-    if (!decode_general_natural(b, len, &meta_len, &used) || meta_len > len - used)
-        return false;
-    *y = b + used + meta_len;
-    *y_len = len - used - (size_t)meta_len;
-    return true;
-}
-
 int nubrun_block_costs_mode(const struct nubrun_program_options *opt, const char *path, FILE *out)
 {
     char err[512];
@@ -335,7 +301,7 @@ int nubrun_program_mode(const struct nubrun_program_options *opt, const char *pa
     size_t prog_len = len;
     struct nubrun_outcome o;
     int rc;
-    if (opt->service && !service_program(bytes, len, &prog, &prog_len)) {
+    if (opt->service && !nub_service_program(bytes, len, &prog, &prog_len)) {
         fprintf(stderr, "nubrun: %s: not a JAM service blob (E(len meta) ++ meta ++ Y)\n", path);
         rc = 1;
     } else {
