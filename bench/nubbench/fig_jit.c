@@ -9,8 +9,8 @@
  *   jit_compile_ns_per_insn_080  the same program run as GP 0.8.0
  *                            (renumbered): block costs come from the
  *                            pipeline model, computed while compiling
- *   jit_compile_real_ms_per_640kb  the real JAM service blobs (every file
- *                            of the programs folder: NUBBENCH_PROGRAMS_DIR,
+ *   jit_compile_real_ms_per_640kb  the real JAM service blobs (every .bin
+ *                            file of the programs folder: NUBBENCH_PROGRAMS_DIR,
  *                            default ../shared/pvm/programs beside the
  *                            source tree), run as GP 0.7.2: the sum of their
  *                            jit_compile times (best of five each, decode not
