@@ -166,7 +166,8 @@ int nub_page_pool_log_full(void)
     return POOL->log_count >= POOL->log_capacity;
 }
 
-int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_t entry), void *ctx)
+int nub_page_pool_undo(int (*keep)(void *ctx, uint64_t *entry, void *page, uint64_t mark),
+                       void *ctx)
 {
     const uint64_t marks = NUB_PAGE_LOG_KEEP | NUB_PAGE_LOG_RESET;
     int upgraded = 0;
@@ -180,7 +181,7 @@ int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_
         void *page = (void *)(uintptr_t)(now & NUB_PTE_ADDR_MASK);
         int installed = (now & NUB_PTE_P) && !(e.old_value & NUB_PTE_P);
         uint64_t mark = e.old_value & marks;
-        if (mark && installed && keep && keep(ctx, page, mark, now))
+        if (mark && installed && keep && keep(ctx, entry, page, mark))
             continue; /* the page stays, as the keeper decided */
         *entry = e.old_value & ~marks;
         if (installed)

@@ -7,8 +7,8 @@
  * rest of each segment is declared and backed on first touch from the page
  * pool (abi/nub_rpc.h, "Demand paging"). After each call the pool's undo log
  * takes back what the call backed or changed, so the tables stay as built
- * (but for the tables and the few resident leaf pages the space keeps,
- * those zeroed after each call: uspace.h), and before each call only the
+ * (but for the tables and the resident leaf pages the space keeps, the
+ * written ones zeroed after each call: uspace.h), and before each call only the
  * contents of the writable published pages (and of the input pages) are
  * rewritten: every call starts from the published memory. Rebuilding the
  * tables each call is what costs on a shadow-paging hypervisor (writes to
@@ -199,14 +199,15 @@ static void space_unlink(struct cached_space *c)
  * calls. Only addresses: a rebuild backs zeroed pages, and only where the
  * instance declares access.
  */
-#define MEMO_MAX 32u
+#define MEMO_MAX   32u
+#define MEMO_PAGES 16u /* addresses noted per instance */
 
 struct resident_memo {
     nub_cap_hash instance;
     uint32_t input_pages;
     uint32_t count; /* 0: unused */
     uint64_t last_use;
-    uint64_t va[NUB_USPACE_RESIDENT_MAX];
+    uint64_t va[MEMO_PAGES];
 };
 
 static struct resident_memo memos[MEMO_MAX];
@@ -222,8 +223,8 @@ static struct resident_memo *memo_find(const uint8_t *instance, uint32_t input_p
 
 static void memo_save(const struct cached_space *c)
 {
-    uint64_t va[NUB_USPACE_RESIDENT_MAX];
-    uint32_t n = nub_uspace_resident_addresses(&c->space, va);
+    uint64_t va[MEMO_PAGES];
+    uint32_t n = nub_uspace_resident_addresses(&c->space, va, MEMO_PAGES);
     struct resident_memo *m = memo_find(c->instance, c->input_pages);
     if (!m && n == 0)
         return;

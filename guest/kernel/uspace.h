@@ -22,9 +22,11 @@
 #define NUB_USPACE_WINDOW_VA   NUB_RUN_WINDOW_VA /* PML4 slot 2: PVM address 0 */
 #define NUB_USPACE_CTX_PAGE_VA (NUB_USPACE_WINDOW_VA - 4096)
 
-/* Pages a space keeps backed across calls beyond its built ones: 64 KiB,
- * zeroed after each call (a few microseconds at most, natively). */
-#define NUB_USPACE_RESIDENT_MAX 16u
+/* Leaf pages a space keeps backed across calls beyond its built ones: an
+ * eighth of guest memory, at most this many (32 MiB). A bound on what one
+ * space holds out of the pool while it is idle (heap pressure evicts idle
+ * spaces whole, resident pages with them). */
+#define NUB_USPACE_RESIDENT_MAX 8192u
 
 struct nub_uspace {
     uint64_t *pml4;
@@ -32,16 +34,20 @@ struct nub_uspace {
      * destroying it frees a list instead of scanning 512-entry tables. */
     void **pages;
     uint32_t page_count, page_cap;
-    /* Leaf pages that calls backed on first touch and the space keeps
-     * backed, so that the next call touching them takes no fault (a fault
-     * is the expensive part of backing a page). Each call must start from
-     * the published memory, so the writable ones are zeroed after every
-     * call (nub_uspace_reset): that is why there are few of them. */
-    void *resident[NUB_USPACE_RESIDENT_MAX];
-    uint32_t resident_count;
-    uint32_t resident_writable; /* bit i: resident[i] is mapped writable */
+    /* The pages that calls backed on first touch and the space keeps
+     * backed, so that later calls touching them take no fault (a fault is
+     * the expensive part of backing a page). Each call must start from the
+     * published memory: after every call the written ones are zeroed
+     * (nub_uspace_reset). */
+    struct nub_uspace_resident *resident;
+    uint32_t resident_count, resident_cap;
 };
 
+struct nub_uspace_resident {
+    uint64_t *entry;      /* its leaf entry */
+    uint32_t clean_calls; /* calls since its dirty bit was set that left it zero */
+    uint32_t reserved;
+};
 nub_status nub_uspace_create(struct nub_uspace *u);
 /* Frees every table and every page the space allocated (not the shared code). */
 void nub_uspace_destroy(struct nub_uspace *u);
@@ -69,18 +75,19 @@ uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writabl
 /* Makes page one of u's own (freed by destroy); 0 if the list cannot grow. */
 int nub_uspace_adopt(struct nub_uspace *u, void *page);
 
-/* The undo log's keep callback (space is a struct nub_uspace *): keeps a
- * table a call installed (NUB_PAGE_LOG_KEEP), and a leaf page it backed
- * (NUB_PAGE_LOG_RESET) while fewer than NUB_USPACE_RESIDENT_MAX are kept. */
-int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry);
+/* The undo log's keep callback (space is a struct nub_uspace *, entry the
+ * logged entry): keeps a table a call installed (NUB_PAGE_LOG_KEEP), and a
+ * leaf page it backed (NUB_PAGE_LOG_RESET) while the space keeps fewer than
+ * its bound (NUB_USPACE_RESIDENT_MAX). */
+int nub_uspace_keep(void *space, uint64_t *entry, void *page, uint64_t mark);
 
-/* Zeroes the writable pages kept by nub_uspace_keep (ring 3, after a call,
- * before the space is used again). */
+/* Zeroes the resident pages written since the last reset (ring 3, after a
+ * call, before the space is used again). */
 void nub_uspace_reset(struct nub_uspace *u);
 
-/* The virtual addresses of u's resident pages (found in its tables), at
- * most NUB_USPACE_RESIDENT_MAX of them; returns how many. */
-uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out);
+/* The virtual addresses of up to max of u's resident pages (found in its
+ * tables); returns how many. */
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out, uint32_t max);
 
 /* Backs va (not backed yet, declared READ or WRITE) with a zeroed page
  * kept resident, while the resident list has room: what a first touch and
