@@ -249,7 +249,7 @@ _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size")
  * run by walking those tables in guest RAM (host/pvm_guest_mem.h); every
  * entry is untrusted there: table and page frames must lie inside guest RAM.
  */
-#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: the JIT code */
+#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: code and context */
 #define NUB_RUN_WINDOW_VA UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
 #define NUB_PTE_P         (UINT64_C(1) << 0)
 #define NUB_PTE_RW        (UINT64_C(1) << 1)

@@ -117,7 +117,7 @@ static nub_status build(struct run *r, const struct nub_wire_cap_view *inst, uin
 {
     nub_status s = nub_uspace_create(r->space_ptr);
     for (size_t i = 0; s == NUB_OK && i < r->jit->code_pages; i++)
-        s = nub_uspace_map_shared(r->space_ptr, NUB_USPACE_CODE_VA + 4096 * i,
+        s = nub_uspace_map_shared(r->space_ptr, r->code_va + 4096 * i,
                                   (uint64_t)(uintptr_t)(r->jit->code_buf + 4096 * i),
                                   NUB_USPACE_RX);
     uint8_t *ctx_page = 0;
@@ -310,6 +310,7 @@ nub_status nub_run_acquire_space(struct run *r, const struct nub_cap_entry *inst
                                  const struct run_input *input)
 {
     uint32_t pages = input_pages(input);
+    r->code_va = nub_uspace_code_va(r->jit->code_pages);
     spaces.clock++;
     for (struct cached_space *c = spaces.head; c; c = c->next) {
         if (nub_memcmp(c->instance, inst->hash, NUB_CAP_HASH_BYTES) != 0 || c->input_pages != pages)

@@ -1,9 +1,10 @@
 /*
  * uspace.h — the ring-3 address space of one PVM run.
  *
- * It maps, user-accessible, only: the JIT code (read + execute) at
- * NUB_USPACE_CODE_VA, the page holding the JIT context block just below the
- * window, and the instance's accessible pages at NUB_USPACE_WINDOW_VA + PVM
+ * It maps, user-accessible, only: the page holding the JIT context block
+ * just below the window, the JIT code (read + execute) in the pages right
+ * below that (nub_uspace_code_va), and the instance's accessible pages at
+ * NUB_USPACE_WINDOW_VA + PVM
  * address (read, or read-write; never executable). Everything else is the
  * kernel's identity map, supervisor-only (its PML4 entry has no U bit).
  * The tables double as the PVM page-access map: pages not backed yet are
@@ -18,9 +19,18 @@
 #include "nub_abi.h"
 #include "nub_rpc.h"
 
-#define NUB_USPACE_CODE_VA     NUB_RUN_CODE_VA   /* PML4 slot 1 */
 #define NUB_USPACE_WINDOW_VA   NUB_RUN_WINDOW_VA /* PML4 slot 2: PVM address 0 */
 #define NUB_USPACE_CTX_PAGE_VA (NUB_USPACE_WINDOW_VA - 4096)
+
+/* Where code of code_pages pages is mapped: its last page right below the
+ * context page (the code is position-independent), so that both share
+ * their page tables (one page table for code up to 2 MiB less a page). */
+static inline uint64_t nub_uspace_code_va(uint64_t code_pages)
+{
+    return NUB_USPACE_CTX_PAGE_VA - 4096 * code_pages;
+}
+_Static_assert(NUB_RUN_CODE_VA >> 39 == NUB_USPACE_CTX_PAGE_VA >> 39,
+               "code and context share PML4 slot 1, whose entry the code may need");
 
 /* Leaf pages a space keeps backed across calls beyond its built ones: an
  * eighth of guest memory, at most this many (32 MiB). A bound on what one
