@@ -92,7 +92,7 @@ static nub_status map_segments(struct run *r, const struct nub_wire_cap_view *in
                                writable ? NUB_DECL_WRITE : NUB_DECL_READ, 0);
         if (s != NUB_OK)
             return s;
-        uint64_t flags = writable ? NUB_USPACE_RW : NUB_USPACE_RO;
+        uint64_t flags = writable ? NUB_USPACE_RW_BUILT : NUB_USPACE_RO;
         for (uint64_t off = 0; data && off < seg.data_len; off += 4096) {
             uint8_t *page;
             s = nub_uspace_map_new(r->space_ptr, nub_run_window_va(seg.address) + off, flags,
@@ -122,7 +122,8 @@ static nub_status build(struct run *r, const struct nub_wire_cap_view *inst, uin
                                   NUB_USPACE_RX);
     uint8_t *ctx_page = 0;
     if (s == NUB_OK)
-        s = nub_uspace_map_new(r->space_ptr, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW, &ctx_page);
+        s = nub_uspace_map_new(r->space_ptr, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW_BUILT,
+                               &ctx_page);
     if (s == NUB_OK) {
         r->ctx = (struct jit_ctx *)(ctx_page + 4096 - JIT_CTX_SIZE);
         s = map_segments(r, inst, pages);

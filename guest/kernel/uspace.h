@@ -119,5 +119,11 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
 #define NUB_USPACE_RX (UINT64_C(1) << 0 | UINT64_C(1) << 2)
 #define NUB_USPACE_RO (UINT64_C(1) << 0 | UINT64_C(1) << 2 | UINT64_C(1) << 63)
 #define NUB_USPACE_RW (UINT64_C(1) << 0 | UINT64_C(1) << 1 | UINT64_C(1) << 2 | UINT64_C(1) << 63)
+/* A writable page the space builds (published contents, the context page):
+ * accessed and dirty from the start. Only kept first-touch pages use the
+ * dirty bit (nub_uspace_reset); here it spares a shadow-paging hypervisor
+ * the second fault a page takes when it is read before it is written (the
+ * read maps it read-only, so that the write can set the bit). */
+#define NUB_USPACE_RW_BUILT (NUB_USPACE_RW | UINT64_C(1) << 5 | UINT64_C(1) << 6)
 
 #endif /* NUB_KERNEL_USPACE_H */
