@@ -420,6 +420,54 @@ static void test_segment_uses_90_percent_of_heap(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* 40 MiB written in one call: the page pool grows by more chunks than the
+ * kernel lists in its own data (32), so the list moves to the bookkeeping
+ * area mid-growth; every page still reads back what was written, and the
+ * next call starts from zeros. */
+static void test_pool_grows_past_first_chunks(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    enum { PAGES = 10240 };
+    nub_cap_hash h;
+    /* a0 = page count; adds what each page holds, then writes the page
+     * number + 1 into it, then sums the pages again. */
+    publish_segment(sb,
+                    "    load_imm a1, 0x100000\n"
+                    "    load_imm a2, 0\n"
+                    "    load_imm a5, 0\n"
+                    "    fallthrough\n"
+                    "fill:\n"
+                    "    load_ind_u32 a4, a1, 0\n"
+                    "    add_64 a5, a5, a4\n"
+                    "    add_imm_64 a2, a2, 1\n"
+                    "    store_ind_u32 a2, a1, 0\n"
+                    "    add_imm_64 a1, a1, 4096\n"
+                    "    branch_ne a2, a0, fill\n"
+                    "    load_imm a1, 0x100000\n"
+                    "    load_imm a3, 0\n"
+                    "    load_imm a2, 0\n"
+                    "    fallthrough\n"
+                    "sum:\n"
+                    "    load_ind_u32 a4, a1, 0\n"
+                    "    add_64 a3, a3, a4\n"
+                    "    add_imm_64 a1, a1, 4096\n"
+                    "    add_imm_64 a2, a2, 1\n"
+                    "    branch_ne a2, a0, sum\n"
+                    "    add_64 a0, a3, a5\n"
+                    "    jump_ind ra, 0\n",
+                    0x100000, 48u << 20, h);
+    for (int call = 0; call < 2; call++) {
+        struct nub_invocation_result r = invoke(sb, h, PAGES, 100000000);
+        if (r.exit_reason != NUB_EXIT_HALT)
+            fail_msg("exit %u arg %llu", r.exit_reason, (unsigned long long)r.exit_arg);
+        assert_int_equal(r.return_value, (uint64_t)PAGES * (PAGES + 1) / 2); /* read zeros first */
+    }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
 /* Touching more than guest memory holds ends the run with an error exit,
  * and the sandbox lives on with its memory back. */
 static void test_touching_past_memory(void **state)
@@ -696,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_pool_pages_zero_after_heap_reuse),
         cmocka_unit_test(test_rebuilt_space_starts_from_zeros),
         cmocka_unit_test(test_segment_uses_90_percent_of_heap),
+        cmocka_unit_test(test_pool_grows_past_first_chunks),
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
         cmocka_unit_test(test_sbrk_engines_agree),
