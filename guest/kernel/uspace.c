@@ -388,10 +388,11 @@ static void find_resident(const struct nub_uspace *u, uint64_t *table, int shift
                           uint64_t *out, uint32_t *n, uint32_t max)
 {
     if (shift == 12) {
+        uintptr_t base = (uintptr_t)table;
         for (uint32_t i = 0; i < u->resident_count && *n < max; i++) {
-            const uint64_t *entry = u->resident[i].entry;
-            if (entry >= table && entry < table + 512)
-                out[(*n)++] = va + ((uint64_t)(entry - table) << 12);
+            uintptr_t entry = (uintptr_t)u->resident[i].entry;
+            if (entry - base < 4096) /* (an entry of this table) */
+                out[(*n)++] = va + ((uint64_t)(entry - base) / 8 << 12);
         }
         return;
     }
