@@ -249,11 +249,12 @@ _Static_assert(sizeof(struct nub_kernel_layout) == 64, "nub_kernel_layout size")
  * run by walking those tables in guest RAM (host/pvm_guest_mem.h); every
  * entry is untrusted there: table and page frames must lie inside guest RAM.
  */
-#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: the JIT code */
+#define NUB_RUN_CODE_VA   UINT64_C(0x0000008000000000) /* PML4 slot 1: code and context */
 #define NUB_RUN_WINDOW_VA UINT64_C(0x0000010000000000) /* PML4 slot 2: PVM address 0 */
 #define NUB_PTE_P         (UINT64_C(1) << 0)
 #define NUB_PTE_RW        (UINT64_C(1) << 1)
 #define NUB_PTE_US        (UINT64_C(1) << 2)
+#define NUB_PTE_D         (UINT64_C(1) << 6) /* a leaf's page was written (see below) */
 #define NUB_PTE_PS        (UINT64_C(1) << 7) /* a large page: never used in a run's window */
 #define NUB_PTE_NX        (UINT64_C(1) << 63)
 #define NUB_PTE_ADDR_MASK UINT64_C(0x000FFFFFFFFFF000)
@@ -288,7 +289,7 @@ _Static_assert((NUB_RUN_WINDOW_VA >> 39) == 2 &&
  * and appends {entry, old value} to the log before writing the entry; at
  * the end of the call the kernel restores the log backwards and pushes the
  * pages back (zeroed), so a kept address space returns to its built state
- * (but for the tables and the few zeroed leaf pages it keeps: the marks
+ * (but for the tables and the zeroed leaf pages it keeps: the marks
  * below).
  * The host treats every field as untrusted: the stack, the log and every
  * frame must lie inside guest RAM, and a count past its capacity is refused.
@@ -326,9 +327,13 @@ struct nub_page_log_entry {
 /* In old_value: the change backed a leaf page under the access its segment
  * declared (not sbrk's break). The kernel may keep such a page backed after
  * the call, reset to zeros, so that the next call touching it does not take
- * a first-touch fault again (run_space.c bounds how many). Bit 61 is never
+ * a first-touch fault again (uspace.h bounds how many). Bit 61 is never
  * part of a non-present entry's encoding either. */
 #define NUB_PAGE_LOG_RESET (UINT64_C(1) << 61)
+/* Such a kept page is zeroed after a call only if its leaf's dirty bit
+ * (NUB_PTE_D) is set. The CPU sets it when the program writes; whoever else
+ * writes into a backed page of a run (the host, for a host function) sets it
+ * too, or the next call would see the bytes. */
 _Static_assert(sizeof(struct nub_page_log_entry) == 16, "nub_page_log_entry size");
 
 /* The directory layout version in nub_boot_info.directory_type_id. */

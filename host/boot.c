@@ -21,6 +21,8 @@
 #define PTE_P     (UINT64_C(1) << 0)
 #define PTE_RW    (UINT64_C(1) << 1)
 #define PTE_US    (UINT64_C(1) << 2)
+#define PTE_A     (UINT64_C(1) << 5)
+#define PTE_D     (UINT64_C(1) << 6)
 #define PTE_PS    (UINT64_C(1) << 7)
 #define PTE_NX    (UINT64_C(1) << 63)
 #define TABLE     (PTE_P | PTE_RW | PTE_US)
@@ -127,9 +129,16 @@ static void write_page_tables(uint8_t *mem, uint64_t mem_bytes, const struct nub
     put_u64(mem + NUB_BOOT_PD_GPA, NUB_BOOT_PT_LOW_GPA | TABLE);
     for (uint64_t pa = PAGE_2M; pa < mem_bytes; pa += PAGE_2M)
         put_u64(mem + NUB_BOOT_PD_GPA + 8 * (pa / PAGE_2M),
-                pa | PTE_P | PTE_RW | PTE_US | PTE_PS | PTE_NX);
+                pa | PTE_P | PTE_RW | PTE_US | PTE_PS | PTE_NX | PTE_A | PTE_D);
+    /* Leaves are accessed (and writable ones dirty) from the start: the
+     * CPU need not set the bits, and a shadow-paging hypervisor may then
+     * map a page's neighbours on the fault of one (KVM prefetches only
+     * accessed entries), which spares a fresh VM a fault for every page
+     * of kernel code it runs. */
     for (uint64_t i = 0; i < 512; i++) {
         uint64_t flags = low_page_flags(img, i * PAGE_4K);
+        if (flags)
+            flags |= PTE_A | ((flags & PTE_RW) ? PTE_D : 0);
         put_u64(mem + NUB_BOOT_PT_LOW_GPA + 8 * i, flags ? (i * PAGE_4K) | flags : 0);
     }
 }

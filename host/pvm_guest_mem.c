@@ -163,7 +163,9 @@ static nub_status back_page(const struct nub_guest_ram *ram, struct nub_page_poo
     uint64_t entry_gpa = w->entry_gpa, old = w->entry, frame = 0;
     for (int level = LEVELS - w->missing; level < LEVELS; level++) {
         int leaf = level == LEVELS - 1;
-        uint64_t flags = leaf ? NUB_PTE_P | NUB_PTE_RW | NUB_PTE_US | NUB_PTE_NX : TABLE_FLAGS;
+        /* (the leaf dirty: the host writes the page next) */
+        uint64_t flags =
+            leaf ? NUB_PTE_P | NUB_PTE_RW | NUB_PTE_US | NUB_PTE_NX | NUB_PTE_D : TABLE_FLAGS;
         nub_status s = back_entry(ram, p, entry_gpa, old, flags, &frame);
         if (s != NUB_OK)
             return s;
@@ -174,6 +176,18 @@ static nub_status back_page(const struct nub_guest_ram *ram, struct nub_page_poo
     }
     w->page = ram->bytes + frame;
     return NUB_OK;
+}
+
+/* Sets the dirty bit of a leaf the host wrote through, as the CPU does for
+ * the program's writes: the kernel zeroes a page it keeps between calls
+ * only if that bit says it was written (abi/nub_rpc.h, NUB_PAGE_LOG_RESET). */
+static void set_dirty_bit(const struct nub_guest_ram *ram, uint64_t entry_gpa)
+{
+    uint64_t e;
+    memcpy(&e, ram->bytes + entry_gpa, sizeof e);
+    e |= NUB_PTE_D;
+    memcpy(ram->bytes + entry_gpa, &e, sizeof e);
+    mark_dirty(ram, entry_gpa, sizeof e);
 }
 
 enum walk_mode { WALK_READ, WALK_PROBE_WRITE, WALK_WRITE };
@@ -224,6 +238,7 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
             last_va = va;
             last_missing = w.missing;
         } else if (mode == WALK_WRITE) {
+            bool backed_before = w.page != NULL; /* (w.entry_gpa is then its leaf) */
             if (w.upgrade) {
                 s = log_upgrade(ram, pool, w.entry_gpa, w.entry);
                 if (s != NUB_OK)
@@ -235,6 +250,8 @@ static nub_status walk_range(const struct nub_guest_ram *ram, uint64_t cr3_gpa, 
             }
             memcpy(w.page + a % PAGE, src + done, n);
             mark_dirty(ram, (uint64_t)(w.page - ram->bytes) + a % PAGE, n);
+            if (backed_before && !(w.entry & NUB_PTE_D))
+                set_dirty_bit(ram, w.entry_gpa);
         }
         done += n;
     }

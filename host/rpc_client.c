@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-/* Requests above this size give their pages back after the call. */
+/* A PUT_CAP request above this size gives its pages back after the call. */
 #define RELEASE_REQUEST_BYTES (UINT64_C(64) << 10)
 
 static const char *vector_name(uint64_t v)
@@ -231,9 +231,12 @@ static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payl
     nub__mem_dirty(sb, sb->params.request_gpa, sizeof req + len);
 
     nub_status s = nub__run_to_doorbell(sb);
-    /* A large request (a cap) has been consumed: without this, every
-     * published byte would cost the host twice, in the request buffer too. */
-    if (len > RELEASE_REQUEST_BYTES && !sb->dead)
+    /* A large cap has been copied into the guest's directory: without this,
+     * every published byte would cost the host twice, in the request buffer
+     * too. Other requests keep their pages: an invoke's input comes again
+     * with the next call, and dropping its pages would cost a host fault
+     * and a KVM fault per page on every call. */
+    if (fn_id == NUB_FN_ID_PUT_CAP && len > RELEASE_REQUEST_BYTES && !sb->dead)
         nub__mem_release(sb, sb->params.request_gpa + NUB_PAGE_SIZE,
                          sizeof req + len - NUB_PAGE_SIZE);
     if (s != NUB_OK)

@@ -20,14 +20,23 @@ struct chunk {
     uint32_t free; /* scratch of nub_page_pool_trim */
 };
 
-static struct {
+/* Chunks listed in the kernel's own data before the list moves to the
+ * bookkeeping area: a fresh guest then writes no page of that area for
+ * its first chunks (a page never written costs a hypervisor fault). */
+#define FIRST_CHUNKS 32u
+
+/* (Aligned so that it lies in one page, which init writes.) */
+static _Alignas(1024) struct {
     uint32_t *stack;
     struct nub_page_log_entry *log;
-    struct chunk *chunks; /* sorted by base */
+    struct chunk *chunks;     /* sorted by base: first_chunks, or chunk_area once more */
+    struct chunk *chunk_area; /* in the bookkeeping: room for chunk_cap */
     uint32_t chunk_count, chunk_cap;
     uint64_t total_pages;
     int busy; /* growing or trimming: the heap's trim hook must not run */
+    struct chunk first_chunks[FIRST_CHUNKS];
 } pool;
+_Static_assert(sizeof(pool) <= 1024, "the pool's own data stays in one page");
 
 uint64_t nub_page_pool_bookkeeping_bytes(uint64_t memory_bytes)
 {
@@ -46,8 +55,9 @@ void nub_page_pool_init(uint64_t memory_bytes, uint64_t at)
     uint64_t pages = memory_bytes / PAGE;
     pool.stack = (uint32_t *)(uintptr_t)at;
     pool.log = (struct nub_page_log_entry *)(uintptr_t)(at + pages * sizeof *pool.stack);
-    pool.chunks =
+    pool.chunk_area =
         (struct chunk *)(uintptr_t)((uint64_t)(uintptr_t)pool.log + pages * sizeof *pool.log);
+    pool.chunks = pool.first_chunks;
     pool.chunk_cap = (uint32_t)(memory_bytes / CHUNK_MIN);
     struct nub_page_pool rec = {
         .magic = NUB_PAGE_POOL_MAGIC,
@@ -74,6 +84,10 @@ static int grow(void)
 {
     if (pool.chunk_count == pool.chunk_cap)
         return 0;
+    if (pool.chunks == pool.first_chunks && pool.chunk_count == FIRST_CHUNKS) {
+        nub_memcpy(pool.chunk_area, pool.first_chunks, sizeof pool.first_chunks);
+        pool.chunks = pool.chunk_area;
+    }
     void *p = 0;
     uint32_t bytes = CHUNK_MAX;
     /* (A failed allocation here must not trim: it would hand back the
@@ -166,7 +180,8 @@ int nub_page_pool_log_full(void)
     return POOL->log_count >= POOL->log_capacity;
 }
 
-int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_t entry), void *ctx)
+int nub_page_pool_undo(int (*keep)(void *ctx, uint64_t *entry, void *page, uint64_t mark),
+                       void *ctx)
 {
     const uint64_t marks = NUB_PAGE_LOG_KEEP | NUB_PAGE_LOG_RESET;
     int upgraded = 0;
@@ -180,7 +195,7 @@ int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_
         void *page = (void *)(uintptr_t)(now & NUB_PTE_ADDR_MASK);
         int installed = (now & NUB_PTE_P) && !(e.old_value & NUB_PTE_P);
         uint64_t mark = e.old_value & marks;
-        if (mark && installed && keep && keep(ctx, page, mark, now))
+        if (mark && installed && keep && keep(ctx, entry, page, mark))
             continue; /* the page stays, as the keeper decided */
         *entry = e.old_value & ~marks;
         if (installed)

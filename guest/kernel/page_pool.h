@@ -48,12 +48,12 @@ int nub_page_pool_set_logged_marked(uint64_t *entry, uint64_t value, uint64_t ma
 
 /* Restores every logged entry, newest first, and frees every page a logged
  * change installed (ring 3, after the call); a marked install is offered to
- * keep(ctx, page, mark, entry) first (entry = its present value), which
- * returns 1 if it takes the page (the entry then stays as the call left it)
- * or 0 (then it is undone like the rest). Returns 1 if some change had made
- * a backed read-only page writable (sbrk over it): its contents may differ
- * from the published ones now. */
-int nub_page_pool_undo(int (*keep)(void *ctx, void *page, uint64_t mark, uint64_t entry),
+ * keep(ctx, entry, page, mark) first, which returns 1 if it takes the page
+ * (the entry then stays as the call left it) or 0 (then it is undone like
+ * the rest). Returns 1 if some change had made a backed read-only page
+ * writable (sbrk over it): its contents may differ from the published ones
+ * now. */
+int nub_page_pool_undo(int (*keep)(void *ctx, uint64_t *entry, void *page, uint64_t mark),
                        void *ctx);
 
 /* Gives wholly free chunks back to the heap; returns how many. */

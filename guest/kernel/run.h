@@ -18,6 +18,7 @@ struct run {
     struct cached_space *cached;
     struct nub_uspace *space_ptr;
     struct jit_ctx *ctx; /* kernel alias of the context block */
+    uint64_t code_va;    /* where the space maps the code (nub_uspace_code_va) */
     struct nub_jit_entry *jit;
     struct nub_ring3_return ret;
     uint32_t heap_base;     /* the instance's initial break (0: no heap) */

@@ -7,8 +7,8 @@
  * rest of each segment is declared and backed on first touch from the page
  * pool (abi/nub_rpc.h, "Demand paging"). After each call the pool's undo log
  * takes back what the call backed or changed, so the tables stay as built
- * (but for the tables and the few resident leaf pages the space keeps,
- * those zeroed after each call: uspace.h), and before each call only the
+ * (but for the tables and the resident leaf pages the space keeps, the
+ * written ones zeroed after each call: uspace.h), and before each call only the
  * contents of the writable published pages (and of the input pages) are
  * rewritten: every call starts from the published memory. Rebuilding the
  * tables each call is what costs on a shadow-paging hypervisor (writes to
@@ -92,7 +92,7 @@ static nub_status map_segments(struct run *r, const struct nub_wire_cap_view *in
                                writable ? NUB_DECL_WRITE : NUB_DECL_READ, 0);
         if (s != NUB_OK)
             return s;
-        uint64_t flags = writable ? NUB_USPACE_RW : NUB_USPACE_RO;
+        uint64_t flags = writable ? NUB_USPACE_RW_BUILT : NUB_USPACE_RO;
         for (uint64_t off = 0; data && off < seg.data_len; off += 4096) {
             uint8_t *page;
             s = nub_uspace_map_new(r->space_ptr, nub_run_window_va(seg.address) + off, flags,
@@ -117,12 +117,13 @@ static nub_status build(struct run *r, const struct nub_wire_cap_view *inst, uin
 {
     nub_status s = nub_uspace_create(r->space_ptr);
     for (size_t i = 0; s == NUB_OK && i < r->jit->code_pages; i++)
-        s = nub_uspace_map_shared(r->space_ptr, NUB_USPACE_CODE_VA + 4096 * i,
+        s = nub_uspace_map_shared(r->space_ptr, r->code_va + 4096 * i,
                                   (uint64_t)(uintptr_t)(r->jit->code_buf + 4096 * i),
                                   NUB_USPACE_RX);
     uint8_t *ctx_page = 0;
     if (s == NUB_OK)
-        s = nub_uspace_map_new(r->space_ptr, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW, &ctx_page);
+        s = nub_uspace_map_new(r->space_ptr, NUB_USPACE_CTX_PAGE_VA, NUB_USPACE_RW_BUILT,
+                               &ctx_page);
     if (s == NUB_OK) {
         r->ctx = (struct jit_ctx *)(ctx_page + 4096 - JIT_CTX_SIZE);
         s = map_segments(r, inst, pages);
@@ -199,14 +200,15 @@ static void space_unlink(struct cached_space *c)
  * calls. Only addresses: a rebuild backs zeroed pages, and only where the
  * instance declares access.
  */
-#define MEMO_MAX 32u
+#define MEMO_MAX   32u
+#define MEMO_PAGES 16u /* addresses noted per instance */
 
 struct resident_memo {
     nub_cap_hash instance;
     uint32_t input_pages;
     uint32_t count; /* 0: unused */
     uint64_t last_use;
-    uint64_t va[NUB_USPACE_RESIDENT_MAX];
+    uint64_t va[MEMO_PAGES];
 };
 
 static struct resident_memo memos[MEMO_MAX];
@@ -222,8 +224,8 @@ static struct resident_memo *memo_find(const uint8_t *instance, uint32_t input_p
 
 static void memo_save(const struct cached_space *c)
 {
-    uint64_t va[NUB_USPACE_RESIDENT_MAX];
-    uint32_t n = nub_uspace_resident_addresses(&c->space, va);
+    uint64_t va[MEMO_PAGES];
+    uint32_t n = nub_uspace_resident_addresses(&c->space, va, MEMO_PAGES);
     struct resident_memo *m = memo_find(c->instance, c->input_pages);
     if (!m && n == 0)
         return;
@@ -309,6 +311,7 @@ nub_status nub_run_acquire_space(struct run *r, const struct nub_cap_entry *inst
                                  const struct run_input *input)
 {
     uint32_t pages = input_pages(input);
+    r->code_va = nub_uspace_code_va(r->jit->code_pages);
     spaces.clock++;
     for (struct cached_space *c = spaces.head; c; c = c->next) {
         if (nub_memcmp(c->instance, inst->hash, NUB_CAP_HASH_BYTES) != 0 || c->input_pages != pages)

@@ -84,7 +84,7 @@ static int serve_host_refills(struct run *r)
     if (r->ctx->reason != JIT_EXIT_HOST_RESUME)
         return 0;
     struct pvm_exit ex;
-    if (!jit_prepare_entry(&r->jit->code, r->ctx, NUB_USPACE_CODE_VA, true, true, &ex)) {
+    if (!jit_prepare_entry(&r->jit->code, r->ctx, r->code_va, true, true, &ex)) {
         r->ctx->reason = ex.reason;
         r->ctx->pc = ex.pc;
         r->ctx->arg = ex.arg;
@@ -98,7 +98,7 @@ static int serve_host_refills(struct run *r)
 static void platform_enter(void *self)
 {
     struct run *r = self;
-    uint64_t entry = NUB_USPACE_CODE_VA + r->jit->code.entry_offset;
+    uint64_t entry = r->code_va + r->jit->code.entry_offset;
     /* The code's return stack: the context page below the block (jit.h). */
     r->ctx->host_rsp = (NUB_USPACE_WINDOW_VA - JIT_CTX_SIZE) & ~UINT64_C(15);
     if (!refill_pool(r, POOL_RESERVE_PAGES)) {
@@ -109,7 +109,7 @@ static void platform_enter(void *self)
         .cr3 = (uint64_t)(uintptr_t)r->space_ptr->pml4,
         .entry = entry,
         .gate_va = (uint64_t)(uintptr_t)nub_gate_enter_program,
-        .exit_int_va = NUB_USPACE_CODE_VA + r->jit->code.exit_trap_offset,
+        .exit_int_va = r->code_va + r->jit->code.exit_trap_offset,
         .ret = &r->ret,
         .kernel_cr3 = nub_kernel_params.kernel_cr3,
     };
@@ -131,7 +131,7 @@ static void platform_enter(void *self)
             fail_out_of_pages(r);
             break;
         }
-        r->ctx->entry_target = NUB_USPACE_CODE_VA + r->jit->code.insn_offset[r->ctx->pc];
+        r->ctx->entry_target = r->code_va + r->jit->code.insn_offset[r->ctx->pc];
     }
     nub_run_gate = (struct nub_run_gate){0};
     declare_heap(r);
@@ -158,7 +158,7 @@ void nub_run_platform(struct run *r, struct jit_runner *out)
 {
     *out = (struct jit_runner){
         .self = r,
-        .code_address = NUB_USPACE_CODE_VA,
+        .code_address = r->code_va,
         .enter = platform_enter,
         .page_access = platform_page_access,
         .make_writable = 0, /* sbrk runs inline: the code never asks */
@@ -174,7 +174,7 @@ void nub_run_platform(struct run *r, struct jit_runner *out)
  */
 static int is_exit_trap_ud(const struct run *r, const struct nub_trap_frame *frame)
 {
-    uint64_t trap = NUB_USPACE_CODE_VA + r->jit->code.exit_trap_offset;
+    uint64_t trap = r->code_va + r->jit->code.exit_trap_offset;
     return frame->vector == 6 && (frame->rip == trap || frame->rip == trap + 2);
 }
 
@@ -223,32 +223,31 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
      * back it and run the access again, without leaving the address space. */
     uint64_t cr2 = frame->vector == 14 ? x86_read_cr2() : 0;
     if (frame->vector == 14 && cr2 - NUB_USPACE_WINDOW_VA < (UINT64_C(1) << 32) &&
-        rip >= NUB_USPACE_CODE_VA && rip < NUB_USPACE_CODE_VA + code->code_size) {
+        rip >= r->code_va && rip < r->code_va + code->code_size) {
         uint32_t page = (uint32_t)(cr2 - NUB_USPACE_WINDOW_VA) & ~UINT32_C(4095);
         enum nub_uspace_back b = nub_uspace_back(r->space_ptr->pml4, cr2 & ~UINT64_C(4095),
                                                  (frame->error_code & 2) != 0, in_heap(r, page));
         if (b == NUB_USPACE_BACK_DONE)
             return 1;
         if (b != NUB_USPACE_BACK_NOT_DECLARED &&
-            jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, gpr, &f)) {
+            jit_find_fault_site(code, rip - r->code_va, gpr, &f)) {
             /* Empty pool: refill in ring 3 and retry. Full undo log: the
              * call has backed more pages than guest memory holds. */
             r->ctx->pc = f.pc;
             r->ctx->reason = b == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
             r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
-            frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;
+            frame->rip = r->code_va + code->exit_offset;
             return 1;
         }
     }
-    if (frame->vector == 14 && rip >= NUB_USPACE_CODE_VA &&
-        rip < NUB_USPACE_CODE_VA + code->code_size &&
-        jit_find_fault_site(code, rip - NUB_USPACE_CODE_VA, gpr, &f) &&
+    if (frame->vector == 14 && rip >= r->code_va && rip < r->code_va + code->code_size &&
+        jit_find_fault_site(code, rip - r->code_va, gpr, &f) &&
         jit_classify_fault(f.address, f.width, f.is_write, platform_page_access, r, &reason,
                            &arg)) {
         r->ctx->pc = f.pc;
         r->ctx->reason = reason;
         r->ctx->arg = arg;
-        frame->rip = NUB_USPACE_CODE_VA + code->exit_offset;
+        frame->rip = r->code_va + code->exit_offset;
         return 1; /* the exit stub stores the registers and traps out */
     }
     /* Not a PVM memory fault (or the tables and the access map disagree):
@@ -263,10 +262,10 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
         nub_serial_write_hex(frame->error_code);
         nub_serial_write(" cr2 ");
         nub_serial_write_hex(x86_read_cr2());
-        if (rip >= NUB_USPACE_CODE_VA + 8 && rip + 8 <= NUB_USPACE_CODE_VA + code->code_size) {
+        if (rip >= r->code_va + 8 && rip + 8 <= r->code_va + code->code_size) {
             uint64_t before, after;
-            nub_memcpy(&before, r->jit->code_buf + (rip - NUB_USPACE_CODE_VA) - 8, 8);
-            nub_memcpy(&after, r->jit->code_buf + (rip - NUB_USPACE_CODE_VA), 8);
+            nub_memcpy(&before, r->jit->code_buf + (rip - r->code_va) - 8, 8);
+            nub_memcpy(&after, r->jit->code_buf + (rip - r->code_va), 8);
             nub_serial_write(" bytes ");
             nub_serial_write_hex(before);
             nub_serial_write(" ");

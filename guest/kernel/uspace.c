@@ -9,8 +9,6 @@
 
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_US)
 
-_Static_assert(NUB_USPACE_RESIDENT_MAX <= 32, "resident_writable has a bit per resident page");
-
 static unsigned decl_of(uint64_t entry)
 {
     return (unsigned)((entry & NUB_PTE_DECL_MASK) >> NUB_PTE_DECL_SHIFT);
@@ -46,7 +44,8 @@ nub_status nub_uspace_create(struct nub_uspace *u)
 {
     u->pages = 0;
     u->page_count = u->page_cap = 0;
-    u->resident_count = u->resident_writable = 0;
+    u->resident = 0;
+    u->resident_count = u->resident_cap = 0;
     u->pml4 = alloc_owned_page(u);
     if (!u->pml4)
         return NUB_ERR_HEAP_EXHAUSTED;
@@ -197,7 +196,8 @@ static inline void invlpg(uint64_t va)
  * emulated a #PF costs hundreds of emulated instructions, filling one more
  * entry of the same table a few, and a program that touches a page usually
  * goes on to the next. Backing is invisible to the program and the host (a
- * declared page reads as zeros either way) and undone with the call.
+ * declared page reads as zeros either way); the pages are logged like the
+ * faulting one, so a kept space may keep them too (nub_uspace_keep).
  */
 #define BACK_AHEAD_PAGES 15u
 
@@ -217,8 +217,9 @@ static void back_ahead(uint64_t *leaf, unsigned index, unsigned inherited)
         void *page = nub_page_pool_pop();
         if (!page)
             return;
-        nub_page_pool_set_logged(&leaf[i], (uint64_t)(uintptr_t)page | leaf_flags(decl) |
-                                               (entry & NUB_PTE_DECL_MASK));
+        nub_page_pool_set_logged_marked(
+            &leaf[i], (uint64_t)(uintptr_t)page | leaf_flags(decl) | (entry & NUB_PTE_DECL_MASK),
+            NUB_PAGE_LOG_RESET);
     }
 }
 
@@ -272,96 +273,158 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
     }
 }
 
-int nub_uspace_adopt(struct nub_uspace *u, void *page)
+/* Appends to a list of pointers that grows by doubling; 0 if it cannot. */
+static int list_push(void ***list, uint32_t *count, uint32_t *cap, void *item)
 {
-    if (u->page_count == u->page_cap) {
-        uint32_t cap = u->page_cap ? u->page_cap * 2 : 32;
-        void **pages = nub_heap_alloc(cap * sizeof *pages);
-        if (!pages)
+    if (*count == *cap) {
+        uint32_t new_cap = *cap ? *cap * 2 : 32;
+        void **grown = nub_heap_alloc(new_cap * sizeof *grown);
+        if (!grown)
             return 0;
-        if (u->page_count)
-            nub_memcpy(pages, u->pages, u->page_count * sizeof *pages);
-        nub_heap_free(u->pages);
-        u->pages = pages;
-        u->page_cap = cap;
+        if (*count)
+            nub_memcpy(grown, *list, *count * sizeof *grown);
+        nub_heap_free(*list);
+        *list = grown;
+        *cap = new_cap;
     }
-    u->pages[u->page_count++] = page;
+    (*list)[(*count)++] = item;
     return 1;
 }
 
-int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry)
+int nub_uspace_adopt(struct nub_uspace *u, void *page)
+{
+    return list_push(&u->pages, &u->page_count, &u->page_cap, page);
+}
+
+static uint32_t resident_max(void)
+{
+    uint64_t eighth = nub_kernel_params.memory_bytes / 4096 / 8;
+    return eighth < NUB_USPACE_RESIDENT_MAX ? (uint32_t)eighth : NUB_USPACE_RESIDENT_MAX;
+}
+
+/* Makes the page installed at entry (already one of u's pages) resident. */
+static int add_resident(struct nub_uspace *u, uint64_t *entry)
+{
+    if (u->resident_count >= resident_max())
+        return 0;
+    if (u->resident_count == u->resident_cap) {
+        uint32_t cap = u->resident_cap ? u->resident_cap * 2 : 32;
+        struct nub_uspace_resident *grown = nub_heap_alloc(cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        if (u->resident_count)
+            nub_memcpy(grown, u->resident, u->resident_count * sizeof *grown);
+        nub_heap_free(u->resident);
+        u->resident = grown;
+        u->resident_cap = cap;
+    }
+    u->resident[u->resident_count++] = (struct nub_uspace_resident){entry, 0, 0};
+    return 1;
+}
+
+int nub_uspace_keep(void *space, uint64_t *entry, void *page, uint64_t mark)
 {
     struct nub_uspace *u = space;
     if (mark == NUB_PAGE_LOG_KEEP)
         return nub_uspace_adopt(u, page);
-    if (mark != NUB_PAGE_LOG_RESET || u->resident_count == NUB_USPACE_RESIDENT_MAX ||
+    if (mark != NUB_PAGE_LOG_RESET || u->resident_count >= resident_max() ||
         !nub_uspace_adopt(u, page))
         return 0;
-    if (entry & X86_PTE_RW)
-        u->resident_writable |= UINT32_C(1) << u->resident_count;
-    u->resident[u->resident_count++] = page;
+    if (!add_resident(u, entry)) {
+        u->page_count--; /* (just adopted: the undo frees it instead) */
+        return 0;
+    }
     return 1;
 }
 
+static int page_is_zero(const uint64_t *page)
+{
+    uint64_t any = 0;
+    for (unsigned i = 0; i < 512; i += 8) {
+        for (unsigned k = 0; k < 8; k++)
+            any |= page[i + k];
+        if (any)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * A resident page can differ from zero only if its leaf's dirty bit is set:
+ * the CPU sets it on the first write through the entry (and the host when
+ * it writes for a host function, host/pvm_guest_mem.c). A dirty page is
+ * zeroed after every call, but its bit is left set while calls keep
+ * writing it: clearing it would make the next call's first write to the
+ * page trap again (to set it), which on a shadow-paging hypervisor costs
+ * more than zeroing the page many times. A dirty page that
+ * RESIDENT_COLD_CALLS calls in a row left zero (not written, or written
+ * with zeros) gets its bit cleared, so that a page a program no longer
+ * writes stops costing a scan per call. The next entry into the run loads
+ * CR3, which drops any cached translation that still says dirty.
+ */
+#define RESIDENT_COLD_CALLS 4u
+
 void nub_uspace_reset(struct nub_uspace *u)
 {
-    /* Every writable one, touched by this call or not: which ones a call
-     * wrote is not known without dirty bits, and clearing those would
-     * write the tables after each call (a trap each under shadow paging). */
-    for (uint32_t i = 0; i < u->resident_count; i++)
-        if (u->resident_writable & (UINT32_C(1) << i))
-            nub_memset(u->resident[i], 0, 4096);
-}
-
-static int is_resident(const struct nub_uspace *u, uint64_t page)
-{
-    for (uint32_t i = 0; i < u->resident_count; i++)
-        if ((uint64_t)(uintptr_t)u->resident[i] == page)
-            return 1;
-    return 0;
-}
-
-/* Collects the addresses of resident leaves under table (level `shift`,
- * covering va upward) into out[*n]. */
-static void find_resident(const struct nub_uspace *u, const uint64_t *table, int shift, uint64_t va,
-                          uint64_t *out, uint32_t *n)
-{
-    for (uint64_t i = 0; i < 512 && *n < u->resident_count; i++) {
-        uint64_t e = table[i];
-        if (!(e & X86_PTE_P))
+    for (uint32_t i = 0; i < u->resident_count; i++) {
+        struct nub_uspace_resident *r = &u->resident[i];
+        uint64_t e = *r->entry;
+        if ((e & (X86_PTE_RW | X86_PTE_D)) != (X86_PTE_RW | X86_PTE_D))
             continue;
-        uint64_t at = va + (i << shift);
-        if (shift == 12) {
-            if (is_resident(u, e & X86_PTE_ADDR_MASK))
-                out[(*n)++] = at;
-        } else {
-            find_resident(u, table_of(e), shift - 9, at, out, n);
+        uint64_t *page = table_of(e);
+        if (!page_is_zero(page)) {
+            nub_memset(page, 0, 4096);
+            r->clean_calls = 0;
+        } else if (++r->clean_calls >= RESIDENT_COLD_CALLS) {
+            *r->entry = e & ~X86_PTE_D;
+            r->clean_calls = 0;
         }
     }
 }
 
-uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out)
+/* Collects the addresses of resident leaves under table (level `shift`,
+ * covering va upward) into out[*n], up to max. */
+static void find_resident(const struct nub_uspace *u, uint64_t *table, int shift, uint64_t va,
+                          uint64_t *out, uint32_t *n, uint32_t max)
+{
+    if (shift == 12) {
+        uintptr_t base = (uintptr_t)table;
+        for (uint32_t i = 0; i < u->resident_count && *n < max; i++) {
+            uintptr_t entry = (uintptr_t)u->resident[i].entry;
+            if (entry - base < 4096) /* (an entry of this table) */
+                out[(*n)++] = va + ((uint64_t)(entry - base) / 8 << 12);
+        }
+        return;
+    }
+    for (uint64_t i = 0; i < 512 && *n < max; i++)
+        if (table[i] & X86_PTE_P)
+            find_resident(u, table_of(table[i]), shift - 9, va + (i << shift), out, n, max);
+}
+
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out, uint32_t max)
 {
     uint32_t n = 0;
     /* Pages are kept only from first touches in the window (PML4 slot 2). */
     uint64_t slot = u->pml4 ? u->pml4[(NUB_USPACE_WINDOW_VA >> 39) & 511] : 0;
     if (u->resident_count && (slot & X86_PTE_P))
-        find_resident(u, table_of(slot), 30, NUB_USPACE_WINDOW_VA, va_out, &n);
+        find_resident(u, table_of(slot), 30, NUB_USPACE_WINDOW_VA, va_out, &n, max);
     return n;
 }
 
 int nub_uspace_back_resident(struct nub_uspace *u, uint64_t va)
 {
-    uint8_t *page;
-    unsigned access = nub_uspace_access(u, va, &page);
-    if (page || (access != NUB_DECL_READ && access != NUB_DECL_WRITE) ||
-        u->resident_count == NUB_USPACE_RESIDENT_MAX)
+    unsigned access = nub_uspace_access(u, va, 0);
+    if (access != NUB_DECL_READ && access != NUB_DECL_WRITE)
         return 0;
-    if (nub_uspace_map_new(u, va, leaf_flags(access), &page) != NUB_OK)
+    uint64_t *pte = walk_create(u, va);
+    if (!pte || (*pte & X86_PTE_P) || !add_resident(u, pte))
         return 0;
-    if (access == NUB_DECL_WRITE)
-        u->resident_writable |= UINT32_C(1) << u->resident_count;
-    u->resident[u->resident_count++] = page;
+    uint64_t *page = alloc_owned_page(u);
+    if (!page) {
+        u->resident_count--;
+        return 0;
+    }
+    *pte = (uint64_t)(uintptr_t)page | leaf_flags(access) | (*pte & NUB_PTE_DECL_MASK);
     return 1;
 }
 
@@ -370,8 +433,10 @@ void nub_uspace_destroy(struct nub_uspace *u)
     for (uint32_t i = 0; i < u->page_count; i++)
         nub_page_pool_free(u->pages[i]);
     nub_heap_free(u->pages);
+    nub_heap_free(u->resident);
     u->pages = 0;
     u->page_count = u->page_cap = 0;
-    u->resident_count = u->resident_writable = 0;
+    u->resident = 0;
+    u->resident_count = u->resident_cap = 0;
     u->pml4 = 0;
 }

@@ -1,9 +1,10 @@
 /*
  * uspace.h — the ring-3 address space of one PVM run.
  *
- * It maps, user-accessible, only: the JIT code (read + execute) at
- * NUB_USPACE_CODE_VA, the page holding the JIT context block just below the
- * window, and the instance's accessible pages at NUB_USPACE_WINDOW_VA + PVM
+ * It maps, user-accessible, only: the page holding the JIT context block
+ * just below the window, the JIT code (read + execute) in the pages right
+ * below that (nub_uspace_code_va), and the instance's accessible pages at
+ * NUB_USPACE_WINDOW_VA + PVM
  * address (read, or read-write; never executable). Everything else is the
  * kernel's identity map, supervisor-only (its PML4 entry has no U bit).
  * The tables double as the PVM page-access map: pages not backed yet are
@@ -18,13 +19,24 @@
 #include "nub_abi.h"
 #include "nub_rpc.h"
 
-#define NUB_USPACE_CODE_VA     NUB_RUN_CODE_VA   /* PML4 slot 1 */
 #define NUB_USPACE_WINDOW_VA   NUB_RUN_WINDOW_VA /* PML4 slot 2: PVM address 0 */
 #define NUB_USPACE_CTX_PAGE_VA (NUB_USPACE_WINDOW_VA - 4096)
 
-/* Pages a space keeps backed across calls beyond its built ones: 64 KiB,
- * zeroed after each call (a few microseconds at most, natively). */
-#define NUB_USPACE_RESIDENT_MAX 16u
+/* Where code of code_pages pages is mapped: its last page right below the
+ * context page (the code is position-independent), so that both share
+ * their page tables (one page table for code up to 2 MiB less a page). */
+static inline uint64_t nub_uspace_code_va(uint64_t code_pages)
+{
+    return NUB_USPACE_CTX_PAGE_VA - 4096 * code_pages;
+}
+_Static_assert(NUB_RUN_CODE_VA >> 39 == NUB_USPACE_CTX_PAGE_VA >> 39,
+               "code and context share PML4 slot 1, whose entry the code may need");
+
+/* Leaf pages a space keeps backed across calls beyond its built ones: an
+ * eighth of guest memory, at most this many (32 MiB). A bound on what one
+ * space holds out of the pool while it is idle (heap pressure evicts idle
+ * spaces whole, resident pages with them). */
+#define NUB_USPACE_RESIDENT_MAX 8192u
 
 struct nub_uspace {
     uint64_t *pml4;
@@ -32,16 +44,20 @@ struct nub_uspace {
      * destroying it frees a list instead of scanning 512-entry tables. */
     void **pages;
     uint32_t page_count, page_cap;
-    /* Leaf pages that calls backed on first touch and the space keeps
-     * backed, so that the next call touching them takes no fault (a fault
-     * is the expensive part of backing a page). Each call must start from
-     * the published memory, so the writable ones are zeroed after every
-     * call (nub_uspace_reset): that is why there are few of them. */
-    void *resident[NUB_USPACE_RESIDENT_MAX];
-    uint32_t resident_count;
-    uint32_t resident_writable; /* bit i: resident[i] is mapped writable */
+    /* The pages that calls backed on first touch and the space keeps
+     * backed, so that later calls touching them take no fault (a fault is
+     * the expensive part of backing a page). Each call must start from the
+     * published memory: after every call the written ones are zeroed
+     * (nub_uspace_reset). */
+    struct nub_uspace_resident *resident;
+    uint32_t resident_count, resident_cap;
 };
 
+struct nub_uspace_resident {
+    uint64_t *entry;      /* its leaf entry */
+    uint32_t clean_calls; /* calls since its dirty bit was set that left it zero */
+    uint32_t reserved;
+};
 nub_status nub_uspace_create(struct nub_uspace *u);
 /* Frees every table and every page the space allocated (not the shared code). */
 void nub_uspace_destroy(struct nub_uspace *u);
@@ -69,18 +85,19 @@ uint8_t *nub_uspace_lookup(const struct nub_uspace *u, uint64_t va, int *writabl
 /* Makes page one of u's own (freed by destroy); 0 if the list cannot grow. */
 int nub_uspace_adopt(struct nub_uspace *u, void *page);
 
-/* The undo log's keep callback (space is a struct nub_uspace *): keeps a
- * table a call installed (NUB_PAGE_LOG_KEEP), and a leaf page it backed
- * (NUB_PAGE_LOG_RESET) while fewer than NUB_USPACE_RESIDENT_MAX are kept. */
-int nub_uspace_keep(void *space, void *page, uint64_t mark, uint64_t entry);
+/* The undo log's keep callback (space is a struct nub_uspace *, entry the
+ * logged entry): keeps a table a call installed (NUB_PAGE_LOG_KEEP), and a
+ * leaf page it backed (NUB_PAGE_LOG_RESET) while the space keeps fewer than
+ * its bound (NUB_USPACE_RESIDENT_MAX). */
+int nub_uspace_keep(void *space, uint64_t *entry, void *page, uint64_t mark);
 
-/* Zeroes the writable pages kept by nub_uspace_keep (ring 3, after a call,
- * before the space is used again). */
+/* Zeroes the resident pages written since the last reset (ring 3, after a
+ * call, before the space is used again). */
 void nub_uspace_reset(struct nub_uspace *u);
 
-/* The virtual addresses of u's resident pages (found in its tables), at
- * most NUB_USPACE_RESIDENT_MAX of them; returns how many. */
-uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out);
+/* The virtual addresses of up to max of u's resident pages (found in its
+ * tables); returns how many. */
+uint32_t nub_uspace_resident_addresses(const struct nub_uspace *u, uint64_t *va_out, uint32_t max);
 
 /* Backs va (not backed yet, declared READ or WRITE) with a zeroed page
  * kept resident, while the resident list has room: what a first touch and
@@ -102,5 +119,11 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
 #define NUB_USPACE_RX (UINT64_C(1) << 0 | UINT64_C(1) << 2)
 #define NUB_USPACE_RO (UINT64_C(1) << 0 | UINT64_C(1) << 2 | UINT64_C(1) << 63)
 #define NUB_USPACE_RW (UINT64_C(1) << 0 | UINT64_C(1) << 1 | UINT64_C(1) << 2 | UINT64_C(1) << 63)
+/* A writable page the space builds (published contents, the context page):
+ * accessed and dirty from the start. Only kept first-touch pages use the
+ * dirty bit (nub_uspace_reset); here it spares a shadow-paging hypervisor
+ * the second fault a page takes when it is read before it is written (the
+ * read maps it read-only, so that the write can set the bit). */
+#define NUB_USPACE_RW_BUILT (NUB_USPACE_RW | UINT64_C(1) << 5 | UINT64_C(1) << 6)
 
 #endif /* NUB_KERNEL_USPACE_H */

@@ -39,6 +39,8 @@ static inline __attribute__((noreturn)) void x86_halt_forever(void)
 #define X86_PTE_P         (UINT64_C(1) << 0)
 #define X86_PTE_RW        (UINT64_C(1) << 1)
 #define X86_PTE_US        (UINT64_C(1) << 2)
+#define X86_PTE_A         (UINT64_C(1) << 5)
+#define X86_PTE_D         (UINT64_C(1) << 6)
 #define X86_PTE_NX        (UINT64_C(1) << 63)
 #define X86_PTE_ADDR_MASK UINT64_C(0x000FFFFFFFFFF000)
 

@@ -331,6 +331,45 @@ static void test_write_seen_by_program(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* A host function writes into a page the program had only read: the space
+ * keeps that page backed between calls and zeroes it after a call only if
+ * it was written, which the CPU does not know of a host write. The next
+ * call reads the page as published. */
+static int write_ab_at_0x20008(void *ctx, nub_host_call *call)
+{
+    const int *enabled = ctx;
+    const uint8_t b = 0xAB;
+    if (*enabled && nub_host_call_write(call, 0x20008, &b, 1) != NUB_OK)
+        return NUB_HOST_PANIC;
+    return NUB_HOST_CONTINUE;
+}
+
+static void test_host_write_undone_next_call(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    struct prog pr;
+    prog_build(&pr, "    load_imm a1, 0x20000\n"
+                    "    load_ind_u8 a0, a1, 8\n"
+                    "    ecalli 3\n"
+                    "    load_ind_u8 a2, a1, 8\n"
+                    "    jump_ind ra, 0\n");
+    struct nub_invoke_packet p = {.initial_gas = 1000};
+    assert_int_equal(nub_publish_raw(sb, &pr.raw, p.instance_hash), NUB_OK);
+    for (int i = 0; i < 4; i++) {
+        int enabled = i % 2 == 0;
+        struct nub_call call = {.host = {write_ab_at_0x20008, &enabled}};
+        struct nub_invocation_result r;
+        assert_int_equal(nub_invoke_call(sb, &p, &call, &r), NUB_OK);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 0);
+        assert_int_equal(r.regs[9], enabled ? 0xAB : 0);
+    }
+    pvmasm_output_free(&pr.as);
+    nub_sandbox_destroy(sb);
+}
+
 /* A host function writes into pages the program got from sbrk in the same
  * run; the program reads the byte back. */
 static int write_at_phi7(void *ctx, nub_host_call *call)
@@ -671,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_loop_gas),
         cmocka_unit_test(test_bad_requests_alike),
         cmocka_unit_test(test_write_to_sbrk_pages),
+        cmocka_unit_test(test_host_write_undone_next_call),
         cmocka_unit_test(test_large_write_to_fresh_pages),
         cmocka_unit_test(test_write_past_guest_memory),
         cmocka_unit_test(test_nested_run_in_host_function),

@@ -143,7 +143,8 @@ static void test_4g_segment_touch_one_page(void **state)
 
 /* Pages a call backed on first touch and wrote read as zeros in the next
  * call, whether the space keeps them backed (reset after the call) or
- * gives them back: 40 pages, more than a space keeps. And a page backed
+ * gives them back: 1100 pages, more than a space of a 32 MiB guest keeps
+ * (an eighth of memory, 1024 pages). And a page backed
  * only because sbrk moved the break over it is not kept: the next call
  * starts from the published break, where the same access faults. */
 static void test_written_pages_reset_each_call(void **state)
@@ -153,7 +154,7 @@ static void test_written_pages_reset_each_call(void **state)
     nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
     nub_sandbox *sb = nub_test_sandbox(&cfg);
     nub_cap_hash h;
-    /* Sums the first and last word of 40 pages, then writes a0 into both. */
+    /* Sums the first and last word of 1100 pages, then writes a0 into both. */
     publish_segment(sb,
                     "    load_imm a1, 0x100000\n"
                     "    load_imm a2, 0\n"
@@ -168,7 +169,7 @@ static void test_written_pages_reset_each_call(void **state)
                     "    store_ind_u64 a0, a1, 4088\n"
                     "    add_imm_64 a1, a1, 4096\n"
                     "    add_imm_64 a2, a2, 1\n"
-                    "    branch_ne_imm a2, 40, touch\n"
+                    "    branch_ne_imm a2, 1100, touch\n"
                     "    move_reg a0, a3\n"
                     "    jump_ind ra, 0\n",
                     0x100000, 0x1000000u, h);
@@ -182,7 +183,7 @@ static void test_written_pages_reset_each_call(void **state)
         uint64_t words[2] = {0, 0};
         struct nub_readback rb[2] = {
             {.address = 0x100000 + 4088, .length = 8, .buffer = &words[0]},
-            {.address = 0x100000 + 39 * 4096, .length = 8, .buffer = &words[1]},
+            {.address = 0x100000 + 1099 * 4096, .length = 8, .buffer = &words[1]},
         };
         assert_int_equal(nub_invoke_readback(sb, &p, &r, rb, 2), NUB_OK);
         assert_int_equal(r.return_value, 0);
@@ -216,6 +217,37 @@ static void test_written_pages_reset_each_call(void **state)
         r = invoke(sb, hs, 0, 1000);
         assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
         assert_int_equal(r.exit_arg, 0x20000);
+    }
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
+/* A page the space keeps between calls that the calls stop writing has its
+ * dirty bit cleared after a few calls (the kernel then skips it); a later
+ * write must set the bit again, so that the page is zeroed after that call
+ * too. a0 != 0: the program writes a0 into the page after reading it. */
+static void test_kept_page_written_again(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox_config cfg = {.guest_memory_bytes = SMALL_GUEST};
+    nub_sandbox *sb = nub_test_sandbox(&cfg);
+    nub_cap_hash h;
+    publish_segment(sb,
+                    "    load_imm a1, 0x100000\n"
+                    "    load_ind_u64 a2, a1, 64\n"
+                    "    branch_eq_imm a0, 0, done\n"
+                    "    store_ind_u64 a0, a1, 64\n"
+                    "    fallthrough\n"
+                    "done:\n"
+                    "    move_reg a0, a2\n"
+                    "    jump_ind ra, 0\n",
+                    0x100000, 0x10000, h);
+    static const uint64_t writes[] = {5, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 7, 7, 0};
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        struct nub_invocation_result r = invoke(sb, h, writes[i], 1000);
+        assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+        assert_int_equal(r.return_value, 0); /* every call reads the page as published */
     }
     expect_smoke(sb);
     nub_sandbox_destroy(sb);
@@ -385,6 +417,54 @@ static void test_segment_uses_90_percent_of_heap(void **state)
     nub_cap_hash h2;
     publish_stdprog(sb, "    load_imm a0, 7\n    jump_ind ra, 0\n", h2);
     assert_int_equal(invoke(sb, h2, 0, 100).return_value, 7);
+    nub_sandbox_destroy(sb);
+}
+
+/* 40 MiB written in one call: the page pool grows by more chunks than the
+ * kernel lists in its own data (32), so the list moves to the bookkeeping
+ * area mid-growth; every page still reads back what was written, and the
+ * next call starts from zeros. */
+static void test_pool_grows_past_first_chunks(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    enum { PAGES = 10240 };
+    nub_cap_hash h;
+    /* a0 = page count; adds what each page holds, then writes the page
+     * number + 1 into it, then sums the pages again. */
+    publish_segment(sb,
+                    "    load_imm a1, 0x100000\n"
+                    "    load_imm a2, 0\n"
+                    "    load_imm a5, 0\n"
+                    "    fallthrough\n"
+                    "fill:\n"
+                    "    load_ind_u32 a4, a1, 0\n"
+                    "    add_64 a5, a5, a4\n"
+                    "    add_imm_64 a2, a2, 1\n"
+                    "    store_ind_u32 a2, a1, 0\n"
+                    "    add_imm_64 a1, a1, 4096\n"
+                    "    branch_ne a2, a0, fill\n"
+                    "    load_imm a1, 0x100000\n"
+                    "    load_imm a3, 0\n"
+                    "    load_imm a2, 0\n"
+                    "    fallthrough\n"
+                    "sum:\n"
+                    "    load_ind_u32 a4, a1, 0\n"
+                    "    add_64 a3, a3, a4\n"
+                    "    add_imm_64 a1, a1, 4096\n"
+                    "    add_imm_64 a2, a2, 1\n"
+                    "    branch_ne a2, a0, sum\n"
+                    "    add_64 a0, a3, a5\n"
+                    "    jump_ind ra, 0\n",
+                    0x100000, 48u << 20, h);
+    for (int call = 0; call < 2; call++) {
+        struct nub_invocation_result r = invoke(sb, h, PAGES, 100000000);
+        if (r.exit_reason != NUB_EXIT_HALT)
+            fail_msg("exit %u arg %llu", r.exit_reason, (unsigned long long)r.exit_arg);
+        assert_int_equal(r.return_value, (uint64_t)PAGES * (PAGES + 1) / 2); /* read zeros first */
+    }
+    expect_smoke(sb);
     nub_sandbox_destroy(sb);
 }
 
@@ -659,10 +739,12 @@ int main(void)
         cmocka_unit_test(test_declared_heap_costs_nothing),
         cmocka_unit_test(test_4g_segment_touch_one_page),
         cmocka_unit_test(test_written_pages_reset_each_call),
+        cmocka_unit_test(test_kept_page_written_again),
         cmocka_unit_test(test_publish_reports_refusal),
         cmocka_unit_test(test_pool_pages_zero_after_heap_reuse),
         cmocka_unit_test(test_rebuilt_space_starts_from_zeros),
         cmocka_unit_test(test_segment_uses_90_percent_of_heap),
+        cmocka_unit_test(test_pool_grows_past_first_chunks),
         cmocka_unit_test(test_touching_past_memory),
         cmocka_unit_test(test_sbrk_in_run),
         cmocka_unit_test(test_sbrk_engines_agree),

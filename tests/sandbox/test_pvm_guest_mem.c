@@ -191,6 +191,17 @@ static void test_declared_pages(void **state)
     assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23200, msg, 8, &fault), NUB_OK);
     assert_int_equal(dirty[0], UINT64_C(1) << (frame / 4096)); /* a backed page: data only */
     dirty[0] = 0;
+    /* A backed leaf the CPU has not marked dirty (a page the kernel keeps
+     * between calls, zeroed only if dirty): the host's write marks it. */
+    memcpy(&pte, f->mem + PT + 8 * (idx(lo, 12) + 3), 8);
+    assert_true(pte & NUB_PTE_D); /* backed by the host for a write */
+    set_entry(f, PT, idx(lo, 12) + 3, pte & ~NUB_PTE_D);
+    assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x23300, msg, 8, &fault), NUB_OK);
+    memcpy(&pte, f->mem + PT + 8 * (idx(lo, 12) + 3), 8);
+    assert_true(pte & NUB_PTE_D);
+    assert_int_equal(dirty[0], UINT64_C(1) << (frame / 4096) | UINT64_C(1) << (PT / 4096));
+    assert_int_equal(pool_of(f)->log_count, 1); /* (not a logged change) */
+    dirty[0] = 0;
     set_entry(f, PT, idx(lo, 12) + 4, decl(NUB_DECL_WRITE));
     assert_int_equal(nub__guest_pvm_write(&f->ram, PML4, 0x24000, msg, 8, &fault), NUB_OK);
     uint64_t frame2 = frame - 4096; /* the next frame on the stack */
