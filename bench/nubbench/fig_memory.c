@@ -22,6 +22,12 @@
  *                                      in a running sandbox, over load +
  *                                      create + run on the interpreter
  *                                      (best of 5 each; goal <= 2)
+ *   heap_32768_sandbox_us, heap_32768_interp_us  the two times of that ratio
+ *   heap_0_sandbox_us                  the same program without `.heap`:
+ *                                      publish + first invoke in a fresh
+ *                                      sandbox (best of 5)
+ *   heap_32768_vs_heap_0_sandbox       what declaring 128 MiB of heap adds
+ *                                      in the sandbox (1: nothing)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +193,9 @@ static int measure_sbrk(nub_sandbox *sb, int64_t gas, double *ratio)
 }
 
 static const char heap_program[] = ".heap 32768\n    load_imm a0, 42\n    jump_ind ra, 0\n";
+/* The same program without a heap: what publish + first invoke cost when
+ * nothing is declared. */
+static const char no_heap_program[] = "    load_imm a0, 42\n    jump_ind ra, 0\n";
 
 /* Seconds of load + decode + create + run on the interpreter. */
 static double heap_interp_s(const struct pvmasm_output *asm_out)
@@ -215,10 +224,11 @@ static double heap_interp_s(const struct pvmasm_output *asm_out)
     return s;
 }
 
-static int measure_heap_program(double *ratio)
+/* Best-of-5 seconds of text on the interpreter and in a fresh sandbox. */
+static int measure_heap_program(const char *text, double *sandbox_s, double *interp_s)
 {
     struct pvmasm_output asm_out;
-    if (assemble(heap_program, &asm_out) != 0)
+    if (assemble(text, &asm_out) != 0)
         return -1;
     double best_interp = -1, best_sandbox = -1;
     for (int rep = 0; rep < 5; rep++) {
@@ -245,7 +255,8 @@ static int measure_heap_program(double *ratio)
     pvmasm_output_free(&asm_out);
     if (best_interp <= 0 || best_sandbox <= 0)
         return -1;
-    *ratio = best_sandbox / best_interp;
+    *sandbox_s = best_sandbox;
+    *interp_s = best_interp;
     return 0;
 }
 
@@ -263,9 +274,11 @@ int fig_memory(const struct nubbench_options *opt)
         rc = measure_sbrk(sb, opt->quick ? 200001 : 20000001, &sbrk);
     if (rc == 0)
         rc = measure_round_robin(sb, opt->quick ? 34 : 340, &rr);
-    double heap = 0;
+    double heap_sandbox = 0, heap_interp = 0, no_heap_sandbox = 0, no_heap_interp = 0;
     if (rc == 0)
-        rc = measure_heap_program(&heap);
+        rc = measure_heap_program(heap_program, &heap_sandbox, &heap_interp);
+    if (rc == 0)
+        rc = measure_heap_program(no_heap_program, &no_heap_sandbox, &no_heap_interp);
     if (rc != 0) {
         fprintf(stderr, "fig_memory: failed: %s\n", nub_sandbox_last_error(sb));
         nub_sandbox_destroy(sb);
@@ -277,6 +290,10 @@ int fig_memory(const struct nubbench_options *opt)
     nubbench_emit("invoke_touch_1_page_of_4g_vs_invoke", touch / plain, "x");
     nubbench_emit("sbrk_sandbox_vs_jit", sbrk, "x");
     nubbench_emit("invoke_17_round_robin_vs_16", rr, "x");
-    nubbench_emit("heap_32768_sandbox_vs_interp", heap, "x");
+    nubbench_emit("heap_32768_sandbox_vs_interp", heap_sandbox / heap_interp, "x");
+    nubbench_emit("heap_32768_sandbox_us", heap_sandbox * 1e6, "us");
+    nubbench_emit("heap_32768_interp_us", heap_interp * 1e6, "us");
+    nubbench_emit("heap_0_sandbox_us", no_heap_sandbox * 1e6, "us");
+    nubbench_emit("heap_32768_vs_heap_0_sandbox", heap_sandbox / no_heap_sandbox, "x");
     return 0;
 }
