@@ -21,8 +21,8 @@ const struct nub_kernel nub_kernels[] = {
     {"crc32", kernel_crc32, 2, 256, true},
     {"quicksort", kernel_quicksort, 5000, 200000, true},
     {"nqueens", kernel_nqueens, 6, 11, false},
-    {"bignum", kernel_bignum, 20, 8000, false},
-    {"lz77", kernel_lz77, 1, 30, false},
+    {"bignum", kernel_bignum, 20, 14000, false},
+    {"lz77", kernel_lz77, 1, 75, false},
 };
 // clang-format on
 const size_t nub_kernel_count = sizeof nub_kernels / sizeof nub_kernels[0];
