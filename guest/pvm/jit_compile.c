@@ -74,10 +74,10 @@ int jit_native_reg(unsigned pvm_reg)
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
-enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC };
+enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC, STUB_FUSED_ENTRY };
 
 struct stub {
-    uint32_t site; /* rel32 field jumping to the stub */
+    uint32_t site; /* rel32 field jumping to the stub (none for a fused entry) */
     uint32_t pc;
     uint32_t cost; /* out-of-gas: the block's cost, refunded */
     uint32_t kind;
@@ -111,6 +111,9 @@ struct compiler {
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
     struct vec table_refs; /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
+    /* a PVM instruction whose effect the previous one's lowering already
+     * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none */
+    uint32_t fused_pc;
     /* the open gas block */
     bool block_open;
     size_t block_imm_site;
@@ -585,6 +588,8 @@ JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, u
             emit_alu_rr(b, true, op, SCRATCH, R(bb));
             emit_mov_rr(b, true, R(d), SCRATCH);
         }
+    } else if (op == X86_ALU_ADD) {
+        x86_rm(b, XF_W | 0x8D, R(d), R(a), R(bb), 0, 0); /* lea D, [A+B] */
     } else {
         emit_mov_rr(b, true, R(d), R(a));
         emit_alu_rr(b, true, op, R(d), R(bb));
@@ -837,6 +842,35 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
     jit_link8_here(b, done);
 }
 
+/*
+ * Peephole: `shlo_l_imm_64 T, S, k` (k = 1..3) followed by `add_64 T, T, O`
+ * (or O + T) is T = O + (S << k): one `lea T, [O + S*2^k]`, the address
+ * arithmetic of an indexed access (crc32's table look-up). Both values
+ * are computed in 64 bits as the PVM does; the shifted T is overwritten
+ * by the add, so nothing else can see it. The add is not a block start
+ * (it follows a non-terminator), so no jump lands between the two; it
+ * keeps its own pc and gas. A run entered at the add's pc (an arbitrary
+ * entry) goes through a stub that does the add alone and jumps back
+ * (STUB_FUSED_ENTRY). Returns false (nothing emitted) when the pair does
+ * not match.
+ */
+static bool shl_add_lea(struct compiler *c, const struct pvm_insn *in)
+{
+    unsigned k = (unsigned)(in->imm_x & 63);
+    if (k < 1 || k > 3 || in->next_pc >= c->p->code_len)
+        return false;
+    struct pvm_insn next;
+    jit_decode_insn(c->p, (uint32_t)in->next_pc, &next);
+    unsigned t = in->ra;
+    if (next.opcode != PVM_OP_add_64 || next.rd != t || (next.ra == t) == (next.rb == t))
+        return false;
+    unsigned other = next.ra == t ? next.rb : next.ra;
+    x86_rm(&c->b, XF_W | 0x8D, R(t), R(other), R(in->rb), k, 0); /* lea T, [O + S*2^k] */
+    c->fused_pc = (uint32_t)next.pc;
+    add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
+    return true;
+}
+
 /* ---- One instruction --------------------------------------------------- */
 static const int8_t branch_imm_cc[] = {
     [PVM_OP_branch_eq_imm - PVM_OP_branch_eq_imm] = X86_CC_E,
@@ -868,6 +902,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     const uint64_t X = in->imm_x, Y = in->imm_y;
     const uint8_t op = in->opcode;
 
+    if (pc == c->fused_pc) { /* emitted with the instruction before */
+        c->fused_pc = UINT32_MAX;
+        return;
+    }
     switch (op) {
     /* F0 */
     case PVM_OP_trap:
@@ -910,7 +948,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
             dynamic_jump(c, pc);
         break;
     case PVM_OP_load_imm:
-        emit_mov_ri(b, R(A), X);
+        if (X == 0) /* the zeroing idiom: shorter, and no dependency */
+            emit_alu_rr(b, false, X86_ALU_XOR, R(A), R(A));
+        else
+            emit_mov_ri(b, R(A), X);
         break;
     case PVM_OP_load_u8:
     case PVM_OP_load_i8:
@@ -1076,13 +1117,17 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(A), SCRATCH);
         break;
     case PVM_OP_add_imm_64:
-        emit_lea(b, true, R(A), R(B), (int32_t)X);
+        if (X == 0) /* a register move: mov is eliminated at rename, lea is not */
+            mov64(c, R(A), R(B));
+        else
+            emit_lea(b, true, R(A), R(B), (int32_t)X);
         break;
     case PVM_OP_mul_imm_64:
         emit_imul_rri(b, true, R(A), R(B), (int32_t)X);
         break;
     case PVM_OP_shlo_l_imm_64:
-        shift_imm(c, true, X86_SH_SHL, A, B, X);
+        if (!shl_add_lea(c, in))
+            shift_imm(c, true, X86_SH_SHL, A, B, X);
         break;
     case PVM_OP_shlo_r_imm_64:
         shift_imm(c, true, X86_SH_SHR, A, B, X);
@@ -1361,6 +1406,17 @@ static void emit_stubs(struct compiler *c)
     struct stub *stubs = c->stubs.data;
     for (size_t i = 0; i < c->stubs.count; i++) {
         struct stub *s = &stubs[i];
+        if (s->kind == STUB_FUSED_ENTRY) {
+            /* the entry at the second instruction of a fused pair: the
+             * add_64 alone, then the code after the pair */
+            struct pvm_insn in;
+            jit_decode_insn(c->p, s->pc, &in);
+            size_t after = c->insn_offset[s->pc];
+            c->insn_offset[s->pc] = (uint32_t)b->off;
+            alu3_64(c, X86_ALU_ADD, true, in.rd, in.ra, in.rb);
+            jmp_back(c, after);
+            continue;
+        }
         jit_link32(b, s->site, b->off);
         if (s->kind == STUB_OUT_OF_GAS) {
             /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
@@ -1441,6 +1497,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.sites.elem = sizeof(struct jit_fault_site);
     c.items.elem = sizeof(struct pvm_gas_item);
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
+    c.fused_pc = UINT32_MAX;
 
     size_t n = (size_t)program->code_len + 1;
     c.insn_offset = allocator->alloc(allocator->ctx, n * sizeof(uint32_t));
