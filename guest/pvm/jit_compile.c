@@ -624,9 +624,16 @@ JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsi
     emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
 }
 
-/* D = (A cmp B/imm) ? 1 : 0 */
+/* D = (A cmp B/imm) ? 1 : 0. A D distinct from the operands is cleared
+ * and set in place; otherwise the flag goes through rax. */
 JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
+    if (R(d) != R(a) && R(d) != R(bb)) {
+        emit_alu_rr(&c->b, false, X86_ALU_XOR, R(d), R(d)); /* xor D32, D32 (before cmp) */
+        emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+        emit_setcc(&c->b, cc, R(d));
+        return;
+    }
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
     emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
     emit_setcc(&c->b, cc, SCRATCH);
@@ -635,6 +642,12 @@ JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsign
 
 JIT_INLINE void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
 {
+    if (R(d) != R(a)) {
+        emit_alu_rr(&c->b, false, X86_ALU_XOR, R(d), R(d));
+        emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
+        emit_setcc(&c->b, cc, R(d));
+        return;
+    }
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH);
     emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
     emit_setcc(&c->b, cc, SCRATCH);
@@ -768,6 +781,8 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
 /*
  * High 64 bits of the 128-bit product (mul / imul, rdx parked):
  *   s_s: imul; u_u: mul; s_u: mul, then subtract B if A < 0.
+ * s_s and u_u move the high half straight to D (D = r12 lives in rdx,
+ * which then needs no unparking).
  */
 static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsigned bb)
 {
@@ -775,6 +790,13 @@ static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsi
     emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     emit_mov_rr(b, true, SCRATCH, R(a));
     grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
+    if (kind != 2) {
+        if (R(d) != X86_RDX) {
+            emit_mov_rr(b, true, R(d), X86_RDX);
+            emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
+        }
+        return;
+    }
     emit_mov_rr(b, true, SCRATCH, X86_RDX);
     emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     if (kind == 2) {
