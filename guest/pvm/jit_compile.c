@@ -808,9 +808,16 @@ static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsi
     emit_mov_rr(b, true, R(d), SCRATCH);
 }
 
-/* D = (cond on A vs B) ? B : A  — min/max */
+/* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is
+ * neither operand */
 static void minmax(struct compiler *c, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
 {
+    if (R(d) != R(a) && R(d) != R(bb)) {
+        emit_mov_rr(&c->b, true, R(d), R(a));
+        emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+        emit_cmovcc_rr(&c->b, take_b, R(d), R(bb));
+        return;
+    }
     emit_mov_rr(&c->b, true, SCRATCH, R(a));
     emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
     emit_cmovcc_rr(&c->b, take_b, SCRATCH, R(bb));
@@ -1158,9 +1165,16 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         shift_imm(c, true, X86_SH_SAR, A, B, X);
         break;
     case PVM_OP_neg_add_imm_64:
-        emit_mov_ri(b, SCRATCH, X);
-        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(B));
-        emit_mov_rr(b, true, R(A), SCRATCH);
+        if (X == 0 && R(A) == R(B)) {
+            emit_grp3_r(b, true, X86_G3_NEG, R(A)); /* neg A */
+        } else if (R(A) != R(B)) {
+            emit_mov_ri(b, R(A), X); /* mov A, X; sub A, B */
+            emit_alu_rr(b, true, X86_ALU_SUB, R(A), R(B));
+        } else {
+            emit_mov_ri(b, SCRATCH, X);
+            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(B));
+            emit_mov_rr(b, true, R(A), SCRATCH);
+        }
         break;
     case PVM_OP_shlo_l_imm_alt_64:
         shift_var(c, true, X86_SH_SHL, true, 0, X, B, A);
@@ -1203,8 +1217,9 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
             dynamic_jump(c, pc);
         break;
     /* F12: D = f(A, B) */
-    case PVM_OP_add_32:
-        alu3_32(c, X86_ALU_ADD, D, A, B);
+    case PVM_OP_add_32: /* lea D32, [A+B] is lo32(A + B); then sign-extend */
+        x86_rm(b, 0x8D, R(D), R(A), R(B), 0, 0);
+        emit_movsxd_rr(b, R(D), R(D));
         break;
     case PVM_OP_sub_32:
         alu3_32(c, X86_ALU_SUB, D, A, B);
@@ -1314,18 +1329,23 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         shift_var(c, false, X86_SH_ROR, false, A, 0, B, D);
         break;
     case PVM_OP_and_inv:
-    case PVM_OP_or_inv:
-        emit_mov_rr(b, true, SCRATCH, R(B));
-        emit_grp3_r(b, true, X86_G3_NOT, SCRATCH);
-        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, SCRATCH, R(A));
-        emit_mov_rr(b, true, R(D), SCRATCH);
+    case PVM_OP_or_inv: {
+        /* D = A op ~B, in D itself when D is not A */
+        int t = R(D) != R(A) ? R(D) : SCRATCH;
+        mov64(c, t, R(B));
+        emit_grp3_r(b, true, X86_G3_NOT, t);
+        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, R(A));
+        mov64(c, R(D), t);
         break;
-    case PVM_OP_xnor:
-        emit_mov_rr(b, true, SCRATCH, R(A));
-        emit_alu_rr(b, true, X86_ALU_XOR, SCRATCH, R(B));
-        emit_grp3_r(b, true, X86_G3_NOT, SCRATCH);
-        emit_mov_rr(b, true, R(D), SCRATCH);
+    }
+    case PVM_OP_xnor: {
+        int t = R(D) != R(B) ? R(D) : SCRATCH;
+        mov64(c, t, R(A));
+        emit_alu_rr(b, true, X86_ALU_XOR, t, R(B));
+        emit_grp3_r(b, true, X86_G3_NOT, t);
+        mov64(c, R(D), t);
         break;
+    }
     case PVM_OP_max:
         minmax(c, X86_CC_L, D, A, B);
         break;
