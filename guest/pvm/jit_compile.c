@@ -110,7 +110,9 @@ struct compiler {
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
-    struct vec table_refs; /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
+    size_t empty_return_label; /* where a `ret` with no call frame lands */
+    size_t empty_return_site;  /* the entry's rel32 to it */
+    struct vec table_refs;     /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
     /* a PVM instruction whose effect the previous one's lowering already
      * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none */
     uint32_t fused_pc;
@@ -220,9 +222,9 @@ static void emit_entry(struct compiler *c)
          * void entry(struct jit_ctx *ctx):  (rdi = ctx; the caller has set
          * the gs base to the window, ctx + JIT_CTX_SIZE)
          *   save callee-saved registers, push ctx (the host call passes it);
-         *   ctx->host_rsp = rsp; load PVM registers and gas;
-         *   goto *ctx->entry_target.
-         * The PVM code never touches the stack: rsp stays host_rsp.
+         *   ctx->host_rsp = rsp; push the empty-return frame; load PVM
+         *   registers and gas; goto *ctx->entry_target.
+         * Below host_rsp the PVM code keeps only return frames.
          */
         for (size_t i = 0; i < sizeof(hosted_saved); i++)
             emit_push(b, hosted_saved[i]);
@@ -234,6 +236,10 @@ static void emit_entry(struct compiler *c)
     /* room for JIT_RETURN_FRAMES return frames below the empty stack */
     emit_lea(b, true, SCRATCH, X86_RSP, -(int32_t)(8 * JIT_RETURN_FRAMES));
     emit_store_disp(b, SCRATCH, CTXB, CTX(return_limit)); /* mov [ctx.return_limit], rax */
+    /* The bottom frame: a `ret` with no call's frame above it returns here
+     * (see emit_empty_return), so a return needs no check of its own. */
+    c->empty_return_site = emit_lea_rip(b, SCRATCH); /* lea rax, [rip+empty_return] */
+    emit_push(b, SCRATCH);
     emit_load_pvm_regs(c);
     emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
@@ -339,6 +345,24 @@ static void emit_djump(struct compiler *c)
     }
 }
 
+/*
+ * A `ret` that took the entry's bottom frame (a return with no call frame
+ * left: rsp = host_rsp again; eax = the address, ctx.pc = the return): put
+ * the frame back for the next one and dispatch in general. rcx is parked
+ * while it carries the frame's address.
+ */
+static void emit_empty_return(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    c->empty_return_label = b->off;
+    jit_link32(b, c->empty_return_site, c->empty_return_label);
+    emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));              /* mov [spill], rcx */
+    jit_link32(b, emit_lea_rip(b, X86_RCX), c->empty_return_label); /* lea rcx, [rip+here] */
+    emit_push(b, X86_RCX);
+    emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx)); /* mov rcx, [spill] */
+    jmp_back(c, c->djump_label);
+}
+
 static void emit_shared_exits(struct compiler *c)
 {
     emit_exit_common(c);
@@ -349,6 +373,7 @@ static void emit_shared_exits(struct compiler *c)
     emit_store32_imm_disp(&c->b, CTXB, CTX(reason), PVM_EXIT_PANIC);
     jmp_back(c, c->exit_label);
     emit_djump(c);
+    emit_empty_return(c);
     emit_host_call(c);
 }
 
@@ -496,16 +521,12 @@ static void call_indirect(struct compiler *c, uint32_t pc, uint64_t ret_addr)
     dispatch(c);
 }
 
-/* A return through ra (eax = the address): `ret` while there is a frame. */
+/* A return through ra (eax = the address): always a `ret`. With no call
+ * frame left it lands in emit_empty_return, which dispatches. */
 static void return_jump(struct compiler *c, uint32_t pc)
 {
-    struct jit_buf *b = &c->b;
-    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
-    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(host_rsp)); /* cmp rsp, [empty] */
-    size_t empty = emit_jcc8(b, X86_CC_AE);
-    emit_ret(b);
-    jit_link8_here(b, empty);
-    dispatch(c);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
+    emit_ret(&c->b);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
