@@ -6,6 +6,7 @@
 #ifndef NUB_KERNEL_LIST_H
 #define NUB_KERNEL_LIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,10 +15,13 @@ struct nub_kernel {
     uint64_t (*native)(uint64_t n); /* the same C file compiled for the host */
     uint64_t test_n;                /* small: tests (runs on every engine, sanitized) */
     uint64_t bench_n;               /* ~10 ms native: nubbench */
+    bool in_geomean;                /* one of the eight kernels of the *_geomean figures */
 };
 
 extern const struct nub_kernel nub_kernels[];
 extern const size_t nub_kernel_count;
+/* How many kernels have in_geomean set: the geomeans need all of them. */
+#define NUB_KERNEL_GEOMEAN_COUNT 8
 
 /* The value every kernel returns when its built-in test vector fails. */
 #define NUB_KERNEL_SELF_CHECK_MASK 0xFFFFFFF000000000ull
@@ -31,5 +35,8 @@ uint64_t kernel_matmul(uint64_t n);
 uint64_t kernel_fib(uint64_t n);
 uint64_t kernel_crc32(uint64_t n);
 uint64_t kernel_quicksort(uint64_t n);
+uint64_t kernel_nqueens(uint64_t n);
+uint64_t kernel_bignum(uint64_t n);
+uint64_t kernel_lz77(uint64_t n);
 
 #endif /* NUB_KERNEL_LIST_H */

@@ -34,12 +34,14 @@
  *
  * Returns: a call (load_imm_jump / load_imm_jump_ind writing ra, r0) is an
  * x86 `call` to its target while fewer than JIT_RETURN_FRAMES frames are on
- * the stack, and a return (jump_ind through ra) is an x86 `ret` while there
- * is a frame, so the CPU's return-stack predictor sees the pairs. The `ret`
- * lands just after its `call`, where the address the return computed is
- * compared with the one the call wrote: equal, it goes on to that block;
- * different (the program returned somewhere else), the general dispatch
- * runs. Correctness never depends on the pairing; an exit empties the stack.
+ * the stack, and a return (jump_ind through ra) is an x86 `ret`, so the
+ * CPU's return-stack predictor sees the pairs. The `ret` lands just after
+ * its `call`, where the address the return computed is compared with the
+ * one the call wrote: equal, it goes on to that block; different (the
+ * program returned somewhere else), the general dispatch runs. The entry
+ * pushes a bottom frame under the calls' frames: a `ret` with no call frame
+ * left lands there, which pushes it again and dispatches in general.
+ * Correctness never depends on the pairing; an exit empties the stack.
  * The stack is the hosted caller's, or in the guest the context page below
  * the block (ring 3 never takes an interrupt frame on it).
  *

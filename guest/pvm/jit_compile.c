@@ -74,10 +74,10 @@ int jit_native_reg(unsigned pvm_reg)
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
-enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC };
+enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC, STUB_FUSED_ENTRY };
 
 struct stub {
-    uint32_t site; /* rel32 field jumping to the stub */
+    uint32_t site; /* rel32 field jumping to the stub (none for a fused entry) */
     uint32_t pc;
     uint32_t cost; /* out-of-gas: the block's cost, refunded */
     uint32_t kind;
@@ -110,7 +110,12 @@ struct compiler {
     bool too_large; /* a block costs more gas than an imm32 holds */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
-    struct vec table_refs; /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
+    size_t empty_return_label; /* where a `ret` with no call frame lands */
+    size_t empty_return_site;  /* the entry's rel32 to it */
+    struct vec table_refs;     /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
+    /* a PVM instruction whose effect the previous one's lowering already
+     * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none */
+    uint32_t fused_pc;
     /* the open gas block */
     bool block_open;
     size_t block_imm_site;
@@ -217,9 +222,9 @@ static void emit_entry(struct compiler *c)
          * void entry(struct jit_ctx *ctx):  (rdi = ctx; the caller has set
          * the gs base to the window, ctx + JIT_CTX_SIZE)
          *   save callee-saved registers, push ctx (the host call passes it);
-         *   ctx->host_rsp = rsp; load PVM registers and gas;
-         *   goto *ctx->entry_target.
-         * The PVM code never touches the stack: rsp stays host_rsp.
+         *   ctx->host_rsp = rsp; push the empty-return frame; load PVM
+         *   registers and gas; goto *ctx->entry_target.
+         * Below host_rsp the PVM code keeps only return frames.
          */
         for (size_t i = 0; i < sizeof(hosted_saved); i++)
             emit_push(b, hosted_saved[i]);
@@ -231,6 +236,10 @@ static void emit_entry(struct compiler *c)
     /* room for JIT_RETURN_FRAMES return frames below the empty stack */
     emit_lea(b, true, SCRATCH, X86_RSP, -(int32_t)(8 * JIT_RETURN_FRAMES));
     emit_store_disp(b, SCRATCH, CTXB, CTX(return_limit)); /* mov [ctx.return_limit], rax */
+    /* The bottom frame: a `ret` with no call's frame above it returns here
+     * (see emit_empty_return), so a return needs no check of its own. */
+    c->empty_return_site = emit_lea_rip(b, SCRATCH); /* lea rax, [rip+empty_return] */
+    emit_push(b, SCRATCH);
     emit_load_pvm_regs(c);
     emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
@@ -336,6 +345,24 @@ static void emit_djump(struct compiler *c)
     }
 }
 
+/*
+ * A `ret` that took the entry's bottom frame (a return with no call frame
+ * left: rsp = host_rsp again; eax = the address, ctx.pc = the return): put
+ * the frame back for the next one and dispatch in general. rcx is parked
+ * while it carries the frame's address.
+ */
+static void emit_empty_return(struct compiler *c)
+{
+    struct jit_buf *b = &c->b;
+    c->empty_return_label = b->off;
+    jit_link32(b, c->empty_return_site, c->empty_return_label);
+    emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));              /* mov [spill], rcx */
+    jit_link32(b, emit_lea_rip(b, X86_RCX), c->empty_return_label); /* lea rcx, [rip+here] */
+    emit_push(b, X86_RCX);
+    emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx)); /* mov rcx, [spill] */
+    jmp_back(c, c->djump_label);
+}
+
 static void emit_shared_exits(struct compiler *c)
 {
     emit_exit_common(c);
@@ -346,6 +373,7 @@ static void emit_shared_exits(struct compiler *c)
     emit_store32_imm_disp(&c->b, CTXB, CTX(reason), PVM_EXIT_PANIC);
     jmp_back(c, c->exit_label);
     emit_djump(c);
+    emit_empty_return(c);
     emit_host_call(c);
 }
 
@@ -493,16 +521,12 @@ static void call_indirect(struct compiler *c, uint32_t pc, uint64_t ret_addr)
     dispatch(c);
 }
 
-/* A return through ra (eax = the address): `ret` while there is a frame. */
+/* A return through ra (eax = the address): always a `ret`. With no call
+ * frame left it lands in emit_empty_return, which dispatches. */
 static void return_jump(struct compiler *c, uint32_t pc)
 {
-    struct jit_buf *b = &c->b;
-    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
-    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(host_rsp)); /* cmp rsp, [empty] */
-    size_t empty = emit_jcc8(b, X86_CC_AE);
-    emit_ret(b);
-    jit_link8_here(b, empty);
-    dispatch(c);
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
+    emit_ret(&c->b);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
@@ -585,6 +609,8 @@ JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, u
             emit_alu_rr(b, true, op, SCRATCH, R(bb));
             emit_mov_rr(b, true, R(d), SCRATCH);
         }
+    } else if (op == X86_ALU_ADD) {
+        x86_rm(b, XF_W | 0x8D, R(d), R(a), R(bb), 0, 0); /* lea D, [A+B] */
     } else {
         emit_mov_rr(b, true, R(d), R(a));
         emit_alu_rr(b, true, op, R(d), R(bb));
@@ -619,9 +645,16 @@ JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsi
     emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
 }
 
-/* D = (A cmp B/imm) ? 1 : 0 */
+/* D = (A cmp B/imm) ? 1 : 0. A D distinct from the operands is cleared
+ * and set in place; otherwise the flag goes through rax. */
 JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
+    if (R(d) != R(a) && R(d) != R(bb)) {
+        emit_alu_rr(&c->b, false, X86_ALU_XOR, R(d), R(d)); /* xor D32, D32 (before cmp) */
+        emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+        emit_setcc(&c->b, cc, R(d));
+        return;
+    }
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
     emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
     emit_setcc(&c->b, cc, SCRATCH);
@@ -630,6 +663,12 @@ JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsign
 
 JIT_INLINE void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
 {
+    if (R(d) != R(a)) {
+        emit_alu_rr(&c->b, false, X86_ALU_XOR, R(d), R(d));
+        emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
+        emit_setcc(&c->b, cc, R(d));
+        return;
+    }
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH);
     emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
     emit_setcc(&c->b, cc, SCRATCH);
@@ -763,6 +802,8 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
 /*
  * High 64 bits of the 128-bit product (mul / imul, rdx parked):
  *   s_s: imul; u_u: mul; s_u: mul, then subtract B if A < 0.
+ * s_s and u_u move the high half straight to D (D = r12 lives in rdx,
+ * which then needs no unparking).
  */
 static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsigned bb)
 {
@@ -770,6 +811,13 @@ static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsi
     emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     emit_mov_rr(b, true, SCRATCH, R(a));
     grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
+    if (kind != 2) {
+        if (R(d) != X86_RDX) {
+            emit_mov_rr(b, true, R(d), X86_RDX);
+            emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
+        }
+        return;
+    }
     emit_mov_rr(b, true, SCRATCH, X86_RDX);
     emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     if (kind == 2) {
@@ -781,9 +829,16 @@ static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsi
     emit_mov_rr(b, true, R(d), SCRATCH);
 }
 
-/* D = (cond on A vs B) ? B : A  — min/max */
+/* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is
+ * neither operand */
 static void minmax(struct compiler *c, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
 {
+    if (R(d) != R(a) && R(d) != R(bb)) {
+        emit_mov_rr(&c->b, true, R(d), R(a));
+        emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+        emit_cmovcc_rr(&c->b, take_b, R(d), R(bb));
+        return;
+    }
     emit_mov_rr(&c->b, true, SCRATCH, R(a));
     emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
     emit_cmovcc_rr(&c->b, take_b, SCRATCH, R(bb));
@@ -837,6 +892,35 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
     jit_link8_here(b, done);
 }
 
+/*
+ * Peephole: `shlo_l_imm_64 T, S, k` (k = 1..3) followed by `add_64 T, T, O`
+ * (or O + T) is T = O + (S << k): one `lea T, [O + S*2^k]`, the address
+ * arithmetic of an indexed access (crc32's table look-up). Both values
+ * are computed in 64 bits as the PVM does; the shifted T is overwritten
+ * by the add, so nothing else can see it. The add is not a block start
+ * (it follows a non-terminator), so no jump lands between the two; it
+ * keeps its own pc and gas. A run entered at the add's pc (an arbitrary
+ * entry) goes through a stub that does the add alone and jumps back
+ * (STUB_FUSED_ENTRY). Returns false (nothing emitted) when the pair does
+ * not match.
+ */
+static bool shl_add_lea(struct compiler *c, const struct pvm_insn *in)
+{
+    unsigned k = (unsigned)(in->imm_x & 63);
+    if (k < 1 || k > 3 || in->next_pc >= c->p->code_len)
+        return false;
+    struct pvm_insn next;
+    jit_decode_insn(c->p, (uint32_t)in->next_pc, &next);
+    unsigned t = in->ra;
+    if (next.opcode != PVM_OP_add_64 || next.rd != t || (next.ra == t) == (next.rb == t))
+        return false;
+    unsigned other = next.ra == t ? next.rb : next.ra;
+    x86_rm(&c->b, XF_W | 0x8D, R(t), R(other), R(in->rb), k, 0); /* lea T, [O + S*2^k] */
+    c->fused_pc = (uint32_t)next.pc;
+    add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
+    return true;
+}
+
 /* ---- One instruction --------------------------------------------------- */
 static const int8_t branch_imm_cc[] = {
     [PVM_OP_branch_eq_imm - PVM_OP_branch_eq_imm] = X86_CC_E,
@@ -868,6 +952,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     const uint64_t X = in->imm_x, Y = in->imm_y;
     const uint8_t op = in->opcode;
 
+    if (pc == c->fused_pc) { /* emitted with the instruction before */
+        c->fused_pc = UINT32_MAX;
+        return;
+    }
     switch (op) {
     /* F0 */
     case PVM_OP_trap:
@@ -910,7 +998,10 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
             dynamic_jump(c, pc);
         break;
     case PVM_OP_load_imm:
-        emit_mov_ri(b, R(A), X);
+        if (X == 0) /* the zeroing idiom: shorter, and no dependency */
+            emit_alu_rr(b, false, X86_ALU_XOR, R(A), R(A));
+        else
+            emit_mov_ri(b, R(A), X);
         break;
     case PVM_OP_load_u8:
     case PVM_OP_load_i8:
@@ -1076,13 +1167,17 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(A), SCRATCH);
         break;
     case PVM_OP_add_imm_64:
-        emit_lea(b, true, R(A), R(B), (int32_t)X);
+        if (X == 0) /* a register move: mov is eliminated at rename, lea is not */
+            mov64(c, R(A), R(B));
+        else
+            emit_lea(b, true, R(A), R(B), (int32_t)X);
         break;
     case PVM_OP_mul_imm_64:
         emit_imul_rri(b, true, R(A), R(B), (int32_t)X);
         break;
     case PVM_OP_shlo_l_imm_64:
-        shift_imm(c, true, X86_SH_SHL, A, B, X);
+        if (!shl_add_lea(c, in))
+            shift_imm(c, true, X86_SH_SHL, A, B, X);
         break;
     case PVM_OP_shlo_r_imm_64:
         shift_imm(c, true, X86_SH_SHR, A, B, X);
@@ -1091,9 +1186,16 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         shift_imm(c, true, X86_SH_SAR, A, B, X);
         break;
     case PVM_OP_neg_add_imm_64:
-        emit_mov_ri(b, SCRATCH, X);
-        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(B));
-        emit_mov_rr(b, true, R(A), SCRATCH);
+        if (X == 0 && R(A) == R(B)) {
+            emit_grp3_r(b, true, X86_G3_NEG, R(A)); /* neg A */
+        } else if (R(A) != R(B)) {
+            emit_mov_ri(b, R(A), X); /* mov A, X; sub A, B */
+            emit_alu_rr(b, true, X86_ALU_SUB, R(A), R(B));
+        } else {
+            emit_mov_ri(b, SCRATCH, X);
+            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(B));
+            emit_mov_rr(b, true, R(A), SCRATCH);
+        }
         break;
     case PVM_OP_shlo_l_imm_alt_64:
         shift_var(c, true, X86_SH_SHL, true, 0, X, B, A);
@@ -1136,8 +1238,9 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
             dynamic_jump(c, pc);
         break;
     /* F12: D = f(A, B) */
-    case PVM_OP_add_32:
-        alu3_32(c, X86_ALU_ADD, D, A, B);
+    case PVM_OP_add_32: /* lea D32, [A+B] is lo32(A + B); then sign-extend */
+        x86_rm(b, 0x8D, R(D), R(A), R(B), 0, 0);
+        emit_movsxd_rr(b, R(D), R(D));
         break;
     case PVM_OP_sub_32:
         alu3_32(c, X86_ALU_SUB, D, A, B);
@@ -1247,18 +1350,23 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         shift_var(c, false, X86_SH_ROR, false, A, 0, B, D);
         break;
     case PVM_OP_and_inv:
-    case PVM_OP_or_inv:
-        emit_mov_rr(b, true, SCRATCH, R(B));
-        emit_grp3_r(b, true, X86_G3_NOT, SCRATCH);
-        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, SCRATCH, R(A));
-        emit_mov_rr(b, true, R(D), SCRATCH);
+    case PVM_OP_or_inv: {
+        /* D = A op ~B, in D itself when D is not A */
+        int t = R(D) != R(A) ? R(D) : SCRATCH;
+        mov64(c, t, R(B));
+        emit_grp3_r(b, true, X86_G3_NOT, t);
+        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, R(A));
+        mov64(c, R(D), t);
         break;
-    case PVM_OP_xnor:
-        emit_mov_rr(b, true, SCRATCH, R(A));
-        emit_alu_rr(b, true, X86_ALU_XOR, SCRATCH, R(B));
-        emit_grp3_r(b, true, X86_G3_NOT, SCRATCH);
-        emit_mov_rr(b, true, R(D), SCRATCH);
+    }
+    case PVM_OP_xnor: {
+        int t = R(D) != R(B) ? R(D) : SCRATCH;
+        mov64(c, t, R(A));
+        emit_alu_rr(b, true, X86_ALU_XOR, t, R(B));
+        emit_grp3_r(b, true, X86_G3_NOT, t);
+        mov64(c, R(D), t);
         break;
+    }
     case PVM_OP_max:
         minmax(c, X86_CC_L, D, A, B);
         break;
@@ -1361,6 +1469,17 @@ static void emit_stubs(struct compiler *c)
     struct stub *stubs = c->stubs.data;
     for (size_t i = 0; i < c->stubs.count; i++) {
         struct stub *s = &stubs[i];
+        if (s->kind == STUB_FUSED_ENTRY) {
+            /* the entry at the second instruction of a fused pair: the
+             * add_64 alone, then the code after the pair */
+            struct pvm_insn in;
+            jit_decode_insn(c->p, s->pc, &in);
+            size_t after = c->insn_offset[s->pc];
+            c->insn_offset[s->pc] = (uint32_t)b->off;
+            alu3_64(c, X86_ALU_ADD, true, in.rd, in.ra, in.rb);
+            jmp_back(c, after);
+            continue;
+        }
         jit_link32(b, s->site, b->off);
         if (s->kind == STUB_OUT_OF_GAS) {
             /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
@@ -1441,6 +1560,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.sites.elem = sizeof(struct jit_fault_site);
     c.items.elem = sizeof(struct pvm_gas_item);
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
+    c.fused_pc = UINT32_MAX;
 
     size_t n = (size_t)program->code_len + 1;
     c.insn_offset = allocator->alloc(allocator->ctx, n * sizeof(uint32_t));

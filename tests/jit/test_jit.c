@@ -291,6 +291,39 @@ static void test_shifts_use_rcx_safely(void **state)
     assert_int_equal(r.state.regs[12], 0x50);
 }
 
+/* `shlo_l_imm_64 T, S, k` + `add_64 T, T/O, O/T` (k = 1..3) is compiled as one
+ * lea: every operand order and register overlap, the registers with
+ * encoding quirks (r1 = rbp, r9 = r13, r8 = r12 as an index, r11 = rcx,
+ * r12 = rdx), pairs that must not fuse, and a run entered at the add. */
+static void test_fused_shift_add(void **state)
+{
+    (void)state;
+    struct pvm_state s = state_with(100);
+    for (unsigned i = 1; i < PVM_NUM_REGS; i++)
+        s.regs[i] = 0x0123456789ABCDEFull * i + ((uint64_t)i << 60);
+    struct run r =
+        run_both("shlo_l_imm_64 r3, r2, 1\n add_64 r3, r3, r4\n"      /* O + S*2 */
+                 "shlo_l_imm_64 r5, r6, 3\n add_64 r5, r7, r5\n"      /* O first */
+                 "shlo_l_imm_64 r8, r8, 2\n add_64 r8, r8, r1\n"      /* T = S, base rbp */
+                 "shlo_l_imm_64 r9, r11, 3\n add_64 r9, r9, r9\n"     /* O = T: no fusion */
+                 "shlo_l_imm_64 r10, r12, 2\n add_64 r10, r12, r10\n" /* O = S */
+                 "shlo_l_imm_64 r11, r9, 4\n add_64 r11, r11, r2\n"   /* k = 4: no fusion */
+                 "shlo_l_imm_64 r12, r8, 1\n add_64 r4, r12, r3\n"    /* into another reg */
+                 "shlo_l_imm_64 r7, r1, 2\n add_64 r7, r7, r9\n"      /* base r13 */
+                 "jump_ind r0, 0\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    /* Entered at the add of a fused pair (pc 3): the add alone, then on. */
+    s.pc = 3;
+    r = run_both("shlo_l_imm_64 r3, r2, 2\n add_64 r3, r3, r4\n"
+                 "shlo_l_imm_64 r5, r3, 1\n add_64 r5, r5, r6\n"
+                 "jump_ind r0, 0\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[3], s.regs[3] + s.regs[4]);
+    assert_int_equal(r.state.regs[5], (r.state.regs[3] << 1) + s.regs[6]);
+}
+
 static void test_page_fault_straddle_lowest_page(void **state)
 {
     (void)state;
@@ -649,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_emitter_sticky_overflow),
         cmocka_unit_test(test_division_corner_cases),
         cmocka_unit_test(test_shifts_use_rcx_safely),
+        cmocka_unit_test(test_fused_shift_add),
         cmocka_unit_test(test_page_fault_straddle_lowest_page),
         cmocka_unit_test(test_wrap_and_low_memory_panic),
         cmocka_unit_test(test_read_only_write_faults),
