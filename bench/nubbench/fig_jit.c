@@ -32,9 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-#include "jit.h"
+#include "compile_time.h"
 #include "loop_mips.h"
 #include "loop_programs.h"
 #include "nub_readfile.h"
@@ -99,60 +98,12 @@ static double compile_ns_per_insn(uint32_t isa, unsigned *insns_out)
         pvmasm_output_free(&as);
         return -1;
     }
-    size_t size = jit_code_size_bound(prog);
-    uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf != MAP_FAILED) {
-        struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
-        memset(buf, 0xCC, size); /* fault the pages in before timing */
-        for (int rep = 0; rep < 5; rep++) {
-            struct jit_code code;
-            uint64_t t0 = nubbench_now_ns();
-            int r = jit_compile(prog, &opt, &alloc, buf, size, &code, NULL);
-            uint64_t t1 = nubbench_now_ns();
-            if (r != PVM_OK) {
-                fprintf(stderr, "fig_jit: compile failed: %s\n", jit_error_name(r));
-                best = -1;
-                break;
-            }
-            jit_code_release(&code);
-            double ns = (double)(t1 - t0) / insns;
-            if (best < 0 || ns < best)
-                best = ns;
-        }
-        munmap(buf, size);
-    }
+    uint64_t ns = nubbench_best_compile_ns(prog, "fig_jit: big program");
+    if (ns != 0)
+        best = (double)ns / insns;
     pvm_program_destroy(prog);
     pvmasm_output_free(&as);
     *insns_out = insns;
-    return best;
-}
-
-/* Best of five jit_compile runs of prog, in ns (0 on failure, reported). */
-static uint64_t best_compile_ns(const struct pvm_program *prog, const char *what)
-{
-    struct pvm_allocator alloc = pvm_libc_allocator();
-    size_t size = jit_code_size_bound(prog);
-    uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED)
-        return 0;
-    memset(buf, 0xCC, size); /* fault the pages in before timing */
-    uint64_t best = 0;
-    for (int rep = 0; rep < 5; rep++) {
-        struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
-        struct jit_code code;
-        uint64_t t0 = nubbench_now_ns();
-        int r = jit_compile(prog, &opt, &alloc, buf, size, &code, NULL);
-        uint64_t t1 = nubbench_now_ns();
-        if (r != PVM_OK) {
-            fprintf(stderr, "fig_jit: %s: jit_compile failed: %s\n", what, jit_error_name(r));
-            best = 0;
-            break;
-        }
-        jit_code_release(&code);
-        if (best == 0 || t1 - t0 < best)
-            best = t1 - t0 > 0 ? t1 - t0 : 1;
-    }
-    munmap(buf, size);
     return best;
 }
 
@@ -195,14 +146,13 @@ static int real_programs(void)
             failed = 1;
             continue;
         }
-        uint64_t t = best_compile_ns(prog, path);
+        uint64_t t = nubbench_best_compile_ns(prog, path);
         if (t == 0)
             failed = 1;
         ns += t;
         blob_bytes += len;
         code_bytes += prog->code_len;
-        for (uint32_t pc = 0; pc < prog->code_len; pc++)
-            insns += pvm_program_is_insn_start(prog, pc);
+        insns += nubbench_count_insns(prog);
         count++;
         pvm_program_destroy(prog);
         free(bytes);

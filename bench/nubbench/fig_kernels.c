@@ -39,10 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "jam_runner.h"
-#include "jit.h"
+#include "compile_time.h"
 #include "kernel_list.h"
 #include "nub_readfile.h"
 #include "nubbench.h"
@@ -86,43 +85,12 @@ static struct jam_loaded *load_kernel(const char *name, uint32_t isa)
     return l;
 }
 
-static uint64_t count_instructions(const struct pvm_program *p)
-{
-    uint64_t n = 0;
-    for (uint32_t pc = 0; pc < p->code_len; pc++)
-        n += pvm_program_is_insn_start(p, pc);
-    return n;
-}
-
 /* Best of five cold compiles of the whole program, per PVM instruction. */
 static double compile_ns_per_insn(const struct pvm_program *prog)
 {
-    struct pvm_allocator alloc = pvm_libc_allocator();
-    size_t size = jit_code_size_bound(prog);
-    uint64_t insns = count_instructions(prog);
-    double best = -1;
-    uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED || insns == 0)
-        return -1;
-    memset(buf, 0xCC, size); /* fault the pages in before timing */
-    for (int rep = 0; rep < 5; rep++) {
-        struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
-        struct jit_code code;
-        uint64_t t0 = nubbench_now_ns();
-        int r = jit_compile(prog, &opt, &alloc, buf, size, &code, NULL);
-        uint64_t t1 = nubbench_now_ns();
-        if (r != PVM_OK) {
-            fprintf(stderr, "fig_kernels: jit_compile failed: %s\n", jit_error_name(r));
-            best = -1;
-            break;
-        }
-        jit_code_release(&code);
-        double ns = (double)(t1 - t0) / (double)insns;
-        if (best < 0 || ns < best)
-            best = ns;
-    }
-    munmap(buf, size);
-    return best;
+    uint64_t insns = nubbench_count_insns(prog);
+    uint64_t ns = insns ? nubbench_best_compile_ns(prog, "fig_kernels") : 0;
+    return ns ? (double)ns / (double)insns : -1;
 }
 
 /* One native run of k(n): its time; the answer in *answer. */
