@@ -273,27 +273,32 @@ enum nub_uspace_back nub_uspace_back(uint64_t *pml4, uint64_t va, int write, int
     }
 }
 
-/* Appends to a list of pointers that grows by doubling; 0 if it cannot. */
-static int list_push(void ***list, uint32_t *count, uint32_t *cap, void *item)
+/* An array of count elements of `size` bytes with room for one more: list
+ * itself, or a copy twice as large (list freed, *cap updated); NULL if the
+ * heap cannot give it (list unchanged). */
+static void *list_room(void *list, uint32_t count, uint32_t *cap, size_t size)
 {
-    if (*count == *cap) {
-        uint32_t new_cap = *cap ? *cap * 2 : 32;
-        void **grown = nub_heap_alloc(new_cap * sizeof *grown);
-        if (!grown)
-            return 0;
-        if (*count)
-            nub_memcpy(grown, *list, *count * sizeof *grown);
-        nub_heap_free(*list);
-        *list = grown;
-        *cap = new_cap;
-    }
-    (*list)[(*count)++] = item;
-    return 1;
+    if (count < *cap)
+        return list;
+    uint32_t new_cap = *cap ? *cap * 2 : 32;
+    void *grown = nub_heap_alloc(new_cap * size);
+    if (!grown)
+        return 0;
+    if (count)
+        nub_memcpy(grown, list, count * size);
+    nub_heap_free(list);
+    *cap = new_cap;
+    return grown;
 }
 
 int nub_uspace_adopt(struct nub_uspace *u, void *page)
 {
-    return list_push(&u->pages, &u->page_count, &u->page_cap, page);
+    void **pages = list_room(u->pages, u->page_count, &u->page_cap, sizeof *pages);
+    if (!pages)
+        return 0;
+    u->pages = pages;
+    u->pages[u->page_count++] = page;
+    return 1;
 }
 
 static uint32_t resident_max(void)
@@ -307,17 +312,11 @@ static int add_resident(struct nub_uspace *u, uint64_t *entry)
 {
     if (u->resident_count >= resident_max())
         return 0;
-    if (u->resident_count == u->resident_cap) {
-        uint32_t cap = u->resident_cap ? u->resident_cap * 2 : 32;
-        struct nub_uspace_resident *grown = nub_heap_alloc(cap * sizeof *grown);
-        if (!grown)
-            return 0;
-        if (u->resident_count)
-            nub_memcpy(grown, u->resident, u->resident_count * sizeof *grown);
-        nub_heap_free(u->resident);
-        u->resident = grown;
-        u->resident_cap = cap;
-    }
+    struct nub_uspace_resident *list =
+        list_room(u->resident, u->resident_count, &u->resident_cap, sizeof *list);
+    if (!list)
+        return 0;
+    u->resident = list;
     u->resident[u->resident_count++] = (struct nub_uspace_resident){entry, 0, 0};
     return 1;
 }
