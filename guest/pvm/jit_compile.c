@@ -302,6 +302,21 @@ static void emit_host_call(struct compiler *c)
     emit_jmp_m(b, CTXB, CTX(entry_target)); /* jmp [ctx.entry_target] */
 }
 
+/* Jumps to the jump-table entry that rax selects, at [table +
+ * (rax << scale_log2) + disp] (an int32 offset from the table); rcx is
+ * parked meanwhile. */
+static void table_jump(struct compiler *c, unsigned scale_log2, int32_t disp)
+{
+    struct jit_buf *b = &c->b;
+    emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx)); /* mov [ctx.spill_rcx], rcx */
+    add_table_ref(c, emit_lea_rip(b, X86_RCX));        /* lea rcx, [rip+table] */
+    x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, scale_log2,
+           disp);                                        /* movsxd rax, [rcx+rax*s+d] */
+    emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX); /* add rax, rcx */
+    emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));    /* mov rcx, [ctx.spill_rcx] */
+    emit_jmp_r(b, SCRATCH);                              /* jmp rax */
+}
+
 /*
  * Dynamic jump dispatcher. In: eax = lo32 address, ctx.pc = the jumping
  * instruction. SPEC §6.3:
@@ -336,12 +351,7 @@ static void emit_djump(struct compiler *c)
         else
             jmp_back(c, c->panic_label);
     } else {
-        emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov [ctx.spill_rcx], rcx */
-        add_table_ref(c, emit_lea_rip(b, X86_RCX));               /* lea rcx, [rip+table] */
-        x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 1, -4); /* movsxd rax, [rcx+rax*2-4] */
-        emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);      /* add rax, rcx */
-        emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));         /* mov rcx, [ctx.spill_rcx] */
-        emit_jmp_r(b, SCRATCH);                                   /* jmp rax */
+        table_jump(c, 1, -4); /* eax = 2(i + 1): entry i at [table + rax*2 - 4] */
     }
 }
 
@@ -460,12 +470,7 @@ JIT_INLINE void dispatch(struct compiler *c)
     emit_alu_ri(b, false, X86_ALU_SUB, SCRATCH, 1);                          /* sub eax, 1 */
     emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)p->jump_table_len); /* cmp eax, J */
     jcc_back(c, X86_CC_AE, c->panic_label);
-    emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));       /* mov [ctx.spill_rcx], rcx */
-    add_table_ref(c, emit_lea_rip(b, X86_RCX));              /* lea rcx, [rip+table] */
-    x86_rm(b, XF_W | 0x63, SCRATCH, X86_RCX, SCRATCH, 2, 0); /* movsxd rax, [rcx+rax*4] */
-    emit_alu_rr(b, true, X86_ALU_ADD, SCRATCH, X86_RCX);     /* add rax, rcx */
-    emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));        /* mov rcx, [ctx.spill_rcx] */
-    emit_jmp_r(b, SCRATCH);                                  /* jmp rax */
+    table_jump(c, 2, 0); /* eax = i: entry i at [table + rax*4] */
 }
 
 JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
