@@ -216,34 +216,38 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
     uint64_t rip = frame->rip;
     uint32_t pc = r->ctx->pc, reason = PVM_EXIT_ERROR;
     uint64_t arg = NUB_ERR_JIT;
-    uint64_t gpr[16];
-    frame_gprs(frame, gpr);
-    struct jit_fault f;
+    int in_code = frame->vector == 14 && rip - r->code_va < code->code_size;
+    enum nub_uspace_back back = NUB_USPACE_BACK_NOT_DECLARED;
     /* First touch of a declared page (or of the heap below the break):
      * back it and run the access again, without leaving the address space. */
     uint64_t cr2 = frame->vector == 14 ? x86_read_cr2() : 0;
-    if (frame->vector == 14 && cr2 - NUB_USPACE_WINDOW_VA < (UINT64_C(1) << 32) &&
-        rip >= r->code_va && rip < r->code_va + code->code_size) {
+    if (in_code && cr2 - NUB_USPACE_WINDOW_VA < (UINT64_C(1) << 32)) {
         uint32_t page = (uint32_t)(cr2 - NUB_USPACE_WINDOW_VA) & ~UINT32_C(4095);
-        enum nub_uspace_back b = nub_uspace_back(r->space_ptr->pml4, cr2 & ~UINT64_C(4095),
-                                                 (frame->error_code & 2) != 0, in_heap(r, page));
-        if (b == NUB_USPACE_BACK_DONE)
+        back = nub_uspace_back(r->space_ptr->pml4, cr2 & ~UINT64_C(4095),
+                               (frame->error_code & 2) != 0, in_heap(r, page));
+        if (back == NUB_USPACE_BACK_DONE)
             return 1;
-        if (b != NUB_USPACE_BACK_NOT_DECLARED &&
-            jit_find_fault_site(code, rip - r->code_va, gpr, &f)) {
-            /* Empty pool: refill in ring 3 and retry. Full undo log: the
-             * call has backed more pages than guest memory holds. */
-            r->ctx->pc = f.pc;
-            r->ctx->reason = b == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
-            r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
-            frame->rip = r->code_va + code->exit_offset;
-            return 1;
-        }
     }
-    if (frame->vector == 14 && rip >= r->code_va && rip < r->code_va + code->code_size &&
-        jit_find_fault_site(code, rip - r->code_va, gpr, &f) &&
-        jit_classify_fault(f.address, f.width, f.is_write, platform_page_access, r, &reason,
-                           &arg)) {
+    /* The access's site, from the registers (only now: the first touch
+     * above, the common case, needs neither). */
+    uint64_t gpr[16];
+    struct jit_fault f;
+    int at_site = 0;
+    if (in_code) {
+        frame_gprs(frame, gpr);
+        at_site = jit_find_fault_site(code, rip - r->code_va, gpr, &f);
+    }
+    if (at_site && back != NUB_USPACE_BACK_NOT_DECLARED) {
+        /* Empty pool: refill in ring 3 and retry. Full undo log: the call
+         * has backed more pages than guest memory holds. */
+        r->ctx->pc = f.pc;
+        r->ctx->reason = back == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
+        r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
+        frame->rip = r->code_va + code->exit_offset;
+        return 1;
+    }
+    if (at_site && jit_classify_fault(f.address, f.width, f.is_write, platform_page_access, r,
+                                      &reason, &arg)) {
         r->ctx->pc = f.pc;
         r->ctx->reason = reason;
         r->ctx->arg = arg;
