@@ -46,6 +46,14 @@ int jam_run(const struct jam_loaded *loaded, const struct pvm_engine *engine, ui
             const uint64_t *args, size_t arg_count, int64_t gas, struct jam_run_result *out,
             char *err, size_t err_len);
 
+/* The same, but before the run is timed every writable segment is written
+ * with its own initial contents, so the run starts on resident pages, as a
+ * native program's static memory is after its first run. The instance's
+ * memory and the run's result are those of jam_run. */
+int jam_run_resident(const struct jam_loaded *loaded, const struct pvm_engine *engine,
+                     uint32_t endpoint, const uint64_t *args, size_t arg_count, int64_t gas,
+                     struct jam_run_result *out, char *err, size_t err_len);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t jam_now_ns(void);
 
