@@ -17,7 +17,7 @@
 #include "pvm_util.h"
 
 /* The fast path needs pc + margin < code_len: it reads up to 12 code bytes
- * and the 8 bitmask bytes from bit pc + 1 on (64 bits = 64 code bytes). */
+ * and the 8 bitmask bytes from pc's byte on (64 bits = 64 code bytes). */
 #define JIT_DECODE_MARGIN 72u
 
 /* Per internal opcode (pvm_opcodes.h; the program's ISA table maps code
@@ -59,11 +59,12 @@ static inline __attribute__((always_inline)) void jit_decode_insn(const struct p
         return;
     }
     const uint8_t *c = p->code + pc;
-    /* skip: first set bitmask bit after pc, at most 24 bytes on */
-    uint32_t first = pc + 1;
-    uint64_t word = pvm_load_le(p->bitmask + (first >> 3), 8) >> (first & 7);
-    unsigned l = (unsigned)__builtin_ctzll(word | (1ull << PVM_MAX_SKIP));
-    bool start = (p->bitmask[pc >> 3] >> (pc & 7)) & 1;
+    /* One bitmask word from pc's byte on: bit 0 says whether pc starts an
+     * instruction, the next set bit (at most 24 on; >= 57 bits are left
+     * after the shift) ends it. */
+    uint64_t word = pvm_load_le(p->bitmask + (pc >> 3), 8) >> (pc & 7);
+    unsigned l = (unsigned)__builtin_ctzll((word >> 1) | (1ull << PVM_MAX_SKIP));
+    bool start = word & 1;
     uint8_t op = p->isa->opcode_of[c[0]];
     unsigned format = op != PVM_OPCODE_INVALID ? jit_op_format[op] : JIT_OP_UNDEFINED;
     if (!start || format == JIT_OP_UNDEFINED) {
