@@ -63,14 +63,16 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 /* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 13u
 
+/* The lowerings pass register fields the decoder has clamped to
+ * PVM_NUM_REGS - 1 (or constants), so no clamp here. */
 static inline int R(unsigned pvm_reg)
 {
-    return jit_reg_map[pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1];
+    return jit_reg_map[pvm_reg];
 }
 
 int jit_native_reg(unsigned pvm_reg)
 {
-    return R(pvm_reg);
+    return R(pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1);
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
@@ -123,41 +125,46 @@ struct compiler {
     uint32_t block_cost;
 };
 
-static void *vec_push(struct compiler *c, struct vec *v)
+/* Doubles v's room; false (and c->nomem) when memory ran out. */
+static __attribute__((noinline)) bool vec_grow(struct compiler *c, struct vec *v)
 {
-    if (v->count == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
-        if (d == NULL) {
-            c->nomem = true;
-            return NULL;
-        }
-        if (v->data != NULL)
-            pvm_memcpy(d, v->data, v->count * v->elem);
-        c->alloc.free(c->alloc.ctx, v->data);
-        v->data = d;
-        v->cap = cap;
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
+    if (d == NULL) {
+        c->nomem = true;
+        return false;
     }
-    return (uint8_t *)v->data + v->elem * v->count++;
+    if (v->data != NULL)
+        pvm_memcpy(d, v->data, v->count * v->elem);
+    c->alloc.free(c->alloc.ctx, v->data);
+    v->data = d;
+    v->cap = cap;
+    return true;
 }
+
+/* Room for one more element of v (elem: v->elem, a constant at each call,
+ * so the address is a shift, not a multiply); NULL when memory ran out. */
+#define VEC_PUSH(c, v, type)                                                                       \
+    ((v)->count == (v)->cap && !vec_grow((c), (v)) ? (type *)NULL                                  \
+                                                   : (type *)(v)->data + (v)->count++)
 
 JIT_INLINE void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub_kind kind)
 {
-    struct stub *s = vec_push(c, &c->stubs);
+    struct stub *s = VEC_PUSH(c, &c->stubs, struct stub);
     if (s != NULL)
         *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
 }
 
 JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
 {
-    struct fixup *f = vec_push(c, &c->fixups);
+    struct fixup *f = VEC_PUSH(c, &c->fixups, struct fixup);
     if (f != NULL)
         *f = (struct fixup){.site = (uint32_t)site, .target_pc = target_pc};
 }
 
 JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
 {
-    uint32_t *r = vec_push(c, &c->table_refs);
+    uint32_t *r = VEC_PUSH(c, &c->table_refs, uint32_t);
     if (r != NULL)
         *r = (uint32_t)site;
 }
@@ -165,7 +172,7 @@ JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
 /* Call right before emitting a load/store of PVM memory. */
 JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
 {
-    struct jit_fault_site *s = vec_push(c, &c->sites);
+    struct jit_fault_site *s = VEC_PUSH(c, &c->sites, struct jit_fault_site);
     if (s != NULL)
         *s = (struct jit_fault_site){.native_offset = (uint32_t)c->b.off, .pc = pc};
 }
@@ -413,7 +420,7 @@ JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
         c->items_dropped = true;
         return NULL;
     }
-    return vec_push(c, &c->items);
+    return VEC_PUSH(c, &c->items, struct pvm_gas_item);
 }
 
 JIT_INLINE void close_block(struct compiler *c)
