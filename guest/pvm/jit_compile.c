@@ -1432,9 +1432,13 @@ static void emit_body(struct compiler *c)
     uint32_t pc = 0;
     bool new_block = true;
     for (;;) {
-        if (c->nomem)
-            return;
-        if (pc >= p->code_len) {
+        struct pvm_insn in;
+        /* one test on the common path: away from the end of the code */
+        if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {
+            jit_decode_insn_fast(p, pc, &in);
+        } else if (pc < p->code_len) {
+            pvm_decode_insn(p, pc, &in);
+        } else {
             /* The implicit trap at pc = C (always reached exactly, SPEC §5):
              * its own block costs the version's end cost; at the end of a
              * longer block it is that block's last instruction. */
@@ -1453,8 +1457,6 @@ static void emit_body(struct compiler *c)
             close_block(c);
             return;
         }
-        struct pvm_insn in;
-        jit_decode_insn(p, pc, &in);
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
@@ -1467,10 +1469,13 @@ static void emit_body(struct compiler *c)
         }
         compile_insn(c, &in);
         new_block = is_gas_terminator(in.opcode);
-        if (new_block)
+        if (new_block) {
             close_block(c);
-        if (c->b.off > (size_t)INT32_MAX)
-            return;
+            /* Checked once per block: until then a failed push only drops
+             * its entry, and offsets past INT32_MAX only fail the compile. */
+            if (c->nomem || c->b.off > (size_t)INT32_MAX)
+                return;
+        }
         pc = (uint32_t)in.next_pc;
     }
 }

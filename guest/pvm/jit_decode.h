@@ -50,14 +50,11 @@ static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *
     return (v ^ sign[n]) - sign[n];
 }
 
-/* Inline so the compiler keeps the fields it uses in registers. */
-static inline __attribute__((always_inline)) void jit_decode_insn(const struct pvm_program *p,
-                                                                  uint32_t pc, struct pvm_insn *out)
+/* The fast path alone: only for pc + JIT_DECODE_MARGIN < code_len. Inline
+ * so the compiler keeps the fields it uses in registers. */
+static inline __attribute__((always_inline)) void
+jit_decode_insn_fast(const struct pvm_program *p, uint32_t pc, struct pvm_insn *out)
 {
-    if ((uint64_t)pc + JIT_DECODE_MARGIN >= p->code_len) {
-        pvm_decode_insn(p, pc, out);
-        return;
-    }
     const uint8_t *c = p->code + pc;
     /* One bitmask word from pc's byte on: bit 0 says whether pc starts an
      * instruction, the next set bit (at most 24 on; >= 57 bits are left
@@ -146,6 +143,15 @@ static inline __attribute__((always_inline)) void jit_decode_insn(const struct p
         out->rd = jit_reg_of(b2);
         break;
     }
+}
+
+static inline __attribute__((always_inline)) void jit_decode_insn(const struct pvm_program *p,
+                                                                  uint32_t pc, struct pvm_insn *out)
+{
+    if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len)
+        jit_decode_insn_fast(p, pc, out);
+    else
+        pvm_decode_insn(p, pc, out);
 }
 
 #endif /* NUB_JIT_DECODE_H */
