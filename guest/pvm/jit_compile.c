@@ -93,6 +93,7 @@ struct fixup {
 struct vec {
     void *data;
     size_t count, cap, elem;
+    size_t first_cap; /* room of the first allocation */
 };
 
 struct compiler {
@@ -128,7 +129,7 @@ struct compiler {
 /* Doubles v's room; false (and c->nomem) when memory ran out. */
 static __attribute__((noinline)) bool vec_grow(struct compiler *c, struct vec *v)
 {
-    size_t cap = v->cap ? v->cap * 2 : 64;
+    size_t cap = v->cap ? v->cap * 2 : v->first_cap;
     void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
     if (d == NULL) {
         c->nomem = true;
@@ -1576,6 +1577,13 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
     c.items.elem = sizeof(struct pvm_gas_item);
+    /* Stubs (about one per block), fixups and fault sites each come to
+     * fewer than one per 8 code bytes in the kernels and real programs
+     * (3-4 bytes an instruction): sized so, they rarely grow (each growth
+     * is an allocation and a copy). */
+    size_t per_code = 64 + program->code_len / 8;
+    c.stubs.first_cap = c.fixups.first_cap = c.sites.first_cap = per_code;
+    c.table_refs.first_cap = c.items.first_cap = 64;
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
     c.fused_pc = UINT32_MAX;
 
