@@ -20,9 +20,13 @@
 #include "jit.h"
 
 #include "jit_decode.h"
-#include "jit_x86.h"
 #include "pvm_gas.h"
 #include "pvm_util.h"
+
+/* The compiler checks the room in the code buffer itself, a PVM
+ * instruction (or stub, or the jump table) at a time; see room(). */
+#define JIT_EMIT_ROOM_CHECKED 1
+#include "jit_x86.h"
 
 /*
  * Register map. rax is the scratch register (dynamic-jump addresses,
@@ -62,6 +66,14 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 
 /* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 13u
+
+/* Room in the code buffer checked before the code of one PVM instruction
+ * (its block's gas check, its lowering: < 160 bytes, see
+ * jit_code_size_bound), before one stub (< 40 bytes) and before the entry
+ * and shared exits (< 1024 bytes), each with the emitters' slack. */
+#define JIT_INSN_ROOM (256u + JIT_EMIT_SLACK)
+#define JIT_STUB_ROOM (64u + JIT_EMIT_SLACK)
+#define JIT_HEAD_ROOM (1024u + JIT_EMIT_SLACK)
 
 /* The lowerings pass register fields the decoder has clamped to
  * PVM_NUM_REGS - 1 (or constants), so no clamp here. */
@@ -111,6 +123,7 @@ struct compiler {
     bool items_dropped; /* the open block outgrew JIT_GAS_ITEMS_MAX */
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
+    bool no_room;   /* the buffer (at least jit_code_size_bound) ran out */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
     size_t empty_return_label; /* where a `ret` with no call frame lands */
@@ -176,6 +189,19 @@ JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
     struct jit_fault_site *s = VEC_PUSH(c, &c->sites, struct jit_fault_site);
     if (s != NULL)
         *s = (struct jit_fault_site){.native_offset = (uint32_t)c->b.off, .pc = pc};
+}
+
+/* Whether n more bytes fit in the code buffer; sets no_room when not. The
+ * emitters do not test (JIT_EMIT_ROOM_CHECKED): the compile tests here, and
+ * its buffer is at least jit_code_size_bound bytes, so this fails only if
+ * that bound is wrong, as JIT_ERR_INTERNAL instead of a write past the
+ * buffer. */
+JIT_INLINE bool room(struct compiler *c, size_t n)
+{
+    if (c->b.size - c->b.off >= n)
+        return true;
+    c->no_room = true;
+    return false;
 }
 
 /* ---- Small sequences ----------------------------------------------------- */
@@ -1433,6 +1459,8 @@ static void emit_body(struct compiler *c)
     uint32_t pc = 0;
     bool new_block = true;
     for (;;) {
+        if (!room(c, JIT_INSN_ROOM))
+            return;
         struct pvm_insn in;
         /* one test on the common path: away from the end of the code */
         if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {
@@ -1486,6 +1514,8 @@ static void emit_stubs(struct compiler *c)
     struct jit_buf *b = &c->b;
     struct stub *stubs = c->stubs.data;
     for (size_t i = 0; i < c->stubs.count; i++) {
+        if (!room(c, JIT_STUB_ROOM))
+            return;
         struct stub *s = &stubs[i];
         if (s->kind == STUB_FUSED_ENTRY) {
             /* the entry at the second instruction of a fused pair: the
@@ -1540,6 +1570,8 @@ static bool emit_jump_table(struct compiler *c)
     const struct pvm_program *p = c->p;
     if (c->table_refs.count == 0)
         return true;
+    if (!room(c, 3 + (size_t)p->jump_table_len * 4 + JIT_EMIT_SLACK))
+        return false;
     while (b->off & 3)
         emit_int3(b);
     size_t table = b->off;
@@ -1598,16 +1630,34 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
      * reads (see jit.h), and clearing it would cost ~10% of the compile. */
     pvm_memset(c.block_head, 0, n / 8 + 1);
 
-    /* int3 padding before the entry: callers' CFI/UBSan function-type checks
-     * read the bytes just before a function pointer's target. */
-    for (int i = 0; i < 16; i++)
-        emit_int3(&c.b);
-    size_t entry = c.b.off;
-    emit_entry(&c);
-    emit_shared_exits(&c);
-    emit_body(&c);
-    emit_stubs(&c);
-    bool ok = !c.nomem && resolve_fixups(&c) && emit_jump_table(&c);
+    /* The emitters store without bounds tests (JIT_EMIT_ROOM_CHECKED), so
+     * the compile needs a buffer of jit_code_size_bound bytes. A smaller
+     * one (a caller asking how much it needs) gets the code compiled into
+     * a scratch buffer of that size, then copied if it fits. */
+    size_t bound = jit_code_size_bound(program);
+    uint8_t *scratch = NULL;
+    if (buf_size < bound) {
+        scratch = allocator->alloc(allocator->ctx, bound);
+        if (scratch == NULL) {
+            compiler_free(&c);
+            return PVM_ERR_NOMEM;
+        }
+        c.b = (struct jit_buf){.code = scratch, .size = bound, .off = 0};
+    }
+
+    size_t entry = 0;
+    if (room(&c, JIT_HEAD_ROOM)) {
+        /* int3 padding before the entry: callers' CFI/UBSan function-type
+         * checks read the bytes just before a function pointer's target. */
+        for (int i = 0; i < 16; i++)
+            emit_int3(&c.b);
+        entry = c.b.off;
+        emit_entry(&c);
+        emit_shared_exits(&c);
+        emit_body(&c);
+        emit_stubs(&c);
+    }
+    bool ok = !c.nomem && !c.no_room && resolve_fixups(&c) && emit_jump_table(&c);
     if (needed_out != NULL)
         *needed_out = c.b.off;
     int err = PVM_OK;
@@ -1617,8 +1667,11 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
         err = JIT_ERR_TOO_LARGE;
     else if (!ok)
         err = JIT_ERR_INTERNAL;
-    else if (jit_buf_overflowed(&c.b))
+    else if (c.b.off > buf_size)
         err = JIT_ERR_BUFFER_TOO_SMALL;
+    else if (scratch != NULL)
+        pvm_memcpy(buf, scratch, c.b.off);
+    c.alloc.free(c.alloc.ctx, scratch);
     if (err != PVM_OK) {
         compiler_free(&c);
         return err;

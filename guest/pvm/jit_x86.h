@@ -8,6 +8,13 @@
  * the compile the caller learns exactly how many bytes were needed. Check
  * jit_buf_overflowed() once at the end.
  *
+ * A user that checks the room itself defines JIT_EMIT_ROOM_CHECKED to 1
+ * before including this header: it promises JIT_EMIT_SLACK bytes of buffer
+ * past the end of every instruction it emits (the appends store whole
+ * words), and the appends then store without a bounds test of their own.
+ * jit_compile.c does (one test per PVM instruction instead of one per x86
+ * instruction).
+ *
  * Freestanding: no libc.
  */
 #ifndef NUB_JIT_X86_H
@@ -64,6 +71,13 @@ enum x86_cc {
     X86_CC_G = 0xF,  /* signed >  */
 };
 
+#ifndef JIT_EMIT_ROOM_CHECKED
+#define JIT_EMIT_ROOM_CHECKED 0
+#endif
+
+/* Bytes an append may store past the end of what it emits. */
+#define JIT_EMIT_SLACK 16u
+
 /* ---- The buffer -------------------------------------------------------- */
 struct jit_buf {
     uint8_t *code;
@@ -89,7 +103,7 @@ typedef uint32_t jit_u32_unaligned __attribute__((aligned(1)));
 JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
 {
     size_t off = b->off;
-    if (off + 8 <= b->size) {
+    if (JIT_EMIT_ROOM_CHECKED || off + 8 <= b->size) {
         jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
         d[0] = (uint32_t)v;
         d[1] = (uint32_t)(v >> 32);
@@ -111,7 +125,7 @@ JIT_INLINE void emit_head_tail(struct jit_buf *b, uint64_t head, unsigned nh, ui
                                unsigned nt)
 {
     size_t off = b->off;
-    if (off + 16 <= b->size) {
+    if (JIT_EMIT_ROOM_CHECKED || off + 16 <= b->size) {
         jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
         d[0] = (uint32_t)head;
         d[1] = (uint32_t)(head >> 32);
@@ -145,13 +159,13 @@ JIT_INLINE void emit8(struct jit_buf *b, uint64_t v)
 /* Overwrite 4 bytes at 'at' (a rel32 or imm32 placeholder emitted earlier). */
 JIT_INLINE void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
 {
-    if (at + 4 <= b->size)
+    if (JIT_EMIT_ROOM_CHECKED || at + 4 <= b->size) /* emitted bytes are in the buffer */
         *(jit_u32_unaligned *)(b->code + at) = v;
 }
 
 JIT_INLINE void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
 {
-    if (at < b->size)
+    if (JIT_EMIT_ROOM_CHECKED || at < b->size)
         b->code[at] = v;
 }
 
