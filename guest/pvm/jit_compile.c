@@ -1458,9 +1458,15 @@ static void emit_body(struct compiler *c)
     const struct pvm_program *p = c->p;
     uint32_t pc = 0;
     bool new_block = true;
+    if (!room(c, JIT_INSN_ROOM))
+        return;
+    /* room(c, JIT_INSN_ROOM) as one compare: b.off <= last */
+    const size_t last = c->b.size - JIT_INSN_ROOM;
     for (;;) {
-        if (!room(c, JIT_INSN_ROOM))
+        if (c->b.off > last) {
+            c->no_room = true;
             return;
+        }
         struct pvm_insn in;
         /* one test on the common path: away from the end of the code */
         if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {

@@ -63,7 +63,7 @@ jit_decode_insn_fast(const struct pvm_program *p, uint32_t pc, struct pvm_insn *
     unsigned l = (unsigned)__builtin_ctzll((word >> 1) | (1ull << PVM_MAX_SKIP));
     bool start = word & 1;
     uint8_t op = p->isa->opcode_of[c[0]];
-    unsigned format = op != PVM_OPCODE_INVALID ? jit_op_format[op] : JIT_OP_UNDEFINED;
+    unsigned format = jit_op_format[op]; /* undefined for PVM_OPCODE_INVALID too */
     if (!start || format == JIT_OP_UNDEFINED) {
         op = PVM_OP_trap;
         format = PVM_FMT_NONE;
