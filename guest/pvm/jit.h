@@ -229,10 +229,13 @@ struct jit_code {
 size_t jit_code_size_bound(const struct pvm_program *program);
 
 /**
- * Compiles program into buf[0..buf_size).
+ * Compiles program into buf[0..buf_size). The compile writes its code in a
+ * buffer of at least jit_code_size_bound bytes: with a smaller buf it
+ * allocates one of that size for the duration (and copies the code to buf
+ * when it fits), so give the bound when compile speed matters.
  * @param[in]  program   decoded program; must outlive *out
  * @param[in]  options   platform entry/exit flavour
- * @param[in]  allocator for the tables in *out
+ * @param[in]  allocator for the tables in *out (and that scratch buffer)
  * @param[out] buf       code buffer (written; later made executable by the caller)
  * @param[out] out       tables; free with jit_code_release
  * @param[out] needed_out bytes the code needs (also on JIT_ERR_BUFFER_TOO_SMALL); may be NULL

@@ -20,9 +20,13 @@
 #include "jit.h"
 
 #include "jit_decode.h"
-#include "jit_x86.h"
 #include "pvm_gas.h"
 #include "pvm_util.h"
+
+/* The compiler checks the room in the code buffer itself, a PVM
+ * instruction (or stub, or the jump table) at a time; see room(). */
+#define JIT_EMIT_ROOM_CHECKED 1
+#include "jit_x86.h"
 
 /*
  * Register map. rax is the scratch register (dynamic-jump addresses,
@@ -63,14 +67,24 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 /* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 13u
 
+/* Room in the code buffer checked before the code of one PVM instruction
+ * (its block's gas check, its lowering: < 160 bytes, see
+ * jit_code_size_bound), before one stub (< 40 bytes) and before the entry
+ * and shared exits (< 1024 bytes), each with the emitters' slack. */
+#define JIT_INSN_ROOM (256u + JIT_EMIT_SLACK)
+#define JIT_STUB_ROOM (64u + JIT_EMIT_SLACK)
+#define JIT_HEAD_ROOM (1024u + JIT_EMIT_SLACK)
+
+/* The lowerings pass register fields the decoder has clamped to
+ * PVM_NUM_REGS - 1 (or constants), so no clamp here. */
 static inline int R(unsigned pvm_reg)
 {
-    return jit_reg_map[pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1];
+    return jit_reg_map[pvm_reg];
 }
 
 int jit_native_reg(unsigned pvm_reg)
 {
-    return R(pvm_reg);
+    return R(pvm_reg < PVM_NUM_REGS ? pvm_reg : PVM_NUM_REGS - 1);
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
@@ -91,6 +105,7 @@ struct fixup {
 struct vec {
     void *data;
     size_t count, cap, elem;
+    size_t first_cap; /* room of the first allocation */
 };
 
 struct compiler {
@@ -108,6 +123,7 @@ struct compiler {
     bool items_dropped; /* the open block outgrew JIT_GAS_ITEMS_MAX */
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
+    bool no_room;   /* the buffer (at least jit_code_size_bound) ran out */
     size_t exit_label, halt_label, panic_label, djump_label;
     size_t exit_trap_label, host_call_label;
     size_t empty_return_label; /* where a `ret` with no call frame lands */
@@ -123,41 +139,46 @@ struct compiler {
     uint32_t block_cost;
 };
 
-static void *vec_push(struct compiler *c, struct vec *v)
+/* Doubles v's room; false (and c->nomem) when memory ran out. */
+static __attribute__((noinline)) bool vec_grow(struct compiler *c, struct vec *v)
 {
-    if (v->count == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
-        if (d == NULL) {
-            c->nomem = true;
-            return NULL;
-        }
-        if (v->data != NULL)
-            pvm_memcpy(d, v->data, v->count * v->elem);
-        c->alloc.free(c->alloc.ctx, v->data);
-        v->data = d;
-        v->cap = cap;
+    size_t cap = v->cap ? v->cap * 2 : v->first_cap;
+    void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
+    if (d == NULL) {
+        c->nomem = true;
+        return false;
     }
-    return (uint8_t *)v->data + v->elem * v->count++;
+    if (v->data != NULL)
+        pvm_memcpy(d, v->data, v->count * v->elem);
+    c->alloc.free(c->alloc.ctx, v->data);
+    v->data = d;
+    v->cap = cap;
+    return true;
 }
+
+/* Room for one more element of v (elem: v->elem, a constant at each call,
+ * so the address is a shift, not a multiply); NULL when memory ran out. */
+#define VEC_PUSH(c, v, type)                                                                       \
+    ((v)->count == (v)->cap && !vec_grow((c), (v)) ? (type *)NULL                                  \
+                                                   : (type *)(v)->data + (v)->count++)
 
 JIT_INLINE void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub_kind kind)
 {
-    struct stub *s = vec_push(c, &c->stubs);
+    struct stub *s = VEC_PUSH(c, &c->stubs, struct stub);
     if (s != NULL)
         *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
 }
 
 JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
 {
-    struct fixup *f = vec_push(c, &c->fixups);
+    struct fixup *f = VEC_PUSH(c, &c->fixups, struct fixup);
     if (f != NULL)
         *f = (struct fixup){.site = (uint32_t)site, .target_pc = target_pc};
 }
 
 JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
 {
-    uint32_t *r = vec_push(c, &c->table_refs);
+    uint32_t *r = VEC_PUSH(c, &c->table_refs, uint32_t);
     if (r != NULL)
         *r = (uint32_t)site;
 }
@@ -165,9 +186,22 @@ JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
 /* Call right before emitting a load/store of PVM memory. */
 JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
 {
-    struct jit_fault_site *s = vec_push(c, &c->sites);
+    struct jit_fault_site *s = VEC_PUSH(c, &c->sites, struct jit_fault_site);
     if (s != NULL)
         *s = (struct jit_fault_site){.native_offset = (uint32_t)c->b.off, .pc = pc};
+}
+
+/* Whether n more bytes fit in the code buffer; sets no_room when not. The
+ * emitters do not test (JIT_EMIT_ROOM_CHECKED): the compile tests here, and
+ * its buffer is at least jit_code_size_bound bytes, so this fails only if
+ * that bound is wrong, as JIT_ERR_INTERNAL instead of a write past the
+ * buffer. */
+JIT_INLINE bool room(struct compiler *c, size_t n)
+{
+    if (c->b.size - c->b.off >= n)
+        return true;
+    c->no_room = true;
+    return false;
 }
 
 /* ---- Small sequences ----------------------------------------------------- */
@@ -413,7 +447,7 @@ JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
         c->items_dropped = true;
         return NULL;
     }
-    return vec_push(c, &c->items);
+    return VEC_PUSH(c, &c->items, struct pvm_gas_item);
 }
 
 JIT_INLINE void close_block(struct compiler *c)
@@ -1424,10 +1458,22 @@ static void emit_body(struct compiler *c)
     const struct pvm_program *p = c->p;
     uint32_t pc = 0;
     bool new_block = true;
+    if (!room(c, JIT_INSN_ROOM))
+        return;
+    /* room(c, JIT_INSN_ROOM) as one compare: b.off <= last */
+    const size_t last = c->b.size - JIT_INSN_ROOM;
     for (;;) {
-        if (c->nomem)
+        if (c->b.off > last) {
+            c->no_room = true;
             return;
-        if (pc >= p->code_len) {
+        }
+        struct pvm_insn in;
+        /* one test on the common path: away from the end of the code */
+        if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {
+            jit_decode_insn_fast(p, pc, &in);
+        } else if (pc < p->code_len) {
+            pvm_decode_insn(p, pc, &in);
+        } else {
             /* The implicit trap at pc = C (always reached exactly, SPEC §5):
              * its own block costs the version's end cost; at the end of a
              * longer block it is that block's last instruction. */
@@ -1446,8 +1492,6 @@ static void emit_body(struct compiler *c)
             close_block(c);
             return;
         }
-        struct pvm_insn in;
-        jit_decode_insn(p, pc, &in);
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
@@ -1460,10 +1504,13 @@ static void emit_body(struct compiler *c)
         }
         compile_insn(c, &in);
         new_block = is_gas_terminator(in.opcode);
-        if (new_block)
+        if (new_block) {
             close_block(c);
-        if (c->b.off > (size_t)INT32_MAX)
-            return;
+            /* Checked once per block: until then a failed push only drops
+             * its entry, and offsets past INT32_MAX only fail the compile. */
+            if (c->nomem || c->b.off > (size_t)INT32_MAX)
+                return;
+        }
         pc = (uint32_t)in.next_pc;
     }
 }
@@ -1473,6 +1520,8 @@ static void emit_stubs(struct compiler *c)
     struct jit_buf *b = &c->b;
     struct stub *stubs = c->stubs.data;
     for (size_t i = 0; i < c->stubs.count; i++) {
+        if (!room(c, JIT_STUB_ROOM))
+            return;
         struct stub *s = &stubs[i];
         if (s->kind == STUB_FUSED_ENTRY) {
             /* the entry at the second instruction of a fused pair: the
@@ -1527,6 +1576,8 @@ static bool emit_jump_table(struct compiler *c)
     const struct pvm_program *p = c->p;
     if (c->table_refs.count == 0)
         return true;
+    if (!room(c, 3 + (size_t)p->jump_table_len * 4 + JIT_EMIT_SLACK))
+        return false;
     while (b->off & 3)
         emit_int3(b);
     size_t table = b->off;
@@ -1564,6 +1615,13 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
     c.items.elem = sizeof(struct pvm_gas_item);
+    /* Stubs (about one per block), fixups and fault sites each come to
+     * fewer than one per 8 code bytes in the kernels and real programs
+     * (3-4 bytes an instruction): sized so, they rarely grow (each growth
+     * is an allocation and a copy). */
+    size_t per_code = 64 + program->code_len / 8;
+    c.stubs.first_cap = c.fixups.first_cap = c.sites.first_cap = per_code;
+    c.table_refs.first_cap = c.items.first_cap = 64;
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
     c.fused_pc = UINT32_MAX;
 
@@ -1578,16 +1636,34 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
      * reads (see jit.h), and clearing it would cost ~10% of the compile. */
     pvm_memset(c.block_head, 0, n / 8 + 1);
 
-    /* int3 padding before the entry: callers' CFI/UBSan function-type checks
-     * read the bytes just before a function pointer's target. */
-    for (int i = 0; i < 16; i++)
-        emit_int3(&c.b);
-    size_t entry = c.b.off;
-    emit_entry(&c);
-    emit_shared_exits(&c);
-    emit_body(&c);
-    emit_stubs(&c);
-    bool ok = !c.nomem && resolve_fixups(&c) && emit_jump_table(&c);
+    /* The emitters store without bounds tests (JIT_EMIT_ROOM_CHECKED), so
+     * the compile needs a buffer of jit_code_size_bound bytes. A smaller
+     * one (a caller asking how much it needs) gets the code compiled into
+     * a scratch buffer of that size, then copied if it fits. */
+    size_t bound = jit_code_size_bound(program);
+    uint8_t *scratch = NULL;
+    if (buf_size < bound) {
+        scratch = allocator->alloc(allocator->ctx, bound);
+        if (scratch == NULL) {
+            compiler_free(&c);
+            return PVM_ERR_NOMEM;
+        }
+        c.b = (struct jit_buf){.code = scratch, .size = bound, .off = 0};
+    }
+
+    size_t entry = 0;
+    if (room(&c, JIT_HEAD_ROOM)) {
+        /* int3 padding before the entry: callers' CFI/UBSan function-type
+         * checks read the bytes just before a function pointer's target. */
+        for (int i = 0; i < 16; i++)
+            emit_int3(&c.b);
+        entry = c.b.off;
+        emit_entry(&c);
+        emit_shared_exits(&c);
+        emit_body(&c);
+        emit_stubs(&c);
+    }
+    bool ok = !c.nomem && !c.no_room && resolve_fixups(&c) && emit_jump_table(&c);
     if (needed_out != NULL)
         *needed_out = c.b.off;
     int err = PVM_OK;
@@ -1597,8 +1673,11 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
         err = JIT_ERR_TOO_LARGE;
     else if (!ok)
         err = JIT_ERR_INTERNAL;
-    else if (jit_buf_overflowed(&c.b))
+    else if (c.b.off > buf_size)
         err = JIT_ERR_BUFFER_TOO_SMALL;
+    else if (scratch != NULL)
+        pvm_memcpy(buf, scratch, c.b.off);
+    c.alloc.free(c.alloc.ctx, scratch);
     if (err != PVM_OK) {
         compiler_free(&c);
         return err;

@@ -36,6 +36,12 @@ const uint8_t jit_op_format[256] = {UNDEFINED_16,
                                         PVM_OPCODE_LIST_EXTRA(FORMAT_ENTRY)};
 #pragma GCC diagnostic pop
 
+/* jit_decode_insn_fast looks up PVM_OPCODE_INVALID (a code byte the ISA
+ * does not define) in jit_op_format too: no opcode may have its number. */
+#define NOT_INVALID(num, name, fmt, term, gas) &&(num) != PVM_OPCODE_INVALID
+_Static_assert(1 PVM_OPCODE_LIST(NOT_INVALID) PVM_OPCODE_LIST_EXTRA(NOT_INVALID),
+               "PVM_OPCODE_INVALID must be undefined in jit_op_format");
+
 /* Undefined opcodes execute as trap, which ends a block. */
 #define ENDS_ENTRY(num, name, fmt, term, gas) [num] = term,
 #define ONES_16                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1

@@ -17,7 +17,7 @@
 #include "pvm_util.h"
 
 /* The fast path needs pc + margin < code_len: it reads up to 12 code bytes
- * and the 8 bitmask bytes from bit pc + 1 on (64 bits = 64 code bytes). */
+ * and the 8 bitmask bytes from pc's byte on (64 bits = 64 code bytes). */
 #define JIT_DECODE_MARGIN 72u
 
 /* Per internal opcode (pvm_opcodes.h; the program's ISA table maps code
@@ -50,22 +50,20 @@ static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *
     return (v ^ sign[n]) - sign[n];
 }
 
-/* Inline so the compiler keeps the fields it uses in registers. */
-static inline __attribute__((always_inline)) void jit_decode_insn(const struct pvm_program *p,
-                                                                  uint32_t pc, struct pvm_insn *out)
+/* The fast path alone: only for pc + JIT_DECODE_MARGIN < code_len. Inline
+ * so the compiler keeps the fields it uses in registers. */
+static inline __attribute__((always_inline)) void
+jit_decode_insn_fast(const struct pvm_program *p, uint32_t pc, struct pvm_insn *out)
 {
-    if ((uint64_t)pc + JIT_DECODE_MARGIN >= p->code_len) {
-        pvm_decode_insn(p, pc, out);
-        return;
-    }
     const uint8_t *c = p->code + pc;
-    /* skip: first set bitmask bit after pc, at most 24 bytes on */
-    uint32_t first = pc + 1;
-    uint64_t word = pvm_load_le(p->bitmask + (first >> 3), 8) >> (first & 7);
-    unsigned l = (unsigned)__builtin_ctzll(word | (1ull << PVM_MAX_SKIP));
-    bool start = (p->bitmask[pc >> 3] >> (pc & 7)) & 1;
+    /* One bitmask word from pc's byte on: bit 0 says whether pc starts an
+     * instruction, the next set bit (at most 24 on; >= 57 bits are left
+     * after the shift) ends it. */
+    uint64_t word = pvm_load_le(p->bitmask + (pc >> 3), 8) >> (pc & 7);
+    unsigned l = (unsigned)__builtin_ctzll((word >> 1) | (1ull << PVM_MAX_SKIP));
+    bool start = word & 1;
     uint8_t op = p->isa->opcode_of[c[0]];
-    unsigned format = op != PVM_OPCODE_INVALID ? jit_op_format[op] : JIT_OP_UNDEFINED;
+    unsigned format = jit_op_format[op]; /* undefined for PVM_OPCODE_INVALID too */
     if (!start || format == JIT_OP_UNDEFINED) {
         op = PVM_OP_trap;
         format = PVM_FMT_NONE;
@@ -145,6 +143,15 @@ static inline __attribute__((always_inline)) void jit_decode_insn(const struct p
         out->rd = jit_reg_of(b2);
         break;
     }
+}
+
+static inline __attribute__((always_inline)) void jit_decode_insn(const struct pvm_program *p,
+                                                                  uint32_t pc, struct pvm_insn *out)
+{
+    if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len)
+        jit_decode_insn_fast(p, pc, out);
+    else
+        pvm_decode_insn(p, pc, out);
 }
 
 #endif /* NUB_JIT_DECODE_H */

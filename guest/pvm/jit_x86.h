@@ -8,6 +8,13 @@
  * the compile the caller learns exactly how many bytes were needed. Check
  * jit_buf_overflowed() once at the end.
  *
+ * A user that checks the room itself defines JIT_EMIT_ROOM_CHECKED to 1
+ * before including this header: it promises JIT_EMIT_SLACK bytes of buffer
+ * past the end of every instruction it emits (the appends store whole
+ * words), and the appends then store without a bounds test of their own.
+ * jit_compile.c does (one test per PVM instruction instead of one per x86
+ * instruction).
+ *
  * Freestanding: no libc.
  */
 #ifndef NUB_JIT_X86_H
@@ -64,6 +71,13 @@ enum x86_cc {
     X86_CC_G = 0xF,  /* signed >  */
 };
 
+#ifndef JIT_EMIT_ROOM_CHECKED
+#define JIT_EMIT_ROOM_CHECKED 0
+#endif
+
+/* Bytes an append may store past the end of what it emits. */
+#define JIT_EMIT_SLACK 16u
+
 /* ---- The buffer -------------------------------------------------------- */
 struct jit_buf {
     uint8_t *code;
@@ -89,7 +103,7 @@ typedef uint32_t jit_u32_unaligned __attribute__((aligned(1)));
 JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
 {
     size_t off = b->off;
-    if (off + 8 <= b->size) {
+    if (JIT_EMIT_ROOM_CHECKED || off + 8 <= b->size) {
         jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
         d[0] = (uint32_t)v;
         d[1] = (uint32_t)(v >> 32);
@@ -111,7 +125,7 @@ JIT_INLINE void emit_head_tail(struct jit_buf *b, uint64_t head, unsigned nh, ui
                                unsigned nt)
 {
     size_t off = b->off;
-    if (off + 16 <= b->size) {
+    if (JIT_EMIT_ROOM_CHECKED || off + 16 <= b->size) {
         jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
         d[0] = (uint32_t)head;
         d[1] = (uint32_t)(head >> 32);
@@ -145,13 +159,13 @@ JIT_INLINE void emit8(struct jit_buf *b, uint64_t v)
 /* Overwrite 4 bytes at 'at' (a rel32 or imm32 placeholder emitted earlier). */
 JIT_INLINE void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
 {
-    if (at + 4 <= b->size)
+    if (JIT_EMIT_ROOM_CHECKED || at + 4 <= b->size) /* emitted bytes are in the buffer */
         *(jit_u32_unaligned *)(b->code + at) = v;
 }
 
 JIT_INLINE void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
 {
-    if (at < b->size)
+    if (JIT_EMIT_ROOM_CHECKED || at < b->size)
         b->code[at] = v;
 }
 
@@ -188,43 +202,51 @@ enum {
     XF_A32 = 1u << 14,
 };
 
-/* Collects instruction bytes in a word before one emitn. */
+/* The bytes of an instruction head (prefixes to SIB) in a word, before one
+ * append. */
 struct x86_bytes {
     uint64_t v;
     unsigned n;
 };
 
-JIT_INLINE void xb_put(struct x86_bytes *x, uint8_t byte)
+/*
+ * [prefixes] [REX] then body (nb bytes: [0F] opcode [ModRM [SIB]]), built
+ * without data-dependent branches: the prefixes follow from the constant
+ * form, the REX byte from the register numbers. The REX byte is always
+ * placed in front of the body and shifted out again when it is not needed,
+ * so there is one variable shift for the whole head.
+ */
+JIT_INLINE struct x86_bytes x86_head_body(unsigned form, int reg, int index, int rm, uint64_t body,
+                                          unsigned nb)
 {
-    x->v |= (uint64_t)byte << (8 * x->n);
-    x->n++;
+    uint64_t pre = 0;
+    unsigned np = 0;
+    if (form & XF_GS)
+        pre |= (uint64_t)0x65 << (8 * np++);
+    if (form & XF_A32)
+        pre |= (uint64_t)0x67 << (8 * np++);
+    if (form & XF_66)
+        pre |= (uint64_t)0x66 << (8 * np++);
+    if (form & XF_F3)
+        pre |= (uint64_t)0xF3 << (8 * np++);
+    unsigned rex = 0x40 | ((form & XF_W) ? 8u : 0u) | (((unsigned)reg & 8) >> 1) |
+                   (index >= 0 ? ((unsigned)index & 8) >> 2 : 0u) | (((unsigned)rm & 8) >> 3);
+    bool need = rex != 0x40;
+    if (form & XF_BYTE) /* spl/bpl/sil/dil exist only with a REX */
+        need = need || (unsigned)(reg - 4) < 4 || (unsigned)(rm - 4) < 4;
+    uint64_t rest = ((uint64_t)rex | body << 8) >> (need ? 0 : 8);
+    return (struct x86_bytes){pre | rest << (8 * np), np + (unsigned)need + nb};
 }
 
-JIT_INLINE void x86_head(struct x86_bytes *x, unsigned form, int reg, int index, int rm)
+/* The [0F] opcode of a form, and its length. */
+JIT_INLINE uint64_t x86_opcode(unsigned form, unsigned *n)
 {
-    if (form & XF_GS)
-        xb_put(x, 0x65);
-    if (form & XF_A32)
-        xb_put(x, 0x67);
-    if (form & XF_66)
-        xb_put(x, 0x66);
-    if (form & XF_F3)
-        xb_put(x, 0xF3);
-    uint8_t rex = 0x40;
-    if (form & XF_W)
-        rex |= 8;
-    if (reg & 8)
-        rex |= 4;
-    if (index >= 0 && (index & 8))
-        rex |= 2;
-    if (rm & 8)
-        rex |= 1;
-    bool byte_reg_needs_rex = (form & XF_BYTE) && ((reg >= 4 && reg <= 7) || (rm >= 4 && rm <= 7));
-    if (rex != 0x40 || byte_reg_needs_rex)
-        xb_put(x, rex);
-    if (form & XF_0F)
-        xb_put(x, 0x0F);
-    xb_put(x, (uint8_t)form);
+    if (form & XF_0F) {
+        *n = 2;
+        return 0x0F | (uint64_t)(uint8_t)form << 8;
+    }
+    *n = 1;
+    return (uint8_t)form;
 }
 
 /* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r,
@@ -232,24 +254,32 @@ JIT_INLINE void x86_head(struct x86_bytes *x, unsigned form, int reg, int index,
 JIT_INLINE void x86_prefix_rex_imm(struct jit_buf *b, unsigned form, int reg, int index, int rm,
                                    uint64_t imm, unsigned ni)
 {
-    struct x86_bytes x = {0, 0};
-    x86_head(&x, form, reg, index, rm);
+    unsigned no;
+    uint64_t op = x86_opcode(form, &no);
+    struct x86_bytes x = x86_head_body(form, reg, index, rm, op, no);
     emit_head_tail(b, x.v, x.n, imm, ni);
 }
 
 JIT_INLINE void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
 {
-    struct x86_bytes x = {0, 0};
-    x86_head(&x, form, reg, index, rm);
+    unsigned no;
+    uint64_t op = x86_opcode(form, &no);
+    struct x86_bytes x = x86_head_body(form, reg, index, rm, op, no);
     emitn(b, x.v, x.n);
 }
 
 /* Register-direct operand: ModRM mod=11. 'reg' may be an opcode extension. */
+JIT_INLINE struct x86_bytes x86_rr_head(unsigned form, int reg, int rm)
+{
+    unsigned no;
+    uint64_t op = x86_opcode(form, &no);
+    uint64_t modrm = 0xC0 | (((unsigned)reg & 7) << 3) | ((unsigned)rm & 7);
+    return x86_head_body(form, reg, -1, rm, op | modrm << (8 * no), no + 1);
+}
+
 JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
 {
-    struct x86_bytes x = {0, 0};
-    x86_head(&x, form, reg, -1, rm);
-    xb_put(&x, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+    struct x86_bytes x = x86_rr_head(form, reg, rm);
     emitn(b, x.v, x.n);
 }
 
@@ -257,9 +287,7 @@ JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
 JIT_INLINE void x86_rr_imm(struct jit_buf *b, unsigned form, int reg, int rm, uint32_t imm,
                            unsigned ni)
 {
-    struct x86_bytes x = {0, 0};
-    x86_head(&x, form, reg, -1, rm);
-    xb_put(&x, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+    struct x86_bytes x = x86_rr_head(form, reg, rm);
     emit_head_tail(b, x.v, x.n, imm, ni);
 }
 
@@ -272,40 +300,40 @@ JIT_INLINE void x86_rr_imm(struct jit_buf *b, unsigned form, int reg, int rm, ui
  * below the base), with XF_A32 zero-extended (a PVM address).
  * The prefixes, REX, opcode, ModRM and SIB take at most 8 bytes (65 67 66
  * REX 0F op ModRM SIB), the displacement and an immediate of ni (0..4)
- * bytes after it at most 8: one emit_head_tail.
+ * bytes after it at most 8: one emit_head_tail. The displacement size
+ * (mod) and the SIB byte are chosen without branches: they depend on the
+ * program's immediates and registers, which a branch predictor cannot learn
+ * in one compile.
  */
 JIT_INLINE void x86_rm_imm(struct jit_buf *b, unsigned form, int reg, int base, int index,
                            unsigned scale_log2, int32_t disp, uint32_t imm, unsigned ni)
 {
-    struct x86_bytes x = {0, 0};
+    unsigned no;
+    uint64_t op = x86_opcode(form, &no);
     if (base == X86_GSBASE) {
-        x86_head(&x, form | XF_GS, reg, -1, 0);
-        xb_put(&x, (uint8_t)(((reg & 7) << 3) | 4)); /* mod 00, rm 100: SIB follows */
-        xb_put(&x, 0x25);                            /* no index, no base: disp32 */
+        uint64_t modrm_sib = (((unsigned)reg & 7) << 3) | 4 /* mod 00, rm 100: SIB follows */
+                             | 0x25 << 8;                   /* no index, no base: disp32 */
+        struct x86_bytes x =
+            x86_head_body(form | XF_GS, reg, -1, 0, op | modrm_sib << (8 * no), no + 2);
         emit_head_tail(b, x.v, x.n, (uint32_t)disp | (uint64_t)imm << 32, 4 + ni);
         return;
     }
-    x86_head(&x, form, reg, index, base);
-    uint8_t mod;
-    if (disp == 0 && (base & 7) != 5)
-        mod = 0;
-    else if (is_imm8(disp))
-        mod = 1;
-    else
-        mod = 2;
-    if (index >= 0 || (base & 7) == 4) {
-        int idx = index >= 0 ? index : 4; /* 100 = no index */
-        xb_put(&x, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
-        xb_put(&x, (uint8_t)((scale_log2 << 6) | ((idx & 7) << 3) | (base & 7)));
-    } else {
-        xb_put(&x, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
-    }
-    if (mod == 0)
-        emit_head_tail(b, x.v, x.n, imm, ni);
-    else if (mod == 1)
-        emit_head_tail(b, x.v, x.n, (uint8_t)disp | (uint64_t)imm << 8, 1 + ni);
-    else
-        emit_head_tail(b, x.v, x.n, (uint32_t)disp | (uint64_t)imm << 32, 4 + ni);
+    static const uint32_t disp_mask[3] = {0, 0xFF, 0xFFFFFFFF};
+    unsigned low = (unsigned)base & 7;
+    /* mod 0: no displacement (not for rbp/r13), 1: disp8, 2: disp32 */
+    unsigned mod = (unsigned)(disp != 0 || low == 5) + (unsigned)!is_imm8(disp);
+    unsigned nd = mod * mod; /* 0, 1 or 4 bytes */
+    bool sib = index >= 0 || low == 4;
+    unsigned idx = index >= 0 ? (unsigned)index & 7 : 4; /* 100 = no index */
+    uint64_t modrm = (mod << 6) | (((unsigned)reg & 7) << 3) | (sib ? 4 : low);
+    uint64_t sib_byte = (scale_log2 << 6) | (idx << 3) | low;
+    uint64_t tail_of_op = modrm | (sib ? sib_byte << 8 : 0);
+    struct x86_bytes x =
+        x86_head_body(form, reg, index, base, op | tail_of_op << (8 * no), no + 1 + (unsigned)sib);
+    uint64_t tail = (uint32_t)disp & disp_mask[mod];
+    if (ni != 0)
+        tail |= (uint64_t)imm << (8 * nd);
+    emit_head_tail(b, x.v, x.n, tail, nd + ni);
 }
 
 /* A memory operand with no immediate after it. */
@@ -637,9 +665,8 @@ JIT_INLINE void emit_jmp_m(struct jit_buf *b, int base, int32_t disp)
 /* lea dst, [rip + rel32]; returns the rel32 field offset for jit_link32. */
 JIT_INLINE size_t emit_lea_rip(struct jit_buf *b, int dst)
 {
-    struct x86_bytes x = {0, 0};
-    x86_head(&x, XF_W | 0x8D, dst, -1, 0);
-    xb_put(&x, (uint8_t)(((dst & 7) << 3) | 5)); /* lea dst, [rip+rel32] */
+    uint64_t body = 0x8D | (uint64_t)((((unsigned)dst & 7) << 3) | 5) << 8; /* ModRM: rip+rel32 */
+    struct x86_bytes x = x86_head_body(XF_W | 0x8D, dst, -1, 0, body, 2); /* lea dst, [rip+rel32] */
     emit_head_tail(b, x.v, x.n, 0, 4);
     return b->off - 4;
 }
