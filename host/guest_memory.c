@@ -227,8 +227,49 @@ static nub_status collect_private_pages(nub_sandbox *sb)
     return s;
 }
 
+/*
+ * The guest kernel's first calls write the first pages of its heap: the
+ * caps they store, the first JIT code, the page pool's first chunk (the
+ * tables of the first run's address space). Faulted in one by one, each
+ * page costs the guest an exit and the host a page fault inside KVM's.
+ * Backed here in one madvise, the host faults them in without the guest;
+ * a shadow-paging KVM, which maps the present neighbours of a faulting
+ * page within its aligned group of 8 (up to the first page that is not
+ * present, and never in a dirty-logged slot), then maps each group on its
+ * first fault: hence the start rounded down to a group. (A two-dimensional
+ * paging KVM still takes a fault per page, without the host fault in it.)
+ * Only while the memory is the booted memfd and not dirty-logged (in a
+ * logged slot nothing is mapped ahead, and backing them first gains
+ * nothing); without MADV_POPULATE_WRITE the guest's touches fault them in
+ * as before.
+ */
+#define HEAP_START_BACKED_BYTES (UINT64_C(64) << 10)
+#define MAP_AHEAD_GROUP_BYTES   (UINT64_C(32) << 10)
+
+void nub__mem_back_heap_start(nub_sandbox *sb)
+{
+    sb->heap_start_unbacked = 0;
+#ifdef MADV_POPULATE_WRITE
+    uint64_t start = sb->params.heap_gpa & ~(MAP_AHEAD_GROUP_BYTES - 1);
+    if (!sb->mem_live_shared || sb->dirty_log_on || start >= sb->mem_bytes)
+        return;
+    uint64_t len = sb->mem_bytes - start < HEAP_START_BACKED_BYTES ? sb->mem_bytes - start
+                                                                   : HEAP_START_BACKED_BYTES;
+    (void)madvise(sb->mem + start, len, MADV_POPULATE_WRITE); /* (best effort) */
+#endif
+}
+
 nub_status nub__mem_collect_dirty(nub_sandbox *sb)
 {
+    if (!sb->dirty_log_on) {
+        /* A booted sandbox still in its shared memory (mem_live_shared):
+         * what the guest wrote since boot was not logged, and every page
+         * it may have written is present. Logged from here on. */
+        nub_status s = nub__kvm_log_dirty(sb);
+        if (s != NUB_OK)
+            return s;
+        sb->dirty_unknown = 1;
+    }
     if (sb->dirty_unknown) {
         nub_status s = collect_private_pages(sb);
         if (s != NUB_OK)
@@ -419,18 +460,23 @@ static void base_record_forget(nub_sandbox *sb)
 nub_status nub__mem_reset_dirty(nub_sandbox *sb)
 {
     base_record_init(sb);
-    nub_status s = nub__mem_collect_dirty(sb);
-    if (s == NUB_OK && sb->mem_live_shared) {
+    if (sb->mem_live_shared) {
         /* Still in the memory it booted in, whose pages cannot be dropped
          * back to the baseline: map the baseline as a whole (the restore
-         * point is the template's, no snapshot having been taken). */
-        s = nub__mem_map(sb, sb->tmpl->mem_fd, &sb->restore.layout);
+         * point is the template's, no snapshot having been taken). Which
+         * pages were written does not matter; from here on it does. */
+        int logged = sb->dirty_log_on;
+        sb->dirty_unknown = 0;
+        nub_status s = nub__mem_map(sb, sb->tmpl->mem_fd, &sb->restore.layout);
+        if (s == NUB_OK) /* (a log kept since boot is emptied: it is stale) */
+            s = logged ? nub__mem_collect_dirty(sb) : nub__kvm_log_dirty(sb);
         if (s == NUB_OK) {
             sb->mem_live_shared = 0;
             nub__mem_dirty_clear(sb);
         }
         return s;
     }
+    nub_status s = nub__mem_collect_dirty(sb);
     size_t budget = COPY_BACK_PAGES;
     if (s == NUB_OK)
         s = for_each_dirty_run(sb, 0, copy_back_run, &budget);

@@ -81,6 +81,33 @@ nub_status nub__kvm_open(nub_sandbox *sb, struct nub_template *t, const char *de
     return NUB_OK;
 }
 
+/* The one memory slot: all of guest memory at sb->mem, dirty-logged when
+ * sb->dirty_log_on (a restore then resets only the pages the guest wrote). */
+static nub_status set_memory(nub_sandbox *sb)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .flags = sb->dirty_log_on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+        .guest_phys_addr = 0,
+        .memory_size = sb->mem_bytes,
+        .userspace_addr = (uint64_t)(uintptr_t)sb->mem,
+    };
+    if (ioctl_retry(sb->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        return nub__fail(sb, NUB_ERR_KVM, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+    return NUB_OK;
+}
+
+nub_status nub__kvm_log_dirty(nub_sandbox *sb)
+{
+    if (sb->dirty_log_on)
+        return NUB_OK;
+    sb->dirty_log_on = 1;
+    nub_status s = set_memory(sb);
+    if (s != NUB_OK)
+        sb->dirty_log_on = 0;
+    return s;
+}
+
 nub_status nub__kvm_create_vm(nub_sandbox *sb)
 {
     do {
@@ -89,16 +116,9 @@ nub_status nub__kvm_create_vm(nub_sandbox *sb)
     if (sb->vm_fd < 0)
         return nub__fail(sb, NUB_ERR_KVM, "KVM_CREATE_VM: %s", strerror(errno));
 
-    /* Dirty logging: a restore resets only the pages the guest wrote. */
-    struct kvm_userspace_memory_region region = {
-        .slot = 0,
-        .flags = KVM_MEM_LOG_DIRTY_PAGES,
-        .guest_phys_addr = 0,
-        .memory_size = sb->mem_bytes,
-        .userspace_addr = (uint64_t)(uintptr_t)sb->mem,
-    };
-    if (ioctl_retry(sb->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-        return nub__fail(sb, NUB_ERR_KVM, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+    nub_status s = set_memory(sb);
+    if (s != NUB_OK)
+        return s;
 
     do {
         sb->vcpu_fd = ioctl(sb->vm_fd, KVM_CREATE_VCPU, 0);

@@ -219,6 +219,8 @@ static nub_status call_checked(nub_sandbox *sb, uint32_t fn_id, const void *payl
     if (len && !payload)
         return nub__fail(sb, NUB_ERR_INVALID_ARGUMENT, "NULL payload");
 
+    if (sb->heap_start_unbacked)
+        nub__mem_back_heap_start(sb);
     struct nub_rpc_request_header req = {
         .fn_id = fn_id,
         .payload_len = (uint32_t)len,

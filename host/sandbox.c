@@ -107,6 +107,9 @@ static nub_status check_boot_info(nub_sandbox *sb)
 static nub_status make_vm(nub_sandbox *sb, int shared_fd)
 {
     nub_status s = NUB_OK;
+    /* A booted sandbox logs from its first restore or snapshot on (see
+     * sandbox_int.h); one that snapshots at every publish, from the start. */
+    sb->dirty_log_on = shared_fd < 0 || sb->snapshot_published;
     if (shared_fd >= 0) {
         void *p = mmap(NULL, sb->mem_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, shared_fd, 0);
         if (p == MAP_FAILED)
@@ -181,13 +184,12 @@ static nub_status boot(nub_sandbox *sb, const nub_sandbox_config *cfg)
         return nub__kill(sb, NUB_ERR_PROTOCOL, "the guest's ready doorbell carried a reply");
 
     s = nub__template_capture(sb, t);
-    if (s == NUB_OK)
-        s = nub__mem_collect_dirty(sb); /* boot's writes are the template's */
-    nub__mem_dirty_clear(sb);
+    nub__mem_dirty_clear(sb); /* boot's writes are the template's */
     if (s == NUB_OK)
         s = nub__restore_point_init(sb);
     if (s == NUB_OK)
         s = check_boot_info(sb);
+    sb->heap_start_unbacked = 1; /* (by the first call: none of creation's) */
     return s;
 }
 

@@ -115,6 +115,19 @@ struct nub_sandbox {
      * baseline copy-on-write (nub__mem_map), until then the guest keeps the
      * pages boot mapped into KVM. */
     int mem_live_shared;
+    /* KVM logs the guest's writes. Off in a sandbox that boots, until its
+     * first restore or snapshot: the first restore maps the whole baseline
+     * again and the first snapshot takes every page present in the shared
+     * mapping, so neither needs to know what the guest wrote before; and
+     * a logged slot costs every first write of a page a write-protection
+     * fault and keeps KVM from mapping neighbouring pages ahead. Turning it
+     * on is a memslot update (0.1-4 ms on the kvm_pvm host), paid once by
+     * the first restore or snapshot (NUB_SANDBOX_FLAG_SNAPSHOT_PUBLISHED:
+     * logged from the start, its first publish snapshots). */
+    int dirty_log_on;
+    /* Booted, no call made yet: the first call backs the start of the
+     * guest heap first (nub__mem_back_heap_start). */
+    int heap_start_unbacked;
     struct nub_restore_point restore;
     int published_changed; /* since the restore point */
 
@@ -163,8 +176,11 @@ nub_status nub__kill(nub_sandbox *sb, nub_status s, const char *fmt, ...)
 /* Opens the KVM device into t->kvm_fd and reads what every VM needs
  * (run-page size, CPUID, xsave size); errors are recorded on sb. */
 nub_status nub__kvm_open(nub_sandbox *sb, struct nub_template *t, const char *device);
-/* The VM and its vCPU, memory already mapped at sb->mem (dirty-logged). */
+/* The VM and its vCPU, memory already mapped at sb->mem (dirty-logged if
+ * sb->dirty_log_on). */
 nub_status nub__kvm_create_vm(nub_sandbox *sb);
+/* Turns KVM's dirty log on for guest memory (from the next guest write). */
+nub_status nub__kvm_log_dirty(nub_sandbox *sb);
 /* A fresh vCPU's state for the first instruction of the guest at entry. */
 nub_status nub__kvm_setup_vcpu(nub_sandbox *sb, uint64_t entry);
 /* Finishes an exit KVM must complete (the doorbell's `out`) without
@@ -203,6 +219,9 @@ void nub__mem_dirty_unknown(nub_sandbox *sb);
  * their whole pages go back to the baseline's, freeing host memory. They
  * stay marked dirty, which is harmless. */
 void nub__mem_release(nub_sandbox *sb, uint64_t gpa, uint64_t len);
+/* Backs the first pages of the guest heap in one go, before the first call
+ * of a booted sandbox (best effort: see guest_memory.c). */
+void nub__mem_back_heap_start(nub_sandbox *sb);
 /* Folds KVM's dirty log (pages the guest wrote) into sb->dirty. */
 nub_status nub__mem_collect_dirty(nub_sandbox *sb);
 /* Forgets every dirty page (the current memory becomes the baseline). */
