@@ -42,7 +42,7 @@ static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
 /* (variadic: a role is several designators) */
 #define ROW(l, a, b, s, u, ...)                                                                    \
     {                                                                                              \
-        .lat = l, .dec_match = a, .dec_other = b, .sel = s, .units = u, __VA_ARGS__, .known = 1    \
+        .lat = l, .dec_other = b, .units = u, .dec_match = a, .sel = s, __VA_ARGS__, .known = 1    \
     }
 #define FIXED(l, d, u, ...) ROW(l, d, d, DEC_FIXED, u, __VA_ARGS__)
 #define OP(name)            [PVM_OP_##name]
@@ -211,10 +211,20 @@ struct item_source {
  * checking, taking and giving back are a subtraction or addition. */
 #define UNITS_GUARD 0x8080808080ull
 
+#define UNITS_WORD(u)                                                                              \
+    ((uint64_t)((u)&3u) | (uint64_t)(((u) >> 2) & 1u) << 8 | (uint64_t)(((u) >> 3) & 1u) << 16 |   \
+     (uint64_t)(((u) >> 4) & 1u) << 24 | (uint64_t)(((u) >> 5) & 1u) << 32)
+#define UNITS_WORD4(u) UNITS_WORD(u), UNITS_WORD((u) + 1), UNITS_WORD((u) + 2), UNITS_WORD((u) + 3)
+#define UNITS_WORD16(u)                                                                            \
+    UNITS_WORD4(u), UNITS_WORD4((u) + 4), UNITS_WORD4((u) + 8), UNITS_WORD4((u) + 12)
+/* Per units value (bits 0-5; higher bits mean nothing): one load instead of
+ * the shifts, on every entry of every block. */
+static const uint64_t units_words[64] = {UNITS_WORD16(0), UNITS_WORD16(16), UNITS_WORD16(32),
+                                         UNITS_WORD16(48)};
+
 static uint64_t units_word(uint8_t u)
 {
-    return (uint64_t)(u & 3u) | (uint64_t)((u >> 2) & 1u) << 8 | (uint64_t)((u >> 3) & 1u) << 16 |
-           (uint64_t)((u >> 4) & 1u) << 24 | (uint64_t)((u >> 5) & 1u) << 32;
+    return units_words[u & 63u];
 }
 
 /* need <= free in every byte: no byte borrows from its guard bit */

@@ -52,14 +52,24 @@ struct pvm_gas_row {
      * (bit(ra) & src_a) | (bit(rb) & src_b), dst = (bit(ra) & dst_a) |
      * (bit(rd) & dst_d) */
     uint16_t src_a, src_b, dst_a, dst_d;
+    /* lat .. is_move in pvm_gas_item's order: the item copies them at once */
     uint8_t lat;
-    uint8_t dec_match, dec_other; /* decode slots when the selector holds, else */
-    uint8_t sel;                  /* PVM_GAS_SEL_* */
-    uint8_t units;                /* PVM_GAS_UNIT_* counts, as pvm_gas_item.units */
+    uint8_t dec_other; /* decode slots when the selector does not hold */
+    uint8_t units;     /* PVM_GAS_UNIT_* counts, as pvm_gas_item.units */
     bool is_move;
-    bool known; /* false: not an instruction; priced as trap */
+    uint8_t dec_match; /* decode slots when it holds */
+    uint8_t sel;       /* PVM_GAS_SEL_* */
+    bool known;        /* false: not an instruction; priced as trap */
 };
 extern const struct pvm_gas_row pvm_gas_rows[256];
+_Static_assert(offsetof(struct pvm_gas_row, dec_other) == offsetof(struct pvm_gas_row, lat) + 1 &&
+                   offsetof(struct pvm_gas_row, units) == offsetof(struct pvm_gas_row, lat) + 2 &&
+                   offsetof(struct pvm_gas_row, is_move) == offsetof(struct pvm_gas_row, lat) + 3,
+               "row bytes lat .. is_move");
+_Static_assert(offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_item, lat) + 1 &&
+                   offsetof(struct pvm_gas_item, units) == offsetof(struct pvm_gas_item, lat) + 2 &&
+                   offsetof(struct pvm_gas_item, is_move) == offsetof(struct pvm_gas_item, lat) + 3,
+               "item bytes lat .. is_move");
 
 /* The latency of the conditional branch `in`: 1 when the byte at either
  * successor is trap or unlikely, else 20. */
@@ -87,20 +97,16 @@ static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm
     uint16_t dst = (uint16_t)((ba & row->dst_a) | (bd & row->dst_d));
     unsigned match = ((row->sel & PVM_GAS_SEL_P) != 0 && (src & dst) != 0) |
                      ((row->sel & PVM_GAS_SEL_PS) != 0 && in->ra == in->rd);
-    uint8_t lat = row->lat;
-    if (lat == PVM_GAS_LAT_BRANCH)
-        lat = pvm_gas_branch_latency(p, in);
-    *out = (struct pvm_gas_item){
-        .src = src,
-        .dst = dst,
-        .lat = lat,
-        .dec = match ? row->dec_match : row->dec_other,
-        .units = row->units,
-        .is_move = row->is_move,
-        .ends_block = pvm_opcode_table[in->opcode].is_terminator,
-        .move_to = in->rd,
-        .move_from = in->ra,
-    };
+    out->src = src;
+    out->dst = dst;
+    __builtin_memcpy(&out->lat, &row->lat, 4); /* lat, dec (dec_other), units, is_move */
+    if (match)
+        out->dec = row->dec_match;
+    if (row->lat == PVM_GAS_LAT_BRANCH)
+        out->lat = pvm_gas_branch_latency(p, in);
+    out->ends_block = pvm_opcode_table[in->opcode].is_terminator;
+    out->move_to = in->rd;
+    out->move_from = in->ra;
 }
 
 /* Cycle-exact simulation of SPEC-0.8.md §3.2 over items[0..n) (the last one
