@@ -8,53 +8,49 @@
 
 /* ---- Per-instruction table (SPEC-0.8.md §3.3) --------------------------- */
 
-/* units: A count in bits 0-1, then one bit each for L, S, M, D */
-#define U_A1 1u
-#define U_A2 2u
-#define U_L  4u
-#define U_S  8u
-#define U_M  16u
-#define U_D  32u
 static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
 
-#define LAT_MEM      0xFE /* memory latency (25) */
-#define LAT_BRANCH   0xFF /* 1 or 20, from the bytes at both successors */
-#define MEM_LATENCY  25u
+#define U_A1 PVM_GAS_UNIT_A1
+#define U_A2 PVM_GAS_UNIT_A2
+#define U_L  PVM_GAS_UNIT_L
+#define U_S  PVM_GAS_UNIT_S
+#define U_M  PVM_GAS_UNIT_M
+#define U_D  PVM_GAS_UNIT_D
+
+#define LAT_MEM      25u /* memory latency */
+#define LAT_BRANCH   PVM_GAS_LAT_BRANCH
 #define BRANCH_CHEAP 1u
 #define BRANCH_DEAR  20u
 
-enum dec_sel { DEC_FIXED = 0, DEC_P = 1, DEC_PS = 2 };
+#define DEC_FIXED PVM_GAS_SEL_FIXED
+#define DEC_P     PVM_GAS_SEL_P
+#define DEC_PS    PVM_GAS_SEL_PS
 
-/* Which decoded register fields an instruction reads and writes (§3.1). */
-enum role {
-    ROLE_NONE = 0,
-    ROLE_W_A,  /* dst {ra} */
-    ROLE_R_A,  /* src {ra} */
-    ROLE_R_AB, /* src {ra, rb} */
-    ROLE_F8,   /* src {ra} (high nibble), dst {rd} (low nibble) */
-    ROLE_B_A,  /* src {rb}, dst {ra}: F9 arithmetic and loads, F11 */
-    ROLE_F12,  /* src {ra, rb}, dst {rd} */
-};
+/* Which decoded register fields an instruction reads and writes (§3.1), as
+ * the masks of struct pvm_gas_row: */
+#define ALL       0xFFFF
+#define ROLE_NONE .src_a = 0, .src_b = 0, .dst_a = 0, .dst_d = 0
+#define ROLE_W_A  .src_a = 0, .src_b = 0, .dst_a = ALL, .dst_d = 0   /* dst {ra} */
+#define ROLE_R_A  .src_a = ALL, .src_b = 0, .dst_a = 0, .dst_d = 0   /* src {ra} */
+#define ROLE_R_AB .src_a = ALL, .src_b = ALL, .dst_a = 0, .dst_d = 0 /* src {ra, rb} */
+/* src {ra} (high nibble), dst {rd} (low nibble) */
+#define ROLE_F8 .src_a = ALL, .src_b = 0, .dst_a = 0, .dst_d = ALL
+/* src {rb}, dst {ra}: F9 arithmetic and loads, F11 */
+#define ROLE_B_A .src_a = 0, .src_b = ALL, .dst_a = ALL, .dst_d = 0
+#define ROLE_F12 .src_a = ALL, .src_b = ALL, .dst_a = 0, .dst_d = ALL /* src {ra, rb}, dst {rd} */
 
-struct cost_row {
-    uint8_t lat;
-    uint8_t dec_a, dec_b; /* DEC_P/PS: a when the selector holds, else b */
-    uint8_t sel;          /* enum dec_sel */
-    uint8_t units;
-    uint8_t role;  /* enum role */
-    uint8_t known; /* 0: not an instruction; priced as trap */
-};
-
-#define ROW(l, a, b, s, u, r)                                                                      \
+/* (variadic: a role is several designators) */
+#define ROW(l, a, b, s, u, ...)                                                                    \
     {                                                                                              \
-        .lat = l, .dec_a = a, .dec_b = b, .sel = s, .units = u, .role = r, .known = 1              \
+        .lat = l, .dec_other = b, .units = u, .dec_match = a, .sel = s, __VA_ARGS__, .known = 1    \
     }
-#define FIXED(l, d, u, r) ROW(l, d, d, DEC_FIXED, u, r)
-#define OP(name)          [PVM_OP_##name]
-#define OPS(first, last)  [PVM_OP_##first... PVM_OP_##last]
+#define FIXED(l, d, u, ...) ROW(l, d, d, DEC_FIXED, u, __VA_ARGS__)
+#define OP(name)            [PVM_OP_##name]
+#define OPS(first, last)    [PVM_OP_##first... PVM_OP_##last]
 
-static const struct cost_row cost_table[256] = {
-    OP(move_reg) = FIXED(0, 1, 0, ROLE_F8),
+const struct pvm_gas_row pvm_gas_rows[256] = {
+    OP(move_reg) =
+        {.lat = 0, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_F8, .is_move = 1, .known = 1},
     OP(and) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
     OP(xor) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
     OP(or) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
@@ -156,11 +152,6 @@ static const struct cost_row cost_table[256] = {
     OP(sbrk) = FIXED(100, 4, U_A1, ROLE_F8),
 };
 
-static uint16_t bit(unsigned r)
-{
-    return (uint16_t)(1u << r);
-}
-
 /* The byte at `at` of the zero-extended code is trap or unlikely. */
 static bool cheap_successor(const struct pvm_program *p, int64_t at)
 {
@@ -170,60 +161,10 @@ static bool cheap_successor(const struct pvm_program *p, int64_t at)
     return op == PVM_OP_trap || op == PVM_OP_unlikely;
 }
 
-void pvm_gas_item_trap(struct pvm_gas_item *out)
+uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in)
 {
-    *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
-}
-
-/* Per role, which decoded register fields are sources and destinations, as
- * masks applied to the fields' register bits (no branch per instruction). */
-struct role_masks {
-    uint16_t src_a, src_b, dst_a, dst_d;
-};
-static const struct role_masks role_masks[] = {
-    [ROLE_NONE] = {0, 0, 0, 0},
-    [ROLE_W_A] = {0, 0, 0xFFFF, 0},
-    [ROLE_R_A] = {0xFFFF, 0, 0, 0},
-    [ROLE_R_AB] = {0xFFFF, 0xFFFF, 0, 0},
-    [ROLE_F8] = {0xFFFF, 0, 0, 0xFFFF},
-    [ROLE_B_A] = {0, 0xFFFF, 0xFFFF, 0},
-    [ROLE_F12] = {0xFFFF, 0xFFFF, 0, 0xFFFF},
-};
-
-void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
-                     struct pvm_gas_item *out)
-{
-    const struct cost_row *row = &cost_table[in->opcode];
-    if (!row->known) {
-        pvm_gas_item_trap(out);
-        return;
-    }
-    const struct role_masks *rm = &role_masks[row->role];
-    uint16_t ba = bit(in->ra), bb = bit(in->rb), bd = bit(in->rd);
-    uint16_t src = (uint16_t)((ba & rm->src_a) | (bb & rm->src_b));
-    uint16_t dst = (uint16_t)((ba & rm->dst_a) | (bd & rm->dst_d));
-    bool first =
-        (row->sel == DEC_P && (src & dst) != 0) || (row->sel == DEC_PS && in->ra == in->rd);
-    unsigned lat = row->lat;
-    if (lat >= LAT_MEM) {
-        if (lat == LAT_MEM) {
-            lat = MEM_LATENCY;
-        } else {
-            bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
-            lat = cheap ? BRANCH_CHEAP : BRANCH_DEAR;
-        }
-    }
-    *out = (struct pvm_gas_item){
-        .src = src,
-        .dst = dst,
-        .lat = (uint8_t)lat,
-        .dec = first ? row->dec_a : row->dec_b,
-        .units = row->units,
-        .is_move = in->opcode == PVM_OP_move_reg,
-        .ends_block = pvm_opcode_table[in->opcode].is_terminator,
-        .move_to = in->rd,
-        .move_from = in->ra,
-    };
+    bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
+    return cheap ? BRANCH_CHEAP : BRANCH_DEAR;
 }
 
 /* ---- The pipeline (SPEC-0.8.md §3.2) ------------------------------------ */
@@ -270,10 +211,20 @@ struct item_source {
  * checking, taking and giving back are a subtraction or addition. */
 #define UNITS_GUARD 0x8080808080ull
 
+#define UNITS_WORD(u)                                                                              \
+    ((uint64_t)((u)&3u) | (uint64_t)(((u) >> 2) & 1u) << 8 | (uint64_t)(((u) >> 3) & 1u) << 16 |   \
+     (uint64_t)(((u) >> 4) & 1u) << 24 | (uint64_t)(((u) >> 5) & 1u) << 32)
+#define UNITS_WORD4(u) UNITS_WORD(u), UNITS_WORD((u) + 1), UNITS_WORD((u) + 2), UNITS_WORD((u) + 3)
+#define UNITS_WORD16(u)                                                                            \
+    UNITS_WORD4(u), UNITS_WORD4((u) + 4), UNITS_WORD4((u) + 8), UNITS_WORD4((u) + 12)
+/* Per units value (bits 0-5; higher bits mean nothing): one load instead of
+ * the shifts, on every entry of every block. */
+static const uint64_t units_words[64] = {UNITS_WORD16(0), UNITS_WORD16(16), UNITS_WORD16(32),
+                                         UNITS_WORD16(48)};
+
 static uint64_t units_word(uint8_t u)
 {
-    return (uint64_t)(u & 3u) | (uint64_t)((u >> 2) & 1u) << 8 | (uint64_t)((u >> 3) & 1u) << 16 |
-           (uint64_t)((u >> 4) & 1u) << 24 | (uint64_t)((u >> 5) & 1u) << 32;
+    return units_words[u & 63u];
 }
 
 /* need <= free in every byte: no byte borrows from its guard bit */

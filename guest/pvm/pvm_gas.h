@@ -21,6 +21,15 @@
 
 #include "pvm_program.h"
 
+/* Execution units an instruction needs: the A (ALU) count in bits 0-1, then
+ * one bit each for L (load), S (store), M (multiply), D (divide). */
+#define PVM_GAS_UNIT_A1 1u
+#define PVM_GAS_UNIT_A2 2u
+#define PVM_GAS_UNIT_L  4u
+#define PVM_GAS_UNIT_S  8u
+#define PVM_GAS_UNIT_M  16u
+#define PVM_GAS_UNIT_D  32u
+
 /* One instruction as the pipeline model sees it (SPEC-0.8.md §3.1, §3.3). */
 struct pvm_gas_item {
     uint16_t src, dst; /* register sets (bit r = register r) */
@@ -32,11 +41,73 @@ struct pvm_gas_item {
     uint8_t move_to, move_from;
 };
 
-/* Static data of the instruction `in` of program p. */
-void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
-                     struct pvm_gas_item *out);
+/* The model's static data per internal opcode (SPEC-0.8.md §3.1, §3.3),
+ * for building items without a call: */
+#define PVM_GAS_SEL_FIXED  0    /* dec_match == dec_other */
+#define PVM_GAS_SEL_P      1    /* P(a, b): src and dst share a register */
+#define PVM_GAS_SEL_PS     2    /* PS(a, b): rA == rD */
+#define PVM_GAS_LAT_BRANCH 0xFF /* 1 or 20: pvm_gas_branch_latency */
+struct pvm_gas_row {
+    /* register sets as masks over the bits of the decoded fields: src =
+     * (bit(ra) & src_a) | (bit(rb) & src_b), dst = (bit(ra) & dst_a) |
+     * (bit(rd) & dst_d) */
+    uint16_t src_a, src_b, dst_a, dst_d;
+    /* lat .. is_move in pvm_gas_item's order: the item copies them at once */
+    uint8_t lat;
+    uint8_t dec_other; /* decode slots when the selector does not hold */
+    uint8_t units;     /* PVM_GAS_UNIT_* counts, as pvm_gas_item.units */
+    bool is_move;
+    uint8_t dec_match; /* decode slots when it holds */
+    uint8_t sel;       /* PVM_GAS_SEL_* */
+    bool known;        /* false: not an instruction; priced as trap */
+};
+extern const struct pvm_gas_row pvm_gas_rows[256];
+_Static_assert(offsetof(struct pvm_gas_row, dec_other) == offsetof(struct pvm_gas_row, lat) + 1 &&
+                   offsetof(struct pvm_gas_row, units) == offsetof(struct pvm_gas_row, lat) + 2 &&
+                   offsetof(struct pvm_gas_row, is_move) == offsetof(struct pvm_gas_row, lat) + 3,
+               "row bytes lat .. is_move");
+_Static_assert(offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_item, lat) + 1 &&
+                   offsetof(struct pvm_gas_item, units) == offsetof(struct pvm_gas_item, lat) + 2 &&
+                   offsetof(struct pvm_gas_item, is_move) == offsetof(struct pvm_gas_item, lat) + 3,
+               "item bytes lat .. is_move");
+
+/* The latency of the conditional branch `in`: 1 when the byte at either
+ * successor is trap or unlikely, else 20. */
+uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in);
+
 /* The implicit trap at pc = code_len. */
-void pvm_gas_item_trap(struct pvm_gas_item *out);
+static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
+{
+    *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
+}
+
+/* Static data of the instruction `in` of program p. Inline: the JIT builds
+ * one item per instruction it compiles. */
+static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
+                                   struct pvm_gas_item *out)
+{
+    const struct pvm_gas_row *row = &pvm_gas_rows[in->opcode];
+    if (!row->known) {
+        pvm_gas_item_trap(out);
+        return;
+    }
+    uint16_t ba = (uint16_t)(1u << in->ra), bb = (uint16_t)(1u << in->rb);
+    uint16_t bd = (uint16_t)(1u << in->rd);
+    uint16_t src = (uint16_t)((ba & row->src_a) | (bb & row->src_b));
+    uint16_t dst = (uint16_t)((ba & row->dst_a) | (bd & row->dst_d));
+    unsigned match = ((row->sel & PVM_GAS_SEL_P) != 0 && (src & dst) != 0) |
+                     ((row->sel & PVM_GAS_SEL_PS) != 0 && in->ra == in->rd);
+    out->src = src;
+    out->dst = dst;
+    __builtin_memcpy(&out->lat, &row->lat, 4); /* lat, dec (dec_other), units, is_move */
+    if (match)
+        out->dec = row->dec_match;
+    if (row->lat == PVM_GAS_LAT_BRANCH)
+        out->lat = pvm_gas_branch_latency(p, in);
+    out->ends_block = pvm_opcode_table[in->opcode].is_terminator;
+    out->move_to = in->rd;
+    out->move_from = in->ra;
+}
 
 /* Cycle-exact simulation of SPEC-0.8.md §3.2 over items[0..n) (the last one
  * ends the block); returns max(cycles - 3, 1). */
