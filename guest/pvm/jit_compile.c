@@ -943,18 +943,17 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
  * (STUB_FUSED_ENTRY). Returns false (nothing emitted) when the pair does
  * not match.
  */
-static bool shl_add_lea(struct compiler *c, const struct pvm_insn *in)
+static bool shl_add_lea(struct compiler *c, uint64_t next_pc, unsigned t, unsigned s, uint64_t x)
 {
-    unsigned k = (unsigned)(in->imm_x & 63);
-    if (k < 1 || k > 3 || in->next_pc >= c->p->code_len)
+    unsigned k = (unsigned)(x & 63);
+    if (k < 1 || k > 3 || next_pc >= c->p->code_len)
         return false;
     struct pvm_insn next;
-    jit_decode_insn(c->p, (uint32_t)in->next_pc, &next);
-    unsigned t = in->ra;
+    jit_decode_insn(c->p, (uint32_t)next_pc, &next);
     if (next.opcode != PVM_OP_add_64 || next.rd != t || (next.ra == t) == (next.rb == t))
         return false;
     unsigned other = next.ra == t ? next.rb : next.ra;
-    x86_rm(&c->b, XF_W | 0x8D, R(t), R(other), R(in->rb), k, 0); /* lea T, [O + S*2^k] */
+    x86_rm(&c->b, XF_W | 0x8D, R(t), R(other), R(s), k, 0); /* lea T, [O + S*2^k] */
     c->fused_pc = (uint32_t)next.pc;
     add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
     return true;
@@ -983,18 +982,17 @@ static const int8_t branch_reg_cc[] = {
     [PVM_OP_branch_ge_s - PVM_OP_branch_eq] = X86_CC_GE,
 };
 
-JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
+/*
+ * The code of the instruction at pc: opcode op (effective: trap where pc
+ * is not an instruction start; PVM_OPCODE_INVALID, which executes as trap,
+ * for a code byte the ISA does not define), skip l, code bytes at code
+ * (see struct jit_ops). One switch on the opcode; each case decodes the
+ * operands of its format itself, into registers.
+ */
+JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsigned l,
+                             const uint8_t *code)
 {
     struct jit_buf *b = &c->b;
-    const uint32_t pc = in->pc;
-    const unsigned A = in->ra, B = in->rb, D = in->rd;
-    const uint64_t X = in->imm_x, Y = in->imm_y;
-    const uint8_t op = in->opcode;
-
-    if (pc == c->fused_pc) { /* emitted with the instruction before */
-        c->fused_pc = UINT32_MAX;
-        return;
-    }
     switch (op) {
     /* F0 */
     case PVM_OP_trap:
@@ -1005,74 +1003,93 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
         break;
     /* F1 */
     case PVM_OP_ecalli: {
-        emit_store64_imm_disp(b, CTXB, CTX(arg), (int32_t)X); /* mov qword [ctx.arg], id */
-        emit_store32_imm_disp(b, CTXB, CTX(pc), pc);          /* mov dword [ctx.pc], pc */
-        size_t after = emit_lea_rip(b, SCRATCH);              /* lea rax, [rip+after] */
-        emit_store_disp(b, SCRATCH, CTXB, CTX(entry_target)); /* mov [ctx.entry_target], rax */
+        const struct jit_ops o = jit_ops_imm(code, l);
+        emit_store64_imm_disp(b, CTXB, CTX(arg), (int32_t)o.x); /* mov qword [ctx.arg], id */
+        emit_store32_imm_disp(b, CTXB, CTX(pc), pc);            /* mov dword [ctx.pc], pc */
+        size_t after = emit_lea_rip(b, SCRATCH);                /* lea rax, [rip+after] */
+        emit_store_disp(b, SCRATCH, CTXB, CTX(entry_target));   /* mov [ctx.entry_target], rax */
         jmp_back(c, c->host_call_label);
         jit_link32(b, after, b->off);
         break;
     }
     /* F2 */
-    case PVM_OP_load_imm_64:
-        emit_mov_ri(b, R(A), X);
+    case PVM_OP_load_imm_64: {
+        const struct jit_ops o = jit_ops_reg_imm64(code);
+        emit_mov_ri(b, R(o.a), o.x);
         break;
+    }
     /* F3: mem[X] = Y */
     case PVM_OP_store_imm_u8:
     case PVM_OP_store_imm_u16:
     case PVM_OP_store_imm_u32:
-    case PVM_OP_store_imm_u64:
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], Y, at_direct(X));
+    case PVM_OP_store_imm_u64: {
+        const struct jit_ops o = jit_ops_imm_imm(code, l);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], o.y, at_direct(o.x));
         break;
+    }
     /* F4 */
-    case PVM_OP_jump:
-        branch(c, -1, in->target, pc);
+    case PVM_OP_jump: {
+        const struct jit_ops o = jit_ops_offset(code, l, pc);
+        branch(c, -1, o.target, pc);
         break;
+    }
     /* F5 */
-    case PVM_OP_jump_ind:
-        addr_indirect(c, A, X);
-        if (A == PVM_REG_RA)
+    case PVM_OP_jump_ind: {
+        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        addr_indirect(c, o.a, o.x);
+        if (o.a == PVM_REG_RA)
             return_jump(c, pc);
         else
             dynamic_jump(c, pc);
         break;
-    case PVM_OP_load_imm:
-        if (X == 0) /* the zeroing idiom: shorter, and no dependency */
-            emit_alu_rr(b, false, X86_ALU_XOR, R(A), R(A));
+    }
+    case PVM_OP_load_imm: {
+        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        if (o.x == 0) /* the zeroing idiom: shorter, and no dependency */
+            emit_alu_rr(b, false, X86_ALU_XOR, R(o.a), R(o.a));
         else
-            emit_mov_ri(b, R(A), X);
+            emit_mov_ri(b, R(o.a), o.x);
         break;
+    }
     case PVM_OP_load_u8:
     case PVM_OP_load_i8:
     case PVM_OP_load_u16:
     case PVM_OP_load_i16:
     case PVM_OP_load_u32:
     case PVM_OP_load_i32:
-    case PVM_OP_load_u64:
-        load(c, pc, load_forms[op - PVM_OP_load_u8], A, at_direct(X));
+    case PVM_OP_load_u64: {
+        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        load(c, pc, load_forms[op - PVM_OP_load_u8], o.a, at_direct(o.x));
         break;
+    }
     case PVM_OP_store_u8:
     case PVM_OP_store_u16:
     case PVM_OP_store_u32:
-    case PVM_OP_store_u64:
-        store(c, pc, store_forms[op - PVM_OP_store_u8], A, at_direct(X));
+    case PVM_OP_store_u64: {
+        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        store(c, pc, store_forms[op - PVM_OP_store_u8], o.a, at_direct(o.x));
         break;
+    }
     /* F6: mem[A + X] = Y */
     case PVM_OP_store_imm_ind_u8:
     case PVM_OP_store_imm_ind_u16:
     case PVM_OP_store_imm_ind_u32:
-    case PVM_OP_store_imm_ind_u64:
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], Y, at_indirect(A, X));
+    case PVM_OP_store_imm_ind_u64: {
+        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc);
+        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], o.y, at_indirect(o.a, o.x));
         break;
+    }
     /* F7 */
-    case PVM_OP_load_imm_jump:
-        emit_mov_ri(b, R(A), X);
-        if (A == PVM_REG_RA && in->target >= 0 &&
-            pvm_program_is_block_start(c->p, (uint64_t)in->target))
-            call_direct(c, (uint32_t)in->target, X, (uint32_t)in->next_pc);
+    case PVM_OP_load_imm_jump: {
+        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc);
+        emit_mov_ri(b, R(o.a), o.x);
+        if (o.a == PVM_REG_RA && o.target >= 0 &&
+            pvm_program_is_block_start(c->p, (uint64_t)o.target))
+            call_direct(c, (uint32_t)o.target, o.x, pc + 1 + l);
         else
-            branch(c, -1, in->target, pc);
+            branch(c, -1, o.target, pc);
         break;
+    }
     case PVM_OP_branch_eq_imm:
     case PVM_OP_branch_ne_imm:
     case PVM_OP_branch_lt_u_imm:
@@ -1082,342 +1099,514 @@ JIT_INLINE void compile_insn(struct compiler *c, const struct pvm_insn *in)
     case PVM_OP_branch_lt_s_imm:
     case PVM_OP_branch_le_s_imm:
     case PVM_OP_branch_ge_s_imm:
-    case PVM_OP_branch_gt_s_imm:
-        if (X == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
-            emit_test_rr(b, true, R(A), R(A));
+    case PVM_OP_branch_gt_s_imm: {
+        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc);
+        if (o.x == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
+            emit_test_rr(b, true, R(o.a), R(o.a));
         else
-            emit_alu_ri(b, true, X86_ALU_CMP, R(A), (int32_t)X); /* cmp A, simm32 */
-        branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], in->target, pc);
+            emit_alu_ri(b, true, X86_ALU_CMP, R(o.a), (int32_t)o.x); /* cmp A, simm32 */
+        branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], o.target, pc);
         break;
+    }
     /* F8: D = f(A) */
-    case PVM_OP_move_reg:
-        mov64(c, R(D), R(A));
+    case PVM_OP_move_reg: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        mov64(c, R(o.d), R(o.a));
         break;
-    case PVM_OP_sbrk:
+    }
+    case PVM_OP_sbrk: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
         if (c->opt->platform == JIT_PLATFORM_GUEST)
-            sbrk_inline(c, D, A);
+            sbrk_inline(c, o.d, o.a);
         else
             exit_inline(c, pc, JIT_EXIT_SBRK);
         break;
-    case PVM_OP_count_set_bits_64:
-        emit_popcnt_rr(b, true, R(D), R(A));
+    }
+    case PVM_OP_count_set_bits_64: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        emit_popcnt_rr(b, true, R(o.d), R(o.a));
         break;
-    case PVM_OP_count_set_bits_32:
-        emit_popcnt_rr(b, false, R(D), R(A));
+    }
+    case PVM_OP_count_set_bits_32: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        emit_popcnt_rr(b, false, R(o.d), R(o.a));
         break;
-    case PVM_OP_leading_zero_bits_64:
-        bitscan(c, true, true, D, A);
+    }
+    case PVM_OP_leading_zero_bits_64: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        bitscan(c, true, true, o.d, o.a);
         break;
-    case PVM_OP_leading_zero_bits_32:
-        bitscan(c, false, true, D, A);
+    }
+    case PVM_OP_leading_zero_bits_32: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        bitscan(c, false, true, o.d, o.a);
         break;
-    case PVM_OP_trailing_zero_bits_64:
-        bitscan(c, true, false, D, A);
+    }
+    case PVM_OP_trailing_zero_bits_64: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        bitscan(c, true, false, o.d, o.a);
         break;
-    case PVM_OP_trailing_zero_bits_32:
-        bitscan(c, false, false, D, A);
+    }
+    case PVM_OP_trailing_zero_bits_32: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        bitscan(c, false, false, o.d, o.a);
         break;
-    case PVM_OP_sign_extend_8:
-        emit_movsx8_rr(b, R(D), R(A));
+    }
+    case PVM_OP_sign_extend_8: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        emit_movsx8_rr(b, R(o.d), R(o.a));
         break;
-    case PVM_OP_sign_extend_16:
-        emit_movsx16_rr(b, R(D), R(A));
+    }
+    case PVM_OP_sign_extend_16: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        emit_movsx16_rr(b, R(o.d), R(o.a));
         break;
-    case PVM_OP_zero_extend_16:
-        emit_movzx16_rr(b, R(D), R(A));
+    }
+    case PVM_OP_zero_extend_16: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        emit_movzx16_rr(b, R(o.d), R(o.a));
         break;
-    case PVM_OP_reverse_bytes:
-        mov64(c, R(D), R(A));
-        emit_bswap(b, R(D));
+    }
+    case PVM_OP_reverse_bytes: {
+        const struct jit_ops o = jit_ops_reg_reg(code);
+        mov64(c, R(o.d), R(o.a));
+        emit_bswap(b, R(o.d));
         break;
+    }
     /* F9: memory at B + X */
     case PVM_OP_store_ind_u8:
     case PVM_OP_store_ind_u16:
     case PVM_OP_store_ind_u32:
-    case PVM_OP_store_ind_u64:
-        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], A, at_indirect(B, X));
+    case PVM_OP_store_ind_u64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
+    }
     case PVM_OP_load_ind_u8:
     case PVM_OP_load_ind_i8:
     case PVM_OP_load_ind_u16:
     case PVM_OP_load_ind_i16:
     case PVM_OP_load_ind_u32:
     case PVM_OP_load_ind_i32:
-    case PVM_OP_load_ind_u64:
-        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], A, at_indirect(B, X));
+    case PVM_OP_load_ind_u64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
+    }
     /* F9: A = f(B, X) */
-    case PVM_OP_add_imm_32:
-        emit_lea(b, false, SCRATCH, R(B), (int32_t)X);
-        sx32_to(c, A);
+    case PVM_OP_add_imm_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        emit_lea(b, false, SCRATCH, R(o.b), (int32_t)o.x);
+        sx32_to(c, o.a);
         break;
-    case PVM_OP_and_imm:
-        alu_imm_64(c, X86_ALU_AND, A, B, X);
+    }
+    case PVM_OP_and_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        alu_imm_64(c, X86_ALU_AND, o.a, o.b, o.x);
         break;
-    case PVM_OP_xor_imm:
-        alu_imm_64(c, X86_ALU_XOR, A, B, X);
+    }
+    case PVM_OP_xor_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        alu_imm_64(c, X86_ALU_XOR, o.a, o.b, o.x);
         break;
-    case PVM_OP_or_imm:
-        alu_imm_64(c, X86_ALU_OR, A, B, X);
+    }
+    case PVM_OP_or_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        alu_imm_64(c, X86_ALU_OR, o.a, o.b, o.x);
         break;
-    case PVM_OP_mul_imm_32:
-        emit_imul_rri(b, false, SCRATCH, R(B), (int32_t)X);
-        sx32_to(c, A);
+    }
+    case PVM_OP_mul_imm_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        emit_imul_rri(b, false, SCRATCH, R(o.b), (int32_t)o.x);
+        sx32_to(c, o.a);
         break;
-    case PVM_OP_set_lt_u_imm:
-        set_cc_ri(c, X86_CC_B, A, B, X);
+    }
+    case PVM_OP_set_lt_u_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        set_cc_ri(c, X86_CC_B, o.a, o.b, o.x);
         break;
-    case PVM_OP_set_lt_s_imm:
-        set_cc_ri(c, X86_CC_L, A, B, X);
+    }
+    case PVM_OP_set_lt_s_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        set_cc_ri(c, X86_CC_L, o.a, o.b, o.x);
         break;
-    case PVM_OP_shlo_l_imm_32:
-        shift_imm(c, false, X86_SH_SHL, A, B, X);
+    }
+    case PVM_OP_shlo_l_imm_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, false, X86_SH_SHL, o.a, o.b, o.x);
         break;
-    case PVM_OP_shlo_r_imm_32:
-        shift_imm(c, false, X86_SH_SHR, A, B, X);
+    }
+    case PVM_OP_shlo_r_imm_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, false, X86_SH_SHR, o.a, o.b, o.x);
         break;
-    case PVM_OP_shar_r_imm_32:
-        shift_imm(c, false, X86_SH_SAR, A, B, X);
+    }
+    case PVM_OP_shar_r_imm_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, false, X86_SH_SAR, o.a, o.b, o.x);
         break;
-    case PVM_OP_neg_add_imm_32:
-        emit_mov_ri(b, SCRATCH, (uint32_t)X);
-        emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, R(B));
-        sx32_to(c, A);
+    }
+    case PVM_OP_neg_add_imm_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        emit_mov_ri(b, SCRATCH, (uint32_t)o.x);
+        emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, R(o.b));
+        sx32_to(c, o.a);
         break;
-    case PVM_OP_set_gt_u_imm:
-        set_cc_ri(c, X86_CC_A, A, B, X);
+    }
+    case PVM_OP_set_gt_u_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        set_cc_ri(c, X86_CC_A, o.a, o.b, o.x);
         break;
-    case PVM_OP_set_gt_s_imm:
-        set_cc_ri(c, X86_CC_G, A, B, X);
+    }
+    case PVM_OP_set_gt_s_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        set_cc_ri(c, X86_CC_G, o.a, o.b, o.x);
         break;
-    case PVM_OP_shlo_l_imm_alt_32:
-        shift_var(c, false, X86_SH_SHL, true, 0, X, B, A);
+    }
+    case PVM_OP_shlo_l_imm_alt_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, false, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
-    case PVM_OP_shlo_r_imm_alt_32:
-        shift_var(c, false, X86_SH_SHR, true, 0, X, B, A);
+    }
+    case PVM_OP_shlo_r_imm_alt_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, false, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
-    case PVM_OP_shar_r_imm_alt_32:
-        shift_var(c, false, X86_SH_SAR, true, 0, X, B, A);
+    }
+    case PVM_OP_shar_r_imm_alt_32: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, false, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
+    }
     case PVM_OP_cmov_iz_imm:
-    case PVM_OP_cmov_nz_imm:
-        emit_mov_ri(b, SCRATCH, X);
-        emit_test_rr(b, true, R(B), R(B));
-        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(A), SCRATCH);
+    case PVM_OP_cmov_nz_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        emit_mov_ri(b, SCRATCH, o.x);
+        emit_test_rr(b, true, R(o.b), R(o.b));
+        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(o.a), SCRATCH);
         break;
-    case PVM_OP_add_imm_64:
-        if (X == 0) /* a register move: mov is eliminated at rename, lea is not */
-            mov64(c, R(A), R(B));
+    }
+    case PVM_OP_add_imm_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        if (o.x == 0) /* a register move: mov is eliminated at rename, lea is not */
+            mov64(c, R(o.a), R(o.b));
         else
-            emit_lea(b, true, R(A), R(B), (int32_t)X);
+            emit_lea(b, true, R(o.a), R(o.b), (int32_t)o.x);
         break;
-    case PVM_OP_mul_imm_64:
-        emit_imul_rri(b, true, R(A), R(B), (int32_t)X);
+    }
+    case PVM_OP_mul_imm_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        emit_imul_rri(b, true, R(o.a), R(o.b), (int32_t)o.x);
         break;
-    case PVM_OP_shlo_l_imm_64:
-        if (!shl_add_lea(c, in))
-            shift_imm(c, true, X86_SH_SHL, A, B, X);
+    }
+    case PVM_OP_shlo_l_imm_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        if (!shl_add_lea(c, pc + 1 + l, o.a, o.b, o.x))
+            shift_imm(c, true, X86_SH_SHL, o.a, o.b, o.x);
         break;
-    case PVM_OP_shlo_r_imm_64:
-        shift_imm(c, true, X86_SH_SHR, A, B, X);
+    }
+    case PVM_OP_shlo_r_imm_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, true, X86_SH_SHR, o.a, o.b, o.x);
         break;
-    case PVM_OP_shar_r_imm_64:
-        shift_imm(c, true, X86_SH_SAR, A, B, X);
+    }
+    case PVM_OP_shar_r_imm_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, true, X86_SH_SAR, o.a, o.b, o.x);
         break;
-    case PVM_OP_neg_add_imm_64:
-        if (X == 0 && R(A) == R(B)) {
-            emit_grp3_r(b, true, X86_G3_NEG, R(A)); /* neg A */
-        } else if (R(A) != R(B)) {
-            emit_mov_ri(b, R(A), X); /* mov A, X; sub A, B */
-            emit_alu_rr(b, true, X86_ALU_SUB, R(A), R(B));
+    }
+    case PVM_OP_neg_add_imm_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        if (o.x == 0 && R(o.a) == R(o.b)) {
+            emit_grp3_r(b, true, X86_G3_NEG, R(o.a)); /* neg A */
+        } else if (R(o.a) != R(o.b)) {
+            emit_mov_ri(b, R(o.a), o.x); /* mov A, X; sub A, B */
+            emit_alu_rr(b, true, X86_ALU_SUB, R(o.a), R(o.b));
         } else {
-            emit_mov_ri(b, SCRATCH, X);
-            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(B));
-            emit_mov_rr(b, true, R(A), SCRATCH);
+            emit_mov_ri(b, SCRATCH, o.x);
+            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(o.b));
+            emit_mov_rr(b, true, R(o.a), SCRATCH);
         }
         break;
-    case PVM_OP_shlo_l_imm_alt_64:
-        shift_var(c, true, X86_SH_SHL, true, 0, X, B, A);
+    }
+    case PVM_OP_shlo_l_imm_alt_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, true, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
-    case PVM_OP_shlo_r_imm_alt_64:
-        shift_var(c, true, X86_SH_SHR, true, 0, X, B, A);
+    }
+    case PVM_OP_shlo_r_imm_alt_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, true, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
-    case PVM_OP_shar_r_imm_alt_64:
-        shift_var(c, true, X86_SH_SAR, true, 0, X, B, A);
+    }
+    case PVM_OP_shar_r_imm_alt_64: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, true, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
-    case PVM_OP_rot_r_64_imm:
-        shift_imm(c, true, X86_SH_ROR, A, B, X);
+    }
+    case PVM_OP_rot_r_64_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, true, X86_SH_ROR, o.a, o.b, o.x);
         break;
-    case PVM_OP_rot_r_64_imm_alt:
-        shift_var(c, true, X86_SH_ROR, true, 0, X, B, A);
+    }
+    case PVM_OP_rot_r_64_imm_alt: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, true, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
-    case PVM_OP_rot_r_32_imm:
-        shift_imm(c, false, X86_SH_ROR, A, B, X);
+    }
+    case PVM_OP_rot_r_32_imm: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_imm(c, false, X86_SH_ROR, o.a, o.b, o.x);
         break;
-    case PVM_OP_rot_r_32_imm_alt:
-        shift_var(c, false, X86_SH_ROR, true, 0, X, B, A);
+    }
+    case PVM_OP_rot_r_32_imm_alt: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        shift_var(c, false, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
+    }
     /* F10 */
     case PVM_OP_branch_eq:
     case PVM_OP_branch_ne:
     case PVM_OP_branch_lt_u:
     case PVM_OP_branch_lt_s:
     case PVM_OP_branch_ge_u:
-    case PVM_OP_branch_ge_s:
-        emit_alu_rr(b, true, X86_ALU_CMP, R(A), R(B)); /* cmp A, B */
-        branch(c, branch_reg_cc[op - PVM_OP_branch_eq], in->target, pc);
+    case PVM_OP_branch_ge_s: {
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        emit_alu_rr(b, true, X86_ALU_CMP, R(o.a), R(o.b)); /* cmp A, B */
+        branch(c, branch_reg_cc[op - PVM_OP_branch_eq], o.target, pc);
         break;
+    }
     /* F11: a = lo32(B + Y) before A is written */
-    case PVM_OP_load_imm_jump_ind:
-        addr_indirect(c, B, Y);
-        emit_mov_ri(b, R(A), X);
-        if (A == PVM_REG_RA)
-            call_indirect(c, pc, X);
+    case PVM_OP_load_imm_jump_ind: {
+        const struct jit_ops o = jit_ops_reg_reg_imm_imm(code, l);
+        addr_indirect(c, o.b, o.y);
+        emit_mov_ri(b, R(o.a), o.x);
+        if (o.a == PVM_REG_RA)
+            call_indirect(c, pc, o.x);
         else
             dynamic_jump(c, pc);
         break;
+    }
     /* F12: D = f(A, B) */
-    case PVM_OP_add_32: /* lea D32, [A+B] is lo32(A + B); then sign-extend */
-        x86_rm(b, 0x8D, R(D), R(A), R(B), 0, 0);
-        emit_movsxd_rr(b, R(D), R(D));
+    case PVM_OP_add_32: { /* lea D32, [A+B] is lo32(A + B); then sign-extend */
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        x86_rm(b, 0x8D, R(o.d), R(o.a), R(o.b), 0, 0);
+        emit_movsxd_rr(b, R(o.d), R(o.d));
         break;
-    case PVM_OP_sub_32:
-        alu3_32(c, X86_ALU_SUB, D, A, B);
+    }
+    case PVM_OP_sub_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        alu3_32(c, X86_ALU_SUB, o.d, o.a, o.b);
         break;
-    case PVM_OP_mul_32:
-        emit_mov_rr(b, false, SCRATCH, R(A));
-        emit_imul_rr(b, false, SCRATCH, R(B));
-        sx32_to(c, D);
+    }
+    case PVM_OP_mul_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        emit_mov_rr(b, false, SCRATCH, R(o.a));
+        emit_imul_rr(b, false, SCRATCH, R(o.b));
+        sx32_to(c, o.d);
         break;
-    case PVM_OP_div_u_32:
-        divrem(c, false, false, false, D, A, B);
+    }
+    case PVM_OP_div_u_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, false, false, false, o.d, o.a, o.b);
         break;
-    case PVM_OP_div_s_32:
-        divrem(c, false, true, false, D, A, B);
+    }
+    case PVM_OP_div_s_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, false, true, false, o.d, o.a, o.b);
         break;
-    case PVM_OP_rem_u_32:
-        divrem(c, false, false, true, D, A, B);
+    }
+    case PVM_OP_rem_u_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, false, false, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_rem_s_32:
-        divrem(c, false, true, true, D, A, B);
+    }
+    case PVM_OP_rem_s_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, false, true, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_shlo_l_32:
-        shift_var(c, false, X86_SH_SHL, false, A, 0, B, D);
+    }
+    case PVM_OP_shlo_l_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, false, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_shlo_r_32:
-        shift_var(c, false, X86_SH_SHR, false, A, 0, B, D);
+    }
+    case PVM_OP_shlo_r_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, false, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_shar_r_32:
-        shift_var(c, false, X86_SH_SAR, false, A, 0, B, D);
+    }
+    case PVM_OP_shar_r_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, false, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_add_64:
-        alu3_64(c, X86_ALU_ADD, true, D, A, B);
+    }
+    case PVM_OP_add_64: {
+        if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
+            break;
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        alu3_64(c, X86_ALU_ADD, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_sub_64:
-        alu3_64(c, X86_ALU_SUB, false, D, A, B);
+    }
+    case PVM_OP_sub_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        alu3_64(c, X86_ALU_SUB, false, o.d, o.a, o.b);
         break;
-    case PVM_OP_mul_64:
-        if (R(D) == R(A)) {
-            emit_imul_rr(b, true, R(D), R(B));
-        } else if (R(D) == R(B)) {
-            emit_imul_rr(b, true, R(D), R(A));
+    }
+    case PVM_OP_mul_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        if (R(o.d) == R(o.a)) {
+            emit_imul_rr(b, true, R(o.d), R(o.b));
+        } else if (R(o.d) == R(o.b)) {
+            emit_imul_rr(b, true, R(o.d), R(o.a));
         } else {
-            emit_mov_rr(b, true, R(D), R(A));
-            emit_imul_rr(b, true, R(D), R(B));
+            emit_mov_rr(b, true, R(o.d), R(o.a));
+            emit_imul_rr(b, true, R(o.d), R(o.b));
         }
         break;
-    case PVM_OP_div_u_64:
-        divrem(c, true, false, false, D, A, B);
+    }
+    case PVM_OP_div_u_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, true, false, false, o.d, o.a, o.b);
         break;
-    case PVM_OP_div_s_64:
-        divrem(c, true, true, false, D, A, B);
+    }
+    case PVM_OP_div_s_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, true, true, false, o.d, o.a, o.b);
         break;
-    case PVM_OP_rem_u_64:
-        divrem(c, true, false, true, D, A, B);
+    }
+    case PVM_OP_rem_u_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, true, false, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_rem_s_64:
-        divrem(c, true, true, true, D, A, B);
+    }
+    case PVM_OP_rem_s_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        divrem(c, true, true, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_shlo_l_64:
-        shift_var(c, true, X86_SH_SHL, false, A, 0, B, D);
+    }
+    case PVM_OP_shlo_l_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, true, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_shlo_r_64:
-        shift_var(c, true, X86_SH_SHR, false, A, 0, B, D);
+    }
+    case PVM_OP_shlo_r_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, true, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_shar_r_64:
-        shift_var(c, true, X86_SH_SAR, false, A, 0, B, D);
+    }
+    case PVM_OP_shar_r_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, true, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_and:
-        alu3_64(c, X86_ALU_AND, true, D, A, B);
+    }
+    case PVM_OP_and: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        alu3_64(c, X86_ALU_AND, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_xor:
-        alu3_64(c, X86_ALU_XOR, true, D, A, B);
+    }
+    case PVM_OP_xor: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        alu3_64(c, X86_ALU_XOR, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_or:
-        alu3_64(c, X86_ALU_OR, true, D, A, B);
+    }
+    case PVM_OP_or: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        alu3_64(c, X86_ALU_OR, true, o.d, o.a, o.b);
         break;
-    case PVM_OP_mul_upper_s_s:
-        mul_upper(c, 0, D, A, B);
+    }
+    case PVM_OP_mul_upper_s_s: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        mul_upper(c, 0, o.d, o.a, o.b);
         break;
-    case PVM_OP_mul_upper_u_u:
-        mul_upper(c, 1, D, A, B);
+    }
+    case PVM_OP_mul_upper_u_u: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        mul_upper(c, 1, o.d, o.a, o.b);
         break;
-    case PVM_OP_mul_upper_s_u:
-        mul_upper(c, 2, D, A, B);
+    }
+    case PVM_OP_mul_upper_s_u: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        mul_upper(c, 2, o.d, o.a, o.b);
         break;
-    case PVM_OP_set_lt_u:
-        set_cc_rr(c, X86_CC_B, D, A, B);
+    }
+    case PVM_OP_set_lt_u: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        set_cc_rr(c, X86_CC_B, o.d, o.a, o.b);
         break;
-    case PVM_OP_set_lt_s:
-        set_cc_rr(c, X86_CC_L, D, A, B);
+    }
+    case PVM_OP_set_lt_s: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        set_cc_rr(c, X86_CC_L, o.d, o.a, o.b);
         break;
+    }
     case PVM_OP_cmov_iz:
-    case PVM_OP_cmov_nz:
-        emit_test_rr(b, true, R(B), R(B));
-        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, R(D), R(A));
+    case PVM_OP_cmov_nz: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        emit_test_rr(b, true, R(o.b), R(o.b));
+        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, R(o.d), R(o.a));
         break;
-    case PVM_OP_rot_l_64:
-        shift_var(c, true, X86_SH_ROL, false, A, 0, B, D);
+    }
+    case PVM_OP_rot_l_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, true, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_rot_l_32:
-        shift_var(c, false, X86_SH_ROL, false, A, 0, B, D);
+    }
+    case PVM_OP_rot_l_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, false, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_rot_r_64:
-        shift_var(c, true, X86_SH_ROR, false, A, 0, B, D);
+    }
+    case PVM_OP_rot_r_64: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, true, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
-    case PVM_OP_rot_r_32:
-        shift_var(c, false, X86_SH_ROR, false, A, 0, B, D);
+    }
+    case PVM_OP_rot_r_32: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        shift_var(c, false, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
+    }
     case PVM_OP_and_inv:
     case PVM_OP_or_inv: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
         /* D = A op ~B, in D itself when D is not A */
-        int t = R(D) != R(A) ? R(D) : SCRATCH;
-        mov64(c, t, R(B));
+        int t = R(o.d) != R(o.a) ? R(o.d) : SCRATCH;
+        mov64(c, t, R(o.b));
         emit_grp3_r(b, true, X86_G3_NOT, t);
-        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, R(A));
-        mov64(c, R(D), t);
+        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, R(o.a));
+        mov64(c, R(o.d), t);
         break;
     }
     case PVM_OP_xnor: {
-        int t = R(D) != R(B) ? R(D) : SCRATCH;
-        mov64(c, t, R(A));
-        emit_alu_rr(b, true, X86_ALU_XOR, t, R(B));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        int t = R(o.d) != R(o.b) ? R(o.d) : SCRATCH;
+        mov64(c, t, R(o.a));
+        emit_alu_rr(b, true, X86_ALU_XOR, t, R(o.b));
         emit_grp3_r(b, true, X86_G3_NOT, t);
-        mov64(c, R(D), t);
+        mov64(c, R(o.d), t);
         break;
     }
-    case PVM_OP_max:
-        minmax(c, X86_CC_L, D, A, B);
+    case PVM_OP_max: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        minmax(c, X86_CC_L, o.d, o.a, o.b);
         break;
-    case PVM_OP_max_u:
-        minmax(c, X86_CC_B, D, A, B);
+    }
+    case PVM_OP_max_u: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        minmax(c, X86_CC_B, o.d, o.a, o.b);
         break;
-    case PVM_OP_min:
-        minmax(c, X86_CC_G, D, A, B);
+    }
+    case PVM_OP_min: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        minmax(c, X86_CC_G, o.d, o.a, o.b);
         break;
-    case PVM_OP_min_u:
-        minmax(c, X86_CC_A, D, A, B);
+    }
+    case PVM_OP_min_u: {
+        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        minmax(c, X86_CC_A, o.d, o.a, o.b);
         break;
+    }
     default:
         /* pvm_decode_insn maps every undefined opcode to trap; anything else
          * here is a table mismatch: trap rather than miscompile. */
@@ -1462,17 +1651,32 @@ static void emit_body(struct compiler *c)
         return;
     /* room(c, JIT_INSN_ROOM) as one compare: b.off <= last */
     const size_t last = c->b.size - JIT_INSN_ROOM;
+    uint8_t tail[16]; /* the operand bytes near the end: 11 at most are read */
     for (;;) {
         if (c->b.off > last) {
             c->no_room = true;
             return;
         }
-        struct pvm_insn in;
+        uint8_t op;
+        unsigned l;
+        const uint8_t *code;
+        struct pvm_insn in; /* for the pipeline model only */
         /* one test on the common path: away from the end of the code */
         if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {
-            jit_decode_insn_fast(p, pc, &in);
+            l = jit_head_fast(p, pc, &op);
+            code = p->code + pc;
+            if (c->pipeline)
+                jit_insn_of_head(pc, op, l, code, &in);
         } else if (pc < p->code_len) {
+            /* the shared decoder's opcode and skip; the operands from a
+             * copy of the code bytes, zero past the end as SPEC §4 reads */
             pvm_decode_insn(p, pc, &in);
+            op = in.opcode;
+            l = in.skip;
+            size_t n = p->code_len - pc < sizeof(tail) ? p->code_len - pc : sizeof(tail);
+            pvm_memset(tail, 0, sizeof(tail));
+            pvm_memcpy(tail, p->code + pc, n);
+            code = tail;
         } else {
             /* The implicit trap at pc = C (always reached exactly, SPEC §5):
              * its own block costs the version's end cost; at the end of a
@@ -1500,10 +1704,10 @@ static void emit_body(struct compiler *c)
             if (item != NULL)
                 pvm_gas_item_of(p, &in, item);
         } else {
-            c->block_cost += jit_op_gas[in.opcode];
+            c->block_cost += jit_op_gas[op];
         }
-        compile_insn(c, &in);
-        new_block = is_gas_terminator(in.opcode);
+        compile_insn(c, pc, op, l, code);
+        new_block = is_gas_terminator(op);
         if (new_block) {
             close_block(c);
             /* Checked once per block: until then a failed push only drops
@@ -1511,7 +1715,7 @@ static void emit_body(struct compiler *c)
             if (c->nomem || c->b.off > (size_t)INT32_MAX)
                 return;
         }
-        pc = (uint32_t)in.next_pc;
+        pc += 1 + l;
     }
 }
 

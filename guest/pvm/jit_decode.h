@@ -50,21 +50,117 @@ static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *
     return (v ^ sign[n]) - sign[n];
 }
 
-/* The fast path alone: only for pc + JIT_DECODE_MARGIN < code_len. Inline
- * so the compiler keeps the fields it uses in registers. */
-static inline __attribute__((always_inline)) void
-jit_decode_insn_fast(const struct pvm_program *p, uint32_t pc, struct pvm_insn *out)
+/*
+ * Operands of one instruction, per format (SPEC §8, field for field as in
+ * pvm_decode_insn). The compiler decodes inside its opcode cases, so an
+ * instruction costs one dispatch and its operands stay in registers; each
+ * function reads only what its format uses. c points at the opcode byte,
+ * with at least 12 readable bytes (the code, or a zero-padded copy of its
+ * end); l is the skip. Register fields are clamped to PVM_NUM_REGS - 1.
+ */
+struct jit_ops {
+    uint8_t a, b, d; /* ra, rb, rd */
+    uint64_t x, y;   /* imm_x, imm_y */
+    int64_t target;  /* offset formats: pc + offset */
+};
+
+#define JIT_DECODE_INLINE static inline __attribute__((always_inline))
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_imm(const uint8_t *c, unsigned l)
 {
-    const uint8_t *c = p->code + pc;
-    /* One bitmask word from pc's byte on: bit 0 says whether pc starts an
-     * instruction, the next set bit (at most 24 on; >= 57 bits are left
-     * after the shift) ends it. */
+    return (struct jit_ops){.x = jit_imm_at(c + 1, jit_min4(l))};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm64(const uint8_t *c)
+{
+    return (struct jit_ops){.a = jit_reg_of(c[1] & 15), .x = pvm_load_le(c + 2, 8)};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_imm_imm(const uint8_t *c, unsigned l)
+{
+    unsigned lx = jit_min4(c[1] & 7);
+    unsigned ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
+    return (struct jit_ops){.x = jit_imm_at(c + 2, lx), .y = jit_imm_at(c + 2 + lx, ly)};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_offset(const uint8_t *c, unsigned l, uint32_t pc)
+{
+    return (struct jit_ops){.target = (int64_t)pc + (int64_t)jit_imm_at(c + 1, jit_min4(l))};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm(const uint8_t *c, unsigned l)
+{
+    unsigned lx = l > 1 ? jit_min4(l - 1) : 0;
+    return (struct jit_ops){.a = jit_reg_of(c[1] & 15), .x = jit_imm_at(c + 2, lx)};
+}
+
+/* also PVM_FMT_REG_IMM_OFFSET, whose target is pc + y */
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm_imm(const uint8_t *c, unsigned l, uint32_t pc)
+{
+    unsigned lx = jit_min4((c[1] >> 4) & 7);
+    unsigned ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
+    uint64_t y = jit_imm_at(c + 2 + lx, ly);
+    return (struct jit_ops){.a = jit_reg_of(c[1] & 15),
+                            .x = jit_imm_at(c + 2, lx),
+                            .y = y,
+                            .target = (int64_t)pc + (int64_t)y};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg(const uint8_t *c)
+{
+    return (struct jit_ops){.d = jit_reg_of(c[1] & 15), .a = jit_reg_of(c[1] >> 4)};
+}
+
+/* also PVM_FMT_REG_REG_OFFSET, whose target is pc + x */
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm(const uint8_t *c, unsigned l, uint32_t pc)
+{
+    unsigned lx = l > 1 ? jit_min4(l - 1) : 0;
+    uint64_t x = jit_imm_at(c + 2, lx);
+    return (struct jit_ops){.a = jit_reg_of(c[1] & 15),
+                            .b = jit_reg_of(c[1] >> 4),
+                            .x = x,
+                            .target = (int64_t)pc + (int64_t)x};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm_imm(const uint8_t *c, unsigned l)
+{
+    unsigned lx = jit_min4(c[2] & 7);
+    unsigned ly = l > lx + 2 ? jit_min4(l - lx - 2) : 0;
+    return (struct jit_ops){.a = jit_reg_of(c[1] & 15),
+                            .b = jit_reg_of(c[1] >> 4),
+                            .x = jit_imm_at(c + 3, lx),
+                            .y = jit_imm_at(c + 3 + lx, ly)};
+}
+
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_reg(const uint8_t *c)
+{
+    return (struct jit_ops){
+        .a = jit_reg_of(c[1] & 15), .b = jit_reg_of(c[1] >> 4), .d = jit_reg_of(c[2])};
+}
+
+/* The skip and effective opcode of the instruction at pc, for pc +
+ * JIT_DECODE_MARGIN < code_len: one bitmask word from pc's byte on, whose
+ * bit 0 says whether pc starts an instruction and whose next set bit (at
+ * most 24 on; >= 57 bits are left after the shift) ends it. The opcode is
+ * the ISA's for the code byte, trap where pc is not a start; a code byte
+ * the ISA does not define stays PVM_OPCODE_INVALID (executes as trap). */
+JIT_DECODE_INLINE unsigned jit_head_fast(const struct pvm_program *p, uint32_t pc, uint8_t *op)
+{
     uint64_t word = pvm_load_le(p->bitmask + (pc >> 3), 8) >> (pc & 7);
-    unsigned l = (unsigned)__builtin_ctzll((word >> 1) | (1ull << PVM_MAX_SKIP));
-    bool start = word & 1;
-    uint8_t op = p->isa->opcode_of[c[0]];
+    uint8_t o = p->isa->opcode_of[p->code[pc]];
+    *op = (word & 1) ? o : (uint8_t)PVM_OP_trap;
+    return (unsigned)__builtin_ctzll((word >> 1) | (1ull << PVM_MAX_SKIP));
+}
+
+/* The struct pvm_insn of the instruction at pc from its head (op and l
+ * from jit_head_fast, code = p->code + pc): the fields the compiler and
+ * the gas model use (pc, skip, next_pc, opcode, raw_opcode, format, ra, rb,
+ * rd, imm_x, imm_y, target), as pvm_decode_insn sets them. */
+JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, const uint8_t *c,
+                                        struct pvm_insn *out)
+{
     unsigned format = jit_op_format[op]; /* undefined for PVM_OPCODE_INVALID too */
-    if (!start || format == JIT_OP_UNDEFINED) {
+    if (format == JIT_OP_UNDEFINED) {
         op = PVM_OP_trap;
         format = PVM_FMT_NONE;
     }
@@ -79,74 +175,81 @@ jit_decode_insn_fast(const struct pvm_program *p, uint32_t pc, struct pvm_insn *
     out->len_x = out->len_y = 0;
     out->imm_x = out->imm_y = 0;
     out->target = 0;
-    unsigned b1 = c[1], b2 = c[2], lx, ly;
+    struct jit_ops o;
     switch (format) {
     case PVM_FMT_NONE:
         break;
     case PVM_FMT_IMM:
-        lx = jit_min4(l);
-        out->imm_x = jit_imm_at(c + 1, lx);
+        out->imm_x = jit_ops_imm(c, l).x;
         break;
     case PVM_FMT_REG_IMM64:
-        out->ra = jit_reg_of(b1 & 15);
-        out->imm_x = pvm_load_le(c + 2, 8);
+        o = jit_ops_reg_imm64(c);
+        out->ra = o.a;
+        out->imm_x = o.x;
         break;
     case PVM_FMT_IMM_IMM:
-        lx = jit_min4(b1 & 7);
-        ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
-        out->imm_x = jit_imm_at(c + 2, lx);
-        out->imm_y = jit_imm_at(c + 2 + lx, ly);
+        o = jit_ops_imm_imm(c, l);
+        out->imm_x = o.x;
+        out->imm_y = o.y;
         break;
     case PVM_FMT_OFFSET:
-        lx = jit_min4(l);
-        out->target = (int64_t)pc + (int64_t)jit_imm_at(c + 1, lx);
+        out->target = jit_ops_offset(c, l, pc).target;
         break;
     case PVM_FMT_REG_IMM:
-        out->ra = jit_reg_of(b1 & 15);
-        lx = l > 1 ? jit_min4(l - 1) : 0;
-        out->imm_x = jit_imm_at(c + 2, lx);
+        o = jit_ops_reg_imm(c, l);
+        out->ra = o.a;
+        out->imm_x = o.x;
         break;
     case PVM_FMT_REG_IMM_IMM:
     case PVM_FMT_REG_IMM_OFFSET:
-        out->ra = jit_reg_of(b1 & 15);
-        lx = jit_min4((b1 >> 4) & 7);
-        ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
-        out->imm_x = jit_imm_at(c + 2, lx);
-        out->imm_y = jit_imm_at(c + 2 + lx, ly);
-        if (out->format == PVM_FMT_REG_IMM_OFFSET)
-            out->target = (int64_t)pc + (int64_t)out->imm_y;
+        o = jit_ops_reg_imm_imm(c, l, pc);
+        out->ra = o.a;
+        out->imm_x = o.x;
+        out->imm_y = o.y;
+        if (format == PVM_FMT_REG_IMM_OFFSET)
+            out->target = o.target;
         break;
     case PVM_FMT_REG_REG:
-        out->rd = jit_reg_of(b1 & 15);
-        out->ra = jit_reg_of(b1 >> 4);
+        o = jit_ops_reg_reg(c);
+        out->rd = o.d;
+        out->ra = o.a;
         break;
     case PVM_FMT_REG_REG_IMM:
     case PVM_FMT_REG_REG_OFFSET:
-        out->ra = jit_reg_of(b1 & 15);
-        out->rb = jit_reg_of(b1 >> 4);
-        lx = l > 1 ? jit_min4(l - 1) : 0;
-        out->imm_x = jit_imm_at(c + 2, lx);
-        if (out->format == PVM_FMT_REG_REG_OFFSET)
-            out->target = (int64_t)pc + (int64_t)out->imm_x;
+        o = jit_ops_reg_reg_imm(c, l, pc);
+        out->ra = o.a;
+        out->rb = o.b;
+        out->imm_x = o.x;
+        if (format == PVM_FMT_REG_REG_OFFSET)
+            out->target = o.target;
         break;
     case PVM_FMT_REG_REG_IMM_IMM:
-        out->ra = jit_reg_of(b1 & 15);
-        out->rb = jit_reg_of(b1 >> 4);
-        lx = jit_min4(b2 & 7);
-        ly = l > lx + 2 ? jit_min4(l - lx - 2) : 0;
-        out->imm_x = jit_imm_at(c + 3, lx);
-        out->imm_y = jit_imm_at(c + 3 + lx, ly);
+        o = jit_ops_reg_reg_imm_imm(c, l);
+        out->ra = o.a;
+        out->rb = o.b;
+        out->imm_x = o.x;
+        out->imm_y = o.y;
         break;
     default: /* PVM_FMT_REG_REG_REG */
-        out->ra = jit_reg_of(b1 & 15);
-        out->rb = jit_reg_of(b1 >> 4);
-        out->rd = jit_reg_of(b2);
+        o = jit_ops_reg_reg_reg(c);
+        out->ra = o.a;
+        out->rb = o.b;
+        out->rd = o.d;
         break;
     }
 }
 
-static inline __attribute__((always_inline)) void jit_decode_insn(const struct pvm_program *p,
-                                                                  uint32_t pc, struct pvm_insn *out)
+/* The fast path of jit_decode_insn: only for pc + JIT_DECODE_MARGIN < code_len. */
+JIT_DECODE_INLINE void jit_decode_insn_fast(const struct pvm_program *p, uint32_t pc,
+                                            struct pvm_insn *out)
+{
+    uint8_t op;
+    unsigned l = jit_head_fast(p, pc, &op);
+    jit_insn_of_head(pc, op, l, p->code + pc, out);
+}
+
+JIT_DECODE_INLINE void jit_decode_insn(const struct pvm_program *p, uint32_t pc,
+                                       struct pvm_insn *out)
 {
     if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len)
         jit_decode_insn_fast(p, pc, out);
