@@ -990,8 +990,11 @@ static const int8_t branch_reg_cc[] = {
  * operands of its format itself, into registers.
  */
 JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsigned l,
-                             const uint8_t *code)
+                             const uint8_t *code, const struct pvm_insn *in)
 {
+/* The operands of the case's format: from in, the whole instruction the
+ * pipeline gas model decoded anyway, else straight from the code bytes. */
+#define OPERANDS(decode) (in != NULL ? jit_ops_of_insn(in) : (decode))
     struct jit_buf *b = &c->b;
     switch (op) {
     /* F0 */
@@ -1003,7 +1006,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     /* F1 */
     case PVM_OP_ecalli: {
-        const struct jit_ops o = jit_ops_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_imm(code, l));
         emit_store64_imm_disp(b, CTXB, CTX(arg), (int32_t)o.x); /* mov qword [ctx.arg], id */
         emit_store32_imm_disp(b, CTXB, CTX(pc), pc);            /* mov dword [ctx.pc], pc */
         size_t after = emit_lea_rip(b, SCRATCH);                /* lea rax, [rip+after] */
@@ -1014,7 +1017,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     }
     /* F2 */
     case PVM_OP_load_imm_64: {
-        const struct jit_ops o = jit_ops_reg_imm64(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm64(code));
         emit_mov_ri(b, R(o.a), o.x);
         break;
     }
@@ -1023,19 +1026,19 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_imm_u16:
     case PVM_OP_store_imm_u32:
     case PVM_OP_store_imm_u64: {
-        const struct jit_ops o = jit_ops_imm_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_imm_imm(code, l));
         store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], o.y, at_direct(o.x));
         break;
     }
     /* F4 */
     case PVM_OP_jump: {
-        const struct jit_ops o = jit_ops_offset(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_offset(code, l, pc));
         branch(c, -1, o.target, pc);
         break;
     }
     /* F5 */
     case PVM_OP_jump_ind: {
-        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
         addr_indirect(c, o.a, o.x);
         if (o.a == PVM_REG_RA)
             return_jump(c, pc);
@@ -1044,7 +1047,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_load_imm: {
-        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
         if (o.x == 0) /* the zeroing idiom: shorter, and no dependency */
             emit_alu_rr(b, false, X86_ALU_XOR, R(o.a), R(o.a));
         else
@@ -1058,7 +1061,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_load_u32:
     case PVM_OP_load_i32:
     case PVM_OP_load_u64: {
-        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
         load(c, pc, load_forms[op - PVM_OP_load_u8], o.a, at_direct(o.x));
         break;
     }
@@ -1066,7 +1069,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_u16:
     case PVM_OP_store_u32:
     case PVM_OP_store_u64: {
-        const struct jit_ops o = jit_ops_reg_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
         store(c, pc, store_forms[op - PVM_OP_store_u8], o.a, at_direct(o.x));
         break;
     }
@@ -1075,13 +1078,13 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_imm_ind_u16:
     case PVM_OP_store_imm_ind_u32:
     case PVM_OP_store_imm_ind_u64: {
-        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc));
         store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], o.y, at_indirect(o.a, o.x));
         break;
     }
     /* F7 */
     case PVM_OP_load_imm_jump: {
-        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc));
         emit_mov_ri(b, R(o.a), o.x);
         if (o.a == PVM_REG_RA && o.target >= 0 &&
             pvm_program_is_block_start(c->p, (uint64_t)o.target))
@@ -1100,7 +1103,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_branch_le_s_imm:
     case PVM_OP_branch_ge_s_imm:
     case PVM_OP_branch_gt_s_imm: {
-        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc));
         if (o.x == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
             emit_test_rr(b, true, R(o.a), R(o.a));
         else
@@ -1110,12 +1113,12 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     }
     /* F8: D = f(A) */
     case PVM_OP_move_reg: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         mov64(c, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_sbrk: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         if (c->opt->platform == JIT_PLATFORM_GUEST)
             sbrk_inline(c, o.d, o.a);
         else
@@ -1123,52 +1126,52 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_count_set_bits_64: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         emit_popcnt_rr(b, true, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_count_set_bits_32: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         emit_popcnt_rr(b, false, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_leading_zero_bits_64: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         bitscan(c, true, true, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_32: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         bitscan(c, false, true, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_64: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         bitscan(c, true, false, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_32: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         bitscan(c, false, false, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_8: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         emit_movsx8_rr(b, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_sign_extend_16: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         emit_movsx16_rr(b, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_zero_extend_16: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         emit_movzx16_rr(b, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_reverse_bytes: {
-        const struct jit_ops o = jit_ops_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
         mov64(c, R(o.d), R(o.a));
         emit_bswap(b, R(o.d));
         break;
@@ -1178,7 +1181,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_ind_u16:
     case PVM_OP_store_ind_u32:
     case PVM_OP_store_ind_u64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         store(c, pc, store_forms[op - PVM_OP_store_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
     }
@@ -1189,105 +1192,105 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_load_ind_u32:
     case PVM_OP_load_ind_i32:
     case PVM_OP_load_ind_u64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         load(c, pc, load_forms[op - PVM_OP_load_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
     }
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         emit_lea(b, false, SCRATCH, R(o.b), (int32_t)o.x);
         sx32_to(c, o.a);
         break;
     }
     case PVM_OP_and_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         alu_imm_64(c, X86_ALU_AND, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_xor_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         alu_imm_64(c, X86_ALU_XOR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_or_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         alu_imm_64(c, X86_ALU_OR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_mul_imm_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         emit_imul_rri(b, false, SCRATCH, R(o.b), (int32_t)o.x);
         sx32_to(c, o.a);
         break;
     }
     case PVM_OP_set_lt_u_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         set_cc_ri(c, X86_CC_B, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_lt_s_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         set_cc_ri(c, X86_CC_L, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, false, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, false, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, false, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         emit_mov_ri(b, SCRATCH, (uint32_t)o.x);
         emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, R(o.b));
         sx32_to(c, o.a);
         break;
     }
     case PVM_OP_set_gt_u_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         set_cc_ri(c, X86_CC_A, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_gt_s_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         set_cc_ri(c, X86_CC_G, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_alt_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, false, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, false, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_32: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, false, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_cmov_iz_imm:
     case PVM_OP_cmov_nz_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         emit_mov_ri(b, SCRATCH, o.x);
         emit_test_rr(b, true, R(o.b), R(o.b));
         emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(o.a), SCRATCH);
         break;
     }
     case PVM_OP_add_imm_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         if (o.x == 0) /* a register move: mov is eliminated at rename, lea is not */
             mov64(c, R(o.a), R(o.b));
         else
@@ -1295,28 +1298,28 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_mul_imm_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         emit_imul_rri(b, true, R(o.a), R(o.b), (int32_t)o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         if (!shl_add_lea(c, pc + 1 + l, o.a, o.b, o.x))
             shift_imm(c, true, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, true, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, true, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         if (o.x == 0 && R(o.a) == R(o.b)) {
             emit_grp3_r(b, true, X86_G3_NEG, R(o.a)); /* neg A */
         } else if (R(o.a) != R(o.b)) {
@@ -1330,37 +1333,37 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_shlo_l_imm_alt_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, true, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, true, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_64: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, true, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_64_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, true, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_64_imm_alt: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, true, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_32_imm: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_imm(c, false, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_32_imm_alt: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         shift_var(c, false, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
@@ -1371,14 +1374,14 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_branch_lt_s:
     case PVM_OP_branch_ge_u:
     case PVM_OP_branch_ge_s: {
-        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
         emit_alu_rr(b, true, X86_ALU_CMP, R(o.a), R(o.b)); /* cmp A, B */
         branch(c, branch_reg_cc[op - PVM_OP_branch_eq], o.target, pc);
         break;
     }
     /* F11: a = lo32(B + Y) before A is written */
     case PVM_OP_load_imm_jump_ind: {
-        const struct jit_ops o = jit_ops_reg_reg_imm_imm(code, l);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm_imm(code, l));
         addr_indirect(c, o.b, o.y);
         emit_mov_ri(b, R(o.a), o.x);
         if (o.a == PVM_REG_RA)
@@ -1389,72 +1392,72 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     }
     /* F12: D = f(A, B) */
     case PVM_OP_add_32: { /* lea D32, [A+B] is lo32(A + B); then sign-extend */
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         x86_rm(b, 0x8D, R(o.d), R(o.a), R(o.b), 0, 0);
         emit_movsxd_rr(b, R(o.d), R(o.d));
         break;
     }
     case PVM_OP_sub_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         alu3_32(c, X86_ALU_SUB, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         emit_mov_rr(b, false, SCRATCH, R(o.a));
         emit_imul_rr(b, false, SCRATCH, R(o.b));
         sx32_to(c, o.d);
         break;
     }
     case PVM_OP_div_u_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, false, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, false, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, false, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, false, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, false, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, false, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, false, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_add_64: {
         if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
             break;
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         alu3_64(c, X86_ALU_ADD, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_sub_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         alu3_64(c, X86_ALU_SUB, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         if (R(o.d) == R(o.a)) {
             emit_imul_rr(b, true, R(o.d), R(o.b));
         } else if (R(o.d) == R(o.b)) {
@@ -1466,110 +1469,110 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_div_u_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, true, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, true, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, true, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         divrem(c, true, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, true, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, true, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, true, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         alu3_64(c, X86_ALU_AND, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_xor: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         alu3_64(c, X86_ALU_XOR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_or: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         alu3_64(c, X86_ALU_OR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_s: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         mul_upper(c, 0, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_u_u: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         mul_upper(c, 1, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_u: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         mul_upper(c, 2, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_u: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         set_cc_rr(c, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_s: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         set_cc_rr(c, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_cmov_iz:
     case PVM_OP_cmov_nz: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         emit_test_rr(b, true, R(o.b), R(o.b));
         emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, R(o.d), R(o.a));
         break;
     }
     case PVM_OP_rot_l_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, true, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_l_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, false, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_64: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, true, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_32: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         shift_var(c, false, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and_inv:
     case PVM_OP_or_inv: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         /* D = A op ~B, in D itself when D is not A */
         int t = R(o.d) != R(o.a) ? R(o.d) : SCRATCH;
         mov64(c, t, R(o.b));
@@ -1579,7 +1582,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_xnor: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         int t = R(o.d) != R(o.b) ? R(o.d) : SCRATCH;
         mov64(c, t, R(o.a));
         emit_alu_rr(b, true, X86_ALU_XOR, t, R(o.b));
@@ -1588,22 +1591,22 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_max: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         minmax(c, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_max_u: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         minmax(c, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         minmax(c, X86_CC_G, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min_u: {
-        const struct jit_ops o = jit_ops_reg_reg_reg(code);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
         minmax(c, X86_CC_A, o.d, o.a, o.b);
         break;
     }
@@ -1613,6 +1616,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         exit_inline(c, pc, PVM_EXIT_PANIC);
         break;
     }
+#undef OPERANDS
 }
 
 /* ---- Driver ------------------------------------------------------------ */
@@ -1642,7 +1646,13 @@ static bool is_gas_terminator(uint8_t op)
     return jit_op_ends_block[op];
 }
 
-static void emit_body(struct compiler *c)
+/*
+ * The walk over the code, one PVM instruction at a time, in pc order.
+ * pipeline (c->pipeline, a constant in each of the two copies below): the
+ * gas model needs each instruction whole (struct pvm_insn), and the
+ * lowerings read their operands from it instead of decoding them again.
+ */
+JIT_INLINE void walk(struct compiler *c, bool pipeline)
 {
     const struct pvm_program *p = c->p;
     uint32_t pc = 0;
@@ -1665,7 +1675,7 @@ static void emit_body(struct compiler *c)
         if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {
             l = jit_head_fast(p, pc, &op);
             code = p->code + pc;
-            if (c->pipeline)
+            if (pipeline)
                 jit_insn_of_head(pc, op, l, code, &in);
         } else if (pc < p->code_len) {
             /* the shared decoder's opcode and skip; the operands from a
@@ -1684,7 +1694,7 @@ static void emit_body(struct compiler *c)
             if (new_block) {
                 open_block(c, p->code_len);
                 c->block_cost = p->isa->end_block_cost;
-            } else if (c->pipeline) {
+            } else if (pipeline) {
                 struct pvm_gas_item *item = next_item(c);
                 if (item != NULL)
                     pvm_gas_item_trap(item);
@@ -1699,14 +1709,14 @@ static void emit_body(struct compiler *c)
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
-        if (c->pipeline) {
+        if (pipeline) {
             struct pvm_gas_item *item = next_item(c);
             if (item != NULL)
                 pvm_gas_item_of(p, &in, item);
         } else {
             c->block_cost += jit_op_gas[op];
         }
-        compile_insn(c, pc, op, l, code);
+        compile_insn(c, pc, op, l, code, pipeline ? &in : NULL);
         new_block = is_gas_terminator(op);
         if (new_block) {
             close_block(c);
@@ -1717,6 +1727,24 @@ static void emit_body(struct compiler *c)
         }
         pc += 1 + l;
     }
+}
+
+static __attribute__((noinline)) void walk_per_insn_gas(struct compiler *c)
+{
+    walk(c, false);
+}
+
+static __attribute__((noinline)) void walk_pipeline_gas(struct compiler *c)
+{
+    walk(c, true);
+}
+
+static void emit_body(struct compiler *c)
+{
+    if (c->pipeline)
+        walk_pipeline_gas(c);
+    else
+        walk_per_insn_gas(c);
 }
 
 static void emit_stubs(struct compiler *c)

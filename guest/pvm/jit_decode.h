@@ -66,6 +66,16 @@ struct jit_ops {
 
 #define JIT_DECODE_INLINE static inline __attribute__((always_inline))
 
+JIT_DECODE_INLINE struct jit_ops jit_ops_of_insn(const struct pvm_insn *in)
+{
+    return (struct jit_ops){.a = in->ra,
+                            .b = in->rb,
+                            .d = in->rd,
+                            .x = in->imm_x,
+                            .y = in->imm_y,
+                            .target = in->target};
+}
+
 JIT_DECODE_INLINE struct jit_ops jit_ops_imm(const uint8_t *c, unsigned l)
 {
     return (struct jit_ops){.x = jit_imm_at(c + 1, jit_min4(l))};
