@@ -129,8 +129,9 @@ struct compiler {
     size_t empty_return_label; /* where a `ret` with no call frame lands */
     size_t empty_return_site;  /* the entry's rel32 to it */
     struct vec table_refs;     /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
-    /* a PVM instruction whose effect the previous one's lowering already
-     * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none */
+    /* an add_64 whose effect the previous instruction's lowering already
+     * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none. The walk
+     * passes each pc once, so it is not reset. */
     uint32_t fused_pc;
     /* the open gas block */
     bool block_open;
@@ -940,8 +941,8 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
  * (it follows a non-terminator), so no jump lands between the two; it
  * keeps its own pc and gas. A run entered at the add's pc (an arbitrary
  * entry) goes through a stub that does the add alone and jumps back
- * (STUB_FUSED_ENTRY). Returns false (nothing emitted) when the pair does
- * not match.
+ * (STUB_FUSED_ENTRY). The shift's operands: t, s, x = k; next_pc the
+ * add's. Returns false (nothing emitted) when the pair does not match.
  */
 static bool shl_add_lea(struct compiler *c, uint64_t next_pc, unsigned t, unsigned s, uint64_t x)
 {

@@ -5,10 +5,13 @@
  * shared decoder checks every byte against the end of the code. Away from
  * the end (pc + JIT_DECODE_MARGIN < code_len) no byte an instruction can
  * read or skip over is missing, so this decoder reads code and bitmask
- * words directly and produces the same struct pvm_insn fields the compiler
- * uses (pc, next_pc, opcode, format, ra, rb, rd, imm_x, imm_y, target).
- * Near the end it defers to pvm_decode_insn. The differential tests compare
- * the JIT with the interpreter, which uses pvm_decode_insn throughout.
+ * words directly. It comes in pieces: jit_head_fast (skip and opcode, what
+ * the compiler's walk needs), jit_ops_* (one format's operands, decoded in
+ * the compiler's opcode cases) and jit_insn_of_head / jit_decode_insn (the
+ * whole struct pvm_insn, for the 0.8.0 gas model and the rare look-ahead).
+ * Near the end jit_decode_insn defers to pvm_decode_insn. The differential
+ * tests compare the JIT with the interpreter, which uses pvm_decode_insn
+ * throughout.
  */
 #ifndef NUB_JIT_DECODE_H
 #define NUB_JIT_DECODE_H
