@@ -1662,7 +1662,8 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         return;
     /* room(c, JIT_INSN_ROOM) as one compare: b.off <= last */
     const size_t last = c->b.size - JIT_INSN_ROOM;
-    uint8_t tail[16]; /* the operand bytes near the end: 11 at most are read */
+    struct jit_tail tail;
+    jit_tail_init(&tail, p);
     for (;;) {
         if (c->b.off > last) {
             c->no_room = true;
@@ -1679,15 +1680,11 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             if (pipeline)
                 jit_insn_of_head(pc, op, l, code, &in);
         } else if (pc < p->code_len) {
-            /* the shared decoder's opcode and skip; the operands from a
-             * copy of the code bytes, zero past the end as SPEC §4 reads */
-            pvm_decode_insn(p, pc, &in);
-            op = in.opcode;
-            l = in.skip;
-            size_t n = p->code_len - pc < sizeof(tail) ? p->code_len - pc : sizeof(tail);
-            pvm_memset(tail, 0, sizeof(tail));
-            pvm_memcpy(tail, p->code + pc, n);
-            code = tail;
+            /* the last instructions: the same decoder on the padded copy */
+            l = jit_head(tail.bitmask, tail.code, p->isa->opcode_of, pc - tail.base, &op);
+            code = tail.code + (pc - tail.base);
+            if (pipeline)
+                jit_insn_of_head(pc, op, l, code, &in);
         } else {
             /* The implicit trap at pc = C (always reached exactly, SPEC §5):
              * its own block costs the version's end cost; at the end of a

@@ -151,18 +151,58 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_reg(const uint8_t *c)
         .a = jit_reg_of(c[1] & 15), .b = jit_reg_of(c[1] >> 4), .d = jit_reg_of(c[2])};
 }
 
-/* The skip and effective opcode of the instruction at pc, for pc +
- * JIT_DECODE_MARGIN < code_len: one bitmask word from pc's byte on, whose
- * bit 0 says whether pc starts an instruction and whose next set bit (at
- * most 24 on; >= 57 bits are left after the shift) ends it. The opcode is
- * the ISA's for the code byte, trap where pc is not a start; a code byte
+/* The skip and effective opcode of the instruction at pc, with 8 bitmask
+ * bytes readable from pc's byte on: one bitmask word, whose bit 0 says
+ * whether pc starts an instruction and whose next set bit (at most 24 on;
+ * >= 57 bits are left after the shift) ends it. The opcode is the ISA's
+ * (opcode_of) for the code byte, trap where pc is not a start; a code byte
  * the ISA does not define stays PVM_OPCODE_INVALID (executes as trap). */
-JIT_DECODE_INLINE unsigned jit_head_fast(const struct pvm_program *p, uint32_t pc, uint8_t *op)
+JIT_DECODE_INLINE unsigned jit_head(const uint8_t *bitmask, const uint8_t *code,
+                                    const uint8_t *opcode_of, uint32_t pc, uint8_t *op)
 {
-    uint64_t word = pvm_load_le(p->bitmask + (pc >> 3), 8) >> (pc & 7);
-    uint8_t o = p->isa->opcode_of[p->code[pc]];
+    uint64_t word = pvm_load_le(bitmask + (pc >> 3), 8) >> (pc & 7);
+    uint8_t o = opcode_of[code[pc]];
     *op = (word & 1) ? o : (uint8_t)PVM_OP_trap;
     return (unsigned)__builtin_ctzll((word >> 1) | (1ull << PVM_MAX_SKIP));
+}
+
+/* jit_head on the program itself: only for pc + JIT_DECODE_MARGIN < code_len. */
+JIT_DECODE_INLINE unsigned jit_head_fast(const struct pvm_program *p, uint32_t pc, uint8_t *op)
+{
+    return jit_head(p->bitmask, p->code, p->isa->opcode_of, pc, op);
+}
+
+/*
+ * The end of the code (from base, a multiple of 8, to code_len) copied
+ * and padded as SPEC §5 reads past the end: code bytes 0, bitmask bits 1.
+ * jit_head and the jit_ops_* read it like the code itself (pc - base)
+ * for pc in base..code_len - 1, so the last instructions decode the same
+ * way as the others, without the checks of pvm_decode_insn.
+ */
+#define JIT_TAIL_CODE (JIT_DECODE_MARGIN + 8u + 16u)
+struct jit_tail {
+    uint32_t base;
+    uint8_t code[JIT_TAIL_CODE];
+    uint8_t bitmask[JIT_TAIL_CODE / 8 + 8];
+};
+
+/* base = the largest multiple of 8 <= code_len - JIT_DECODE_MARGIN (0 when
+ * the code is shorter): every pc that is not + JIT_DECODE_MARGIN <
+ * code_len is in the copy. */
+JIT_DECODE_INLINE void jit_tail_init(struct jit_tail *t, const struct pvm_program *p)
+{
+    uint32_t n = p->code_len;
+    uint32_t base = n > JIT_DECODE_MARGIN ? (n - JIT_DECODE_MARGIN) & ~7u : 0;
+    uint32_t len = n - base; /* < JIT_DECODE_MARGIN + 8 */
+    t->base = base;
+    pvm_memset(t->code, 0, sizeof(t->code));
+    pvm_memset(t->bitmask, 0xFF, sizeof(t->bitmask));
+    if (len == 0) /* no code (whose pointers may then be NULL) */
+        return;
+    pvm_memcpy(t->code, p->code + base, len);
+    pvm_memcpy(t->bitmask, p->bitmask + base / 8, (len + 7) / 8);
+    if (len % 8 != 0)
+        t->bitmask[len / 8] |= (uint8_t)(0xFFu << (len % 8));
 }
 
 /* The struct pvm_insn of the instruction at pc from its head (op and l
