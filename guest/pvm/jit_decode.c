@@ -94,3 +94,17 @@ const uint8_t jit_op_gas[256] = {TRAP_GAS_16,
                                  TRAP_GAS_16,
                                  PVM_OPCODE_LIST(GAS_ENTRY) PVM_OPCODE_LIST_EXTRA(GAS_ENTRY)};
 #pragma GCC diagnostic pop
+
+/* Register fields: min(field, PVM_NUM_REGS - 1) (SPEC §8). */
+#define LAST_REG_4  PVM_NUM_REGS - 1, PVM_NUM_REGS - 1, PVM_NUM_REGS - 1, PVM_NUM_REGS - 1
+#define LAST_REG_16 LAST_REG_4, LAST_REG_4, LAST_REG_4, LAST_REG_4
+_Static_assert(PVM_NUM_REGS == 13, "jit_reg_clamp lists registers 0..12");
+/* clang-format off */
+const uint8_t jit_reg_clamp[256] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, LAST_REG_4,       /* 0..15 (the nibbles) */
+    LAST_REG_16, LAST_REG_16, LAST_REG_16, LAST_REG_16,      /* 16..79 */
+    LAST_REG_16, LAST_REG_16, LAST_REG_16, LAST_REG_16,      /* 80..143 */
+    LAST_REG_16, LAST_REG_16, LAST_REG_16, LAST_REG_16,      /* 144..207 */
+    LAST_REG_16, LAST_REG_16, LAST_REG_16,                   /* 208..255 */
+};
+/* clang-format on */

@@ -38,9 +38,14 @@ static inline unsigned jit_min4(unsigned v)
     return v < 4 ? v : 4;
 }
 
-static inline uint8_t jit_reg_of(unsigned field)
+/* min(field, PVM_NUM_REGS - 1) for a register field (a nibble or, rD of
+ * three-register instructions, a whole byte): one load instead of a
+ * compare and a conditional move, 2-3 times per instruction. */
+extern const uint8_t jit_reg_clamp[256];
+
+static inline uint8_t jit_reg_of(uint8_t field)
 {
-    return (uint8_t)(field < PVM_NUM_REGS ? field : PVM_NUM_REGS - 1);
+    return jit_reg_clamp[field];
 }
 
 /* imm(at, n): n (0..4) bytes little-endian, sign-extended (0 for n = 0),
