@@ -1664,6 +1664,11 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
     const size_t last = c->b.size - JIT_INSN_ROOM;
     struct jit_tail tail;
     jit_tail_init(&tail, p);
+    /* In locals: the compiler cannot tell that the stores of the walk
+     * (code bytes as 32-bit words, uint32_t tables) leave them alone. */
+    const uint32_t code_len = p->code_len;
+    const uint8_t *const code_bytes = p->code, *const bitmask = p->bitmask;
+    const uint8_t *const opcode_of = p->isa->opcode_of;
     for (;;) {
         if (c->b.off > last) {
             c->no_room = true;
@@ -1674,14 +1679,14 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         const uint8_t *code;
         struct pvm_insn in; /* for the pipeline model only */
         /* one test on the common path: away from the end of the code */
-        if ((uint64_t)pc + JIT_DECODE_MARGIN < p->code_len) {
-            l = jit_head_fast(p, pc, &op);
-            code = p->code + pc;
+        if ((uint64_t)pc + JIT_DECODE_MARGIN < code_len) {
+            l = jit_head(bitmask, code_bytes, opcode_of, pc, &op);
+            code = code_bytes + pc;
             if (pipeline)
                 jit_insn_of_head(pc, op, l, code, &in);
-        } else if (pc < p->code_len) {
+        } else if (pc < code_len) {
             /* the last instructions: the same decoder on the padded copy */
-            l = jit_head(tail.bitmask, tail.code, p->isa->opcode_of, pc - tail.base, &op);
+            l = jit_head(tail.bitmask, tail.code, opcode_of, pc - tail.base, &op);
             code = tail.code + (pc - tail.base);
             if (pipeline)
                 jit_insn_of_head(pc, op, l, code, &in);
