@@ -221,6 +221,80 @@ static void test_event_driven_matches_the_literal_model(void **unused)
     }
 }
 
+/* An item of a kind that makes a short block bind on one resource: kind 0
+ * memory accesses (A units held 25 cycles), 1 entries taking no unit (more
+ * than 5 starts in a cycle), 2 multiplies and divides (one M, one D),
+ * 3 A2 entries mixed with A1 and unit-free ones. */
+static void binding_item(uint64_t *s, struct pvm_gas_item *it, int kind, bool last)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t r = *s >> 11;
+    static const uint8_t lats[] = {1, 1, 2, 3, 4, 6, 15, 20, 22, 25, 40, 60, 100};
+    unsigned regs = (r >> 40) & 1 ? 4 : 13;
+    memset(it, 0, sizeof(*it));
+    it->dec = (uint8_t)(1 + (r >> 4) % 2);
+    switch (kind) {
+    case 0:
+        it->units =
+            (uint8_t)(r % 4 != 0
+                          ? (PVM_GAS_UNIT_A1 | ((r >> 2) & 1 ? PVM_GAS_UNIT_L : PVM_GAS_UNIT_S))
+                          : PVM_GAS_UNIT_A1);
+        it->lat = (r >> 3) % 4 != 0 ? 25 : 1;
+        break;
+    case 1:
+        it->units = (uint8_t)(r % 3 != 0 ? 0 : PVM_GAS_UNIT_A1);
+        it->lat = (uint8_t)(1 + (r >> 2) % 3);
+        it->dec = 1;
+        break;
+    case 2:
+        it->units = (uint8_t)((r & 1)   ? PVM_GAS_UNIT_A1 | PVM_GAS_UNIT_M
+                              : (r & 2) ? PVM_GAS_UNIT_A1 | PVM_GAS_UNIT_D
+                                        : PVM_GAS_UNIT_A1);
+        it->lat = (r >> 3) % 2 ? 3 : (r >> 4) % 3 ? 4 : 60;
+        break;
+    default:
+        it->units = (uint8_t)(r % 4 == 0   ? PVM_GAS_UNIT_A2
+                              : r % 4 == 1 ? 0
+                                           : PVM_GAS_UNIT_A1 | ((r >> 3) & 1 ? PVM_GAS_UNIT_L : 0));
+        it->lat = lats[(r >> 5) % sizeof lats];
+        break;
+    }
+    it->src = (uint16_t)((r >> 9) % 3 == 0 ? 0
+                                           : (1u << ((r >> 12) % regs)) |
+                                                 ((r >> 16) & 1 ? 1u << ((r >> 17) % regs) : 0));
+    it->dst = (r >> 21) % 4 != 0 ? (uint16_t)(1u << ((r >> 23) % regs)) : 0;
+    if ((r >> 27) % 10 == 0) {
+        it->is_move = true;
+        it->dec = 1;
+        it->move_to = (uint8_t)((r >> 30) % regs);
+        it->move_from = (uint8_t)((r >> 34) % regs);
+    }
+    if (last) {
+        it->is_move = false;
+        it->ends_block = true;
+    }
+}
+
+/* Blocks of 9 to 16 items (pvm_gas_simulate prices most of them in one
+ * pass and must hand those where a resource binds to its loop) against the
+ * literal model. */
+static void test_short_binding_blocks_match_the_literal_model(void **unused)
+{
+    (void)unused;
+    uint64_t s = 6789;
+    struct pvm_gas_item items[16];
+    for (int block = 0; block < 40000; block++) {
+        size_t n = 9 + (size_t)(block % 8);
+        for (size_t i = 0; i < n; i++)
+            binding_item(&s, &items[i], block % 4, i + 1 == n);
+        uint32_t want = gas_reference_cost(items, n);
+        uint32_t got = pvm_gas_simulate(items, n);
+        if (want != got)
+            fail_msg("block %d (%zu items, kind %d): literal model %u, engine %u", block, n,
+                     block % 4, want, got);
+    }
+}
+
 /* ---- run semantics on both engines -------------------------------------- */
 
 struct engine_case {
@@ -440,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_worked_examples),
         cmocka_unit_test(test_event_driven_matches_the_literal_model),
+        cmocka_unit_test(test_short_binding_blocks_match_the_literal_model),
         cmocka_unit_test(test_fallthrough_at_the_end),
         cmocka_unit_test(test_read_only_store_faults_and_keeps_its_block_paid),
         cmocka_unit_test(test_out_of_gas_leaves_the_state),
