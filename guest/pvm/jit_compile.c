@@ -38,7 +38,13 @@
  * gs:[reg32 + disp] with any PVM register as the base, so the rbp/r13/r12
  * ModRM quirks matter; x86_rm handles them.
  */
-static const int8_t jit_reg_map[PVM_NUM_REGS] = {
+/* Indexed by a decoded register field (0..255): fields 0..12 are the PVM
+ * registers, larger fields read as PVM_NUM_REGS - 1 (SPEC §8), so the
+ * decoders give x86 register numbers in one load (see struct jit_ops). */
+#define FIELD_A5_4  X86_RDX, X86_RDX, X86_RDX, X86_RDX
+#define FIELD_A5_16 FIELD_A5_4, FIELD_A5_4, FIELD_A5_4, FIELD_A5_4
+_Static_assert(PVM_NUM_REGS == 13 && PVM_REG_A5 == 12, "fields from 13 on read as a5");
+static const uint8_t jit_reg_map[256] = {
     [PVM_REG_RA] = X86_RBX, /* r0  ra */
     [PVM_REG_SP] = X86_RBP, /* r1  sp */
     [PVM_REG_T0] = X86_RSI, /* r2  t0 */
@@ -52,6 +58,24 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
     [PVM_REG_A3] = X86_R14, /* r10 a3 */
     [PVM_REG_A4] = X86_RCX, /* r11 a4: spilled to ctx.spill_rcx around shifts by cl */
     [PVM_REG_A5] = X86_RDX, /* r12 a5: spilled to ctx.spill_rdx around mul/div */
+    X86_RDX,
+    X86_RDX,
+    X86_RDX, /* fields 13..15 */
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16, /* 16..95 */
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16, /* 96..175 */
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16, /* 176..255 */
 };
 
 #define SCRATCH X86_RAX
@@ -75,8 +99,9 @@ static const int8_t jit_reg_map[PVM_NUM_REGS] = {
 #define JIT_STUB_ROOM (64u + JIT_EMIT_SLACK)
 #define JIT_HEAD_ROOM (1024u + JIT_EMIT_SLACK)
 
-/* The lowerings pass register fields the decoder has clamped to
- * PVM_NUM_REGS - 1 (or constants), so no clamp here. */
+/* The x86 register of a PVM register. The lowerings get their operands
+ * as x86 registers already (decoded through jit_reg_map); R is for PVM
+ * register numbers from elsewhere (constants, struct pvm_insn). */
 static inline int R(unsigned pvm_reg)
 {
     return jit_reg_map[pvm_reg];
@@ -572,7 +597,7 @@ static void return_jump(struct compiler *c, uint32_t pc)
 /* ---- Memory ------------------------------------------------------------ */
 JIT_INLINE void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
 {
-    emit_lea(&c->b, false, SCRATCH, R(reg), (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
+    emit_lea(&c->b, false, SCRATCH, reg, (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
 }
 
 /* The memory operand of an access at lo32(base + x) (base: an x86
@@ -589,19 +614,19 @@ JIT_INLINE struct maddr at_direct(uint64_t x)
 
 JIT_INLINE struct maddr at_indirect(unsigned reg, uint64_t x)
 {
-    return (struct maddr){.base = R(reg), .disp = (int32_t)(uint32_t)x};
+    return (struct maddr){.base = reg, .disp = (int32_t)(uint32_t)x};
 }
 
 JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst, struct maddr m)
 {
     add_fault_site(c, pc);
-    emit_load_m(&c->b, form, R(dst), m.base, m.disp);
+    emit_load_m(&c->b, form, dst, m.base, m.disp);
 }
 
 JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src, struct maddr m)
 {
     add_fault_site(c, pc);
-    emit_store_m(&c->b, form, R(src), m.base, m.disp);
+    emit_store_m(&c->b, form, src, m.base, m.disp);
 }
 
 JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value,
@@ -631,7 +656,7 @@ static const unsigned store_widths[] = {1, 2, 4, 8};
 /* D = sx32(eax) */
 JIT_INLINE void sx32_to(struct compiler *c, unsigned d)
 {
-    emit_movsxd_rr(&c->b, R(d), SCRATCH); /* movsxd D, eax */
+    emit_movsxd_rr(&c->b, d, SCRATCH); /* movsxd D, eax */
 }
 
 /* D = A op B, 64-bit, op in {add, sub, and, or, xor}. */
@@ -639,34 +664,34 @@ JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, u
                         unsigned a, unsigned bb)
 {
     struct jit_buf *b = &c->b;
-    if (R(d) == R(a)) {
-        emit_alu_rr(b, true, op, R(d), R(bb));
-    } else if (R(d) == R(bb)) {
+    if (d == a) {
+        emit_alu_rr(b, true, op, d, bb);
+    } else if (d == bb) {
         if (commutative) {
-            emit_alu_rr(b, true, op, R(d), R(a));
+            emit_alu_rr(b, true, op, d, a);
         } else {
-            emit_mov_rr(b, true, SCRATCH, R(a));
-            emit_alu_rr(b, true, op, SCRATCH, R(bb));
-            emit_mov_rr(b, true, R(d), SCRATCH);
+            emit_mov_rr(b, true, SCRATCH, a);
+            emit_alu_rr(b, true, op, SCRATCH, bb);
+            emit_mov_rr(b, true, d, SCRATCH);
         }
     } else if (op == X86_ALU_ADD) {
-        x86_rm(b, XF_W | 0x8D, R(d), R(a), R(bb), 0, 0); /* lea D, [A+B] */
+        x86_rm(b, XF_W | 0x8D, d, a, bb, 0, 0); /* lea D, [A+B] */
     } else {
-        emit_mov_rr(b, true, R(d), R(a));
-        emit_alu_rr(b, true, op, R(d), R(bb));
+        emit_mov_rr(b, true, d, a);
+        emit_alu_rr(b, true, op, d, bb);
     }
 }
 
 /* D = sx32(lo32(A) op lo32(B)) */
 JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
 {
-    if (R(d) == R(a)) { /* in place: op D32, B32; movsxd D, D32 */
-        emit_alu_rr(&c->b, false, op, R(d), R(bb));
-        emit_movsxd_rr(&c->b, R(d), R(d));
+    if (d == a) { /* in place: op D32, B32; movsxd D, D32 */
+        emit_alu_rr(&c->b, false, op, d, bb);
+        emit_movsxd_rr(&c->b, d, d);
         return;
     }
-    emit_mov_rr(&c->b, false, SCRATCH, R(a)); /* mov eax, A32 */
-    emit_alu_rr(&c->b, false, op, SCRATCH, R(bb));
+    emit_mov_rr(&c->b, false, SCRATCH, a); /* mov eax, A32 */
+    emit_alu_rr(&c->b, false, op, SCRATCH, bb);
     sx32_to(c, d);
 }
 
@@ -676,43 +701,43 @@ JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsi
 {
     if (op == X86_ALU_AND && (x == 0xFF || x == 0xFFFF)) { /* the zero-extending moves */
         if (x == 0xFF)
-            emit_movzx8_rr(&c->b, R(d), R(src));
+            emit_movzx8_rr(&c->b, d, src);
         else
-            emit_movzx16_rr(&c->b, R(d), R(src));
+            emit_movzx16_rr(&c->b, d, src);
         return;
     }
-    mov64(c, R(d), R(src));
-    emit_alu_ri(&c->b, true, op, R(d), (int32_t)x);
+    mov64(c, d, src);
+    emit_alu_ri(&c->b, true, op, d, (int32_t)x);
 }
 
 /* D = (A cmp B/imm) ? 1 : 0. A D distinct from the operands is cleared
  * and set in place; otherwise the flag goes through rax. */
 JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
-    if (R(d) != R(a) && R(d) != R(bb)) {
-        emit_alu_rr(&c->b, false, X86_ALU_XOR, R(d), R(d)); /* xor D32, D32 (before cmp) */
-        emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
-        emit_setcc(&c->b, cc, R(d));
+    if (d != a && d != bb) {
+        emit_alu_rr(&c->b, false, X86_ALU_XOR, d, d); /* xor D32, D32 (before cmp) */
+        emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
+        emit_setcc(&c->b, cc, d);
         return;
     }
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
-    emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
+    emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
     emit_setcc(&c->b, cc, SCRATCH);
-    emit_mov_rr(&c->b, true, R(d), SCRATCH);
+    emit_mov_rr(&c->b, true, d, SCRATCH);
 }
 
 JIT_INLINE void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
 {
-    if (R(d) != R(a)) {
-        emit_alu_rr(&c->b, false, X86_ALU_XOR, R(d), R(d));
-        emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
-        emit_setcc(&c->b, cc, R(d));
+    if (d != a) {
+        emit_alu_rr(&c->b, false, X86_ALU_XOR, d, d);
+        emit_alu_ri(&c->b, true, X86_ALU_CMP, a, (int32_t)x);
+        emit_setcc(&c->b, cc, d);
         return;
     }
     emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH);
-    emit_alu_ri(&c->b, true, X86_ALU_CMP, R(a), (int32_t)x);
+    emit_alu_ri(&c->b, true, X86_ALU_CMP, a, (int32_t)x);
     emit_setcc(&c->b, cc, SCRATCH);
-    emit_mov_rr(&c->b, true, R(d), SCRATCH);
+    emit_mov_rr(&c->b, true, d, SCRATCH);
 }
 
 /*
@@ -728,17 +753,17 @@ static void shift_var(struct compiler *c, bool w64, enum x86_shift op, bool valu
     if (value_is_imm)
         emit_mov_ri(b, SCRATCH, w64 ? value_imm : (uint32_t)value_imm);
     else
-        emit_mov_rr(b, w64, SCRATCH, R(value_reg));
-    bool park = R(count_reg) != X86_RCX;
+        emit_mov_rr(b, w64, SCRATCH, value_reg);
+    bool park = count_reg != X86_RCX;
     if (park) {
         emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
-        emit_mov_rr(b, false, X86_RCX, R(count_reg)); /* mov ecx, count32 */
+        emit_mov_rr(b, false, X86_RCX, count_reg); /* mov ecx, count32 */
     }
     emit_shift_cl(b, w64, op, SCRATCH);
     if (park)
         emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
     if (w64)
-        emit_mov_rr(b, true, R(d), SCRATCH);
+        emit_mov_rr(b, true, d, SCRATCH);
     else
         sx32_to(c, d);
 }
@@ -748,18 +773,18 @@ JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsig
                           uint64_t count)
 {
     if (w64) {
-        mov64(c, R(d), R(src));
-        emit_shift_ri(&c->b, true, op, R(d), (uint8_t)(count & 63));
+        mov64(c, d, src);
+        emit_shift_ri(&c->b, true, op, d, (uint8_t)(count & 63));
     } else if (op == X86_SH_SHR && (count & 31) != 0) {
         /* bit 31 of the result is 0: sign- and zero-extension agree */
-        if (R(d) != R(src))
-            emit_mov_rr(&c->b, false, R(d), R(src));
-        emit_shift_ri(&c->b, false, op, R(d), (uint8_t)(count & 31));
-    } else if (R(d) == R(src)) {
-        emit_shift_ri(&c->b, false, op, R(d), (uint8_t)(count & 31));
-        emit_movsxd_rr(&c->b, R(d), R(d));
+        if (d != src)
+            emit_mov_rr(&c->b, false, d, src);
+        emit_shift_ri(&c->b, false, op, d, (uint8_t)(count & 31));
+    } else if (d == src) {
+        emit_shift_ri(&c->b, false, op, d, (uint8_t)(count & 31));
+        emit_movsxd_rr(&c->b, d, d);
     } else {
-        emit_mov_rr(&c->b, false, SCRATCH, R(src));
+        emit_mov_rr(&c->b, false, SCRATCH, src);
         emit_shift_ri(&c->b, false, op, SCRATCH, (uint8_t)(count & 31));
         sx32_to(c, d);
     }
@@ -769,10 +794,10 @@ JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsig
  * it lives in rdx (which the instruction overwrites). */
 static void grp3_operand(struct compiler *c, bool w64, enum x86_grp3 op, unsigned reg)
 {
-    if (R(reg) == X86_RDX)
+    if (reg == X86_RDX)
         emit_grp3_m(&c->b, w64, op, CTXB, CTX(spill_rdx));
     else
-        emit_grp3_r(&c->b, w64, op, R(reg));
+        emit_grp3_r(&c->b, w64, op, reg);
 }
 
 /*
@@ -787,29 +812,29 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
                    unsigned bb)
 {
     struct jit_buf *b = &c->b;
-    emit_test_rr(b, w64, R(bb), R(bb));
+    emit_test_rr(b, w64, bb, bb);
     size_t nonzero = emit_jcc32(b, X86_CC_NE);
     if (rem) {
         if (w64)
-            mov64(c, R(d), R(a));
+            mov64(c, d, a);
         else
-            emit_movsxd_rr(b, R(d), R(a));
+            emit_movsxd_rr(b, d, a);
     } else {
-        emit_mov_ri(b, R(d), UINT64_MAX);
+        emit_mov_ri(b, d, UINT64_MAX);
     }
     size_t done1 = emit_jmp32(b);
     size_t done2 = SIZE_MAX;
     jit_link32(b, nonzero, b->off);
     if (is_signed) {
-        emit_alu_ri(b, w64, X86_ALU_CMP, R(bb), -1);
+        emit_alu_ri(b, w64, X86_ALU_CMP, bb, -1);
         size_t general = emit_jcc32(b, X86_CC_NE);
         if (rem) {
-            emit_mov_ri(b, R(d), 0);
+            emit_mov_ri(b, d, 0);
         } else {
-            emit_mov_rr(b, w64, SCRATCH, R(a));
+            emit_mov_rr(b, w64, SCRATCH, a);
             emit_grp3_r(b, w64, X86_G3_NEG, SCRATCH);
             if (w64)
-                emit_mov_rr(b, true, R(d), SCRATCH);
+                emit_mov_rr(b, true, d, SCRATCH);
             else
                 sx32_to(c, d);
         }
@@ -817,7 +842,7 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
         jit_link32(b, general, b->off);
     }
     emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* park rdx */
-    emit_mov_rr(b, w64, SCRATCH, R(a));
+    emit_mov_rr(b, w64, SCRATCH, a);
     if (is_signed) {
         if (w64)
             emit_cqo(b);
@@ -831,7 +856,7 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
         emit_mov_rr(b, true, SCRATCH, X86_RDX);
     emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* unpark rdx */
     if (w64)
-        emit_mov_rr(b, true, R(d), SCRATCH);
+        emit_mov_rr(b, true, d, SCRATCH);
     else
         sx32_to(c, d);
     jit_link32(b, done1, b->off);
@@ -849,11 +874,11 @@ static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsi
 {
     struct jit_buf *b = &c->b;
     emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
-    emit_mov_rr(b, true, SCRATCH, R(a));
+    emit_mov_rr(b, true, SCRATCH, a);
     grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
     if (kind != 2) {
-        if (R(d) != X86_RDX) {
-            emit_mov_rr(b, true, R(d), X86_RDX);
+        if (d != X86_RDX) {
+            emit_mov_rr(b, true, d, X86_RDX);
             emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
         }
         return;
@@ -861,28 +886,28 @@ static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsi
     emit_mov_rr(b, true, SCRATCH, X86_RDX);
     emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
     if (kind == 2) {
-        emit_test_rr(b, true, R(a), R(a));
+        emit_test_rr(b, true, a, a);
         size_t skip = emit_jcc8(b, X86_CC_NS);
-        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(bb));
+        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, bb);
         jit_link8_here(b, skip);
     }
-    emit_mov_rr(b, true, R(d), SCRATCH);
+    emit_mov_rr(b, true, d, SCRATCH);
 }
 
 /* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is
  * neither operand */
 static void minmax(struct compiler *c, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
 {
-    if (R(d) != R(a) && R(d) != R(bb)) {
-        emit_mov_rr(&c->b, true, R(d), R(a));
-        emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
-        emit_cmovcc_rr(&c->b, take_b, R(d), R(bb));
+    if (d != a && d != bb) {
+        emit_mov_rr(&c->b, true, d, a);
+        emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
+        emit_cmovcc_rr(&c->b, take_b, d, bb);
         return;
     }
-    emit_mov_rr(&c->b, true, SCRATCH, R(a));
-    emit_alu_rr(&c->b, true, X86_ALU_CMP, R(a), R(bb));
-    emit_cmovcc_rr(&c->b, take_b, SCRATCH, R(bb));
-    emit_mov_rr(&c->b, true, R(d), SCRATCH);
+    emit_mov_rr(&c->b, true, SCRATCH, a);
+    emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
+    emit_cmovcc_rr(&c->b, take_b, SCRATCH, bb);
+    emit_mov_rr(&c->b, true, d, SCRATCH);
 }
 
 /* bit counts with bsr/bsf (no lzcnt/tzcnt requirement) */
@@ -891,18 +916,18 @@ static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsi
     struct jit_buf *b = &c->b;
     unsigned bits = w64 ? 64 : 32;
     if (leading) {
-        emit_bsr_rr(b, w64, SCRATCH, R(a)); /* index of the top set bit */
+        emit_bsr_rr(b, w64, SCRATCH, a); /* index of the top set bit */
         size_t nz = emit_jcc8(b, X86_CC_NE);
         emit_mov_ri(b, SCRATCH, 2 * bits - 1); /* zero input: (2*bits-1) ^ (bits-1) = bits */
         jit_link8_here(b, nz);
         emit_alu_ri(b, false, X86_ALU_XOR, SCRATCH, (int32_t)(bits - 1)); /* clz = idx ^ (bits-1) */
     } else {
-        emit_bsf_rr(b, w64, SCRATCH, R(a));
+        emit_bsf_rr(b, w64, SCRATCH, a);
         size_t nz = emit_jcc8(b, X86_CC_NE);
         emit_mov_ri(b, SCRATCH, bits);
         jit_link8_here(b, nz);
     }
-    emit_mov_rr(b, true, R(d), SCRATCH);
+    emit_mov_rr(b, true, d, SCRATCH);
 }
 
 /* sbrk without leaving the code (guest platform; SPEC §9.9 as pvm.h says):
@@ -915,20 +940,20 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
     struct jit_buf *b = &c->b;
     emit_alu64_mi32(b, X86_ALU_CMP, CTXB, CTX(heap_top), 0);
     size_t no_heap = emit_jcc8(b, X86_CC_E);
-    emit_mov_rr(b, true, SCRATCH, R(a));
+    emit_mov_rr(b, true, SCRATCH, a);
     emit_shift_ri(b, true, X86_SH_SHR, SCRATCH, 32);
     size_t too_big = emit_jcc8(b, X86_CC_NE);
-    emit_mov_rr(b, false, SCRATCH, R(a)); /* eax = A, zero-extended */
+    emit_mov_rr(b, false, SCRATCH, a); /* eax = A, zero-extended */
     emit_alu_rm(b, X86_ALU_ADD, SCRATCH, CTXB, CTX(heap_top));
     emit_alu_rm(b, X86_ALU_CMP, SCRATCH, CTXB, CTX(heap_limit));
     size_t past_limit = emit_jcc8(b, X86_CC_A);
-    emit_load_disp(b, R(d), CTXB, CTX(heap_top));
+    emit_load_disp(b, d, CTXB, CTX(heap_top));
     emit_store_disp(b, SCRATCH, CTXB, CTX(heap_top));
     size_t done = emit_jmp8(b);
     jit_link8_here(b, no_heap);
     jit_link8_here(b, too_big);
     jit_link8_here(b, past_limit);
-    emit_alu_rr(b, false, X86_ALU_XOR, R(d), R(d));
+    emit_alu_rr(b, false, X86_ALU_XOR, d, d);
     jit_link8_here(b, done);
 }
 
@@ -941,7 +966,7 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
  * (it follows a non-terminator), so no jump lands between the two; it
  * keeps its own pc and gas. A run entered at the add's pc (an arbitrary
  * entry) goes through a stub that does the add alone and jumps back
- * (STUB_FUSED_ENTRY). The shift's operands: t, s, x = k; next_pc the
+ * (STUB_FUSED_ENTRY). The shift's operands: t, s (x86 registers), x = k; next_pc the
  * add's. Returns false (nothing emitted) when the pair does not match.
  */
 static bool shl_add_lea(struct compiler *c, uint64_t next_pc, unsigned t, unsigned s, uint64_t x)
@@ -951,10 +976,11 @@ static bool shl_add_lea(struct compiler *c, uint64_t next_pc, unsigned t, unsign
         return false;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
-    if (next.opcode != PVM_OP_add_64 || next.rd != t || (next.ra == t) == (next.rb == t))
+    unsigned rd = (unsigned)R(next.rd), ra = (unsigned)R(next.ra), rb = (unsigned)R(next.rb);
+    if (next.opcode != PVM_OP_add_64 || rd != t || (ra == t) == (rb == t))
         return false;
-    unsigned other = next.ra == t ? next.rb : next.ra;
-    x86_rm(&c->b, XF_W | 0x8D, R(t), R(other), R(s), k, 0); /* lea T, [O + S*2^k] */
+    unsigned other = ra == t ? rb : ra;
+    x86_rm(&c->b, XF_W | 0x8D, t, other, s, k, 0); /* lea T, [O + S*2^k] */
     c->fused_pc = (uint32_t)next.pc;
     add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
     return true;
@@ -995,7 +1021,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
 {
 /* The operands of the case's format: from in, the whole instruction the
  * pipeline gas model decoded anyway, else straight from the code bytes. */
-#define OPERANDS(decode) (in != NULL ? jit_ops_of_insn(in) : (decode))
+#define OPERANDS(decode) (in != NULL ? jit_ops_of_insn(in, jit_reg_map) : (decode))
     struct jit_buf *b = &c->b;
     switch (op) {
     /* F0 */
@@ -1018,8 +1044,8 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     }
     /* F2 */
     case PVM_OP_load_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm64(code));
-        emit_mov_ri(b, R(o.a), o.x);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm64(code, jit_reg_map));
+        emit_mov_ri(b, o.a, o.x);
         break;
     }
     /* F3: mem[X] = Y */
@@ -1039,20 +1065,20 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     }
     /* F5 */
     case PVM_OP_jump_ind: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
         addr_indirect(c, o.a, o.x);
-        if (o.a == PVM_REG_RA)
+        if (o.a == R(PVM_REG_RA))
             return_jump(c, pc);
         else
             dynamic_jump(c, pc);
         break;
     }
     case PVM_OP_load_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
         if (o.x == 0) /* the zeroing idiom: shorter, and no dependency */
-            emit_alu_rr(b, false, X86_ALU_XOR, R(o.a), R(o.a));
+            emit_alu_rr(b, false, X86_ALU_XOR, o.a, o.a);
         else
-            emit_mov_ri(b, R(o.a), o.x);
+            emit_mov_ri(b, o.a, o.x);
         break;
     }
     case PVM_OP_load_u8:
@@ -1062,7 +1088,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_load_u32:
     case PVM_OP_load_i32:
     case PVM_OP_load_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
         load(c, pc, load_forms[op - PVM_OP_load_u8], o.a, at_direct(o.x));
         break;
     }
@@ -1070,7 +1096,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_u16:
     case PVM_OP_store_u32:
     case PVM_OP_store_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
         store(c, pc, store_forms[op - PVM_OP_store_u8], o.a, at_direct(o.x));
         break;
     }
@@ -1079,15 +1105,15 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_imm_ind_u16:
     case PVM_OP_store_imm_ind_u32:
     case PVM_OP_store_imm_ind_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
         store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], o.y, at_indirect(o.a, o.x));
         break;
     }
     /* F7 */
     case PVM_OP_load_imm_jump: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc));
-        emit_mov_ri(b, R(o.a), o.x);
-        if (o.a == PVM_REG_RA && o.target >= 0 &&
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
+        emit_mov_ri(b, o.a, o.x);
+        if (o.a == R(PVM_REG_RA) && o.target >= 0 &&
             pvm_program_is_block_start(c->p, (uint64_t)o.target))
             call_direct(c, (uint32_t)o.target, o.x, pc + 1 + l);
         else
@@ -1104,22 +1130,22 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_branch_le_s_imm:
     case PVM_OP_branch_ge_s_imm:
     case PVM_OP_branch_gt_s_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
         if (o.x == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
-            emit_test_rr(b, true, R(o.a), R(o.a));
+            emit_test_rr(b, true, o.a, o.a);
         else
-            emit_alu_ri(b, true, X86_ALU_CMP, R(o.a), (int32_t)o.x); /* cmp A, simm32 */
+            emit_alu_ri(b, true, X86_ALU_CMP, o.a, (int32_t)o.x); /* cmp A, simm32 */
         branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], o.target, pc);
         break;
     }
     /* F8: D = f(A) */
     case PVM_OP_move_reg: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        mov64(c, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        mov64(c, o.d, o.a);
         break;
     }
     case PVM_OP_sbrk: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
         if (c->opt->platform == JIT_PLATFORM_GUEST)
             sbrk_inline(c, o.d, o.a);
         else
@@ -1127,54 +1153,54 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         break;
     }
     case PVM_OP_count_set_bits_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        emit_popcnt_rr(b, true, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        emit_popcnt_rr(b, true, o.d, o.a);
         break;
     }
     case PVM_OP_count_set_bits_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        emit_popcnt_rr(b, false, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        emit_popcnt_rr(b, false, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
         bitscan(c, true, true, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
         bitscan(c, false, true, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
         bitscan(c, true, false, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
         bitscan(c, false, false, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_8: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        emit_movsx8_rr(b, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        emit_movsx8_rr(b, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_16: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        emit_movsx16_rr(b, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        emit_movsx16_rr(b, o.d, o.a);
         break;
     }
     case PVM_OP_zero_extend_16: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        emit_movzx16_rr(b, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        emit_movzx16_rr(b, o.d, o.a);
         break;
     }
     case PVM_OP_reverse_bytes: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code));
-        mov64(c, R(o.d), R(o.a));
-        emit_bswap(b, R(o.d));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        mov64(c, o.d, o.a);
+        emit_bswap(b, o.d);
         break;
     }
     /* F9: memory at B + X */
@@ -1182,7 +1208,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_ind_u16:
     case PVM_OP_store_ind_u32:
     case PVM_OP_store_ind_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         store(c, pc, store_forms[op - PVM_OP_store_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
     }
@@ -1193,178 +1219,178 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_load_ind_u32:
     case PVM_OP_load_ind_i32:
     case PVM_OP_load_ind_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         load(c, pc, load_forms[op - PVM_OP_load_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
     }
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
-        emit_lea(b, false, SCRATCH, R(o.b), (int32_t)o.x);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        emit_lea(b, false, SCRATCH, o.b, (int32_t)o.x);
         sx32_to(c, o.a);
         break;
     }
     case PVM_OP_and_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         alu_imm_64(c, X86_ALU_AND, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_xor_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         alu_imm_64(c, X86_ALU_XOR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_or_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         alu_imm_64(c, X86_ALU_OR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_mul_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
-        emit_imul_rri(b, false, SCRATCH, R(o.b), (int32_t)o.x);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        emit_imul_rri(b, false, SCRATCH, o.b, (int32_t)o.x);
         sx32_to(c, o.a);
         break;
     }
     case PVM_OP_set_lt_u_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         set_cc_ri(c, X86_CC_B, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_lt_s_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         set_cc_ri(c, X86_CC_L, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, false, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, false, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, false, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         emit_mov_ri(b, SCRATCH, (uint32_t)o.x);
-        emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, R(o.b));
+        emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, o.b);
         sx32_to(c, o.a);
         break;
     }
     case PVM_OP_set_gt_u_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         set_cc_ri(c, X86_CC_A, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_gt_s_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         set_cc_ri(c, X86_CC_G, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_alt_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, false, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, false, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, false, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_cmov_iz_imm:
     case PVM_OP_cmov_nz_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         emit_mov_ri(b, SCRATCH, o.x);
-        emit_test_rr(b, true, R(o.b), R(o.b));
-        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, R(o.a), SCRATCH);
+        emit_test_rr(b, true, o.b, o.b);
+        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, o.a, SCRATCH);
         break;
     }
     case PVM_OP_add_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         if (o.x == 0) /* a register move: mov is eliminated at rename, lea is not */
-            mov64(c, R(o.a), R(o.b));
+            mov64(c, o.a, o.b);
         else
-            emit_lea(b, true, R(o.a), R(o.b), (int32_t)o.x);
+            emit_lea(b, true, o.a, o.b, (int32_t)o.x);
         break;
     }
     case PVM_OP_mul_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
-        emit_imul_rri(b, true, R(o.a), R(o.b), (int32_t)o.x);
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        emit_imul_rri(b, true, o.a, o.b, (int32_t)o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         if (!shl_add_lea(c, pc + 1 + l, o.a, o.b, o.x))
             shift_imm(c, true, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, true, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, true, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
-        if (o.x == 0 && R(o.a) == R(o.b)) {
-            emit_grp3_r(b, true, X86_G3_NEG, R(o.a)); /* neg A */
-        } else if (R(o.a) != R(o.b)) {
-            emit_mov_ri(b, R(o.a), o.x); /* mov A, X; sub A, B */
-            emit_alu_rr(b, true, X86_ALU_SUB, R(o.a), R(o.b));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        if (o.x == 0 && o.a == o.b) {
+            emit_grp3_r(b, true, X86_G3_NEG, o.a); /* neg A */
+        } else if (o.a != o.b) {
+            emit_mov_ri(b, o.a, o.x); /* mov A, X; sub A, B */
+            emit_alu_rr(b, true, X86_ALU_SUB, o.a, o.b);
         } else {
             emit_mov_ri(b, SCRATCH, o.x);
-            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, R(o.b));
-            emit_mov_rr(b, true, R(o.a), SCRATCH);
+            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, o.b);
+            emit_mov_rr(b, true, o.a, SCRATCH);
         }
         break;
     }
     case PVM_OP_shlo_l_imm_alt_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, true, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, true, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, true, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_64_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, true, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_64_imm_alt: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, true, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_32_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_imm(c, false, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_32_imm_alt: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         shift_var(c, false, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
@@ -1375,17 +1401,17 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_branch_lt_s:
     case PVM_OP_branch_ge_u:
     case PVM_OP_branch_ge_s: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc));
-        emit_alu_rr(b, true, X86_ALU_CMP, R(o.a), R(o.b)); /* cmp A, B */
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        emit_alu_rr(b, true, X86_ALU_CMP, o.a, o.b); /* cmp A, B */
         branch(c, branch_reg_cc[op - PVM_OP_branch_eq], o.target, pc);
         break;
     }
     /* F11: a = lo32(B + Y) before A is written */
     case PVM_OP_load_imm_jump_ind: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm_imm(code, l));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm_imm(code, l, jit_reg_map));
         addr_indirect(c, o.b, o.y);
-        emit_mov_ri(b, R(o.a), o.x);
-        if (o.a == PVM_REG_RA)
+        emit_mov_ri(b, o.a, o.x);
+        if (o.a == R(PVM_REG_RA))
             call_indirect(c, pc, o.x);
         else
             dynamic_jump(c, pc);
@@ -1393,221 +1419,221 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     }
     /* F12: D = f(A, B) */
     case PVM_OP_add_32: { /* lea D32, [A+B] is lo32(A + B); then sign-extend */
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
-        x86_rm(b, 0x8D, R(o.d), R(o.a), R(o.b), 0, 0);
-        emit_movsxd_rr(b, R(o.d), R(o.d));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        x86_rm(b, 0x8D, o.d, o.a, o.b, 0, 0);
+        emit_movsxd_rr(b, o.d, o.d);
         break;
     }
     case PVM_OP_sub_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         alu3_32(c, X86_ALU_SUB, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
-        emit_mov_rr(b, false, SCRATCH, R(o.a));
-        emit_imul_rr(b, false, SCRATCH, R(o.b));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        emit_mov_rr(b, false, SCRATCH, o.a);
+        emit_imul_rr(b, false, SCRATCH, o.b);
         sx32_to(c, o.d);
         break;
     }
     case PVM_OP_div_u_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, false, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, false, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, false, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, false, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, false, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, false, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, false, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_add_64: {
         if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
             break;
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         alu3_64(c, X86_ALU_ADD, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_sub_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         alu3_64(c, X86_ALU_SUB, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
-        if (R(o.d) == R(o.a)) {
-            emit_imul_rr(b, true, R(o.d), R(o.b));
-        } else if (R(o.d) == R(o.b)) {
-            emit_imul_rr(b, true, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        if (o.d == o.a) {
+            emit_imul_rr(b, true, o.d, o.b);
+        } else if (o.d == o.b) {
+            emit_imul_rr(b, true, o.d, o.a);
         } else {
-            emit_mov_rr(b, true, R(o.d), R(o.a));
-            emit_imul_rr(b, true, R(o.d), R(o.b));
+            emit_mov_rr(b, true, o.d, o.a);
+            emit_imul_rr(b, true, o.d, o.b);
         }
         break;
     }
     case PVM_OP_div_u_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, true, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, true, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, true, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         divrem(c, true, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, true, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, true, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, true, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         alu3_64(c, X86_ALU_AND, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_xor: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         alu3_64(c, X86_ALU_XOR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_or: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         alu3_64(c, X86_ALU_OR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_s: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         mul_upper(c, 0, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_u_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         mul_upper(c, 1, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         mul_upper(c, 2, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         set_cc_rr(c, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_s: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         set_cc_rr(c, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_cmov_iz:
     case PVM_OP_cmov_nz: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
-        emit_test_rr(b, true, R(o.b), R(o.b));
-        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, R(o.d), R(o.a));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        emit_test_rr(b, true, o.b, o.b);
+        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, o.d, o.a);
         break;
     }
     case PVM_OP_rot_l_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, true, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_l_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, false, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, true, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         shift_var(c, false, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and_inv:
     case PVM_OP_or_inv: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         /* D = A op ~B, in D itself when D is not A */
-        int t = R(o.d) != R(o.a) ? R(o.d) : SCRATCH;
-        mov64(c, t, R(o.b));
+        int t = o.d != o.a ? o.d : SCRATCH;
+        mov64(c, t, o.b);
         emit_grp3_r(b, true, X86_G3_NOT, t);
-        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, R(o.a));
-        mov64(c, R(o.d), t);
+        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, o.a);
+        mov64(c, o.d, t);
         break;
     }
     case PVM_OP_xnor: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
-        int t = R(o.d) != R(o.b) ? R(o.d) : SCRATCH;
-        mov64(c, t, R(o.a));
-        emit_alu_rr(b, true, X86_ALU_XOR, t, R(o.b));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        int t = o.d != o.b ? o.d : SCRATCH;
+        mov64(c, t, o.a);
+        emit_alu_rr(b, true, X86_ALU_XOR, t, o.b);
         emit_grp3_r(b, true, X86_G3_NOT, t);
-        mov64(c, R(o.d), t);
+        mov64(c, o.d, t);
         break;
     }
     case PVM_OP_max: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         minmax(c, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_max_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         minmax(c, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         minmax(c, X86_CC_G, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code));
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         minmax(c, X86_CC_A, o.d, o.a, o.b);
         break;
     }
@@ -1765,7 +1791,8 @@ static void emit_stubs(struct compiler *c)
             jit_decode_insn(c->p, s->pc, &in);
             size_t after = c->insn_offset[s->pc];
             c->insn_offset[s->pc] = (uint32_t)b->off;
-            alu3_64(c, X86_ALU_ADD, true, in.rd, in.ra, in.rb);
+            alu3_64(c, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
+                    (unsigned)R(in.rb));
             jmp_back(c, after);
             continue;
         }

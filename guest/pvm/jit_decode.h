@@ -43,11 +43,6 @@ static inline unsigned jit_min4(unsigned v)
  * compare and a conditional move, 2-3 times per instruction. */
 extern const uint8_t jit_reg_clamp[256];
 
-static inline uint8_t jit_reg_of(uint8_t field)
-{
-    return jit_reg_clamp[field];
-}
-
 /* imm(at, n): n (0..4) bytes little-endian, sign-extended (0 for n = 0),
  * from one 4-byte load and two table masks. */
 static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *at, unsigned n)
@@ -64,7 +59,10 @@ static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *
  * instruction costs one dispatch and its operands stay in registers; each
  * function reads only what its format uses. c points at the opcode byte,
  * with at least 12 readable bytes (the code, or a zero-padded copy of its
- * end); l is the skip. Register fields are clamped to PVM_NUM_REGS - 1.
+ * end); l is the skip. A register field goes through regs, a 256-entry
+ * table indexed by the field: jit_reg_clamp gives the PVM register
+ * (min(field, PVM_NUM_REGS - 1)); the compiler passes its own table, which
+ * gives the x86 register of the clamped PVM register in one load.
  */
 struct jit_ops {
     uint8_t a, b, d; /* ra, rb, rd */
@@ -74,11 +72,11 @@ struct jit_ops {
 
 #define JIT_DECODE_INLINE static inline __attribute__((always_inline))
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_of_insn(const struct pvm_insn *in)
+JIT_DECODE_INLINE struct jit_ops jit_ops_of_insn(const struct pvm_insn *in, const uint8_t *regs)
 {
-    return (struct jit_ops){.a = in->ra,
-                            .b = in->rb,
-                            .d = in->rd,
+    return (struct jit_ops){.a = regs[in->ra],
+                            .b = regs[in->rb],
+                            .d = regs[in->rd],
                             .x = in->imm_x,
                             .y = in->imm_y,
                             .target = in->target};
@@ -89,9 +87,9 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_imm(const uint8_t *c, unsigned l)
     return (struct jit_ops){.x = jit_imm_at(c + 1, jit_min4(l))};
 }
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm64(const uint8_t *c)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm64(const uint8_t *c, const uint8_t *regs)
 {
-    return (struct jit_ops){.a = jit_reg_of(c[1] & 15), .x = pvm_load_le(c + 2, 8)};
+    return (struct jit_ops){.a = regs[c[1] & 15], .x = pvm_load_le(c + 2, 8)};
 }
 
 JIT_DECODE_INLINE struct jit_ops jit_ops_imm_imm(const uint8_t *c, unsigned l)
@@ -106,54 +104,54 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_offset(const uint8_t *c, unsigned l, ui
     return (struct jit_ops){.target = (int64_t)pc + (int64_t)jit_imm_at(c + 1, jit_min4(l))};
 }
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm(const uint8_t *c, unsigned l)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm(const uint8_t *c, unsigned l, const uint8_t *regs)
 {
     unsigned lx = l > 1 ? jit_min4(l - 1) : 0;
-    return (struct jit_ops){.a = jit_reg_of(c[1] & 15), .x = jit_imm_at(c + 2, lx)};
+    return (struct jit_ops){.a = regs[c[1] & 15], .x = jit_imm_at(c + 2, lx)};
 }
 
 /* also PVM_FMT_REG_IMM_OFFSET, whose target is pc + y */
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm_imm(const uint8_t *c, unsigned l, uint32_t pc)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm_imm(const uint8_t *c, unsigned l, uint32_t pc,
+                                                     const uint8_t *regs)
 {
     unsigned lx = jit_min4((c[1] >> 4) & 7);
     unsigned ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
     uint64_t y = jit_imm_at(c + 2 + lx, ly);
-    return (struct jit_ops){.a = jit_reg_of(c[1] & 15),
+    return (struct jit_ops){.a = regs[c[1] & 15],
                             .x = jit_imm_at(c + 2, lx),
                             .y = y,
                             .target = (int64_t)pc + (int64_t)y};
 }
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg(const uint8_t *c)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg(const uint8_t *c, const uint8_t *regs)
 {
-    return (struct jit_ops){.d = jit_reg_of(c[1] & 15), .a = jit_reg_of(c[1] >> 4)};
+    return (struct jit_ops){.d = regs[c[1] & 15], .a = regs[c[1] >> 4]};
 }
 
 /* also PVM_FMT_REG_REG_OFFSET, whose target is pc + x */
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm(const uint8_t *c, unsigned l, uint32_t pc)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm(const uint8_t *c, unsigned l, uint32_t pc,
+                                                     const uint8_t *regs)
 {
     unsigned lx = l > 1 ? jit_min4(l - 1) : 0;
     uint64_t x = jit_imm_at(c + 2, lx);
-    return (struct jit_ops){.a = jit_reg_of(c[1] & 15),
-                            .b = jit_reg_of(c[1] >> 4),
-                            .x = x,
-                            .target = (int64_t)pc + (int64_t)x};
+    return (struct jit_ops){
+        .a = regs[c[1] & 15], .b = regs[c[1] >> 4], .x = x, .target = (int64_t)pc + (int64_t)x};
 }
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm_imm(const uint8_t *c, unsigned l)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm_imm(const uint8_t *c, unsigned l,
+                                                         const uint8_t *regs)
 {
     unsigned lx = jit_min4(c[2] & 7);
     unsigned ly = l > lx + 2 ? jit_min4(l - lx - 2) : 0;
-    return (struct jit_ops){.a = jit_reg_of(c[1] & 15),
-                            .b = jit_reg_of(c[1] >> 4),
+    return (struct jit_ops){.a = regs[c[1] & 15],
+                            .b = regs[c[1] >> 4],
                             .x = jit_imm_at(c + 3, lx),
                             .y = jit_imm_at(c + 3 + lx, ly)};
 }
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_reg(const uint8_t *c)
+JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_reg(const uint8_t *c, const uint8_t *regs)
 {
-    return (struct jit_ops){
-        .a = jit_reg_of(c[1] & 15), .b = jit_reg_of(c[1] >> 4), .d = jit_reg_of(c[2])};
+    return (struct jit_ops){.a = regs[c[1] & 15], .b = regs[c[1] >> 4], .d = regs[c[2]]};
 }
 
 /* The skip and effective opcode of the instruction at pc, with 8 bitmask
@@ -241,7 +239,7 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
         out->imm_x = jit_ops_imm(c, l).x;
         break;
     case PVM_FMT_REG_IMM64:
-        o = jit_ops_reg_imm64(c);
+        o = jit_ops_reg_imm64(c, jit_reg_clamp);
         out->ra = o.a;
         out->imm_x = o.x;
         break;
@@ -254,13 +252,13 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
         out->target = jit_ops_offset(c, l, pc).target;
         break;
     case PVM_FMT_REG_IMM:
-        o = jit_ops_reg_imm(c, l);
+        o = jit_ops_reg_imm(c, l, jit_reg_clamp);
         out->ra = o.a;
         out->imm_x = o.x;
         break;
     case PVM_FMT_REG_IMM_IMM:
     case PVM_FMT_REG_IMM_OFFSET:
-        o = jit_ops_reg_imm_imm(c, l, pc);
+        o = jit_ops_reg_imm_imm(c, l, pc, jit_reg_clamp);
         out->ra = o.a;
         out->imm_x = o.x;
         out->imm_y = o.y;
@@ -268,13 +266,13 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
             out->target = o.target;
         break;
     case PVM_FMT_REG_REG:
-        o = jit_ops_reg_reg(c);
+        o = jit_ops_reg_reg(c, jit_reg_clamp);
         out->rd = o.d;
         out->ra = o.a;
         break;
     case PVM_FMT_REG_REG_IMM:
     case PVM_FMT_REG_REG_OFFSET:
-        o = jit_ops_reg_reg_imm(c, l, pc);
+        o = jit_ops_reg_reg_imm(c, l, pc, jit_reg_clamp);
         out->ra = o.a;
         out->rb = o.b;
         out->imm_x = o.x;
@@ -282,14 +280,14 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
             out->target = o.target;
         break;
     case PVM_FMT_REG_REG_IMM_IMM:
-        o = jit_ops_reg_reg_imm_imm(c, l);
+        o = jit_ops_reg_reg_imm_imm(c, l, jit_reg_clamp);
         out->ra = o.a;
         out->rb = o.b;
         out->imm_x = o.x;
         out->imm_y = o.y;
         break;
     default: /* PVM_FMT_REG_REG_REG */
-        o = jit_ops_reg_reg_reg(c);
+        o = jit_ops_reg_reg_reg(c, jit_reg_clamp);
         out->ra = o.a;
         out->rb = o.b;
         out->rd = o.d;
