@@ -1,0 +1,252 @@
+/*
+ * jit_compiler.h — the state of one compile and the small sequences shared
+ * by the compiler's two files: jit_compile.c (the walk over the program,
+ * the lowering of each instruction, stubs and fixups) and jit_exits.c (the
+ * entry and the shared exits around the body). Internal to the JIT.
+ */
+#ifndef NUB_JIT_COMPILER_H
+#define NUB_JIT_COMPILER_H
+
+#include "jit.h"
+
+#include "jit_decode.h"
+#include "pvm_gas.h"
+#include "pvm_util.h"
+
+/* The compiler checks the room in the code buffer itself, a PVM
+ * instruction (or stub, or the jump table) at a time; see room(). */
+#define JIT_EMIT_ROOM_CHECKED 1
+#include "jit_x86.h"
+
+/*
+ * Register map. rax is the scratch register (dynamic-jump addresses,
+ * results of 32-bit ops, dividend), r15 the remaining gas and rsp the
+ * stack. The other 13 hold the PVM registers. rcx (variable shift counts)
+ * and rdx (mul/div high half) get r11/r12 (a4/a5), the argument registers
+ * used least; they are spilled to the context block around the instructions
+ * that need them. Memory is addressed through the gs base (the window):
+ * gs:[reg32 + disp] with any PVM register as the base, so the rbp/r13/r12
+ * ModRM quirks matter; x86_rm handles them.
+ */
+/* Indexed by a decoded register field (0..255): fields 0..12 are the PVM
+ * registers, larger fields read as PVM_NUM_REGS - 1 (SPEC §8), so the
+ * decoders give x86 register numbers in one load (see struct jit_ops). */
+#define FIELD_A5_4  X86_RDX, X86_RDX, X86_RDX, X86_RDX
+#define FIELD_A5_16 FIELD_A5_4, FIELD_A5_4, FIELD_A5_4, FIELD_A5_4
+_Static_assert(PVM_NUM_REGS == 13 && PVM_REG_A5 == 12, "fields from 13 on read as a5");
+static const uint8_t jit_reg_map[256] = {
+    [PVM_REG_RA] = X86_RBX, /* r0  ra */
+    [PVM_REG_SP] = X86_RBP, /* r1  sp */
+    [PVM_REG_T0] = X86_RSI, /* r2  t0 */
+    [PVM_REG_T1] = X86_RDI, /* r3  t1 */
+    [PVM_REG_T2] = X86_R8,  /* r4  t2 */
+    [PVM_REG_S0] = X86_R9,  /* r5  s0 */
+    [PVM_REG_S1] = X86_R10, /* r6  s1 */
+    [PVM_REG_A0] = X86_R11, /* r7  a0 */
+    [PVM_REG_A1] = X86_R12, /* r8  a1 */
+    [PVM_REG_A2] = X86_R13, /* r9  a2 */
+    [PVM_REG_A3] = X86_R14, /* r10 a3 */
+    [PVM_REG_A4] = X86_RCX, /* r11 a4: spilled to ctx.spill_rcx around shifts by cl */
+    [PVM_REG_A5] = X86_RDX, /* r12 a5: spilled to ctx.spill_rdx around mul/div */
+    X86_RDX,
+    X86_RDX,
+    X86_RDX, /* fields 13..15 */
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16, /* 16..95 */
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16, /* 96..175 */
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16,
+    FIELD_A5_16, /* 176..255 */
+};
+
+#define SCRATCH X86_RAX
+#define GAS     X86_R15
+#define CTXB    X86_GSBASE /* context fields: gs:[CTX(field)] */
+#define CTX(f)  JIT_CTX_DISP(f)
+
+/* Instructions of one block kept for the pipeline model; a longer block is
+ * priced by pvm_gas_block_cost re-reading the code (no memory in proportion
+ * to the block). */
+#define JIT_GAS_ITEMS_MAX 4096u
+
+/* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
+#define JIT_GAS_CHECK_SIZE 13u
+
+/* Room in the code buffer checked before the code of one PVM instruction
+ * (its block's gas check, its lowering: < 160 bytes, see
+ * jit_code_size_bound), before one stub (< 40 bytes) and before the entry
+ * and shared exits (< 1024 bytes), each with the emitters' slack. */
+#define JIT_INSN_ROOM (256u + JIT_EMIT_SLACK)
+#define JIT_STUB_ROOM (64u + JIT_EMIT_SLACK)
+#define JIT_HEAD_ROOM (1024u + JIT_EMIT_SLACK)
+
+/* The x86 register of a PVM register. The lowerings get their operands
+ * as x86 registers already (decoded through jit_reg_map); R is for PVM
+ * register numbers from elsewhere (constants, struct pvm_insn). */
+static inline int R(unsigned pvm_reg)
+{
+    return jit_reg_map[pvm_reg];
+}
+
+/* ---- Compiler state ---------------------------------------------------- */
+enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC, STUB_FUSED_ENTRY };
+
+struct stub {
+    uint32_t site; /* rel32 field jumping to the stub (none for a fused entry) */
+    uint32_t pc;
+    uint32_t cost; /* out-of-gas: the block's cost, refunded */
+    uint32_t kind;
+};
+
+struct fixup {
+    uint32_t site;      /* rel32 field */
+    uint32_t target_pc; /* a block start */
+};
+
+struct vec {
+    void *data;
+    size_t count, cap, elem;
+    size_t first_cap; /* room of the first allocation */
+};
+
+struct compiler {
+    struct jit_buf b;
+    const struct pvm_program *p;
+    const struct jit_options *opt;
+    struct pvm_allocator alloc;
+    uint32_t *insn_offset; /* code_len + 1 */
+    uint8_t *block_head;   /* bitset over 0..code_len: a gas check starts here */
+    struct vec stubs, fixups, sites;
+    /* PVM_GAS_PIPELINE: the open block's instructions for the cost model */
+    bool pipeline;
+    struct vec items;
+    uint32_t block_pc;  /* where the open block starts */
+    bool items_dropped; /* the open block outgrew JIT_GAS_ITEMS_MAX */
+    bool nomem;
+    bool too_large; /* a block costs more gas than an imm32 holds */
+    bool no_room;   /* the buffer (at least jit_code_size_bound) ran out */
+    size_t exit_label, halt_label, panic_label, djump_label;
+    size_t exit_trap_label, host_call_label;
+    size_t empty_return_label; /* where a `ret` with no call frame lands */
+    size_t empty_return_site;  /* the entry's rel32 to it */
+    struct vec table_refs;     /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
+    /* an add_64 whose effect the previous instruction's lowering already
+     * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none. The walk
+     * passes each pc once, so it is not reset. */
+    uint32_t fused_pc;
+    /* the open gas block */
+    bool block_open;
+    size_t block_imm_site;
+    size_t block_stub;
+    uint32_t block_cost;
+};
+
+/* Doubles v's room; false (and c->nomem) when memory ran out. */
+static __attribute__((noinline)) bool vec_grow(struct compiler *c, struct vec *v)
+{
+    size_t cap = v->cap ? v->cap * 2 : v->first_cap;
+    void *d = c->alloc.alloc(c->alloc.ctx, cap * v->elem);
+    if (d == NULL) {
+        c->nomem = true;
+        return false;
+    }
+    if (v->data != NULL)
+        pvm_memcpy(d, v->data, v->count * v->elem);
+    c->alloc.free(c->alloc.ctx, v->data);
+    v->data = d;
+    v->cap = cap;
+    return true;
+}
+
+/* Room for one more element of v (elem: v->elem, a constant at each call,
+ * so the address is a shift, not a multiply); NULL when memory ran out. */
+#define VEC_PUSH(c, v, type)                                                                       \
+    ((v)->count == (v)->cap && !vec_grow((c), (v)) ? (type *)NULL                                  \
+                                                   : (type *)(v)->data + (v)->count++)
+
+JIT_INLINE void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub_kind kind)
+{
+    struct stub *s = VEC_PUSH(c, &c->stubs, struct stub);
+    if (s != NULL)
+        *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
+}
+
+JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)
+{
+    struct fixup *f = VEC_PUSH(c, &c->fixups, struct fixup);
+    if (f != NULL)
+        *f = (struct fixup){.site = (uint32_t)site, .target_pc = target_pc};
+}
+
+JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
+{
+    uint32_t *r = VEC_PUSH(c, &c->table_refs, uint32_t);
+    if (r != NULL)
+        *r = (uint32_t)site;
+}
+
+/* Call right before emitting a load/store of PVM memory. */
+JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
+{
+    struct jit_fault_site *s = VEC_PUSH(c, &c->sites, struct jit_fault_site);
+    if (s != NULL)
+        *s = (struct jit_fault_site){.native_offset = (uint32_t)c->b.off, .pc = pc};
+}
+
+/* Whether n more bytes fit in the code buffer; sets no_room when not. The
+ * emitters do not test (JIT_EMIT_ROOM_CHECKED): the compile tests here, and
+ * its buffer is at least jit_code_size_bound bytes, so this fails only if
+ * that bound is wrong, as JIT_ERR_INTERNAL instead of a write past the
+ * buffer. */
+JIT_INLINE bool room(struct compiler *c, size_t n)
+{
+    if (c->b.size - c->b.off >= n)
+        return true;
+    c->no_room = true;
+    return false;
+}
+
+/* ---- Small sequences ----------------------------------------------------- */
+JIT_INLINE void jmp_back(struct compiler *c, size_t target)
+{
+    jit_link32(&c->b, emit_jmp32(&c->b), target);
+}
+
+JIT_INLINE void jcc_back(struct compiler *c, enum x86_cc cc, size_t target)
+{
+    jit_link32(&c->b, emit_jcc32(&c->b, cc), target);
+}
+
+JIT_INLINE void mov64(struct compiler *c, int dst, int src)
+{
+    if (dst != src)
+        emit_mov_rr(&c->b, true, dst, src);
+}
+
+/* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
+JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
+{
+    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
+    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), reason); /* mov dword [ctx.reason], r */
+    jmp_back(c, c->exit_label);
+}
+
+/* ---- jit_exits.c --------------------------------------------------------- */
+/* The entry (hosted: a C-callable prologue; guest: the ring-3 entry stub). */
+void jit_emit_entry(struct compiler *c);
+/* The shared exits, which set the labels in c: exit_common, halt, panic,
+ * the dynamic-jump dispatcher, the empty return and the host call. */
+void jit_emit_shared_exits(struct compiler *c);
+/* Jumps to the jump-table entry that rax selects (see its definition). */
+void jit_table_jump(struct compiler *c, unsigned scale_log2, int32_t disp);
+
+#endif /* NUB_JIT_COMPILER_H */
