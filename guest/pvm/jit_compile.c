@@ -766,6 +766,27 @@ static bool is_gas_terminator(uint8_t op)
  * gas model needs each instruction whole (struct pvm_insn), and the
  * lowerings read their operands from it instead of decoding them again.
  */
+/* The implicit trap at pc = C (always reached exactly, SPEC §5): its own
+ * block costs the version's end cost; at the end of a longer block it is
+ * that block's last instruction. Closes the last block. */
+static void implicit_trap(struct compiler *c, bool new_block, bool pipeline)
+{
+    const struct pvm_program *p = c->p;
+    if (new_block) {
+        open_block(c, p->code_len);
+        c->block_cost = p->isa->end_block_cost;
+    } else if (pipeline) {
+        struct pvm_gas_item *item = next_item(c);
+        if (item != NULL)
+            pvm_gas_item_trap(item);
+    } else {
+        c->block_cost += jit_op_gas[PVM_OP_trap];
+    }
+    c->insn_offset[p->code_len] = (uint32_t)c->b.off;
+    exit_inline(c, p->code_len, PVM_EXIT_PANIC);
+    close_block(c);
+}
+
 JIT_INLINE void walk(struct compiler *c, bool pipeline)
 {
     const struct pvm_program *p = c->p;
@@ -787,41 +808,26 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             c->no_room = true;
             return;
         }
-        uint8_t op;
-        unsigned l;
-        const uint8_t *code;
-        struct pvm_insn in; /* for the pipeline model only */
+        /* where the instruction's code and bitmask bits are read: the
+         * program itself, or the padded copy of its end (at pc - base) */
+        const uint8_t *read_code = code_bytes, *read_bitmask = bitmask;
+        uint32_t at = pc;
         /* one test on the common path: away from the end of the code */
-        if ((uint64_t)pc + JIT_DECODE_MARGIN < code_len) {
-            l = jit_head(bitmask, code_bytes, opcode_of, pc, &op);
-            code = code_bytes + pc;
-            if (pipeline)
-                jit_insn_of_head(pc, op, l, code, &in);
-        } else if (pc < code_len) {
-            /* the last instructions: the same decoder on the padded copy */
-            l = jit_head(tail.bitmask, tail.code, opcode_of, pc - tail.base, &op);
-            code = tail.code + (pc - tail.base);
-            if (pipeline)
-                jit_insn_of_head(pc, op, l, code, &in);
-        } else {
-            /* The implicit trap at pc = C (always reached exactly, SPEC §5):
-             * its own block costs the version's end cost; at the end of a
-             * longer block it is that block's last instruction. */
-            if (new_block) {
-                open_block(c, p->code_len);
-                c->block_cost = p->isa->end_block_cost;
-            } else if (pipeline) {
-                struct pvm_gas_item *item = next_item(c);
-                if (item != NULL)
-                    pvm_gas_item_trap(item);
-            } else {
-                c->block_cost += jit_op_gas[PVM_OP_trap];
+        if ((uint64_t)pc + JIT_DECODE_MARGIN >= code_len) {
+            if (pc >= code_len) {
+                implicit_trap(c, new_block, pipeline);
+                return;
             }
-            c->insn_offset[p->code_len] = (uint32_t)c->b.off;
-            exit_inline(c, p->code_len, PVM_EXIT_PANIC);
-            close_block(c);
-            return;
+            read_code = tail.code;
+            read_bitmask = tail.bitmask;
+            at = pc - tail.base;
         }
+        uint8_t op;
+        unsigned l = jit_head(read_bitmask, read_code, opcode_of, at, &op);
+        const uint8_t *code = read_code + at;
+        struct pvm_insn in; /* for the pipeline model only */
+        if (pipeline)
+            jit_insn_of_head(pc, op, l, code, &in);
         if (new_block)
             open_block(c, pc);
         c->insn_offset[pc] = (uint32_t)c->b.off;
