@@ -878,12 +878,11 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
         return false;
     if (((tally >> 24) & 0xFF) >= 2 && !sched_exclusive(bounds, units, count, PVM_GAS_UNIT_D))
         return false;
-    if (few) {
-    } else if ((tally & 0xFF) == 0) {
+    if (!few && (tally & 0xFF) == 0) {
         /* every entry takes one A unit (the common case) */
         if (!sched_within(bounds, NULL, count, 4, false))
             return false;
-    } else {
+    } else if (!few) {
         uint32_t a2[SCHED_ITEMS];
         for (unsigned k = 0; k < count; k++)
             a2[k] = (units[k] & 3u) * 0x10001u;
