@@ -179,10 +179,34 @@ static void test_worked_examples(void **unused)
     assert_int_equal(cost_at(off_end, sizeof off_end, 0), 2);
 }
 
-static void random_item(uint64_t *s, struct pvm_gas_item *it, bool last)
+/* The next pseudo-random word of the item generators below. */
+static uint64_t next_random(uint64_t *s)
 {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    uint64_t r = *s >> 11;
+    return *s >> 11;
+}
+
+/* One item in move_one_in (by r's bits from 27 on) becomes a move_reg
+ * between two of the first regs registers; the last item ends the block
+ * and is not a move. */
+static void finish_item(struct pvm_gas_item *it, uint64_t r, unsigned move_one_in, unsigned regs,
+                        bool last)
+{
+    if ((r >> 27) % move_one_in == 0) {
+        it->is_move = true;
+        it->dec = 1;
+        it->move_to = (uint8_t)((r >> 30) % regs);
+        it->move_from = (uint8_t)((r >> 34) % regs);
+    }
+    if (last) {
+        it->is_move = false;
+        it->ends_block = true;
+    }
+}
+
+static void random_item(uint64_t *s, struct pvm_gas_item *it, bool last)
+{
+    uint64_t r = next_random(s);
     static const uint8_t lats[] = {1, 1, 1, 2, 2, 3, 4, 6, 15, 20, 22, 25, 40, 60, 100};
     static const uint8_t units[] = {0, 1, 1, 1, 2, 1 | 4, 1 | 8, 1 | 16, 1 | 32};
     memset(it, 0, sizeof(*it));
@@ -191,16 +215,7 @@ static void random_item(uint64_t *s, struct pvm_gas_item *it, bool last)
     it->units = units[(r >> 8) % sizeof units];
     it->src = (uint16_t)((1u << ((r >> 12) % 13)) | ((r >> 16) & 1 ? 1u << ((r >> 17) % 13) : 0));
     it->dst = (r >> 21) % 3 ? (uint16_t)(1u << ((r >> 23) % 13)) : 0;
-    if ((r >> 27) % 8 == 0) {
-        it->is_move = true;
-        it->dec = 1;
-        it->move_to = (uint8_t)((r >> 30) % 13);
-        it->move_from = (uint8_t)((r >> 34) % 13);
-    }
-    if (last) {
-        it->is_move = false;
-        it->ends_block = true;
-    }
+    finish_item(it, r, 8, 13, last);
 }
 
 static void test_event_driven_matches_the_literal_model(void **unused)
@@ -227,8 +242,7 @@ static void test_event_driven_matches_the_literal_model(void **unused)
  * 3 A2 entries mixed with A1 and unit-free ones. */
 static void binding_item(uint64_t *s, struct pvm_gas_item *it, int kind, bool last)
 {
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    uint64_t r = *s >> 11;
+    uint64_t r = next_random(s);
     static const uint8_t lats[] = {1, 1, 2, 3, 4, 6, 15, 20, 22, 25, 40, 60, 100};
     unsigned regs = (r >> 40) & 1 ? 4 : 13;
     memset(it, 0, sizeof(*it));
@@ -263,16 +277,7 @@ static void binding_item(uint64_t *s, struct pvm_gas_item *it, int kind, bool la
                                            : (1u << ((r >> 12) % regs)) |
                                                  ((r >> 16) & 1 ? 1u << ((r >> 17) % regs) : 0));
     it->dst = (r >> 21) % 4 != 0 ? (uint16_t)(1u << ((r >> 23) % regs)) : 0;
-    if ((r >> 27) % 10 == 0) {
-        it->is_move = true;
-        it->dec = 1;
-        it->move_to = (uint8_t)((r >> 30) % regs);
-        it->move_from = (uint8_t)((r >> 34) % regs);
-    }
-    if (last) {
-        it->is_move = false;
-        it->ends_block = true;
-    }
+    finish_item(it, r, 10, regs, last);
 }
 
 /* Blocks of 9 to 16 items (pvm_gas_simulate prices most of them in one
