@@ -30,21 +30,22 @@ int jit_native_reg(unsigned pvm_reg)
 }
 
 /* ---- Gas blocks -------------------------------------------------------- */
-JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
+JIT_INLINE uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
 {
-    size_t start = c->b.off;
+    const uint8_t *start = p;
     c->block_head[pc >> 3] |= (uint8_t)(1u << (pc & 7));
-    emit_alu_ri32(&c->b, X86_ALU_SUB, GAS, 0); /* sub r15, cost */
-    c->block_imm_site = c->b.off - 4;
-    size_t jl = emit_jcc32(&c->b, X86_CC_L); /* jl out_of_gas(pc) */
+    p = emit_alu_ri32(p, X86_ALU_SUB, GAS, 0); /* sub r15, cost */
+    c->block_imm_site = code_off(c, p) - 4;
+    p = emit_jcc32(p, X86_CC_L); /* jl out_of_gas(pc) */
     c->block_stub = c->stubs.count;
-    add_stub(c, jl, pc, STUB_OUT_OF_GAS);
+    add_stub(c, code_off(c, p) - 4, pc, STUB_OUT_OF_GAS);
     c->block_open = true;
     c->block_cost = 0;
     c->block_pc = pc;
     c->items_dropped = false;
-    if (c->b.off - start != JIT_GAS_CHECK_SIZE)
+    if (p - start != JIT_GAS_CHECK_SIZE)
         c->nomem = true; /* cannot happen: the encoding above is fixed-size */
+    return p;
 }
 
 /* The item of the next instruction of the open block, or NULL when the
@@ -103,17 +104,16 @@ static const int8_t branch_reg_cc[] = {
  * (see struct jit_ops). One switch on the opcode; each case decodes the
  * operands of its format itself, into registers.
  */
-JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsigned l,
-                             const uint8_t *code, const struct pvm_insn *in)
+JIT_INLINE uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, uint8_t op,
+                                 unsigned l, const uint8_t *code, const struct pvm_insn *in)
 {
 /* The operands of the case's format: from in, the whole instruction the
  * pipeline gas model decoded anyway, else straight from the code bytes. */
 #define OPERANDS(decode) (in != NULL ? jit_ops_of_insn(in, jit_reg_map) : (decode))
-    struct jit_buf *b = &c->b;
     switch (op) {
     /* F0 */
     case PVM_OP_trap:
-        exit_inline(c, pc, PVM_EXIT_PANIC);
+        p = exit_inline(c, p, pc, PVM_EXIT_PANIC);
         break;
     case PVM_OP_fallthrough:
     case PVM_OP_unlikely: /* a gas-model hint only */
@@ -121,18 +121,19 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     /* F1 */
     case PVM_OP_ecalli: {
         const struct jit_ops o = OPERANDS(jit_ops_imm(code, l));
-        emit_store64_imm_disp(b, CTXB, CTX(arg), (int32_t)o.x); /* mov qword [ctx.arg], id */
-        emit_store32_imm_disp(b, CTXB, CTX(pc), pc);            /* mov dword [ctx.pc], pc */
-        size_t after = emit_lea_rip(b, SCRATCH);                /* lea rax, [rip+after] */
-        emit_store_disp(b, SCRATCH, CTXB, CTX(entry_target));   /* mov [ctx.entry_target], rax */
-        jmp_back(c, c->host_call_label);
-        jit_link32(b, after, b->off);
+        p = emit_store64_imm_disp(p, CTXB, CTX(arg), (int32_t)o.x); /* mov qword [ctx.arg], id */
+        p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);            /* mov dword [ctx.pc], pc */
+        p = emit_lea_rip(p, SCRATCH);                               /* lea rax, [rip+after] */
+        uint8_t *after = p - 4;
+        p = emit_store_disp(p, SCRATCH, CTXB, CTX(entry_target)); /* mov [ctx.entry_target], rax */
+        p = jmp_back(c, p, c->host_call_label);
+        jit_link32_at(after, p);
         break;
     }
     /* F2 */
     case PVM_OP_load_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm64(code, jit_reg_map));
-        emit_mov_ri(b, o.a, o.x);
+        p = emit_mov_ri(p, o.a, o.x);
         break;
     }
     /* F3: mem[X] = Y */
@@ -141,31 +142,31 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_imm_u32:
     case PVM_OP_store_imm_u64: {
         const struct jit_ops o = OPERANDS(jit_ops_imm_imm(code, l));
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_u8], o.y, at_direct(o.x));
+        p = store_imm(c, p, pc, store_widths[op - PVM_OP_store_imm_u8], o.y, at_direct(o.x));
         break;
     }
     /* F4 */
     case PVM_OP_jump: {
         const struct jit_ops o = OPERANDS(jit_ops_offset(code, l, pc));
-        branch(c, -1, o.target, pc);
+        p = branch(c, p, -1, o.target, pc);
         break;
     }
     /* F5 */
     case PVM_OP_jump_ind: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
-        addr_indirect(c, o.a, o.x);
+        p = addr_indirect(p, o.a, o.x);
         if (o.a == R(PVM_REG_RA))
-            return_jump(c, pc);
+            p = return_jump(p, pc);
         else
-            dynamic_jump(c, pc);
+            p = dynamic_jump(c, p, pc);
         break;
     }
     case PVM_OP_load_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
         if (o.x == 0) /* the zeroing idiom: shorter, and no dependency */
-            emit_alu_rr(b, false, X86_ALU_XOR, o.a, o.a);
+            p = emit_alu_rr(p, false, X86_ALU_XOR, o.a, o.a);
         else
-            emit_mov_ri(b, o.a, o.x);
+            p = emit_mov_ri(p, o.a, o.x);
         break;
     }
     case PVM_OP_load_u8:
@@ -176,7 +177,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_load_i32:
     case PVM_OP_load_u64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
-        load(c, pc, load_forms[op - PVM_OP_load_u8], o.a, at_direct(o.x));
+        p = load(c, p, pc, load_forms[op - PVM_OP_load_u8], o.a, at_direct(o.x));
         break;
     }
     case PVM_OP_store_u8:
@@ -184,7 +185,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_u32:
     case PVM_OP_store_u64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
-        store(c, pc, store_forms[op - PVM_OP_store_u8], o.a, at_direct(o.x));
+        p = store(c, p, pc, store_forms[op - PVM_OP_store_u8], o.a, at_direct(o.x));
         break;
     }
     /* F6: mem[A + X] = Y */
@@ -193,18 +194,19 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_imm_ind_u32:
     case PVM_OP_store_imm_ind_u64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
-        store_imm(c, pc, store_widths[op - PVM_OP_store_imm_ind_u8], o.y, at_indirect(o.a, o.x));
+        p = store_imm(c, p, pc, store_widths[op - PVM_OP_store_imm_ind_u8], o.y,
+                      at_indirect(o.a, o.x));
         break;
     }
     /* F7 */
     case PVM_OP_load_imm_jump: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
-        emit_mov_ri(b, o.a, o.x);
+        p = emit_mov_ri(p, o.a, o.x);
         if (o.a == R(PVM_REG_RA) && o.target >= 0 &&
             pvm_program_is_block_start(c->p, (uint64_t)o.target))
-            call_direct(c, (uint32_t)o.target, o.x, pc + 1 + l);
+            p = call_direct(c, p, (uint32_t)o.target, o.x, pc + 1 + l);
         else
-            branch(c, -1, o.target, pc);
+            p = branch(c, p, -1, o.target, pc);
         break;
     }
     case PVM_OP_branch_eq_imm:
@@ -219,75 +221,75 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_branch_gt_s_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
         if (o.x == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
-            emit_test_rr(b, true, o.a, o.a);
+            p = emit_test_rr(p, true, o.a, o.a);
         else
-            emit_alu_ri(b, true, X86_ALU_CMP, o.a, (int32_t)o.x); /* cmp A, simm32 */
-        branch(c, branch_imm_cc[op - PVM_OP_branch_eq_imm], o.target, pc);
+            p = emit_alu_ri(p, true, X86_ALU_CMP, o.a, (int32_t)o.x); /* cmp A, simm32 */
+        p = branch(c, p, branch_imm_cc[op - PVM_OP_branch_eq_imm], o.target, pc);
         break;
     }
     /* F8: D = f(A) */
     case PVM_OP_move_reg: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        mov64(c, o.d, o.a);
+        p = mov64(p, o.d, o.a);
         break;
     }
     case PVM_OP_sbrk: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
         if (c->opt->platform == JIT_PLATFORM_GUEST)
-            sbrk_inline(c, o.d, o.a);
+            p = sbrk_inline(p, o.d, o.a);
         else
-            exit_inline(c, pc, JIT_EXIT_SBRK);
+            p = exit_inline(c, p, pc, JIT_EXIT_SBRK);
         break;
     }
     case PVM_OP_count_set_bits_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        emit_popcnt_rr(b, true, o.d, o.a);
+        p = emit_popcnt_rr(p, true, o.d, o.a);
         break;
     }
     case PVM_OP_count_set_bits_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        emit_popcnt_rr(b, false, o.d, o.a);
+        p = emit_popcnt_rr(p, false, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        bitscan(c, true, true, o.d, o.a);
+        p = bitscan(p, true, true, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        bitscan(c, false, true, o.d, o.a);
+        p = bitscan(p, false, true, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        bitscan(c, true, false, o.d, o.a);
+        p = bitscan(p, true, false, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        bitscan(c, false, false, o.d, o.a);
+        p = bitscan(p, false, false, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_8: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        emit_movsx8_rr(b, o.d, o.a);
+        p = emit_movsx8_rr(p, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_16: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        emit_movsx16_rr(b, o.d, o.a);
+        p = emit_movsx16_rr(p, o.d, o.a);
         break;
     }
     case PVM_OP_zero_extend_16: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        emit_movzx16_rr(b, o.d, o.a);
+        p = emit_movzx16_rr(p, o.d, o.a);
         break;
     }
     case PVM_OP_reverse_bytes: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
-        mov64(c, o.d, o.a);
-        emit_bswap(b, o.d);
+        p = mov64(p, o.d, o.a);
+        p = emit_bswap(p, o.d);
         break;
     }
     /* F9: memory at B + X */
@@ -296,7 +298,7 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_store_ind_u32:
     case PVM_OP_store_ind_u64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        store(c, pc, store_forms[op - PVM_OP_store_ind_u8], o.a, at_indirect(o.b, o.x));
+        p = store(c, p, pc, store_forms[op - PVM_OP_store_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
     }
     case PVM_OP_load_ind_u8:
@@ -307,178 +309,178 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_load_ind_i32:
     case PVM_OP_load_ind_u64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        load(c, pc, load_forms[op - PVM_OP_load_ind_u8], o.a, at_indirect(o.b, o.x));
+        p = load(c, p, pc, load_forms[op - PVM_OP_load_ind_u8], o.a, at_indirect(o.b, o.x));
         break;
     }
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        emit_lea(b, false, SCRATCH, o.b, (int32_t)o.x);
-        sx32_to(c, o.a);
+        p = emit_lea(p, false, SCRATCH, o.b, (int32_t)o.x);
+        p = sx32_to(p, o.a);
         break;
     }
     case PVM_OP_and_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        alu_imm_64(c, X86_ALU_AND, o.a, o.b, o.x);
+        p = alu_imm_64(p, X86_ALU_AND, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_xor_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        alu_imm_64(c, X86_ALU_XOR, o.a, o.b, o.x);
+        p = alu_imm_64(p, X86_ALU_XOR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_or_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        alu_imm_64(c, X86_ALU_OR, o.a, o.b, o.x);
+        p = alu_imm_64(p, X86_ALU_OR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_mul_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        emit_imul_rri(b, false, SCRATCH, o.b, (int32_t)o.x);
-        sx32_to(c, o.a);
+        p = emit_imul_rri(p, false, SCRATCH, o.b, (int32_t)o.x);
+        p = sx32_to(p, o.a);
         break;
     }
     case PVM_OP_set_lt_u_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        set_cc_ri(c, X86_CC_B, o.a, o.b, o.x);
+        p = set_cc_ri(p, X86_CC_B, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_lt_s_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        set_cc_ri(c, X86_CC_L, o.a, o.b, o.x);
+        p = set_cc_ri(p, X86_CC_L, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, false, X86_SH_SHL, o.a, o.b, o.x);
+        p = shift_imm(p, false, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, false, X86_SH_SHR, o.a, o.b, o.x);
+        p = shift_imm(p, false, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, false, X86_SH_SAR, o.a, o.b, o.x);
+        p = shift_imm(p, false, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        emit_mov_ri(b, SCRATCH, (uint32_t)o.x);
-        emit_alu_rr(b, false, X86_ALU_SUB, SCRATCH, o.b);
-        sx32_to(c, o.a);
+        p = emit_mov_ri(p, SCRATCH, (uint32_t)o.x);
+        p = emit_alu_rr(p, false, X86_ALU_SUB, SCRATCH, o.b);
+        p = sx32_to(p, o.a);
         break;
     }
     case PVM_OP_set_gt_u_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        set_cc_ri(c, X86_CC_A, o.a, o.b, o.x);
+        p = set_cc_ri(p, X86_CC_A, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_gt_s_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        set_cc_ri(c, X86_CC_G, o.a, o.b, o.x);
+        p = set_cc_ri(p, X86_CC_G, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_alt_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, false, X86_SH_SHL, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, false, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, false, X86_SH_SHR, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, false, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, false, X86_SH_SAR, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, false, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_cmov_iz_imm:
     case PVM_OP_cmov_nz_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        emit_mov_ri(b, SCRATCH, o.x);
-        emit_test_rr(b, true, o.b, o.b);
-        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, o.a, SCRATCH);
+        p = emit_mov_ri(p, SCRATCH, o.x);
+        p = emit_test_rr(p, true, o.b, o.b);
+        p = emit_cmovcc_rr(p, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, o.a, SCRATCH);
         break;
     }
     case PVM_OP_add_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         if (o.x == 0) /* a register move: mov is eliminated at rename, lea is not */
-            mov64(c, o.a, o.b);
+            p = mov64(p, o.a, o.b);
         else
-            emit_lea(b, true, o.a, o.b, (int32_t)o.x);
+            p = emit_lea(p, true, o.a, o.b, (int32_t)o.x);
         break;
     }
     case PVM_OP_mul_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        emit_imul_rri(b, true, o.a, o.b, (int32_t)o.x);
+        p = emit_imul_rri(p, true, o.a, o.b, (int32_t)o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        if (!shl_add_lea(c, pc + 1 + l, o.a, o.b, o.x))
-            shift_imm(c, true, X86_SH_SHL, o.a, o.b, o.x);
+        uint8_t *fused = shl_add_lea(c, p, pc + 1 + l, o.a, o.b, o.x);
+        p = fused != NULL ? fused : shift_imm(p, true, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, true, X86_SH_SHR, o.a, o.b, o.x);
+        p = shift_imm(p, true, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, true, X86_SH_SAR, o.a, o.b, o.x);
+        p = shift_imm(p, true, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
         if (o.x == 0 && o.a == o.b) {
-            emit_grp3_r(b, true, X86_G3_NEG, o.a); /* neg A */
+            p = emit_grp3_r(p, true, X86_G3_NEG, o.a); /* neg A */
         } else if (o.a != o.b) {
-            emit_mov_ri(b, o.a, o.x); /* mov A, X; sub A, B */
-            emit_alu_rr(b, true, X86_ALU_SUB, o.a, o.b);
+            p = emit_mov_ri(p, o.a, o.x); /* mov A, X; sub A, B */
+            p = emit_alu_rr(p, true, X86_ALU_SUB, o.a, o.b);
         } else {
-            emit_mov_ri(b, SCRATCH, o.x);
-            emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, o.b);
-            emit_mov_rr(b, true, o.a, SCRATCH);
+            p = emit_mov_ri(p, SCRATCH, o.x);
+            p = emit_alu_rr(p, true, X86_ALU_SUB, SCRATCH, o.b);
+            p = emit_mov_rr(p, true, o.a, SCRATCH);
         }
         break;
     }
     case PVM_OP_shlo_l_imm_alt_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, true, X86_SH_SHL, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, true, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, true, X86_SH_SHR, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, true, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, true, X86_SH_SAR, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, true, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_64_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, true, X86_SH_ROR, o.a, o.b, o.x);
+        p = shift_imm(p, true, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_64_imm_alt: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, true, X86_SH_ROR, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, true, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_32_imm: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_imm(c, false, X86_SH_ROR, o.a, o.b, o.x);
+        p = shift_imm(p, false, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_32_imm_alt: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        shift_var(c, false, X86_SH_ROR, true, 0, o.x, o.b, o.a);
+        p = shift_var(p, false, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
     /* F10 */
@@ -489,199 +491,199 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
     case PVM_OP_branch_ge_u:
     case PVM_OP_branch_ge_s: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        emit_alu_rr(b, true, X86_ALU_CMP, o.a, o.b); /* cmp A, B */
-        branch(c, branch_reg_cc[op - PVM_OP_branch_eq], o.target, pc);
+        p = emit_alu_rr(p, true, X86_ALU_CMP, o.a, o.b); /* cmp A, B */
+        p = branch(c, p, branch_reg_cc[op - PVM_OP_branch_eq], o.target, pc);
         break;
     }
     /* F11: a = lo32(B + Y) before A is written */
     case PVM_OP_load_imm_jump_ind: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm_imm(code, l, jit_reg_map));
-        addr_indirect(c, o.b, o.y);
-        emit_mov_ri(b, o.a, o.x);
+        p = addr_indirect(p, o.b, o.y);
+        p = emit_mov_ri(p, o.a, o.x);
         if (o.a == R(PVM_REG_RA))
-            call_indirect(c, pc, o.x);
+            p = call_indirect(c, p, pc, o.x);
         else
-            dynamic_jump(c, pc);
+            p = dynamic_jump(c, p, pc);
         break;
     }
     /* F12: D = f(A, B) */
     case PVM_OP_add_32: { /* lea D32, [A+B] is lo32(A + B); then sign-extend */
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        x86_rm(b, 0x8D, o.d, o.a, o.b, 0, 0);
-        emit_movsxd_rr(b, o.d, o.d);
+        p = x86_rm(p, 0x8D, o.d, o.a, o.b, 0, 0);
+        p = emit_movsxd_rr(p, o.d, o.d);
         break;
     }
     case PVM_OP_sub_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        alu3_32(c, X86_ALU_SUB, o.d, o.a, o.b);
+        p = alu3_32(p, X86_ALU_SUB, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        emit_mov_rr(b, false, SCRATCH, o.a);
-        emit_imul_rr(b, false, SCRATCH, o.b);
-        sx32_to(c, o.d);
+        p = emit_mov_rr(p, false, SCRATCH, o.a);
+        p = emit_imul_rr(p, false, SCRATCH, o.b);
+        p = sx32_to(p, o.d);
         break;
     }
     case PVM_OP_div_u_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, false, false, false, o.d, o.a, o.b);
+        p = divrem(p, false, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, false, true, false, o.d, o.a, o.b);
+        p = divrem(p, false, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, false, false, true, o.d, o.a, o.b);
+        p = divrem(p, false, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, false, true, true, o.d, o.a, o.b);
+        p = divrem(p, false, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, false, X86_SH_SHL, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, false, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, false, X86_SH_SHR, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, false, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, false, X86_SH_SAR, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, false, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_add_64: {
         if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
             break;
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        alu3_64(c, X86_ALU_ADD, true, o.d, o.a, o.b);
+        p = alu3_64(p, X86_ALU_ADD, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_sub_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        alu3_64(c, X86_ALU_SUB, false, o.d, o.a, o.b);
+        p = alu3_64(p, X86_ALU_SUB, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         if (o.d == o.a) {
-            emit_imul_rr(b, true, o.d, o.b);
+            p = emit_imul_rr(p, true, o.d, o.b);
         } else if (o.d == o.b) {
-            emit_imul_rr(b, true, o.d, o.a);
+            p = emit_imul_rr(p, true, o.d, o.a);
         } else {
-            emit_mov_rr(b, true, o.d, o.a);
-            emit_imul_rr(b, true, o.d, o.b);
+            p = emit_mov_rr(p, true, o.d, o.a);
+            p = emit_imul_rr(p, true, o.d, o.b);
         }
         break;
     }
     case PVM_OP_div_u_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, true, false, false, o.d, o.a, o.b);
+        p = divrem(p, true, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, true, true, false, o.d, o.a, o.b);
+        p = divrem(p, true, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, true, false, true, o.d, o.a, o.b);
+        p = divrem(p, true, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        divrem(c, true, true, true, o.d, o.a, o.b);
+        p = divrem(p, true, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, true, X86_SH_SHL, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, true, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, true, X86_SH_SHR, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, true, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, true, X86_SH_SAR, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, true, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        alu3_64(c, X86_ALU_AND, true, o.d, o.a, o.b);
+        p = alu3_64(p, X86_ALU_AND, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_xor: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        alu3_64(c, X86_ALU_XOR, true, o.d, o.a, o.b);
+        p = alu3_64(p, X86_ALU_XOR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_or: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        alu3_64(c, X86_ALU_OR, true, o.d, o.a, o.b);
+        p = alu3_64(p, X86_ALU_OR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_s: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        mul_upper(c, 0, o.d, o.a, o.b);
+        p = mul_upper(p, 0, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_u_u: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        mul_upper(c, 1, o.d, o.a, o.b);
+        p = mul_upper(p, 1, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_u: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        mul_upper(c, 2, o.d, o.a, o.b);
+        p = mul_upper(p, 2, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_u: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        set_cc_rr(c, X86_CC_B, o.d, o.a, o.b);
+        p = set_cc_rr(p, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_s: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        set_cc_rr(c, X86_CC_L, o.d, o.a, o.b);
+        p = set_cc_rr(p, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_cmov_iz:
     case PVM_OP_cmov_nz: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        emit_test_rr(b, true, o.b, o.b);
-        emit_cmovcc_rr(b, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, o.d, o.a);
+        p = emit_test_rr(p, true, o.b, o.b);
+        p = emit_cmovcc_rr(p, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, o.d, o.a);
         break;
     }
     case PVM_OP_rot_l_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, true, X86_SH_ROL, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, true, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_l_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, false, X86_SH_ROL, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, false, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_64: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, true, X86_SH_ROR, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, true, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        shift_var(c, false, X86_SH_ROR, false, o.a, 0, o.b, o.d);
+        p = shift_var(p, false, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and_inv:
@@ -689,47 +691,48 @@ JIT_INLINE void compile_insn(struct compiler *c, uint32_t pc, uint8_t op, unsign
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         /* D = A op ~B, in D itself when D is not A */
         int t = o.d != o.a ? o.d : SCRATCH;
-        mov64(c, t, o.b);
-        emit_grp3_r(b, true, X86_G3_NOT, t);
-        emit_alu_rr(b, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, o.a);
-        mov64(c, o.d, t);
+        p = mov64(p, t, o.b);
+        p = emit_grp3_r(p, true, X86_G3_NOT, t);
+        p = emit_alu_rr(p, true, op == PVM_OP_and_inv ? X86_ALU_AND : X86_ALU_OR, t, o.a);
+        p = mov64(p, o.d, t);
         break;
     }
     case PVM_OP_xnor: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
         int t = o.d != o.b ? o.d : SCRATCH;
-        mov64(c, t, o.a);
-        emit_alu_rr(b, true, X86_ALU_XOR, t, o.b);
-        emit_grp3_r(b, true, X86_G3_NOT, t);
-        mov64(c, o.d, t);
+        p = mov64(p, t, o.a);
+        p = emit_alu_rr(p, true, X86_ALU_XOR, t, o.b);
+        p = emit_grp3_r(p, true, X86_G3_NOT, t);
+        p = mov64(p, o.d, t);
         break;
     }
     case PVM_OP_max: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        minmax(c, X86_CC_L, o.d, o.a, o.b);
+        p = minmax(p, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_max_u: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        minmax(c, X86_CC_B, o.d, o.a, o.b);
+        p = minmax(p, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        minmax(c, X86_CC_G, o.d, o.a, o.b);
+        p = minmax(p, X86_CC_G, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min_u: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
-        minmax(c, X86_CC_A, o.d, o.a, o.b);
+        p = minmax(p, X86_CC_A, o.d, o.a, o.b);
         break;
     }
     default:
         /* pvm_decode_insn maps every undefined opcode to trap; anything else
          * here is a table mismatch: trap rather than miscompile. */
-        exit_inline(c, pc, PVM_EXIT_PANIC);
+        p = exit_inline(c, p, pc, PVM_EXIT_PANIC);
         break;
     }
+    return p;
 #undef OPERANDS
 }
 
@@ -769,12 +772,12 @@ static bool is_gas_terminator(uint8_t op)
 /* The implicit trap at pc = C (always reached exactly, SPEC §5): its own
  * block costs the version's end cost; at the end of a longer block it is
  * that block's last instruction. Closes the last block. */
-static void implicit_trap(struct compiler *c, bool new_block, bool pipeline)
+static uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool new_block, bool pipeline)
 {
-    const struct pvm_program *p = c->p;
+    const struct pvm_program *prog = c->p;
     if (new_block) {
-        open_block(c, p->code_len);
-        c->block_cost = p->isa->end_block_cost;
+        p = open_block(c, p, prog->code_len);
+        c->block_cost = prog->isa->end_block_cost;
     } else if (pipeline) {
         struct pvm_gas_item *item = next_item(c);
         if (item != NULL)
@@ -782,9 +785,10 @@ static void implicit_trap(struct compiler *c, bool new_block, bool pipeline)
     } else {
         c->block_cost += jit_op_gas[PVM_OP_trap];
     }
-    c->insn_offset[p->code_len] = (uint32_t)c->b.off;
-    exit_inline(c, p->code_len, PVM_EXIT_PANIC);
+    c->insn_offset[prog->code_len] = (uint32_t)code_off(c, p);
+    p = exit_inline(c, p, prog->code_len, PVM_EXIT_PANIC);
     close_block(c);
+    return p;
 }
 
 JIT_INLINE void walk(struct compiler *c, bool pipeline)
@@ -794,8 +798,11 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
     bool new_block = true;
     if (!room(c, JIT_INSN_ROOM))
         return;
-    /* room(c, JIT_INSN_ROOM) as one compare: b.off <= last */
-    const size_t last = c->b.size - JIT_INSN_ROOM;
+    /* The cursor, in a register for the whole walk (written back when the
+     * walk ends); room(c, JIT_INSN_ROOM) as one compare: cur <= last. */
+    uint8_t *const base = c->b.code;
+    uint8_t *cur = cursor(c);
+    const uint8_t *const last = base + c->b.size - JIT_INSN_ROOM;
     struct jit_tail tail;
     jit_tail_init(&tail, p);
     /* In locals: the compiler cannot tell that the stores of the walk
@@ -804,9 +811,9 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
     const uint8_t *const code_bytes = p->code, *const bitmask = p->bitmask;
     const uint8_t *const opcode_of = p->isa->opcode_of;
     for (;;) {
-        if (c->b.off > last) {
+        if (cur > last) {
             c->no_room = true;
-            return;
+            break;
         }
         /* where the instruction's code and bitmask bits are read: the
          * program itself, or the padded copy of its end (at pc - base) */
@@ -815,8 +822,8 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         /* one test on the common path: away from the end of the code */
         if ((uint64_t)pc + JIT_DECODE_MARGIN >= code_len) {
             if (pc >= code_len) {
-                implicit_trap(c, new_block, pipeline);
-                return;
+                cur = implicit_trap(c, cur, new_block, pipeline);
+                break;
             }
             read_code = tail.code;
             read_bitmask = tail.bitmask;
@@ -829,8 +836,8 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         if (pipeline)
             jit_insn_of_head(pc, op, l, code, &in);
         if (new_block)
-            open_block(c, pc);
-        c->insn_offset[pc] = (uint32_t)c->b.off;
+            cur = open_block(c, cur, pc);
+        c->insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
             struct pvm_gas_item *item = next_item(c);
             if (item != NULL)
@@ -838,17 +845,18 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         } else {
             c->block_cost += jit_op_gas[op];
         }
-        compile_insn(c, pc, op, l, code, pipeline ? &in : NULL);
+        cur = compile_insn(c, cur, pc, op, l, code, pipeline ? &in : NULL);
         new_block = is_gas_terminator(op);
         if (new_block) {
             close_block(c);
             /* Checked once per block: until then a failed push only drops
              * its entry, and offsets past INT32_MAX only fail the compile. */
-            if (c->nomem || c->b.off > (size_t)INT32_MAX)
-                return;
+            if (c->nomem || (size_t)(cur - base) > (size_t)INT32_MAX)
+                break;
         }
         pc += 1 + l;
     }
+    set_cursor(c, cur);
 }
 
 static __attribute__((noinline)) void walk_per_insn_gas(struct compiler *c)
@@ -871,11 +879,17 @@ static void emit_body(struct compiler *c)
 
 static void emit_stubs(struct compiler *c)
 {
-    struct jit_buf *b = &c->b;
     struct stub *stubs = c->stubs.data;
+    if (!room(c, JIT_STUB_ROOM))
+        return;
+    uint8_t *p = cursor(c);
+    /* room(c, JIT_STUB_ROOM) as one compare: p <= last */
+    const uint8_t *const last = c->b.code + c->b.size - JIT_STUB_ROOM;
     for (size_t i = 0; i < c->stubs.count; i++) {
-        if (!room(c, JIT_STUB_ROOM))
-            return;
+        if (p > last) {
+            c->no_room = true;
+            break;
+        }
         struct stub *s = &stubs[i];
         if (s->kind == STUB_FUSED_ENTRY) {
             /* the entry at the second instruction of a fused pair: the
@@ -883,24 +897,25 @@ static void emit_stubs(struct compiler *c)
             struct pvm_insn in;
             jit_decode_insn(c->p, s->pc, &in);
             size_t after = c->insn_offset[s->pc];
-            c->insn_offset[s->pc] = (uint32_t)b->off;
-            alu3_64(c, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
-                    (unsigned)R(in.rb));
-            jmp_back(c, after);
+            c->insn_offset[s->pc] = (uint32_t)code_off(c, p);
+            p = alu3_64(p, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
+                        (unsigned)R(in.rb));
+            p = jmp_back(c, p, after);
             continue;
         }
-        jit_link32(b, s->site, b->off);
+        jit_link32_at(c->b.code + s->site, p);
         if (s->kind == STUB_OUT_OF_GAS) {
             /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
-            emit_alu_ri32(b, X86_ALU_ADD, GAS, s->cost); /* add r15, cost */
-            emit_store32_imm_disp(b, CTXB, CTX(pc), s->pc);
-            emit_store32_imm_disp(b, CTXB, CTX(reason), PVM_EXIT_OUT_OF_GAS);
-            jmp_back(c, c->exit_label);
+            p = emit_alu_ri32(p, X86_ALU_ADD, GAS, s->cost); /* add r15, cost */
+            p = emit_store32_imm_disp(p, CTXB, CTX(pc), s->pc);
+            p = emit_store32_imm_disp(p, CTXB, CTX(reason), PVM_EXIT_OUT_OF_GAS);
+            p = jmp_back(c, p, c->exit_label);
         } else {
-            emit_store32_imm_disp(b, CTXB, CTX(pc), s->pc);
-            jmp_back(c, c->panic_label);
+            p = emit_store32_imm_disp(p, CTXB, CTX(pc), s->pc);
+            p = jmp_back(c, p, c->panic_label);
         }
     }
+    set_cursor(c, p);
 }
 
 static bool block_entry(const struct compiler *c, uint32_t pc, size_t *off_out)
@@ -927,28 +942,32 @@ static bool resolve_fixups(struct compiler *c)
 /* The native dynamic-jump table: entry i = (native target of address 2(i+1)) - table. */
 static bool emit_jump_table(struct compiler *c)
 {
-    struct jit_buf *b = &c->b;
-    const struct pvm_program *p = c->p;
+    const struct pvm_program *prog = c->p;
     if (c->table_refs.count == 0)
         return true;
-    if (!room(c, 3 + (size_t)p->jump_table_len * 4 + JIT_EMIT_SLACK))
+    if (!room(c, 3 + (size_t)prog->jump_table_len * 4 + JIT_EMIT_SLACK))
         return false;
-    while (b->off & 3)
-        emit_int3(b);
-    size_t table = b->off;
+    uint8_t *p = cursor(c);
+    while (code_off(c, p) & 3)
+        p = emit_int3(p);
+    size_t table = code_off(c, p);
     for (size_t i = 0; i < c->table_refs.count; i++)
-        jit_link32(b, ((uint32_t *)c->table_refs.data)[i], table);
-    for (uint64_t i = 0; i < p->jump_table_len; i++) {
+        jit_link32(&c->b, ((uint32_t *)c->table_refs.data)[i], table);
+    bool ok = true;
+    for (uint64_t i = 0; i < prog->jump_table_len; i++) {
         uint32_t target;
         size_t native = c->panic_label;
-        if (pvm_program_dynamic_jump(p, (uint32_t)(2 * (i + 1)), &target) == PVM_DJUMP_TARGET &&
-            !block_entry(c, target, &native))
-            return false;
-        emit4(b, (uint32_t)((int64_t)native - (int64_t)table));
-        if (b->off > (size_t)INT32_MAX)
-            return true; /* reported as too large by the caller */
+        if (pvm_program_dynamic_jump(prog, (uint32_t)(2 * (i + 1)), &target) == PVM_DJUMP_TARGET &&
+            !block_entry(c, target, &native)) {
+            ok = false;
+            break;
+        }
+        p = emit4(p, (uint32_t)((int64_t)native - (int64_t)table));
+        if (code_off(c, p) > (size_t)INT32_MAX)
+            break; /* reported as too large by the caller */
     }
-    return true;
+    set_cursor(c, p);
+    return ok;
 }
 
 int jit_compile(const struct pvm_program *program, const struct jit_options *options,
@@ -1010,8 +1029,10 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     if (room(&c, JIT_HEAD_ROOM)) {
         /* int3 padding before the entry: callers' CFI/UBSan function-type
          * checks read the bytes just before a function pointer's target. */
+        uint8_t *p = cursor(&c);
         for (int i = 0; i < 16; i++)
-            emit_int3(&c.b);
+            p = emit_int3(p);
+        set_cursor(&c, p);
         entry = c.b.off;
         jit_emit_entry(&c);
         jit_emit_shared_exits(&c);

@@ -194,12 +194,30 @@ JIT_INLINE void add_table_ref(struct compiler *c, size_t site)
         *r = (uint32_t)site;
 }
 
-/* Call right before emitting a load/store of PVM memory. */
-JIT_INLINE void add_fault_site(struct compiler *c, uint32_t pc)
+/* The buffer offset of the cursor p. */
+JIT_INLINE size_t code_off(const struct compiler *c, const uint8_t *p)
+{
+    return (size_t)(p - c->b.code);
+}
+
+/* The cursor at the end of the buffer, and back: the code between keeps
+ * it in a local (see jit_x86.h). */
+JIT_INLINE uint8_t *cursor(struct compiler *c)
+{
+    return c->b.code + c->b.off;
+}
+
+JIT_INLINE void set_cursor(struct compiler *c, const uint8_t *p)
+{
+    c->b.off = code_off(c, p);
+}
+
+/* Call right before emitting a load/store of PVM memory at p. */
+JIT_INLINE void add_fault_site(struct compiler *c, const uint8_t *p, uint32_t pc)
 {
     struct jit_fault_site *s = VEC_PUSH(c, &c->sites, struct jit_fault_site);
     if (s != NULL)
-        *s = (struct jit_fault_site){.native_offset = (uint32_t)c->b.off, .pc = pc};
+        *s = (struct jit_fault_site){.native_offset = (uint32_t)code_off(c, p), .pc = pc};
 }
 
 /* Whether n more bytes fit in the code buffer; sets no_room when not. The
@@ -216,28 +234,34 @@ JIT_INLINE bool room(struct compiler *c, size_t n)
 }
 
 /* ---- Small sequences ----------------------------------------------------- */
-JIT_INLINE void jmp_back(struct compiler *c, size_t target)
+/* Each takes the cursor p and returns the cursor after its code. */
+JIT_INLINE uint8_t *jmp_back(struct compiler *c, uint8_t *p, size_t target)
 {
-    jit_link32(&c->b, emit_jmp32(&c->b), target);
+    p = emit_jmp32(p);
+    jit_link32_at(p - 4, c->b.code + target);
+    return p;
 }
 
-JIT_INLINE void jcc_back(struct compiler *c, enum x86_cc cc, size_t target)
+JIT_INLINE uint8_t *jcc_back(struct compiler *c, uint8_t *p, enum x86_cc cc, size_t target)
 {
-    jit_link32(&c->b, emit_jcc32(&c->b, cc), target);
+    p = emit_jcc32(p, cc);
+    jit_link32_at(p - 4, c->b.code + target);
+    return p;
 }
 
-JIT_INLINE void mov64(struct compiler *c, int dst, int src)
+JIT_INLINE uint8_t *mov64(uint8_t *p, int dst, int src)
 {
     if (dst != src)
-        emit_mov_rr(&c->b, true, dst, src);
+        p = emit_mov_rr(p, true, dst, src);
+    return p;
 }
 
 /* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
-JIT_INLINE void exit_inline(struct compiler *c, uint32_t pc, uint32_t reason)
+JIT_INLINE uint8_t *exit_inline(struct compiler *c, uint8_t *p, uint32_t pc, uint32_t reason)
 {
-    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
-    emit_store32_imm_disp(&c->b, CTXB, CTX(reason), reason); /* mov dword [ctx.reason], r */
-    jmp_back(c, c->exit_label);
+    p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
+    p = emit_store32_imm_disp(p, CTXB, CTX(reason), reason); /* mov dword [ctx.reason], r */
+    return jmp_back(c, p, c->exit_label);
 }
 
 /* ---- jit_exits.c --------------------------------------------------------- */
@@ -247,6 +271,6 @@ void jit_emit_entry(struct compiler *c);
  * the dynamic-jump dispatcher, the empty return and the host call. */
 void jit_emit_shared_exits(struct compiler *c);
 /* Jumps to the jump-table entry that rax selects (see its definition). */
-void jit_table_jump(struct compiler *c, unsigned scale_log2, int32_t disp);
+uint8_t *jit_table_jump(struct compiler *c, uint8_t *p, unsigned scale_log2, int32_t disp);
 
 #endif /* NUB_JIT_COMPILER_H */

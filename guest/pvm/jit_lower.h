@@ -13,13 +13,15 @@
 /* ---- Control flow ------------------------------------------------------ */
 /* Jump (cc < 0: always) to the block at target, or panic at pc if target
  * is not a block start (SPEC §6.2). */
-JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
+JIT_INLINE uint8_t *branch(struct compiler *c, uint8_t *p, int cc, int64_t target, uint32_t pc)
 {
-    size_t site = cc < 0 ? emit_jmp32(&c->b) : emit_jcc32(&c->b, (enum x86_cc)cc);
+    p = cc < 0 ? emit_jmp32(p) : emit_jcc32(p, (enum x86_cc)cc);
+    size_t site = code_off(c, p) - 4;
     if (target >= 0 && pvm_program_is_block_start(c->p, (uint64_t)target))
         add_fixup(c, site, (uint32_t)target);
     else
         add_stub(c, site, pc, STUB_PANIC);
+    return p;
 }
 
 /* Jump tables up to this many entries get the dispatch inlined at each
@@ -34,28 +36,25 @@ JIT_INLINE void branch(struct compiler *c, int cc, int64_t target, uint32_t pc)
  * one puts bit 0 on top, so after subtracting 1 every odd a and a = 0 are
  * >= 2^31 - 1 > J, and an even a in 2..2J is its table index a/2 - 1.
  */
-JIT_INLINE void dispatch(struct compiler *c)
+JIT_INLINE uint8_t *dispatch(struct compiler *c, uint8_t *p)
 {
-    struct jit_buf *b = &c->b;
-    const struct pvm_program *p = c->p;
-    if (p->jump_entry_size == 0 || p->jump_table_len == 0 ||
-        p->jump_table_len > JIT_DJUMP_INLINE_MAX) {
-        jmp_back(c, c->djump_label);
-        return;
-    }
-    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)PVM_HALT_ADDRESS);
-    jcc_back(c, X86_CC_E, c->halt_label);
-    emit_shift_ri(b, false, X86_SH_ROR, SCRATCH, 1);                         /* ror eax, 1 */
-    emit_alu_ri(b, false, X86_ALU_SUB, SCRATCH, 1);                          /* sub eax, 1 */
-    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)p->jump_table_len); /* cmp eax, J */
-    jcc_back(c, X86_CC_AE, c->panic_label);
-    jit_table_jump(c, 2, 0); /* eax = i: entry i at [table + rax*4] */
+    const struct pvm_program *prog = c->p;
+    if (prog->jump_entry_size == 0 || prog->jump_table_len == 0 ||
+        prog->jump_table_len > JIT_DJUMP_INLINE_MAX)
+        return jmp_back(c, p, c->djump_label);
+    p = emit_alu_ri(p, false, X86_ALU_CMP, SCRATCH, (int32_t)PVM_HALT_ADDRESS);
+    p = jcc_back(c, p, X86_CC_E, c->halt_label);
+    p = emit_shift_ri(p, false, X86_SH_ROR, SCRATCH, 1);                            /* ror eax, 1 */
+    p = emit_alu_ri(p, false, X86_ALU_SUB, SCRATCH, 1);                             /* sub eax, 1 */
+    p = emit_alu_ri(p, false, X86_ALU_CMP, SCRATCH, (int32_t)prog->jump_table_len); /* cmp eax, J */
+    p = jcc_back(c, p, X86_CC_AE, c->panic_label);
+    return jit_table_jump(c, p, 2, 0); /* eax = i: entry i at [table + rax*4] */
 }
 
-JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
+JIT_INLINE uint8_t *dynamic_jump(struct compiler *c, uint8_t *p, uint32_t pc)
 {
-    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
-    dispatch(c);
+    p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
+    return dispatch(c, p);
 }
 
 /*
@@ -65,58 +64,61 @@ JIT_INLINE void dynamic_jump(struct compiler *c, uint32_t pc)
  * next_pc: the block the code after the pad opens (UINT32_MAX: none), which
  * the pad falls through to.
  */
-static void return_pad(struct compiler *c, uint64_t ret_addr, uint32_t next_pc)
+static uint8_t *return_pad(struct compiler *c, uint8_t *p, uint64_t ret_addr, uint32_t next_pc)
 {
-    struct jit_buf *b = &c->b;
     uint32_t target;
-    if (pvm_program_dynamic_jump(c->p, (uint32_t)ret_addr, &target) != PVM_DJUMP_TARGET) {
-        jmp_back(c, c->djump_label);
-        return;
+    if (pvm_program_dynamic_jump(c->p, (uint32_t)ret_addr, &target) != PVM_DJUMP_TARGET)
+        return jmp_back(c, p, c->djump_label);
+    p = emit_alu_ri(p, false, X86_ALU_CMP, SCRATCH, (int32_t)(uint32_t)ret_addr); /* cmp eax, R */
+    p = jcc_back(c, p, X86_CC_NE, c->djump_label);
+    if (target != next_pc) {
+        p = emit_jmp32(p);
+        add_fixup(c, code_off(c, p) - 4, target);
     }
-    emit_alu_ri(b, false, X86_ALU_CMP, SCRATCH, (int32_t)(uint32_t)ret_addr); /* cmp eax, R */
-    jcc_back(c, X86_CC_NE, c->djump_label);
-    if (target != next_pc)
-        add_fixup(c, emit_jmp32(b), target);
+    return p;
 }
 
 /* A call to the block at target (a block start) writing ret_addr to ra
  * (already written): push a return frame if there is room. The call ends
  * its block: the code of next_pc, a new block, follows. */
-static void call_direct(struct compiler *c, uint32_t target, uint64_t ret_addr, uint32_t next_pc)
+static uint8_t *call_direct(struct compiler *c, uint8_t *p, uint32_t target, uint64_t ret_addr,
+                            uint32_t next_pc)
 {
-    struct jit_buf *b = &c->b;
-    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
-    add_fixup(c, emit_jcc32(b, X86_CC_BE), target);                /* full: plain jump */
-    add_fixup(c, emit_call32(b), target);
-    return_pad(c, ret_addr, next_pc);
+    p = emit_alu_rm(p, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
+    p = emit_jcc32(p, X86_CC_BE);                                      /* full: plain jump */
+    add_fixup(c, code_off(c, p) - 4, target);
+    p = emit_call32(p);
+    add_fixup(c, code_off(c, p) - 4, target);
+    return return_pad(c, p, ret_addr, next_pc);
 }
 
 /* A call through eax (computed before ra was written with ret_addr). */
-static void call_indirect(struct compiler *c, uint32_t pc, uint64_t ret_addr)
+static uint8_t *call_indirect(struct compiler *c, uint8_t *p, uint32_t pc, uint64_t ret_addr)
 {
-    struct jit_buf *b = &c->b;
-    emit_store32_imm_disp(b, CTXB, CTX(pc), pc);
-    emit_alu_rm(b, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
-    size_t full = emit_jcc32(b, X86_CC_BE);
-    size_t call = emit_call32(b);
-    return_pad(c, ret_addr, UINT32_MAX);
-    jit_link32(b, full, b->off);
-    jit_link32(b, call, b->off);
-    dispatch(c);
+    p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
+    p = emit_alu_rm(p, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
+    p = emit_jcc32(p, X86_CC_BE);
+    uint8_t *full = p - 4;
+    p = emit_call32(p);
+    uint8_t *call = p - 4;
+    p = return_pad(c, p, ret_addr, UINT32_MAX);
+    jit_link32_at(full, p);
+    jit_link32_at(call, p);
+    return dispatch(c, p);
 }
 
 /* A return through ra (eax = the address): always a `ret`. With no call
  * frame left it lands in emit_empty_return, which dispatches. */
-static void return_jump(struct compiler *c, uint32_t pc)
+static uint8_t *return_jump(uint8_t *p, uint32_t pc)
 {
-    emit_store32_imm_disp(&c->b, CTXB, CTX(pc), pc);
-    emit_ret(&c->b);
+    p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
+    return emit_ret(p);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
-JIT_INLINE void addr_indirect(struct compiler *c, unsigned reg, uint64_t x)
+JIT_INLINE uint8_t *addr_indirect(uint8_t *p, unsigned reg, uint64_t x)
 {
-    emit_lea(&c->b, false, SCRATCH, reg, (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
+    return emit_lea(p, false, SCRATCH, reg, (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
 }
 
 /* The memory operand of an access at lo32(base + x) (base: an x86
@@ -136,27 +138,29 @@ JIT_INLINE struct maddr at_indirect(unsigned reg, uint64_t x)
     return (struct maddr){.base = reg, .disp = (int32_t)(uint32_t)x};
 }
 
-JIT_INLINE void load(struct compiler *c, uint32_t pc, unsigned form, unsigned dst, struct maddr m)
+JIT_INLINE uint8_t *load(struct compiler *c, uint8_t *p, uint32_t pc, unsigned form, unsigned dst,
+                         struct maddr m)
 {
-    add_fault_site(c, pc);
-    emit_load_m(&c->b, form, dst, m.base, m.disp);
+    add_fault_site(c, p, pc);
+    return emit_load_m(p, form, dst, m.base, m.disp);
 }
 
-JIT_INLINE void store(struct compiler *c, uint32_t pc, unsigned form, unsigned src, struct maddr m)
-{
-    add_fault_site(c, pc);
-    emit_store_m(&c->b, form, src, m.base, m.disp);
-}
-
-JIT_INLINE void store_imm(struct compiler *c, uint32_t pc, unsigned width, uint64_t value,
+JIT_INLINE uint8_t *store(struct compiler *c, uint8_t *p, uint32_t pc, unsigned form, unsigned src,
                           struct maddr m)
+{
+    add_fault_site(c, p, pc);
+    return emit_store_m(p, form, src, m.base, m.disp);
+}
+
+JIT_INLINE uint8_t *store_imm(struct compiler *c, uint8_t *p, uint32_t pc, unsigned width,
+                              uint64_t value, struct maddr m)
 {
     static const unsigned forms[9] = {[1] = X86_STORE_IMM_8,
                                       [2] = X86_STORE_IMM_16,
                                       [4] = X86_STORE_IMM_32,
                                       [8] = X86_STORE_IMM_64};
-    add_fault_site(c, pc);
-    emit_store_imm_m(&c->b, forms[width], m.base, m.disp, (int32_t)value, width < 4 ? width : 4);
+    add_fault_site(c, p, pc);
+    return emit_store_imm_m(p, forms[width], m.base, m.disp, (int32_t)value, width < 4 ? width : 4);
 }
 
 static const unsigned load_forms[] = {
@@ -173,90 +177,93 @@ static const unsigned store_widths[] = {1, 2, 4, 8};
 
 /* ---- Arithmetic helpers ------------------------------------------------ */
 /* D = sx32(eax) */
-JIT_INLINE void sx32_to(struct compiler *c, unsigned d)
+JIT_INLINE uint8_t *sx32_to(uint8_t *p, unsigned d)
 {
-    emit_movsxd_rr(&c->b, d, SCRATCH); /* movsxd D, eax */
+    return emit_movsxd_rr(p, d, SCRATCH); /* movsxd D, eax */
 }
 
 /* D = A op B, 64-bit, op in {add, sub, and, or, xor}. */
-JIT_INLINE void alu3_64(struct compiler *c, enum x86_alu op, bool commutative, unsigned d,
-                        unsigned a, unsigned bb)
+JIT_INLINE uint8_t *alu3_64(uint8_t *p, enum x86_alu op, bool commutative, unsigned d, unsigned a,
+                            unsigned bb)
 {
-    struct jit_buf *b = &c->b;
     if (d == a) {
-        emit_alu_rr(b, true, op, d, bb);
+        p = emit_alu_rr(p, true, op, d, bb);
     } else if (d == bb) {
         if (commutative) {
-            emit_alu_rr(b, true, op, d, a);
+            p = emit_alu_rr(p, true, op, d, a);
         } else {
-            emit_mov_rr(b, true, SCRATCH, a);
-            emit_alu_rr(b, true, op, SCRATCH, bb);
-            emit_mov_rr(b, true, d, SCRATCH);
+            p = emit_mov_rr(p, true, SCRATCH, a);
+            p = emit_alu_rr(p, true, op, SCRATCH, bb);
+            p = emit_mov_rr(p, true, d, SCRATCH);
         }
     } else if (op == X86_ALU_ADD) {
-        x86_rm(b, XF_W | 0x8D, d, a, bb, 0, 0); /* lea D, [A+B] */
+        p = x86_rm(p, XF_W | 0x8D, d, a, bb, 0, 0); /* lea D, [A+B] */
     } else {
-        emit_mov_rr(b, true, d, a);
-        emit_alu_rr(b, true, op, d, bb);
+        p = emit_mov_rr(p, true, d, a);
+        p = emit_alu_rr(p, true, op, d, bb);
     }
+    return p;
 }
 
 /* D = sx32(lo32(A) op lo32(B)) */
-JIT_INLINE void alu3_32(struct compiler *c, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
+JIT_INLINE uint8_t *alu3_32(uint8_t *p, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
 {
     if (d == a) { /* in place: op D32, B32; movsxd D, D32 */
-        emit_alu_rr(&c->b, false, op, d, bb);
-        emit_movsxd_rr(&c->b, d, d);
-        return;
+        p = emit_alu_rr(p, false, op, d, bb);
+        p = emit_movsxd_rr(p, d, d);
+        return p;
     }
-    emit_mov_rr(&c->b, false, SCRATCH, a); /* mov eax, A32 */
-    emit_alu_rr(&c->b, false, op, SCRATCH, bb);
-    sx32_to(c, d);
+    p = emit_mov_rr(p, false, SCRATCH, a); /* mov eax, A32 */
+    p = emit_alu_rr(p, false, op, SCRATCH, bb);
+    p = sx32_to(p, d);
+    return p;
 }
 
 /* D = src op imm (64-bit, imm sign-extended). */
-JIT_INLINE void alu_imm_64(struct compiler *c, enum x86_alu op, unsigned d, unsigned src,
-                           uint64_t x)
+JIT_INLINE uint8_t *alu_imm_64(uint8_t *p, enum x86_alu op, unsigned d, unsigned src, uint64_t x)
 {
     if (op == X86_ALU_AND && (x == 0xFF || x == 0xFFFF)) { /* the zero-extending moves */
         if (x == 0xFF)
-            emit_movzx8_rr(&c->b, d, src);
+            p = emit_movzx8_rr(p, d, src);
         else
-            emit_movzx16_rr(&c->b, d, src);
-        return;
+            p = emit_movzx16_rr(p, d, src);
+        return p;
     }
-    mov64(c, d, src);
-    emit_alu_ri(&c->b, true, op, d, (int32_t)x);
+    p = mov64(p, d, src);
+    p = emit_alu_ri(p, true, op, d, (int32_t)x);
+    return p;
 }
 
 /* D = (A cmp B/imm) ? 1 : 0. A D distinct from the operands is cleared
  * and set in place; otherwise the flag goes through rax. */
-JIT_INLINE void set_cc_rr(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
+JIT_INLINE uint8_t *set_cc_rr(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
     if (d != a && d != bb) {
-        emit_alu_rr(&c->b, false, X86_ALU_XOR, d, d); /* xor D32, D32 (before cmp) */
-        emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
-        emit_setcc(&c->b, cc, d);
-        return;
+        p = emit_alu_rr(p, false, X86_ALU_XOR, d, d); /* xor D32, D32 (before cmp) */
+        p = emit_alu_rr(p, true, X86_ALU_CMP, a, bb);
+        p = emit_setcc(p, cc, d);
+        return p;
     }
-    emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
-    emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
-    emit_setcc(&c->b, cc, SCRATCH);
-    emit_mov_rr(&c->b, true, d, SCRATCH);
+    p = emit_alu_rr(p, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
+    p = emit_alu_rr(p, true, X86_ALU_CMP, a, bb);
+    p = emit_setcc(p, cc, SCRATCH);
+    p = emit_mov_rr(p, true, d, SCRATCH);
+    return p;
 }
 
-JIT_INLINE void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
+JIT_INLINE uint8_t *set_cc_ri(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
 {
     if (d != a) {
-        emit_alu_rr(&c->b, false, X86_ALU_XOR, d, d);
-        emit_alu_ri(&c->b, true, X86_ALU_CMP, a, (int32_t)x);
-        emit_setcc(&c->b, cc, d);
-        return;
+        p = emit_alu_rr(p, false, X86_ALU_XOR, d, d);
+        p = emit_alu_ri(p, true, X86_ALU_CMP, a, (int32_t)x);
+        p = emit_setcc(p, cc, d);
+        return p;
     }
-    emit_alu_rr(&c->b, false, X86_ALU_XOR, SCRATCH, SCRATCH);
-    emit_alu_ri(&c->b, true, X86_ALU_CMP, a, (int32_t)x);
-    emit_setcc(&c->b, cc, SCRATCH);
-    emit_mov_rr(&c->b, true, d, SCRATCH);
+    p = emit_alu_rr(p, false, X86_ALU_XOR, SCRATCH, SCRATCH);
+    p = emit_alu_ri(p, true, X86_ALU_CMP, a, (int32_t)x);
+    p = emit_setcc(p, cc, SCRATCH);
+    p = emit_mov_rr(p, true, d, SCRATCH);
+    return p;
 }
 
 /*
@@ -265,58 +272,58 @@ JIT_INLINE void set_cc_ri(struct compiler *c, enum x86_cc cc, unsigned d, unsign
  * is parked in ctx.spill_rcx meanwhile:
  *   rax = value; [spill] = rcx; rcx = count; op rax, cl; rcx = [spill]; D = rax
  */
-static void shift_var(struct compiler *c, bool w64, enum x86_shift op, bool value_is_imm,
-                      unsigned value_reg, uint64_t value_imm, unsigned count_reg, unsigned d)
+static uint8_t *shift_var(uint8_t *p, bool w64, enum x86_shift op, bool value_is_imm,
+                          unsigned value_reg, uint64_t value_imm, unsigned count_reg, unsigned d)
 {
-    struct jit_buf *b = &c->b;
     if (value_is_imm)
-        emit_mov_ri(b, SCRATCH, w64 ? value_imm : (uint32_t)value_imm);
+        p = emit_mov_ri(p, SCRATCH, w64 ? value_imm : (uint32_t)value_imm);
     else
-        emit_mov_rr(b, w64, SCRATCH, value_reg);
+        p = emit_mov_rr(p, w64, SCRATCH, value_reg);
     bool park = count_reg != X86_RCX;
     if (park) {
-        emit_store_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
-        emit_mov_rr(b, false, X86_RCX, count_reg); /* mov ecx, count32 */
+        p = emit_store_disp(p, X86_RCX, CTXB, CTX(spill_rcx));
+        p = emit_mov_rr(p, false, X86_RCX, count_reg); /* mov ecx, count32 */
     }
-    emit_shift_cl(b, w64, op, SCRATCH);
+    p = emit_shift_cl(p, w64, op, SCRATCH);
     if (park)
-        emit_load_disp(b, X86_RCX, CTXB, CTX(spill_rcx));
+        p = emit_load_disp(p, X86_RCX, CTXB, CTX(spill_rcx));
     if (w64)
-        emit_mov_rr(b, true, d, SCRATCH);
+        p = emit_mov_rr(p, true, d, SCRATCH);
     else
-        sx32_to(c, d);
+        p = sx32_to(p, d);
+    return p;
 }
 
 /* D = shift(lo32/64 of src, constant count) */
-JIT_INLINE void shift_imm(struct compiler *c, bool w64, enum x86_shift op, unsigned d, unsigned src,
-                          uint64_t count)
+JIT_INLINE uint8_t *shift_imm(uint8_t *p, bool w64, enum x86_shift op, unsigned d, unsigned src,
+                              uint64_t count)
 {
     if (w64) {
-        mov64(c, d, src);
-        emit_shift_ri(&c->b, true, op, d, (uint8_t)(count & 63));
+        p = mov64(p, d, src);
+        p = emit_shift_ri(p, true, op, d, (uint8_t)(count & 63));
     } else if (op == X86_SH_SHR && (count & 31) != 0) {
         /* bit 31 of the result is 0: sign- and zero-extension agree */
         if (d != src)
-            emit_mov_rr(&c->b, false, d, src);
-        emit_shift_ri(&c->b, false, op, d, (uint8_t)(count & 31));
+            p = emit_mov_rr(p, false, d, src);
+        p = emit_shift_ri(p, false, op, d, (uint8_t)(count & 31));
     } else if (d == src) {
-        emit_shift_ri(&c->b, false, op, d, (uint8_t)(count & 31));
-        emit_movsxd_rr(&c->b, d, d);
+        p = emit_shift_ri(p, false, op, d, (uint8_t)(count & 31));
+        p = emit_movsxd_rr(p, d, d);
     } else {
-        emit_mov_rr(&c->b, false, SCRATCH, src);
-        emit_shift_ri(&c->b, false, op, SCRATCH, (uint8_t)(count & 31));
-        sx32_to(c, d);
+        p = emit_mov_rr(p, false, SCRATCH, src);
+        p = emit_shift_ri(p, false, op, SCRATCH, (uint8_t)(count & 31));
+        p = sx32_to(p, d);
     }
+    return p;
 }
 
 /* Operand of a one-operand mul/div: the PVM register, or its parked copy if
  * it lives in rdx (which the instruction overwrites). */
-static void grp3_operand(struct compiler *c, bool w64, enum x86_grp3 op, unsigned reg)
+static uint8_t *grp3_operand(uint8_t *p, bool w64, enum x86_grp3 op, unsigned reg)
 {
     if (reg == X86_RDX)
-        emit_grp3_m(&c->b, w64, op, CTXB, CTX(spill_rdx));
-    else
-        emit_grp3_r(&c->b, w64, op, reg);
+        return emit_grp3_m(p, w64, op, CTXB, CTX(spill_rdx));
+    return emit_grp3_r(p, w64, op, reg);
 }
 
 /*
@@ -327,60 +334,63 @@ static void grp3_operand(struct compiler *c, bool w64, enum x86_grp3 op, unsigne
  *   else                        D = A / B or A % B    (div/idiv, rdx parked)
  * 32-bit forms work on lo32 and sign-extend the result.
  */
-static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsigned d, unsigned a,
-                   unsigned bb)
+static uint8_t *divrem(uint8_t *p, bool w64, bool is_signed, bool rem, unsigned d, unsigned a,
+                       unsigned bb)
 {
-    struct jit_buf *b = &c->b;
-    emit_test_rr(b, w64, bb, bb);
-    size_t nonzero = emit_jcc32(b, X86_CC_NE);
+    p = emit_test_rr(p, w64, bb, bb);
+    p = emit_jcc32(p, X86_CC_NE);
+    uint8_t *nonzero = p - 4;
     if (rem) {
         if (w64)
-            mov64(c, d, a);
+            p = mov64(p, d, a);
         else
-            emit_movsxd_rr(b, d, a);
+            p = emit_movsxd_rr(p, d, a);
     } else {
-        emit_mov_ri(b, d, UINT64_MAX);
+        p = emit_mov_ri(p, d, UINT64_MAX);
     }
-    size_t done1 = emit_jmp32(b);
-    size_t done2 = SIZE_MAX;
-    jit_link32(b, nonzero, b->off);
+    p = emit_jmp32(p);
+    uint8_t *done1 = p - 4, *done2 = NULL;
+    jit_link32_at(nonzero, p);
     if (is_signed) {
-        emit_alu_ri(b, w64, X86_ALU_CMP, bb, -1);
-        size_t general = emit_jcc32(b, X86_CC_NE);
+        p = emit_alu_ri(p, w64, X86_ALU_CMP, bb, -1);
+        p = emit_jcc32(p, X86_CC_NE);
+        uint8_t *general = p - 4;
         if (rem) {
-            emit_mov_ri(b, d, 0);
+            p = emit_mov_ri(p, d, 0);
         } else {
-            emit_mov_rr(b, w64, SCRATCH, a);
-            emit_grp3_r(b, w64, X86_G3_NEG, SCRATCH);
+            p = emit_mov_rr(p, w64, SCRATCH, a);
+            p = emit_grp3_r(p, w64, X86_G3_NEG, SCRATCH);
             if (w64)
-                emit_mov_rr(b, true, d, SCRATCH);
+                p = emit_mov_rr(p, true, d, SCRATCH);
             else
-                sx32_to(c, d);
+                p = sx32_to(p, d);
         }
-        done2 = emit_jmp32(b);
-        jit_link32(b, general, b->off);
+        p = emit_jmp32(p);
+        done2 = p - 4;
+        jit_link32_at(general, p);
     }
-    emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* park rdx */
-    emit_mov_rr(b, w64, SCRATCH, a);
+    p = emit_store_disp(p, X86_RDX, CTXB, CTX(spill_rdx)); /* park rdx */
+    p = emit_mov_rr(p, w64, SCRATCH, a);
     if (is_signed) {
         if (w64)
-            emit_cqo(b);
+            p = emit_cqo(p);
         else
-            emit_cdq(b);
+            p = emit_cdq(p);
     } else {
-        emit_alu_rr(b, false, X86_ALU_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
+        p = emit_alu_rr(p, false, X86_ALU_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
     }
-    grp3_operand(c, w64, is_signed ? X86_G3_IDIV : X86_G3_DIV, bb);
+    p = grp3_operand(p, w64, is_signed ? X86_G3_IDIV : X86_G3_DIV, bb);
     if (rem)
-        emit_mov_rr(b, true, SCRATCH, X86_RDX);
-    emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx)); /* unpark rdx */
+        p = emit_mov_rr(p, true, SCRATCH, X86_RDX);
+    p = emit_load_disp(p, X86_RDX, CTXB, CTX(spill_rdx)); /* unpark rdx */
     if (w64)
-        emit_mov_rr(b, true, d, SCRATCH);
+        p = emit_mov_rr(p, true, d, SCRATCH);
     else
-        sx32_to(c, d);
-    jit_link32(b, done1, b->off);
-    if (done2 != SIZE_MAX)
-        jit_link32(b, done2, b->off);
+        p = sx32_to(p, d);
+    jit_link32_at(done1, p);
+    if (done2 != NULL)
+        jit_link32_at(done2, p);
+    return p;
 }
 
 /*
@@ -389,64 +399,69 @@ static void divrem(struct compiler *c, bool w64, bool is_signed, bool rem, unsig
  * s_s and u_u move the high half straight to D (D = r12 lives in rdx,
  * which then needs no unparking).
  */
-static void mul_upper(struct compiler *c, int kind, unsigned d, unsigned a, unsigned bb)
+static uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned a, unsigned bb)
 {
-    struct jit_buf *b = &c->b;
-    emit_store_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
-    emit_mov_rr(b, true, SCRATCH, a);
-    grp3_operand(c, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
+    p = emit_store_disp(p, X86_RDX, CTXB, CTX(spill_rdx));
+    p = emit_mov_rr(p, true, SCRATCH, a);
+    p = grp3_operand(p, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb);
     if (kind != 2) {
         if (d != X86_RDX) {
-            emit_mov_rr(b, true, d, X86_RDX);
-            emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
+            p = emit_mov_rr(p, true, d, X86_RDX);
+            p = emit_load_disp(p, X86_RDX, CTXB, CTX(spill_rdx));
         }
-        return;
+        return p;
     }
-    emit_mov_rr(b, true, SCRATCH, X86_RDX);
-    emit_load_disp(b, X86_RDX, CTXB, CTX(spill_rdx));
+    p = emit_mov_rr(p, true, SCRATCH, X86_RDX);
+    p = emit_load_disp(p, X86_RDX, CTXB, CTX(spill_rdx));
     if (kind == 2) {
-        emit_test_rr(b, true, a, a);
-        size_t skip = emit_jcc8(b, X86_CC_NS);
-        emit_alu_rr(b, true, X86_ALU_SUB, SCRATCH, bb);
-        jit_link8_here(b, skip);
+        p = emit_test_rr(p, true, a, a);
+        p = emit_jcc8(p, X86_CC_NS);
+        uint8_t *skip = p - 1;
+        p = emit_alu_rr(p, true, X86_ALU_SUB, SCRATCH, bb);
+        jit_link8_at(skip, p);
     }
-    emit_mov_rr(b, true, d, SCRATCH);
+    p = emit_mov_rr(p, true, d, SCRATCH);
+    return p;
 }
 
 /* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is
  * neither operand */
-static void minmax(struct compiler *c, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
+static uint8_t *minmax(uint8_t *p, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
 {
     if (d != a && d != bb) {
-        emit_mov_rr(&c->b, true, d, a);
-        emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
-        emit_cmovcc_rr(&c->b, take_b, d, bb);
-        return;
+        p = emit_mov_rr(p, true, d, a);
+        p = emit_alu_rr(p, true, X86_ALU_CMP, a, bb);
+        p = emit_cmovcc_rr(p, take_b, d, bb);
+        return p;
     }
-    emit_mov_rr(&c->b, true, SCRATCH, a);
-    emit_alu_rr(&c->b, true, X86_ALU_CMP, a, bb);
-    emit_cmovcc_rr(&c->b, take_b, SCRATCH, bb);
-    emit_mov_rr(&c->b, true, d, SCRATCH);
+    p = emit_mov_rr(p, true, SCRATCH, a);
+    p = emit_alu_rr(p, true, X86_ALU_CMP, a, bb);
+    p = emit_cmovcc_rr(p, take_b, SCRATCH, bb);
+    p = emit_mov_rr(p, true, d, SCRATCH);
+    return p;
 }
 
 /* bit counts with bsr/bsf (no lzcnt/tzcnt requirement) */
-static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsigned a)
+static uint8_t *bitscan(uint8_t *p, bool w64, bool leading, unsigned d, unsigned a)
 {
-    struct jit_buf *b = &c->b;
     unsigned bits = w64 ? 64 : 32;
     if (leading) {
-        emit_bsr_rr(b, w64, SCRATCH, a); /* index of the top set bit */
-        size_t nz = emit_jcc8(b, X86_CC_NE);
-        emit_mov_ri(b, SCRATCH, 2 * bits - 1); /* zero input: (2*bits-1) ^ (bits-1) = bits */
-        jit_link8_here(b, nz);
-        emit_alu_ri(b, false, X86_ALU_XOR, SCRATCH, (int32_t)(bits - 1)); /* clz = idx ^ (bits-1) */
+        p = emit_bsr_rr(p, w64, SCRATCH, a); /* index of the top set bit */
+        p = emit_jcc8(p, X86_CC_NE);
+        uint8_t *nz = p - 1;
+        p = emit_mov_ri(p, SCRATCH, 2 * bits - 1); /* zero input: (2*bits-1) ^ (bits-1) = bits */
+        jit_link8_at(nz, p);
+        p = emit_alu_ri(p, false, X86_ALU_XOR, SCRATCH,
+                        (int32_t)(bits - 1)); /* clz = idx ^ (bits-1) */
     } else {
-        emit_bsf_rr(b, w64, SCRATCH, a);
-        size_t nz = emit_jcc8(b, X86_CC_NE);
-        emit_mov_ri(b, SCRATCH, bits);
-        jit_link8_here(b, nz);
+        p = emit_bsf_rr(p, w64, SCRATCH, a);
+        p = emit_jcc8(p, X86_CC_NE);
+        uint8_t *nz = p - 1;
+        p = emit_mov_ri(p, SCRATCH, bits);
+        jit_link8_at(nz, p);
     }
-    emit_mov_rr(b, true, d, SCRATCH);
+    p = emit_mov_rr(p, true, d, SCRATCH);
+    return p;
 }
 
 /* sbrk without leaving the code (guest platform; SPEC §9.9 as pvm.h says):
@@ -454,26 +469,30 @@ static void bitscan(struct compiler *c, bool w64, bool leading, unsigned d, unsi
  * heap (heap_top 0), A >= 2^32, or the new break passes ctx.heap_limit.
  * The new pages need no mapping here: the platform backs them on first
  * touch. rax is the only scratch; D is written last, so D == A is fine. */
-static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
+static uint8_t *sbrk_inline(uint8_t *p, unsigned d, unsigned a)
 {
-    struct jit_buf *b = &c->b;
-    emit_alu64_mi32(b, X86_ALU_CMP, CTXB, CTX(heap_top), 0);
-    size_t no_heap = emit_jcc8(b, X86_CC_E);
-    emit_mov_rr(b, true, SCRATCH, a);
-    emit_shift_ri(b, true, X86_SH_SHR, SCRATCH, 32);
-    size_t too_big = emit_jcc8(b, X86_CC_NE);
-    emit_mov_rr(b, false, SCRATCH, a); /* eax = A, zero-extended */
-    emit_alu_rm(b, X86_ALU_ADD, SCRATCH, CTXB, CTX(heap_top));
-    emit_alu_rm(b, X86_ALU_CMP, SCRATCH, CTXB, CTX(heap_limit));
-    size_t past_limit = emit_jcc8(b, X86_CC_A);
-    emit_load_disp(b, d, CTXB, CTX(heap_top));
-    emit_store_disp(b, SCRATCH, CTXB, CTX(heap_top));
-    size_t done = emit_jmp8(b);
-    jit_link8_here(b, no_heap);
-    jit_link8_here(b, too_big);
-    jit_link8_here(b, past_limit);
-    emit_alu_rr(b, false, X86_ALU_XOR, d, d);
-    jit_link8_here(b, done);
+    p = emit_alu64_mi32(p, X86_ALU_CMP, CTXB, CTX(heap_top), 0);
+    p = emit_jcc8(p, X86_CC_E);
+    uint8_t *no_heap = p - 1;
+    p = emit_mov_rr(p, true, SCRATCH, a);
+    p = emit_shift_ri(p, true, X86_SH_SHR, SCRATCH, 32);
+    p = emit_jcc8(p, X86_CC_NE);
+    uint8_t *too_big = p - 1;
+    p = emit_mov_rr(p, false, SCRATCH, a); /* eax = A, zero-extended */
+    p = emit_alu_rm(p, X86_ALU_ADD, SCRATCH, CTXB, CTX(heap_top));
+    p = emit_alu_rm(p, X86_ALU_CMP, SCRATCH, CTXB, CTX(heap_limit));
+    p = emit_jcc8(p, X86_CC_A);
+    uint8_t *past_limit = p - 1;
+    p = emit_load_disp(p, d, CTXB, CTX(heap_top));
+    p = emit_store_disp(p, SCRATCH, CTXB, CTX(heap_top));
+    p = emit_jmp8(p);
+    uint8_t *done = p - 1;
+    jit_link8_at(no_heap, p);
+    jit_link8_at(too_big, p);
+    jit_link8_at(past_limit, p);
+    p = emit_alu_rr(p, false, X86_ALU_XOR, d, d);
+    jit_link8_at(done, p);
+    return p;
 }
 
 /*
@@ -486,23 +505,25 @@ static void sbrk_inline(struct compiler *c, unsigned d, unsigned a)
  * keeps its own pc and gas. A run entered at the add's pc (an arbitrary
  * entry) goes through a stub that does the add alone and jumps back
  * (STUB_FUSED_ENTRY). The shift's operands: t, s (x86 registers), x = k; next_pc the
- * add's. Returns false (nothing emitted) when the pair does not match.
+ * add's. Returns the cursor after the lea, or NULL (nothing emitted) when the
+ * pair does not match.
  */
-static bool shl_add_lea(struct compiler *c, uint64_t next_pc, unsigned t, unsigned s, uint64_t x)
+static uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t next_pc, unsigned t,
+                            unsigned s, uint64_t x)
 {
     unsigned k = (unsigned)(x & 63);
     if (k < 1 || k > 3 || next_pc >= c->p->code_len)
-        return false;
+        return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
     unsigned rd = (unsigned)R(next.rd), ra = (unsigned)R(next.ra), rb = (unsigned)R(next.rb);
     if (next.opcode != PVM_OP_add_64 || rd != t || (ra == t) == (rb == t))
-        return false;
+        return NULL;
     unsigned other = ra == t ? rb : ra;
-    x86_rm(&c->b, XF_W | 0x8D, t, other, s, k, 0); /* lea T, [O + S*2^k] */
+    p = x86_rm(p, XF_W | 0x8D, t, other, s, k, 0); /* lea T, [O + S*2^k] */
     c->fused_pc = (uint32_t)next.pc;
     add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
-    return true;
+    return p;
 }
 
 #endif /* NUB_JIT_LOWER_H */

@@ -3,16 +3,16 @@
  *
  * Layered like an instruction table: bytes -> REX/ModRM/SIB (x86_rr, x86_rm)
  * -> one emit_* per x86 form, each with its assembly in a trailing comment.
- * Every helper takes the buffer first. Overflow is sticky: once the buffer is
- * full, bytes are no longer written but the offset keeps counting, so after
- * the compile the caller learns exactly how many bytes were needed. Check
- * jit_buf_overflowed() once at the end.
+ * Every helper takes a cursor first (where its bytes go) and returns the
+ * cursor after them; see "The cursor and the buffer" for the room an emit
+ * needs, and for struct jit_buf, a bounds-checked buffer with sticky
+ * overflow on top of the cursor.
  *
  * A user that checks the room itself defines JIT_EMIT_ROOM_CHECKED to 1
  * before including this header: it promises JIT_EMIT_SLACK bytes of buffer
- * past the end of every instruction it emits (the appends store whole
- * words), and the appends then store without a bounds test of their own.
- * jit_compile.c does (one test per PVM instruction instead of one per x86
+ * past the end of every instruction it emits, and struct jit_buf then skips
+ * its bounds tests. jit_compile.c does, and emits through cursors it keeps
+ * in locals (one room test per PVM instruction instead of one per x86
  * instruction).
  *
  * Freestanding: no libc.
@@ -78,11 +78,83 @@ enum x86_cc {
 /* Bytes an append may store past the end of what it emits. */
 #define JIT_EMIT_SLACK 16u
 
-/* ---- The buffer -------------------------------------------------------- */
+/* ---- The cursor and the buffer ---------------------------------------- */
+/*
+ * Every emitter takes a cursor p, the address its instruction starts at,
+ * stores the instruction there and returns the cursor after it. A caller
+ * keeps the cursor in a local, so the emits of a sequence form no chain
+ * through memory. An emit stores whole words: it may write up to
+ * JIT_EMIT_SLACK bytes from p (bytes past its instruction are overwritten
+ * by the next emit), so p must have that much room after it.
+ */
+typedef uint32_t jit_u32_unaligned __attribute__((aligned(1)));
+
+/* Stores the low n (1..8) bytes of v, little-endian. */
+JIT_INLINE uint8_t *emitn(uint8_t *p, uint64_t v, unsigned n)
+{
+    jit_u32_unaligned *d = (jit_u32_unaligned *)p;
+    d[0] = (uint32_t)v;
+    d[1] = (uint32_t)(v >> 32);
+    return p + n;
+}
+
+/*
+ * Stores head (nh <= 8 bytes) and then tail (nt <= 8 bytes), little-endian:
+ * a whole x86 instruction (prefixes to SIB, then displacement and
+ * immediate) with one advance of the cursor.
+ */
+JIT_INLINE uint8_t *emit_head_tail(uint8_t *p, uint64_t head, unsigned nh, uint64_t tail,
+                                   unsigned nt)
+{
+    jit_u32_unaligned *d = (jit_u32_unaligned *)p;
+    d[0] = (uint32_t)head;
+    d[1] = (uint32_t)(head >> 32);
+    jit_u32_unaligned *e = (jit_u32_unaligned *)(p + nh);
+    e[0] = (uint32_t)tail;
+    e[1] = (uint32_t)(tail >> 32);
+    return p + nh + nt;
+}
+
+JIT_INLINE uint8_t *emit1(uint8_t *p, uint8_t v)
+{
+    return emitn(p, v, 1);
+}
+
+JIT_INLINE uint8_t *emit4(uint8_t *p, uint32_t v)
+{
+    return emitn(p, v, 4);
+}
+
+JIT_INLINE uint8_t *emit8(uint8_t *p, uint64_t v)
+{
+    return emitn(p, v, 8);
+}
+
+/* Point the rel32 at site to target, and the rel8 at site to target. */
+JIT_INLINE void jit_link32_at(uint8_t *site, const uint8_t *target)
+{
+    *(jit_u32_unaligned *)site = (uint32_t)(target - (site + 4));
+}
+
+JIT_INLINE void jit_link8_at(uint8_t *site, const uint8_t *target)
+{
+    *site = (uint8_t)(target - (site + 1));
+}
+
+/*
+ * A code buffer with offsets. Overflow is sticky: once the buffer is full,
+ * bytes are no longer written but the offset keeps counting, so after the
+ * compile the caller learns exactly how many bytes were needed. Check
+ * jit_buf_overflowed() once at the end. One emit into a buffer:
+ *     jit_buf_advance(b, emit_X(jit_buf_cursor(b), ...));
+ * With JIT_EMIT_ROOM_CHECKED the caller has checked the room and the
+ * cursor is always in the buffer.
+ */
 struct jit_buf {
     uint8_t *code;
-    size_t size; /* capacity of code */
-    size_t off;  /* bytes emitted so far; may exceed size (sticky overflow) */
+    size_t size;                   /* capacity of code */
+    size_t off;                    /* bytes emitted so far; may exceed size (sticky overflow) */
+    uint8_t spill[JIT_EMIT_SLACK]; /* where an emit goes when code has no room */
 };
 
 JIT_INLINE bool jit_buf_overflowed(const struct jit_buf *b)
@@ -90,83 +162,43 @@ JIT_INLINE bool jit_buf_overflowed(const struct jit_buf *b)
     return b->off > b->size;
 }
 
-/* Code bytes are stored as (unaligned) 32-bit words: unlike byte stores,
- * these cannot alias the buffer's own size_t fields, so the compiler keeps
- * `off` in a register across consecutive emits. */
-typedef uint32_t jit_u32_unaligned __attribute__((aligned(1)));
-
-/*
- * Appends the low n (1..8) bytes of v, little-endian. One bounds check per
- * call: with 8 bytes of room the whole word is stored (bytes past n are
- * overwritten by the next emit), else byte by byte up to the end.
- */
-JIT_INLINE void emitn(struct jit_buf *b, uint64_t v, unsigned n)
+JIT_INLINE bool jit_buf_has_slack(const struct jit_buf *b)
 {
-    size_t off = b->off;
-    if (JIT_EMIT_ROOM_CHECKED || off + 8 <= b->size) {
-        jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
-        d[0] = (uint32_t)v;
-        d[1] = (uint32_t)(v >> 32);
-    } else {
-        for (unsigned i = 0; i < n && off + i < b->size; i++)
-            b->code[off + i] = (uint8_t)(v >> (8 * i));
+    return JIT_EMIT_ROOM_CHECKED || (b->off <= b->size && b->size - b->off >= JIT_EMIT_SLACK);
+}
+
+/* The cursor of the next emit: in the code, or in spill near the end. */
+JIT_INLINE uint8_t *jit_buf_cursor(struct jit_buf *b)
+{
+    return jit_buf_has_slack(b) ? b->code + b->off : b->spill;
+}
+
+/* After an emit at jit_buf_cursor(b) that ended at end: count its bytes,
+ * and copy those that fit from spill into the code. */
+JIT_INLINE void jit_buf_advance(struct jit_buf *b, const uint8_t *end)
+{
+    if (jit_buf_has_slack(b)) {
+        b->off = (size_t)(end - b->code);
+        return;
     }
-    b->off = off + n;
+    size_t n = (size_t)(end - b->spill);
+    for (size_t i = 0; i < n && b->off + i < b->size; i++)
+        b->code[b->off + i] = b->spill[i];
+    b->off += n;
 }
 
-/*
- * Appends head (nh <= 8 bytes) and then tail (nt <= 8 bytes), little-endian,
- * with one bounds check and one update of off: a whole x86 instruction
- * (prefixes to SIB, then displacement and immediate) is one append. The
- * appends form a chain through b->off in memory, so their number, not
- * their size, bounds the compile speed.
- */
-JIT_INLINE void emit_head_tail(struct jit_buf *b, uint64_t head, unsigned nh, uint64_t tail,
-                               unsigned nt)
-{
-    size_t off = b->off;
-    if (JIT_EMIT_ROOM_CHECKED || off + 16 <= b->size) {
-        jit_u32_unaligned *d = (jit_u32_unaligned *)(b->code + off);
-        d[0] = (uint32_t)head;
-        d[1] = (uint32_t)(head >> 32);
-        jit_u32_unaligned *e = (jit_u32_unaligned *)(b->code + off + nh);
-        e[0] = (uint32_t)tail;
-        e[1] = (uint32_t)(tail >> 32);
-    } else {
-        for (unsigned i = 0; i < nh && off + i < b->size; i++)
-            b->code[off + i] = (uint8_t)(head >> (8 * i));
-        for (unsigned i = 0; i < nt && off + nh + i < b->size; i++)
-            b->code[off + nh + i] = (uint8_t)(tail >> (8 * i));
-    }
-    b->off = off + nh + nt;
-}
-
-JIT_INLINE void emit1(struct jit_buf *b, uint8_t v)
-{
-    emitn(b, v, 1);
-}
-
-JIT_INLINE void emit4(struct jit_buf *b, uint32_t v)
-{
-    emitn(b, v, 4);
-}
-
-JIT_INLINE void emit8(struct jit_buf *b, uint64_t v)
-{
-    emitn(b, v, 8);
-}
-
-/* Overwrite 4 bytes at 'at' (a rel32 or imm32 placeholder emitted earlier). */
+/* Overwrite 4 bytes at offset 'at' (a rel32 or imm32 placeholder emitted
+ * earlier). */
 JIT_INLINE void jit_patch4(struct jit_buf *b, size_t at, uint32_t v)
 {
     if (JIT_EMIT_ROOM_CHECKED || at + 4 <= b->size) /* emitted bytes are in the buffer */
         *(jit_u32_unaligned *)(b->code + at) = v;
 }
 
-JIT_INLINE void jit_patch1(struct jit_buf *b, size_t at, uint8_t v)
+/* Point the rel32 at offset 'site' to offset 'target'. */
+JIT_INLINE void jit_link32(struct jit_buf *b, size_t site, size_t target)
 {
-    if (JIT_EMIT_ROOM_CHECKED || at < b->size)
-        b->code[at] = v;
+    jit_patch4(b, site, (uint32_t)((int64_t)target - (int64_t)(site + 4)));
 }
 
 JIT_INLINE bool is_imm8(int64_t v)
@@ -251,21 +283,21 @@ JIT_INLINE uint64_t x86_opcode(unsigned form, unsigned *n)
 
 /* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r,
  * imm), then the ni bytes of imm. */
-JIT_INLINE void x86_prefix_rex_imm(struct jit_buf *b, unsigned form, int reg, int index, int rm,
-                                   uint64_t imm, unsigned ni)
+JIT_INLINE uint8_t *x86_prefix_rex_imm(uint8_t *p, unsigned form, int reg, int index, int rm,
+                                       uint64_t imm, unsigned ni)
 {
     unsigned no;
     uint64_t op = x86_opcode(form, &no);
     struct x86_bytes x = x86_head_body(form, reg, index, rm, op, no);
-    emit_head_tail(b, x.v, x.n, imm, ni);
+    return emit_head_tail(p, x.v, x.n, imm, ni);
 }
 
-JIT_INLINE void x86_prefix_rex(struct jit_buf *b, unsigned form, int reg, int index, int rm)
+JIT_INLINE uint8_t *x86_prefix_rex(uint8_t *p, unsigned form, int reg, int index, int rm)
 {
     unsigned no;
     uint64_t op = x86_opcode(form, &no);
     struct x86_bytes x = x86_head_body(form, reg, index, rm, op, no);
-    emitn(b, x.v, x.n);
+    return emitn(p, x.v, x.n);
 }
 
 /* Register-direct operand: ModRM mod=11. 'reg' may be an opcode extension. */
@@ -277,18 +309,18 @@ JIT_INLINE struct x86_bytes x86_rr_head(unsigned form, int reg, int rm)
     return x86_head_body(form, reg, -1, rm, op | modrm << (8 * no), no + 1);
 }
 
-JIT_INLINE void x86_rr(struct jit_buf *b, unsigned form, int reg, int rm)
+JIT_INLINE uint8_t *x86_rr(uint8_t *p, unsigned form, int reg, int rm)
 {
     struct x86_bytes x = x86_rr_head(form, reg, rm);
-    emitn(b, x.v, x.n);
+    return emitn(p, x.v, x.n);
 }
 
 /* x86_rr followed by the ni (1..4) bytes of an immediate. */
-JIT_INLINE void x86_rr_imm(struct jit_buf *b, unsigned form, int reg, int rm, uint32_t imm,
-                           unsigned ni)
+JIT_INLINE uint8_t *x86_rr_imm(uint8_t *p, unsigned form, int reg, int rm, uint32_t imm,
+                               unsigned ni)
 {
     struct x86_bytes x = x86_rr_head(form, reg, rm);
-    emit_head_tail(b, x.v, x.n, imm, ni);
+    return emit_head_tail(p, x.v, x.n, imm, ni);
 }
 
 /*
@@ -305,8 +337,8 @@ JIT_INLINE void x86_rr_imm(struct jit_buf *b, unsigned form, int reg, int rm, ui
  * program's immediates and registers, which a branch predictor cannot learn
  * in one compile.
  */
-JIT_INLINE void x86_rm_imm(struct jit_buf *b, unsigned form, int reg, int base, int index,
-                           unsigned scale_log2, int32_t disp, uint32_t imm, unsigned ni)
+JIT_INLINE uint8_t *x86_rm_imm(uint8_t *p, unsigned form, int reg, int base, int index,
+                               unsigned scale_log2, int32_t disp, uint32_t imm, unsigned ni)
 {
     unsigned no;
     uint64_t op = x86_opcode(form, &no);
@@ -315,8 +347,7 @@ JIT_INLINE void x86_rm_imm(struct jit_buf *b, unsigned form, int reg, int base, 
                              | 0x25 << 8;                   /* no index, no base: disp32 */
         struct x86_bytes x =
             x86_head_body(form | XF_GS, reg, -1, 0, op | modrm_sib << (8 * no), no + 2);
-        emit_head_tail(b, x.v, x.n, (uint32_t)disp | (uint64_t)imm << 32, 4 + ni);
-        return;
+        return emit_head_tail(p, x.v, x.n, (uint32_t)disp | (uint64_t)imm << 32, 4 + ni);
     }
     static const uint32_t disp_mask[3] = {0, 0xFF, 0xFFFFFFFF};
     unsigned low = (unsigned)base & 7;
@@ -333,14 +364,14 @@ JIT_INLINE void x86_rm_imm(struct jit_buf *b, unsigned form, int reg, int base, 
     uint64_t tail = (uint32_t)disp & disp_mask[mod];
     if (ni != 0)
         tail |= (uint64_t)imm << (8 * nd);
-    emit_head_tail(b, x.v, x.n, tail, nd + ni);
+    return emit_head_tail(p, x.v, x.n, tail, nd + ni);
 }
 
 /* A memory operand with no immediate after it. */
-JIT_INLINE void x86_rm(struct jit_buf *b, unsigned form, int reg, int base, int index,
-                       unsigned scale_log2, int32_t disp)
+JIT_INLINE uint8_t *x86_rm(uint8_t *p, unsigned form, int reg, int base, int index,
+                           unsigned scale_log2, int32_t disp)
 {
-    x86_rm_imm(b, form, reg, base, index, scale_log2, disp, 0, 0);
+    return x86_rm_imm(p, form, reg, base, index, scale_log2, disp, 0, 0);
 }
 
 /* ---- ALU group 1 opcode extensions (81 /n, 83 /n) ---------------------- */
@@ -369,69 +400,68 @@ JIT_INLINE unsigned xw(bool w64)
     return w64 ? XF_W : 0;
 }
 
-JIT_INLINE void emit_mov_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE uint8_t *emit_mov_rr(uint8_t *p, bool w64, int dst, int src)
 {
-    x86_rr(b, xw(w64) | 0x89, src, dst); /* mov dst, src */
+    return x86_rr(p, xw(w64) | 0x89, src, dst); /* mov dst, src */
 }
 
 /* op dst, src for op in {add, or, and, sub, xor, cmp}: opcode = ext*8 + 1. */
-JIT_INLINE void emit_alu_rr(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int src)
+JIT_INLINE uint8_t *emit_alu_rr(uint8_t *p, bool w64, enum x86_alu op, int dst, int src)
 {
-    x86_rr(b, xw(w64) | (unsigned)(op * 8 + 1), src, dst); /* op dst, src */
+    return x86_rr(p, xw(w64) | (unsigned)(op * 8 + 1), src, dst); /* op dst, src */
 }
 
-JIT_INLINE void emit_test_rr(struct jit_buf *b, bool w64, int a, int c)
+JIT_INLINE uint8_t *emit_test_rr(uint8_t *p, bool w64, int a, int c)
 {
-    x86_rr(b, xw(w64) | 0x85, c, a); /* test a, c */
+    return x86_rr(p, xw(w64) | 0x85, c, a); /* test a, c */
 }
 
 /* op dst, imm (sign-extended imm8 or imm32). */
-JIT_INLINE void emit_alu_ri(struct jit_buf *b, bool w64, enum x86_alu op, int dst, int32_t imm)
+JIT_INLINE uint8_t *emit_alu_ri(uint8_t *p, bool w64, enum x86_alu op, int dst, int32_t imm)
 {
     if (is_imm8(imm)) {
-        x86_rr_imm(b, xw(w64) | 0x83, op, dst, (uint8_t)imm, 1); /* op dst, imm8 */
+        return x86_rr_imm(p, xw(w64) | 0x83, op, dst, (uint8_t)imm, 1); /* op dst, imm8 */
     } else {
-        x86_rr_imm(b, xw(w64) | 0x81, op, dst, (uint32_t)imm, 4); /* op dst, imm32 */
+        return x86_rr_imm(p, xw(w64) | 0x81, op, dst, (uint32_t)imm, 4); /* op dst, imm32 */
     }
 }
 
-JIT_INLINE void emit_test_ri(struct jit_buf *b, bool w64, int dst, int32_t imm)
+JIT_INLINE uint8_t *emit_test_ri(uint8_t *p, bool w64, int dst, int32_t imm)
 {
-    x86_rr_imm(b, xw(w64) | 0xF7, 0, dst, (uint32_t)imm, 4); /* test dst, imm32 */
+    return x86_rr_imm(p, xw(w64) | 0xF7, 0, dst, (uint32_t)imm, 4); /* test dst, imm32 */
 }
 
 /* dst = imm, shortest form. Clobbers no flags except the xor form (imm 0). */
-JIT_INLINE void emit_mov_ri(struct jit_buf *b, int dst, uint64_t imm)
+JIT_INLINE uint8_t *emit_mov_ri(uint8_t *p, int dst, uint64_t imm)
 {
     if (is_uimm32(imm)) {
-        x86_prefix_rex_imm(b, 0xB8 + (dst & 7), 0, -1, dst, imm, 4); /* mov dst32, imm32 */
+        return x86_prefix_rex_imm(p, 0xB8 + (dst & 7), 0, -1, dst, imm, 4); /* mov dst32, imm32 */
     } else if (is_simm32((int64_t)imm)) {
-        x86_rr_imm(b, XF_W | 0xC7, 0, dst, (uint32_t)imm, 4); /* mov dst, simm32 */
+        return x86_rr_imm(p, XF_W | 0xC7, 0, dst, (uint32_t)imm, 4); /* mov dst, simm32 */
     } else {
-        x86_prefix_rex_imm(b, XF_W | (0xB8 + (dst & 7)), 0, -1, dst, imm,
-                           8); /* movabs dst, imm64 */
+        return x86_prefix_rex_imm(p, XF_W | (0xB8 + (dst & 7)), 0, -1, dst, imm,
+                                  8); /* movabs dst, imm64 */
     }
 }
 
-JIT_INLINE void emit_imul_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE uint8_t *emit_imul_rr(uint8_t *p, bool w64, int dst, int src)
 {
-    x86_rr(b, xw(w64) | XF_0F | 0xAF, dst, src); /* imul dst, src */
+    return x86_rr(p, xw(w64) | XF_0F | 0xAF, dst, src); /* imul dst, src */
 }
 
-JIT_INLINE void emit_imul_rri(struct jit_buf *b, bool w64, int dst, int src, int32_t imm)
+JIT_INLINE uint8_t *emit_imul_rri(uint8_t *p, bool w64, int dst, int src, int32_t imm)
 {
-    x86_rr_imm(b, xw(w64) | 0x69, dst, src, (uint32_t)imm, 4); /* imul dst, src, imm32 */
+    return x86_rr_imm(p, xw(w64) | 0x69, dst, src, (uint32_t)imm, 4); /* imul dst, src, imm32 */
 }
 
-JIT_INLINE void emit_shift_ri(struct jit_buf *b, bool w64, enum x86_shift op, int dst,
-                              uint8_t count)
+JIT_INLINE uint8_t *emit_shift_ri(uint8_t *p, bool w64, enum x86_shift op, int dst, uint8_t count)
 {
-    x86_rr_imm(b, xw(w64) | 0xC1, op, dst, count, 1); /* shl/shr/sar/rol/ror dst, imm8 */
+    return x86_rr_imm(p, xw(w64) | 0xC1, op, dst, count, 1); /* shl/shr/sar/rol/ror dst, imm8 */
 }
 
-JIT_INLINE void emit_shift_cl(struct jit_buf *b, bool w64, enum x86_shift op, int dst)
+JIT_INLINE uint8_t *emit_shift_cl(uint8_t *p, bool w64, enum x86_shift op, int dst)
 {
-    x86_rr(b, xw(w64) | 0xD3, op, dst); /* shl/shr/sar/rol/ror dst, cl */
+    return x86_rr(p, xw(w64) | 0xD3, op, dst); /* shl/shr/sar/rol/ror dst, cl */
 }
 
 /* Group 3 (F7 /n): not 2, neg 3, mul 4, imul 5, div 6, idiv 7. */
@@ -444,106 +474,106 @@ enum x86_grp3 {
     X86_G3_IDIV = 7,
 };
 
-JIT_INLINE void emit_grp3_r(struct jit_buf *b, bool w64, enum x86_grp3 op, int rm)
+JIT_INLINE uint8_t *emit_grp3_r(uint8_t *p, bool w64, enum x86_grp3 op, int rm)
 {
-    x86_rr(b, xw(w64) | 0xF7, op, rm); /* not/neg/mul/imul/div/idiv rm */
+    return x86_rr(p, xw(w64) | 0xF7, op, rm); /* not/neg/mul/imul/div/idiv rm */
 }
 
-JIT_INLINE void emit_grp3_m(struct jit_buf *b, bool w64, enum x86_grp3 op, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_grp3_m(uint8_t *p, bool w64, enum x86_grp3 op, int base, int32_t disp)
 {
-    x86_rm(b, xw(w64) | 0xF7, op, base, X86_NONE, 0, disp); /* div/idiv/mul [base+disp] */
+    return x86_rm(p, xw(w64) | 0xF7, op, base, X86_NONE, 0, disp); /* div/idiv/mul [base+disp] */
 }
 
-JIT_INLINE void emit_cqo(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_cqo(uint8_t *p)
 {
-    emitn(b, 0x9948, 2); /* cqo: rdx:rax = sign-extend rax */
+    return emitn(p, 0x9948, 2); /* cqo: rdx:rax = sign-extend rax */
 }
 
-JIT_INLINE void emit_cdq(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_cdq(uint8_t *p)
 {
-    emit1(b, 0x99); /* cdq: edx:eax = sign-extend eax */
+    return emit1(p, 0x99); /* cdq: edx:eax = sign-extend eax */
 }
 
-JIT_INLINE void emit_movsxd_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE uint8_t *emit_movsxd_rr(uint8_t *p, int dst, int src)
 {
-    x86_rr(b, XF_W | 0x63, dst, src); /* movsxd dst, src32 */
+    return x86_rr(p, XF_W | 0x63, dst, src); /* movsxd dst, src32 */
 }
 
-JIT_INLINE void emit_movsx8_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE uint8_t *emit_movsx8_rr(uint8_t *p, int dst, int src)
 {
-    x86_rr(b, XF_W | XF_0F | XF_BYTE | 0xBE, dst, src); /* movsx dst, src8 */
+    return x86_rr(p, XF_W | XF_0F | XF_BYTE | 0xBE, dst, src); /* movsx dst, src8 */
 }
 
-JIT_INLINE void emit_movsx16_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE uint8_t *emit_movsx16_rr(uint8_t *p, int dst, int src)
 {
-    x86_rr(b, XF_W | XF_0F | 0xBF, dst, src); /* movsx dst, src16 */
+    return x86_rr(p, XF_W | XF_0F | 0xBF, dst, src); /* movsx dst, src16 */
 }
 
-JIT_INLINE void emit_movzx8_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE uint8_t *emit_movzx8_rr(uint8_t *p, int dst, int src)
 {
-    x86_rr(b, XF_0F | XF_BYTE | 0xB6, dst, src); /* movzx dst32, src8 */
+    return x86_rr(p, XF_0F | XF_BYTE | 0xB6, dst, src); /* movzx dst32, src8 */
 }
 
-JIT_INLINE void emit_movzx16_rr(struct jit_buf *b, int dst, int src)
+JIT_INLINE uint8_t *emit_movzx16_rr(uint8_t *p, int dst, int src)
 {
-    x86_rr(b, XF_0F | 0xB7, dst, src); /* movzx dst32, src16 */
+    return x86_rr(p, XF_0F | 0xB7, dst, src); /* movzx dst32, src16 */
 }
 
-JIT_INLINE void emit_popcnt_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE uint8_t *emit_popcnt_rr(uint8_t *p, bool w64, int dst, int src)
 {
-    x86_rr(b, XF_F3 | xw(w64) | XF_0F | 0xB8, dst, src); /* popcnt dst, src */
+    return x86_rr(p, XF_F3 | xw(w64) | XF_0F | 0xB8, dst, src); /* popcnt dst, src */
 }
 
-JIT_INLINE void emit_bsr_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE uint8_t *emit_bsr_rr(uint8_t *p, bool w64, int dst, int src)
 {
-    x86_rr(b, xw(w64) | XF_0F | 0xBD, dst, src); /* bsr dst, src (ZF=1 if src==0) */
+    return x86_rr(p, xw(w64) | XF_0F | 0xBD, dst, src); /* bsr dst, src (ZF=1 if src==0) */
 }
 
-JIT_INLINE void emit_bsf_rr(struct jit_buf *b, bool w64, int dst, int src)
+JIT_INLINE uint8_t *emit_bsf_rr(uint8_t *p, bool w64, int dst, int src)
 {
-    x86_rr(b, xw(w64) | XF_0F | 0xBC, dst, src); /* bsf dst, src (ZF=1 if src==0) */
+    return x86_rr(p, xw(w64) | XF_0F | 0xBC, dst, src); /* bsf dst, src (ZF=1 if src==0) */
 }
 
-JIT_INLINE void emit_bswap(struct jit_buf *b, int reg)
+JIT_INLINE uint8_t *emit_bswap(uint8_t *p, int reg)
 {
-    x86_prefix_rex(b, XF_W | XF_0F | (0xC8 + (reg & 7)), 0, -1, reg); /* bswap reg */
+    return x86_prefix_rex(p, XF_W | XF_0F | (0xC8 + (reg & 7)), 0, -1, reg); /* bswap reg */
 }
 
-JIT_INLINE void emit_setcc(struct jit_buf *b, enum x86_cc cc, int dst)
+JIT_INLINE uint8_t *emit_setcc(uint8_t *p, enum x86_cc cc, int dst)
 {
-    x86_rr(b, XF_0F | XF_BYTE | (0x90 + cc), 0, dst); /* setcc dst8 */
+    return x86_rr(p, XF_0F | XF_BYTE | (0x90 + cc), 0, dst); /* setcc dst8 */
 }
 
-JIT_INLINE void emit_cmovcc_rr(struct jit_buf *b, enum x86_cc cc, int dst, int src)
+JIT_INLINE uint8_t *emit_cmovcc_rr(uint8_t *p, enum x86_cc cc, int dst, int src)
 {
-    x86_rr(b, XF_W | XF_0F | (0x40 + cc), dst, src); /* cmovcc dst, src */
+    return x86_rr(p, XF_W | XF_0F | (0x40 + cc), dst, src); /* cmovcc dst, src */
 }
 
 /* lea dst32/64, [base + disp]: the 32-bit form computes lo32(base + disp). */
-JIT_INLINE void emit_lea(struct jit_buf *b, bool w64, int dst, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_lea(uint8_t *p, bool w64, int dst, int base, int32_t disp)
 {
-    x86_rm(b, xw(w64) | 0x8D, dst, base, X86_NONE, 0, disp); /* lea dst, [base+disp] */
+    return x86_rm(p, xw(w64) | 0x8D, dst, base, X86_NONE, 0, disp); /* lea dst, [base+disp] */
 }
 
 /* ---- Memory forms ------------------------------------------------------ */
 /* The PVM memory operand gs:[base32 + disp] (base X86_GSBASE: gs:[disp]):
  * the window is at the gs base, the address wraps modulo 2^32 (XF_A32). */
-JIT_INLINE void emit_load_m(struct jit_buf *b, unsigned form, int dst, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_load_m(uint8_t *p, unsigned form, int dst, int base, int32_t disp)
 {
-    x86_rm(b, form | XF_GS | XF_A32, dst, base, X86_NONE, 0, disp); /* mov dst, gs:[a32] */
+    return x86_rm(p, form | XF_GS | XF_A32, dst, base, X86_NONE, 0, disp); /* mov dst, gs:[a32] */
 }
 
-JIT_INLINE void emit_store_m(struct jit_buf *b, unsigned form, int src, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_store_m(uint8_t *p, unsigned form, int src, int base, int32_t disp)
 {
-    x86_rm(b, form | XF_GS | XF_A32, src, base, X86_NONE, 0, disp); /* mov gs:[a32], src */
+    return x86_rm(p, form | XF_GS | XF_A32, src, base, X86_NONE, 0, disp); /* mov gs:[a32], src */
 }
 
 /* mov gs:[a32], imm (8/16/32/64 via form); imm bytes follow. */
-JIT_INLINE void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int32_t disp,
-                                 int32_t imm, unsigned imm_bytes)
+JIT_INLINE uint8_t *emit_store_imm_m(uint8_t *p, unsigned form, int base, int32_t disp, int32_t imm,
+                                     unsigned imm_bytes)
 {
-    x86_rm_imm(b, form | XF_GS | XF_A32, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
-               imm_bytes); /* mov gs:[a32], imm */
+    return x86_rm_imm(p, form | XF_GS | XF_A32, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
+                      imm_bytes); /* mov gs:[a32], imm */
 }
 
 /* Load forms (dst register in reg field). */
@@ -566,161 +596,144 @@ JIT_INLINE void emit_store_imm_m(struct jit_buf *b, unsigned form, int base, int
 #define X86_STORE_IMM_64 (XF_W | 0xC7)  /* mov qword [m], simm32 */
 
 /* reg <-> [base + disp] (context-block slots). */
-JIT_INLINE void emit_load_disp(struct jit_buf *b, int dst, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_load_disp(uint8_t *p, int dst, int base, int32_t disp)
 {
-    x86_rm(b, XF_W | 0x8B, dst, base, X86_NONE, 0, disp); /* mov dst, [base+disp] */
+    return x86_rm(p, XF_W | 0x8B, dst, base, X86_NONE, 0, disp); /* mov dst, [base+disp] */
 }
 
-JIT_INLINE void emit_store_disp(struct jit_buf *b, int src, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_store_disp(uint8_t *p, int src, int base, int32_t disp)
 {
-    x86_rm(b, XF_W | 0x89, src, base, X86_NONE, 0, disp); /* mov [base+disp], src */
+    return x86_rm(p, XF_W | 0x89, src, base, X86_NONE, 0, disp); /* mov [base+disp], src */
 }
 
-JIT_INLINE void emit_store32_imm_disp(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
+JIT_INLINE uint8_t *emit_store32_imm_disp(uint8_t *p, int base, int32_t disp, uint32_t imm)
 {
-    x86_rm_imm(b, 0xC7, 0, base, X86_NONE, 0, disp, imm, 4); /* mov dword [base+disp], imm32 */
+    return x86_rm_imm(p, 0xC7, 0, base, X86_NONE, 0, disp, imm,
+                      4); /* mov dword [base+disp], imm32 */
 }
 
-JIT_INLINE void emit_store64_imm_disp(struct jit_buf *b, int base, int32_t disp, int32_t imm)
+JIT_INLINE uint8_t *emit_store64_imm_disp(uint8_t *p, int base, int32_t disp, int32_t imm)
 {
-    x86_rm_imm(b, XF_W | 0xC7, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
-               4); /* mov qword [base+disp], simm32 */
+    return x86_rm_imm(p, XF_W | 0xC7, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
+                      4); /* mov qword [base+disp], simm32 */
 }
 
 /* op reg64, imm32 (always the imm32 form: patchable). */
-JIT_INLINE void emit_alu_ri32(struct jit_buf *b, enum x86_alu op, int dst, uint32_t imm)
+JIT_INLINE uint8_t *emit_alu_ri32(uint8_t *p, enum x86_alu op, int dst, uint32_t imm)
 {
-    x86_rr_imm(b, XF_W | 0x81, op, dst, imm, 4); /* op dst, imm32 */
+    return x86_rr_imm(p, XF_W | 0x81, op, dst, imm, 4); /* op dst, imm32 */
 }
 
 /* op qword [base+disp], imm32 (always the imm32 form: patchable). */
-JIT_INLINE void emit_alu64_mi32(struct jit_buf *b, enum x86_alu op, int base, int32_t disp,
-                                uint32_t imm)
+JIT_INLINE uint8_t *emit_alu64_mi32(uint8_t *p, enum x86_alu op, int base, int32_t disp,
+                                    uint32_t imm)
 {
-    x86_rm_imm(b, XF_W | 0x81, op, base, X86_NONE, 0, disp, imm,
-               4); /* op qword [base+disp], imm32 */
+    return x86_rm_imm(p, XF_W | 0x81, op, base, X86_NONE, 0, disp, imm,
+                      4); /* op qword [base+disp], imm32 */
 }
 
 /* op reg, qword [base+disp] for op in {add, or, and, sub, xor, cmp}. */
-JIT_INLINE void emit_alu_rm(struct jit_buf *b, enum x86_alu op, int reg, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_alu_rm(uint8_t *p, enum x86_alu op, int reg, int base, int32_t disp)
 {
-    x86_rm(b, XF_W | (unsigned)(op * 8 + 3), reg, base, X86_NONE, 0, disp); /* op reg, [m] */
+    return x86_rm(p, XF_W | (unsigned)(op * 8 + 3), reg, base, X86_NONE, 0, disp); /* op reg, [m] */
 }
 
 /* ---- Control flow ------------------------------------------------------ */
-/* Emit a rel32 jump and return the offset of its rel32 field for patching. */
-JIT_INLINE size_t emit_jmp32(struct jit_buf *b)
+/* The jumps and calls end with their rel32 (rel8) field: it is the 4 (1)
+ * bytes before the returned cursor, for jit_link32_at (jit_link8_at). */
+JIT_INLINE uint8_t *emit_jmp32(uint8_t *p)
 {
-    emitn(b, 0xE9, 5); /* jmp rel32 */
-    return b->off - 4;
+    return emitn(p, 0xE9, 5); /* jmp rel32 */
 }
 
-JIT_INLINE size_t emit_jcc32(struct jit_buf *b, enum x86_cc cc)
+JIT_INLINE uint8_t *emit_jcc32(uint8_t *p, enum x86_cc cc)
 {
-    emitn(b, 0x800F + ((unsigned)cc << 8), 6); /* jcc rel32 */
-    return b->off - 4;
+    return emitn(p, 0x800F + ((unsigned)cc << 8), 6); /* jcc rel32 */
 }
 
-JIT_INLINE size_t emit_jmp8(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_jmp8(uint8_t *p)
 {
-    emitn(b, 0xEB, 2); /* jmp rel8 */
-    return b->off - 1;
+    return emitn(p, 0xEB, 2); /* jmp rel8 */
 }
 
-/* call rel32; returns the offset of its rel32 field for patching. */
-JIT_INLINE size_t emit_call32(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_call32(uint8_t *p)
 {
-    emitn(b, 0xE8, 5); /* call rel32 */
-    return b->off - 4;
+    return emitn(p, 0xE8, 5); /* call rel32 */
 }
 
-JIT_INLINE size_t emit_jcc8(struct jit_buf *b, enum x86_cc cc)
+JIT_INLINE uint8_t *emit_jcc8(uint8_t *p, enum x86_cc cc)
 {
-    emitn(b, (uint8_t)(0x70 + cc), 2); /* jcc rel8 */
-    return b->off - 1;
+    return emitn(p, (uint8_t)(0x70 + cc), 2); /* jcc rel8 */
 }
 
-/* Point the rel32 at 'site' to 'target' (both buffer offsets). */
-JIT_INLINE void jit_link32(struct jit_buf *b, size_t site, size_t target)
+JIT_INLINE uint8_t *emit_jmp_r(uint8_t *p, int reg)
 {
-    jit_patch4(b, site, (uint32_t)((int64_t)target - (int64_t)(site + 4)));
+    return x86_rr(p, 0xFF, 4, reg); /* jmp reg */
 }
 
-/* Point the rel8 at 'site' to the current offset (short forward jumps). */
-JIT_INLINE void jit_link8_here(struct jit_buf *b, size_t site)
+JIT_INLINE uint8_t *emit_jmp_m(uint8_t *p, int base, int32_t disp)
 {
-    jit_patch1(b, site, (uint8_t)(b->off - (site + 1)));
+    return x86_rm(p, 0xFF, 4, base, X86_NONE, 0, disp); /* jmp qword [base+disp] */
 }
 
-JIT_INLINE void emit_jmp_r(struct jit_buf *b, int reg)
-{
-    x86_rr(b, 0xFF, 4, reg); /* jmp reg */
-}
-
-JIT_INLINE void emit_jmp_m(struct jit_buf *b, int base, int32_t disp)
-{
-    x86_rm(b, 0xFF, 4, base, X86_NONE, 0, disp); /* jmp qword [base+disp] */
-}
-
-/* lea dst, [rip + rel32]; returns the rel32 field offset for jit_link32. */
-JIT_INLINE size_t emit_lea_rip(struct jit_buf *b, int dst)
+/* lea dst, [rip + rel32]; the rel32 field ends the instruction. */
+JIT_INLINE uint8_t *emit_lea_rip(uint8_t *p, int dst)
 {
     uint64_t body = 0x8D | (uint64_t)((((unsigned)dst & 7) << 3) | 5) << 8; /* ModRM: rip+rel32 */
     struct x86_bytes x = x86_head_body(XF_W | 0x8D, dst, -1, 0, body, 2); /* lea dst, [rip+rel32] */
-    emit_head_tail(b, x.v, x.n, 0, 4);
-    return b->off - 4;
+    return emit_head_tail(p, x.v, x.n, 0, 4);
 }
 
-JIT_INLINE void emit_push(struct jit_buf *b, int reg)
+JIT_INLINE uint8_t *emit_push(uint8_t *p, int reg)
 {
-    x86_prefix_rex(b, 0x50 + (reg & 7), 0, -1, reg); /* push reg */
+    return x86_prefix_rex(p, 0x50 + (reg & 7), 0, -1, reg); /* push reg */
 }
 
-JIT_INLINE void emit_pop(struct jit_buf *b, int reg)
+JIT_INLINE uint8_t *emit_pop(uint8_t *p, int reg)
 {
-    x86_prefix_rex(b, 0x58 + (reg & 7), 0, -1, reg); /* pop reg */
+    return x86_prefix_rex(p, 0x58 + (reg & 7), 0, -1, reg); /* pop reg */
 }
 
-JIT_INLINE void emit_ret(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_ret(uint8_t *p)
 {
-    emit1(b, 0xC3); /* ret */
+    return emit1(p, 0xC3); /* ret */
 }
 
-JIT_INLINE void emit_int(struct jit_buf *b, uint8_t vector)
+JIT_INLINE uint8_t *emit_int(uint8_t *p, uint8_t vector)
 {
-    emitn(b, 0xCD + ((unsigned)vector << 8), 2); /* int imm8 */
+    return emitn(p, 0xCD + ((unsigned)vector << 8), 2); /* int imm8 */
 }
 
-JIT_INLINE void emit_call_m(struct jit_buf *b, int base, int32_t disp)
+JIT_INLINE uint8_t *emit_call_m(uint8_t *p, int base, int32_t disp)
 {
-    x86_rm(b, 0xFF, 2, base, X86_NONE, 0, disp); /* call qword [base+disp] */
+    return x86_rm(p, 0xFF, 2, base, X86_NONE, 0, disp); /* call qword [base+disp] */
 }
 
-JIT_INLINE void emit_out_dx_eax(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_out_dx_eax(uint8_t *p)
 {
-    emit1(b, 0xEF); /* out dx, eax */
+    return emit1(p, 0xEF); /* out dx, eax */
 }
 
 /* cmp dword [base+disp], imm32 */
-JIT_INLINE void emit_cmp32_mi(struct jit_buf *b, int base, int32_t disp, uint32_t imm)
+JIT_INLINE uint8_t *emit_cmp32_mi(uint8_t *p, int base, int32_t disp, uint32_t imm)
 {
-    x86_rm_imm(b, 0x81, X86_ALU_CMP, base, X86_NONE, 0, disp, imm, 4);
+    return x86_rm_imm(p, 0x81, X86_ALU_CMP, base, X86_NONE, 0, disp, imm, 4);
 }
 
 /* cmp qword [base+disp], simm8 */
-JIT_INLINE void emit_cmp64_mi8(struct jit_buf *b, int base, int32_t disp, int8_t imm)
+JIT_INLINE uint8_t *emit_cmp64_mi8(uint8_t *p, int base, int32_t disp, int8_t imm)
 {
-    x86_rm_imm(b, XF_W | 0x83, X86_ALU_CMP, base, X86_NONE, 0, disp, (uint8_t)imm, 1);
+    return x86_rm_imm(p, XF_W | 0x83, X86_ALU_CMP, base, X86_NONE, 0, disp, (uint8_t)imm, 1);
 }
 
-JIT_INLINE void emit_ud2(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_ud2(uint8_t *p)
 {
-    emitn(b, 0x0B0F, 2); /* ud2 */
+    return emitn(p, 0x0B0F, 2); /* ud2 */
 }
 
-JIT_INLINE void emit_int3(struct jit_buf *b)
+JIT_INLINE uint8_t *emit_int3(uint8_t *p)
 {
-    emit1(b, 0xCC); /* int3 */
+    return emit1(p, 0xCC); /* int3 */
 }
 
 #endif /* NUB_JIT_X86_H */

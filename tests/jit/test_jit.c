@@ -37,76 +37,78 @@ struct enc_case {
 
 static size_t emit_case(int i, struct jit_buf *b)
 {
+    uint8_t *p = jit_buf_cursor(b);
     switch (i) {
     case 0:
-        emit_mov_rr(b, true, X86_RAX, X86_RBX);
+        p = emit_mov_rr(p, true, X86_RAX, X86_RBX);
         break;
     case 1:
-        emit_load_m(b, X86_LOAD_U64, X86_R11, X86_R13, 0x10);
+        p = emit_load_m(p, X86_LOAD_U64, X86_R11, X86_R13, 0x10);
         break;
     case 2:
-        emit_store_m(b, X86_STORE_8, X86_RSI, X86_GSBASE, 0x20010);
+        p = emit_store_m(p, X86_STORE_8, X86_RSI, X86_GSBASE, 0x20010);
         break;
     case 3:
-        emit_lea(b, false, X86_RAX, X86_R13, 0);
+        p = emit_lea(p, false, X86_RAX, X86_R13, 0);
         break;
     case 4:
-        emit_lea(b, false, X86_RAX, X86_R12, 5);
+        p = emit_lea(p, false, X86_RAX, X86_R12, 5);
         break;
     case 5:
-        emit_grp3_m(b, true, X86_G3_DIV, X86_R15, -24);
+        p = emit_grp3_m(p, true, X86_G3_DIV, X86_R15, -24);
         break;
     case 6:
-        emit_popcnt_rr(b, true, X86_RAX, X86_RBX);
+        p = emit_popcnt_rr(p, true, X86_RAX, X86_RBX);
         break;
     case 7:
-        emit_movzx8_rr(b, X86_RAX, X86_RSI);
+        p = emit_movzx8_rr(p, X86_RAX, X86_RSI);
         break;
     case 8:
-        emit_alu_ri32(b, X86_ALU_SUB, X86_R15, 1000);
+        p = emit_alu_ri32(p, X86_ALU_SUB, X86_R15, 1000);
         break;
     case 9:
-        x86_rm(b, XF_W | 0x63, X86_RAX, X86_RCX, X86_RAX, 1, -4);
+        p = x86_rm(p, XF_W | 0x63, X86_RAX, X86_RCX, X86_RAX, 1, -4);
         break;
     case 10:
-        emit_jmp_m(b, X86_R15, -144);
+        p = emit_jmp_m(p, X86_R15, -144);
         break;
     case 11:
-        emit_mov_ri(b, X86_RAX, UINT64_MAX);
+        p = emit_mov_ri(p, X86_RAX, UINT64_MAX);
         break;
     case 12:
-        emit_mov_ri(b, X86_R9, 0x123456789ull);
+        p = emit_mov_ri(p, X86_R9, 0x123456789ull);
         break;
     case 13:
-        emit_mov_ri(b, X86_RDX, 5);
+        p = emit_mov_ri(p, X86_RDX, 5);
         break;
     case 14:
-        emit_shift_cl(b, false, X86_SH_SAR, X86_RAX);
+        p = emit_shift_cl(p, false, X86_SH_SAR, X86_RAX);
         break;
     case 15:
-        emit_bswap(b, X86_R10);
+        p = emit_bswap(p, X86_R10);
         break;
     case 16:
-        emit_setcc(b, X86_CC_E, X86_RAX);
+        p = emit_setcc(p, X86_CC_E, X86_RAX);
         break;
     case 17:
-        emit_push(b, X86_R15);
+        p = emit_push(p, X86_R15);
         break;
     case 18:
-        emit_store_imm_m(b, X86_STORE_IMM_16, X86_R12, -4, 0x1234, 2);
+        p = emit_store_imm_m(p, X86_STORE_IMM_16, X86_R12, -4, 0x1234, 2);
         break;
     case 19:
-        emit_movsx8_rr(b, X86_RBP, X86_RDI);
+        p = emit_movsx8_rr(p, X86_RBP, X86_RDI);
         break;
     case 20:
-        emit_load_disp(b, X86_R15, X86_GSBASE, -8);
+        p = emit_load_disp(p, X86_R15, X86_GSBASE, -8);
         break;
     case 21:
-        emit_load_m(b, X86_LOAD_I8, X86_RBP, X86_RBP, 0);
+        p = emit_load_m(p, X86_LOAD_I8, X86_RBP, X86_RBP, 0);
         break;
     default:
         return 0;
     }
+    jit_buf_advance(b, p);
     return b->off;
 }
 
@@ -165,8 +167,9 @@ static void test_emitter_sticky_overflow(void **state)
     uint8_t code[8];
     memset(code, 0xAA, sizeof(code));
     struct jit_buf b = {.code = code, .size = 5, .off = 0};
-    emit_mov_ri(&b, X86_R9, 0x123456789ull); /* 10 bytes into a 5-byte buffer */
-    emit_ret(&b);
+    /* 10 bytes into a 5-byte buffer */
+    jit_buf_advance(&b, emit_mov_ri(jit_buf_cursor(&b), X86_R9, 0x123456789ull));
+    jit_buf_advance(&b, emit_ret(jit_buf_cursor(&b)));
     assert_true(jit_buf_overflowed(&b));
     assert_int_equal(b.off, 11);
     assert_int_equal(code[5], 0xAA); /* nothing written past the size */
