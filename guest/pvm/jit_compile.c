@@ -810,6 +810,9 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
     const uint32_t code_len = p->code_len;
     const uint8_t *const code_bytes = p->code, *const bitmask = p->bitmask;
     const uint8_t *const opcode_of = p->isa->opcode_of;
+    uint32_t *const insn_offset = c->insn_offset;
+    /* pc + JIT_DECODE_MARGIN >= code_len as one compare: pc >= near_end */
+    const uint32_t near_end = code_len > JIT_DECODE_MARGIN ? code_len - JIT_DECODE_MARGIN : 0;
     for (;;) {
         if (cur > last) {
             c->no_room = true;
@@ -820,7 +823,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         const uint8_t *read_code = code_bytes, *read_bitmask = bitmask;
         uint32_t at = pc;
         /* one test on the common path: away from the end of the code */
-        if ((uint64_t)pc + JIT_DECODE_MARGIN >= code_len) {
+        if (pc >= near_end) {
             if (pc >= code_len) {
                 cur = implicit_trap(c, cur, new_block, pipeline);
                 break;
@@ -837,7 +840,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             jit_insn_of_head(pc, op, l, code, &in);
         if (new_block)
             cur = open_block(c, cur, pc);
-        c->insn_offset[pc] = (uint32_t)(cur - base);
+        insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
             struct pvm_gas_item *item = next_item(c);
             if (item != NULL)
