@@ -54,6 +54,30 @@ static inline __attribute__((always_inline)) uint64_t jit_imm_at(const uint8_t *
 }
 
 /*
+ * jit_imm_rest(at, l, k): the immediate that fills the rest of an
+ * instruction of skip l (<= PVM_MAX_SKIP) after k (<= 6) other operand
+ * bytes, i.e. clamp(l - k, 0, 4) bytes, as jit_imm_at; the masks come from
+ * tables indexed by l + 6 - k, without computing the length.
+ */
+#define JIT_IMM_LOW_4   0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu
+#define JIT_IMM_SIGN_4  0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u
+#define JIT_IMM_LOW_16  JIT_IMM_LOW_4, JIT_IMM_LOW_4, JIT_IMM_LOW_4, JIT_IMM_LOW_4
+#define JIT_IMM_SIGN_16 JIT_IMM_SIGN_4, JIT_IMM_SIGN_4, JIT_IMM_SIGN_4, JIT_IMM_SIGN_4
+_Static_assert(PVM_MAX_SKIP == 24, "the tables of jit_imm_rest cover l + 6 - k in 0..30");
+static inline __attribute__((always_inline)) uint64_t jit_imm_rest(const uint8_t *at, unsigned l,
+                                                                   unsigned k)
+{
+    /* i = l + 6 - k: 0..6 no bytes, 7..9 one to three, 10..30 four */
+    static const uint64_t low[PVM_MAX_SKIP + 7] = {
+        0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFFFF, 0xFFFFFF, JIT_IMM_LOW_16, JIT_IMM_LOW_4, 0xFFFFFFFFu};
+    static const uint64_t sign[PVM_MAX_SKIP + 7] = {
+        0, 0, 0, 0, 0, 0, 0, 0x80, 0x8000, 0x800000, JIT_IMM_SIGN_16, JIT_IMM_SIGN_4, 0x80000000u};
+    unsigned i = l + 6 - k;
+    uint64_t v = pvm_load_le(at, 4) & low[i];
+    return (v ^ sign[i]) - sign[i];
+}
+
+/*
  * Operands of one instruction, per format (SPEC §8, field for field as in
  * pvm_decode_insn). The compiler decodes inside its opcode cases, so an
  * instruction costs one dispatch and its operands stay in registers; each
@@ -84,7 +108,7 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_of_insn(const struct pvm_insn *in, cons
 
 JIT_DECODE_INLINE struct jit_ops jit_ops_imm(const uint8_t *c, unsigned l)
 {
-    return (struct jit_ops){.x = jit_imm_at(c + 1, jit_min4(l))};
+    return (struct jit_ops){.x = jit_imm_rest(c + 1, l, 0)};
 }
 
 JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm64(const uint8_t *c, const uint8_t *regs)
@@ -95,19 +119,17 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm64(const uint8_t *c, const uint8
 JIT_DECODE_INLINE struct jit_ops jit_ops_imm_imm(const uint8_t *c, unsigned l)
 {
     unsigned lx = jit_min4(c[1] & 7);
-    unsigned ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
-    return (struct jit_ops){.x = jit_imm_at(c + 2, lx), .y = jit_imm_at(c + 2 + lx, ly)};
+    return (struct jit_ops){.x = jit_imm_at(c + 2, lx), .y = jit_imm_rest(c + 2 + lx, l, lx + 1)};
 }
 
 JIT_DECODE_INLINE struct jit_ops jit_ops_offset(const uint8_t *c, unsigned l, uint32_t pc)
 {
-    return (struct jit_ops){.target = (int64_t)pc + (int64_t)jit_imm_at(c + 1, jit_min4(l))};
+    return (struct jit_ops){.target = (int64_t)pc + (int64_t)jit_imm_rest(c + 1, l, 0)};
 }
 
 JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm(const uint8_t *c, unsigned l, const uint8_t *regs)
 {
-    unsigned lx = l > 1 ? jit_min4(l - 1) : 0;
-    return (struct jit_ops){.a = regs[c[1] & 15], .x = jit_imm_at(c + 2, lx)};
+    return (struct jit_ops){.a = regs[c[1] & 15], .x = jit_imm_rest(c + 2, l, 1)};
 }
 
 /* also PVM_FMT_REG_IMM_OFFSET, whose target is pc + y */
@@ -115,8 +137,7 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_reg_imm_imm(const uint8_t *c, unsigned 
                                                      const uint8_t *regs)
 {
     unsigned lx = jit_min4((c[1] >> 4) & 7);
-    unsigned ly = l > lx + 1 ? jit_min4(l - lx - 1) : 0;
-    uint64_t y = jit_imm_at(c + 2 + lx, ly);
+    uint64_t y = jit_imm_rest(c + 2 + lx, l, lx + 1);
     return (struct jit_ops){.a = regs[c[1] & 15],
                             .x = jit_imm_at(c + 2, lx),
                             .y = y,
@@ -132,8 +153,7 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg(const uint8_t *c, const uint8_t
 JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm(const uint8_t *c, unsigned l, uint32_t pc,
                                                      const uint8_t *regs)
 {
-    unsigned lx = l > 1 ? jit_min4(l - 1) : 0;
-    uint64_t x = jit_imm_at(c + 2, lx);
+    uint64_t x = jit_imm_rest(c + 2, l, 1);
     return (struct jit_ops){
         .a = regs[c[1] & 15], .b = regs[c[1] >> 4], .x = x, .target = (int64_t)pc + (int64_t)x};
 }
@@ -142,11 +162,10 @@ JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_imm_imm(const uint8_t *c, unsig
                                                          const uint8_t *regs)
 {
     unsigned lx = jit_min4(c[2] & 7);
-    unsigned ly = l > lx + 2 ? jit_min4(l - lx - 2) : 0;
     return (struct jit_ops){.a = regs[c[1] & 15],
                             .b = regs[c[1] >> 4],
                             .x = jit_imm_at(c + 3, lx),
-                            .y = jit_imm_at(c + 3 + lx, ly)};
+                            .y = jit_imm_rest(c + 3 + lx, l, lx + 2)};
 }
 
 JIT_DECODE_INLINE struct jit_ops jit_ops_reg_reg_reg(const uint8_t *c, const uint8_t *regs)
