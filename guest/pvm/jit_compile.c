@@ -293,25 +293,46 @@ JIT_INLINE uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, ui
         break;
     }
     /* F9: memory at B + X */
+    /* One case per width, so that the x86 form is a constant in each: the
+     * prefixes, REX.W and the opcode bytes then fold away (the accesses
+     * through a register are the kernels' most frequent instructions; the
+     * other accesses share a case and take their form from a table). */
+#define STORE_IND(form)                                                                            \
+    {                                                                                              \
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));          \
+        p = store(c, p, pc, form, o.a, at_indirect(o.b, o.x));                                     \
+        break;                                                                                     \
+    }
+#define LOAD_IND(form)                                                                             \
+    {                                                                                              \
+        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));          \
+        p = load(c, p, pc, form, o.a, at_indirect(o.b, o.x));                                      \
+        break;                                                                                     \
+    }
     case PVM_OP_store_ind_u8:
+        STORE_IND(X86_STORE_8)
     case PVM_OP_store_ind_u16:
+        STORE_IND(X86_STORE_16)
     case PVM_OP_store_ind_u32:
-    case PVM_OP_store_ind_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        p = store(c, p, pc, store_forms[op - PVM_OP_store_ind_u8], o.a, at_indirect(o.b, o.x));
-        break;
-    }
+        STORE_IND(X86_STORE_32)
+    case PVM_OP_store_ind_u64:
+        STORE_IND(X86_STORE_64)
     case PVM_OP_load_ind_u8:
+        LOAD_IND(X86_LOAD_U8)
     case PVM_OP_load_ind_i8:
+        LOAD_IND(X86_LOAD_I8)
     case PVM_OP_load_ind_u16:
+        LOAD_IND(X86_LOAD_U16)
     case PVM_OP_load_ind_i16:
+        LOAD_IND(X86_LOAD_I16)
     case PVM_OP_load_ind_u32:
+        LOAD_IND(X86_LOAD_U32)
     case PVM_OP_load_ind_i32:
-    case PVM_OP_load_ind_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
-        p = load(c, p, pc, load_forms[op - PVM_OP_load_ind_u8], o.a, at_indirect(o.b, o.x));
-        break;
-    }
+        LOAD_IND(X86_LOAD_I32)
+    case PVM_OP_load_ind_u64:
+        LOAD_IND(X86_LOAD_U64)
+#undef STORE_IND
+#undef LOAD_IND
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32: {
         const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
