@@ -30,7 +30,7 @@ int jit_native_reg(unsigned pvm_reg)
 }
 
 /* ---- Gas blocks -------------------------------------------------------- */
-JIT_INLINE uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
+JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
 {
     const uint8_t *start = p;
     c->block_head[pc >> 3] |= (uint8_t)(1u << (pc & 7));
@@ -104,8 +104,8 @@ static const int8_t branch_reg_cc[] = {
  * (see struct jit_ops). One switch on the opcode; each case decodes the
  * operands of its format itself, into registers.
  */
-JIT_INLINE uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, uint8_t op,
-                                 unsigned l, const uint8_t *code, const struct pvm_insn *in)
+JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, uint8_t op,
+                                  unsigned l, const uint8_t *code, const struct pvm_insn *in)
 {
 /* The operands of the case's format: from in, the whole instruction the
  * pipeline gas model decoded anyway, else straight from the code bytes. */
@@ -793,7 +793,8 @@ static bool is_gas_terminator(uint8_t op)
 /* The implicit trap at pc = C (always reached exactly, SPEC §5): its own
  * block costs the version's end cost; at the end of a longer block it is
  * that block's last instruction. Closes the last block. */
-static uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool new_block, bool pipeline)
+static JIT_CURSOR uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool new_block,
+                                         bool pipeline)
 {
     const struct pvm_program *prog = c->p;
     if (new_block) {

@@ -202,7 +202,7 @@ JIT_INLINE size_t code_off(const struct compiler *c, const uint8_t *p)
 
 /* The cursor at the end of the buffer, and back: the code between keeps
  * it in a local (see jit_x86.h). */
-JIT_INLINE uint8_t *cursor(struct compiler *c)
+JIT_EMITTER uint8_t *cursor(struct compiler *c)
 {
     return c->b.code + c->b.off;
 }
@@ -235,21 +235,21 @@ JIT_INLINE bool room(struct compiler *c, size_t n)
 
 /* ---- Small sequences ----------------------------------------------------- */
 /* Each takes the cursor p and returns the cursor after its code. */
-JIT_INLINE uint8_t *jmp_back(struct compiler *c, uint8_t *p, size_t target)
+JIT_EMITTER uint8_t *jmp_back(struct compiler *c, uint8_t *p, size_t target)
 {
     p = emit_jmp32(p);
     jit_link32_at(p - 4, c->b.code + target);
     return p;
 }
 
-JIT_INLINE uint8_t *jcc_back(struct compiler *c, uint8_t *p, enum x86_cc cc, size_t target)
+JIT_EMITTER uint8_t *jcc_back(struct compiler *c, uint8_t *p, enum x86_cc cc, size_t target)
 {
     p = emit_jcc32(p, cc);
     jit_link32_at(p - 4, c->b.code + target);
     return p;
 }
 
-JIT_INLINE uint8_t *mov64(uint8_t *p, int dst, int src)
+JIT_EMITTER uint8_t *mov64(uint8_t *p, int dst, int src)
 {
     if (dst != src)
         p = emit_mov_rr(p, true, dst, src);
@@ -257,7 +257,7 @@ JIT_INLINE uint8_t *mov64(uint8_t *p, int dst, int src)
 }
 
 /* ctx.pc = pc; ctx.reason = reason; jump to the common exit. */
-JIT_INLINE uint8_t *exit_inline(struct compiler *c, uint8_t *p, uint32_t pc, uint32_t reason)
+JIT_EMITTER uint8_t *exit_inline(struct compiler *c, uint8_t *p, uint32_t pc, uint32_t reason)
 {
     p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);         /* mov dword [ctx.pc], pc */
     p = emit_store32_imm_disp(p, CTXB, CTX(reason), reason); /* mov dword [ctx.reason], r */
@@ -271,6 +271,7 @@ void jit_emit_entry(struct compiler *c);
  * the dynamic-jump dispatcher, the empty return and the host call. */
 void jit_emit_shared_exits(struct compiler *c);
 /* Jumps to the jump-table entry that rax selects (see its definition). */
-uint8_t *jit_table_jump(struct compiler *c, uint8_t *p, unsigned scale_log2, int32_t disp);
+JIT_CURSOR uint8_t *jit_table_jump(struct compiler *c, uint8_t *p, unsigned scale_log2,
+                                   int32_t disp);
 
 #endif /* NUB_JIT_COMPILER_H */

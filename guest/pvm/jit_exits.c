@@ -8,14 +8,14 @@
 #include "jit_compiler.h"
 
 /* ---- Entry and exit sequences (the platform-specific part) ------------- */
-static uint8_t *emit_load_pvm_regs(uint8_t *p)
+static JIT_CURSOR uint8_t *emit_load_pvm_regs(uint8_t *p)
 {
     for (unsigned i = 0; i < PVM_NUM_REGS; i++)
         p = emit_load_disp(p, R(i), CTXB, CTX(regs) + (int32_t)(8 * i)); /* mov rI, [ctx.regs+8i] */
     return emit_load_disp(p, GAS, CTXB, CTX(gas));                       /* mov r15, [ctx.gas] */
 }
 
-static uint8_t *emit_store_pvm_regs(uint8_t *p)
+static JIT_CURSOR uint8_t *emit_store_pvm_regs(uint8_t *p)
 {
     for (unsigned i = 0; i < PVM_NUM_REGS; i++)
         p = emit_store_disp(p, R(i), CTXB,
@@ -58,7 +58,7 @@ void jit_emit_entry(struct compiler *c)
     set_cursor(c, p);
 }
 
-static uint8_t *emit_exit_common(struct compiler *c, uint8_t *p)
+static JIT_CURSOR uint8_t *emit_exit_common(struct compiler *c, uint8_t *p)
 {
     c->exit_label = code_off(c, p);
     p = emit_store_pvm_regs(p);
@@ -86,7 +86,7 @@ static uint8_t *emit_exit_common(struct compiler *c, uint8_t *p)
  * registers (possibly changed) are reloaded and the code continues; any
  * other reason leaves through the exit trap with the stored registers.
  */
-static uint8_t *emit_host_call(struct compiler *c, uint8_t *p)
+static JIT_CURSOR uint8_t *emit_host_call(struct compiler *c, uint8_t *p)
 {
     c->host_call_label = code_off(c, p);
     p = emit_store32_imm_disp(p, CTXB, CTX(reason), PVM_EXIT_HOST_CALL);
@@ -118,7 +118,8 @@ static uint8_t *emit_host_call(struct compiler *c, uint8_t *p)
 /* Jumps to the jump-table entry that rax selects, at [table +
  * (rax << scale_log2) + disp] (an int32 offset from the table); rcx is
  * parked meanwhile. */
-uint8_t *jit_table_jump(struct compiler *c, uint8_t *p, unsigned scale_log2, int32_t disp)
+JIT_CURSOR uint8_t *jit_table_jump(struct compiler *c, uint8_t *p, unsigned scale_log2,
+                                   int32_t disp)
 {
     p = emit_store_disp(p, X86_RCX, CTXB, CTX(spill_rcx)); /* mov [ctx.spill_rcx], rcx */
     p = emit_lea_rip(p, X86_RCX);                          /* lea rcx, [rip+table] */
@@ -137,7 +138,7 @@ uint8_t *jit_table_jump(struct compiler *c, uint8_t *p, unsigned scale_log2, int
  *   if (a == 0 || a odd || a > 2J) panic;
  *   goto native_table[a/2 - 1];   (entries for non-block-start targets -> panic)
  */
-static uint8_t *emit_djump(struct compiler *c, uint8_t *p)
+static JIT_CURSOR uint8_t *emit_djump(struct compiler *c, uint8_t *p)
 {
     const struct pvm_program *prog = c->p;
     c->djump_label = code_off(c, p);
@@ -173,7 +174,7 @@ static uint8_t *emit_djump(struct compiler *c, uint8_t *p)
  * the frame back for the next one and dispatch in general. rcx is parked
  * while it carries the frame's address.
  */
-static uint8_t *emit_empty_return(struct compiler *c, uint8_t *p)
+static JIT_CURSOR uint8_t *emit_empty_return(struct compiler *c, uint8_t *p)
 {
     uint8_t *here = p;
     c->empty_return_label = code_off(c, p);

@@ -13,7 +13,7 @@
 /* ---- Control flow ------------------------------------------------------ */
 /* Jump (cc < 0: always) to the block at target, or panic at pc if target
  * is not a block start (SPEC §6.2). */
-JIT_INLINE uint8_t *branch(struct compiler *c, uint8_t *p, int cc, int64_t target, uint32_t pc)
+JIT_EMITTER uint8_t *branch(struct compiler *c, uint8_t *p, int cc, int64_t target, uint32_t pc)
 {
     p = cc < 0 ? emit_jmp32(p) : emit_jcc32(p, (enum x86_cc)cc);
     size_t site = code_off(c, p) - 4;
@@ -36,7 +36,7 @@ JIT_INLINE uint8_t *branch(struct compiler *c, uint8_t *p, int cc, int64_t targe
  * one puts bit 0 on top, so after subtracting 1 every odd a and a = 0 are
  * >= 2^31 - 1 > J, and an even a in 2..2J is its table index a/2 - 1.
  */
-JIT_INLINE uint8_t *dispatch(struct compiler *c, uint8_t *p)
+JIT_EMITTER uint8_t *dispatch(struct compiler *c, uint8_t *p)
 {
     const struct pvm_program *prog = c->p;
     if (prog->jump_entry_size == 0 || prog->jump_table_len == 0 ||
@@ -51,7 +51,7 @@ JIT_INLINE uint8_t *dispatch(struct compiler *c, uint8_t *p)
     return jit_table_jump(c, p, 2, 0); /* eax = i: entry i at [table + rax*4] */
 }
 
-JIT_INLINE uint8_t *dynamic_jump(struct compiler *c, uint8_t *p, uint32_t pc)
+JIT_EMITTER uint8_t *dynamic_jump(struct compiler *c, uint8_t *p, uint32_t pc)
 {
     p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
     return dispatch(c, p);
@@ -64,7 +64,8 @@ JIT_INLINE uint8_t *dynamic_jump(struct compiler *c, uint8_t *p, uint32_t pc)
  * next_pc: the block the code after the pad opens (UINT32_MAX: none), which
  * the pad falls through to.
  */
-static uint8_t *return_pad(struct compiler *c, uint8_t *p, uint64_t ret_addr, uint32_t next_pc)
+static JIT_CURSOR uint8_t *return_pad(struct compiler *c, uint8_t *p, uint64_t ret_addr,
+                                      uint32_t next_pc)
 {
     uint32_t target;
     if (pvm_program_dynamic_jump(c->p, (uint32_t)ret_addr, &target) != PVM_DJUMP_TARGET)
@@ -81,8 +82,8 @@ static uint8_t *return_pad(struct compiler *c, uint8_t *p, uint64_t ret_addr, ui
 /* A call to the block at target (a block start) writing ret_addr to ra
  * (already written): push a return frame if there is room. The call ends
  * its block: the code of next_pc, a new block, follows. */
-static uint8_t *call_direct(struct compiler *c, uint8_t *p, uint32_t target, uint64_t ret_addr,
-                            uint32_t next_pc)
+static JIT_CURSOR uint8_t *call_direct(struct compiler *c, uint8_t *p, uint32_t target,
+                                       uint64_t ret_addr, uint32_t next_pc)
 {
     p = emit_alu_rm(p, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
     p = emit_jcc32(p, X86_CC_BE);                                      /* full: plain jump */
@@ -93,7 +94,8 @@ static uint8_t *call_direct(struct compiler *c, uint8_t *p, uint32_t target, uin
 }
 
 /* A call through eax (computed before ra was written with ret_addr). */
-static uint8_t *call_indirect(struct compiler *c, uint8_t *p, uint32_t pc, uint64_t ret_addr)
+static JIT_CURSOR uint8_t *call_indirect(struct compiler *c, uint8_t *p, uint32_t pc,
+                                         uint64_t ret_addr)
 {
     p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
     p = emit_alu_rm(p, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
@@ -109,14 +111,14 @@ static uint8_t *call_indirect(struct compiler *c, uint8_t *p, uint32_t pc, uint6
 
 /* A return through ra (eax = the address): always a `ret`. With no call
  * frame left it lands in emit_empty_return, which dispatches. */
-static uint8_t *return_jump(uint8_t *p, uint32_t pc)
+static JIT_CURSOR uint8_t *return_jump(uint8_t *p, uint32_t pc)
 {
     p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
     return emit_ret(p);
 }
 
 /* ---- Memory ------------------------------------------------------------ */
-JIT_INLINE uint8_t *addr_indirect(uint8_t *p, unsigned reg, uint64_t x)
+JIT_EMITTER uint8_t *addr_indirect(uint8_t *p, unsigned reg, uint64_t x)
 {
     return emit_lea(p, false, SCRATCH, reg, (int32_t)x); /* lea eax, [reg+X] (wraps mod 2^32) */
 }
@@ -138,22 +140,22 @@ JIT_INLINE struct maddr at_indirect(unsigned reg, uint64_t x)
     return (struct maddr){.base = reg, .disp = (int32_t)(uint32_t)x};
 }
 
-JIT_INLINE uint8_t *load(struct compiler *c, uint8_t *p, uint32_t pc, unsigned form, unsigned dst,
-                         struct maddr m)
+JIT_EMITTER uint8_t *load(struct compiler *c, uint8_t *p, uint32_t pc, unsigned form, unsigned dst,
+                          struct maddr m)
 {
     add_fault_site(c, p, pc);
     return emit_load_m(p, form, dst, m.base, m.disp);
 }
 
-JIT_INLINE uint8_t *store(struct compiler *c, uint8_t *p, uint32_t pc, unsigned form, unsigned src,
-                          struct maddr m)
+JIT_EMITTER uint8_t *store(struct compiler *c, uint8_t *p, uint32_t pc, unsigned form, unsigned src,
+                           struct maddr m)
 {
     add_fault_site(c, p, pc);
     return emit_store_m(p, form, src, m.base, m.disp);
 }
 
-JIT_INLINE uint8_t *store_imm(struct compiler *c, uint8_t *p, uint32_t pc, unsigned width,
-                              uint64_t value, struct maddr m)
+JIT_EMITTER uint8_t *store_imm(struct compiler *c, uint8_t *p, uint32_t pc, unsigned width,
+                               uint64_t value, struct maddr m)
 {
     static const unsigned forms[9] = {[1] = X86_STORE_IMM_8,
                                       [2] = X86_STORE_IMM_16,
@@ -177,14 +179,14 @@ static const unsigned store_widths[] = {1, 2, 4, 8};
 
 /* ---- Arithmetic helpers ------------------------------------------------ */
 /* D = sx32(eax) */
-JIT_INLINE uint8_t *sx32_to(uint8_t *p, unsigned d)
+JIT_EMITTER uint8_t *sx32_to(uint8_t *p, unsigned d)
 {
     return emit_movsxd_rr(p, d, SCRATCH); /* movsxd D, eax */
 }
 
 /* D = A op B, 64-bit, op in {add, sub, and, or, xor}. */
-JIT_INLINE uint8_t *alu3_64(uint8_t *p, enum x86_alu op, bool commutative, unsigned d, unsigned a,
-                            unsigned bb)
+JIT_EMITTER uint8_t *alu3_64(uint8_t *p, enum x86_alu op, bool commutative, unsigned d, unsigned a,
+                             unsigned bb)
 {
     if (d == a) {
         p = emit_alu_rr(p, true, op, d, bb);
@@ -206,7 +208,7 @@ JIT_INLINE uint8_t *alu3_64(uint8_t *p, enum x86_alu op, bool commutative, unsig
 }
 
 /* D = sx32(lo32(A) op lo32(B)) */
-JIT_INLINE uint8_t *alu3_32(uint8_t *p, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
+JIT_EMITTER uint8_t *alu3_32(uint8_t *p, enum x86_alu op, unsigned d, unsigned a, unsigned bb)
 {
     if (d == a) { /* in place: op D32, B32; movsxd D, D32 */
         p = emit_alu_rr(p, false, op, d, bb);
@@ -220,7 +222,7 @@ JIT_INLINE uint8_t *alu3_32(uint8_t *p, enum x86_alu op, unsigned d, unsigned a,
 }
 
 /* D = src op imm (64-bit, imm sign-extended). */
-JIT_INLINE uint8_t *alu_imm_64(uint8_t *p, enum x86_alu op, unsigned d, unsigned src, uint64_t x)
+JIT_EMITTER uint8_t *alu_imm_64(uint8_t *p, enum x86_alu op, unsigned d, unsigned src, uint64_t x)
 {
     if (op == X86_ALU_AND && (x == 0xFF || x == 0xFFFF)) { /* the zero-extending moves */
         if (x == 0xFF)
@@ -236,7 +238,7 @@ JIT_INLINE uint8_t *alu_imm_64(uint8_t *p, enum x86_alu op, unsigned d, unsigned
 
 /* D = (A cmp B/imm) ? 1 : 0. A D distinct from the operands is cleared
  * and set in place; otherwise the flag goes through rax. */
-JIT_INLINE uint8_t *set_cc_rr(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
+JIT_EMITTER uint8_t *set_cc_rr(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
     if (d != a && d != bb) {
         p = emit_alu_rr(p, false, X86_ALU_XOR, d, d); /* xor D32, D32 (before cmp) */
@@ -251,7 +253,7 @@ JIT_INLINE uint8_t *set_cc_rr(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a
     return p;
 }
 
-JIT_INLINE uint8_t *set_cc_ri(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
+JIT_EMITTER uint8_t *set_cc_ri(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
 {
     if (d != a) {
         p = emit_alu_rr(p, false, X86_ALU_XOR, d, d);
@@ -272,8 +274,9 @@ JIT_INLINE uint8_t *set_cc_ri(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a
  * is parked in ctx.spill_rcx meanwhile:
  *   rax = value; [spill] = rcx; rcx = count; op rax, cl; rcx = [spill]; D = rax
  */
-static uint8_t *shift_var(uint8_t *p, bool w64, enum x86_shift op, bool value_is_imm,
-                          unsigned value_reg, uint64_t value_imm, unsigned count_reg, unsigned d)
+static JIT_CURSOR uint8_t *shift_var(uint8_t *p, bool w64, enum x86_shift op, bool value_is_imm,
+                                     unsigned value_reg, uint64_t value_imm, unsigned count_reg,
+                                     unsigned d)
 {
     if (value_is_imm)
         p = emit_mov_ri(p, SCRATCH, w64 ? value_imm : (uint32_t)value_imm);
@@ -295,8 +298,8 @@ static uint8_t *shift_var(uint8_t *p, bool w64, enum x86_shift op, bool value_is
 }
 
 /* D = shift(lo32/64 of src, constant count) */
-JIT_INLINE uint8_t *shift_imm(uint8_t *p, bool w64, enum x86_shift op, unsigned d, unsigned src,
-                              uint64_t count)
+JIT_EMITTER uint8_t *shift_imm(uint8_t *p, bool w64, enum x86_shift op, unsigned d, unsigned src,
+                               uint64_t count)
 {
     if (w64) {
         p = mov64(p, d, src);
@@ -319,7 +322,7 @@ JIT_INLINE uint8_t *shift_imm(uint8_t *p, bool w64, enum x86_shift op, unsigned 
 
 /* Operand of a one-operand mul/div: the PVM register, or its parked copy if
  * it lives in rdx (which the instruction overwrites). */
-static uint8_t *grp3_operand(uint8_t *p, bool w64, enum x86_grp3 op, unsigned reg)
+static JIT_CURSOR uint8_t *grp3_operand(uint8_t *p, bool w64, enum x86_grp3 op, unsigned reg)
 {
     if (reg == X86_RDX)
         return emit_grp3_m(p, w64, op, CTXB, CTX(spill_rdx));
@@ -334,8 +337,8 @@ static uint8_t *grp3_operand(uint8_t *p, bool w64, enum x86_grp3 op, unsigned re
  *   else                        D = A / B or A % B    (div/idiv, rdx parked)
  * 32-bit forms work on lo32 and sign-extend the result.
  */
-static uint8_t *divrem(uint8_t *p, bool w64, bool is_signed, bool rem, unsigned d, unsigned a,
-                       unsigned bb)
+static JIT_CURSOR uint8_t *divrem(uint8_t *p, bool w64, bool is_signed, bool rem, unsigned d,
+                                  unsigned a, unsigned bb)
 {
     p = emit_test_rr(p, w64, bb, bb);
     p = emit_jcc32(p, X86_CC_NE);
@@ -399,7 +402,7 @@ static uint8_t *divrem(uint8_t *p, bool w64, bool is_signed, bool rem, unsigned 
  * s_s and u_u move the high half straight to D (D = r12 lives in rdx,
  * which then needs no unparking).
  */
-static uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned a, unsigned bb)
+static JIT_CURSOR uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned a, unsigned bb)
 {
     p = emit_store_disp(p, X86_RDX, CTXB, CTX(spill_rdx));
     p = emit_mov_rr(p, true, SCRATCH, a);
@@ -426,7 +429,8 @@ static uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned a, unsigned
 
 /* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is
  * neither operand */
-static uint8_t *minmax(uint8_t *p, enum x86_cc take_b, unsigned d, unsigned a, unsigned bb)
+static JIT_CURSOR uint8_t *minmax(uint8_t *p, enum x86_cc take_b, unsigned d, unsigned a,
+                                  unsigned bb)
 {
     if (d != a && d != bb) {
         p = emit_mov_rr(p, true, d, a);
@@ -442,7 +446,7 @@ static uint8_t *minmax(uint8_t *p, enum x86_cc take_b, unsigned d, unsigned a, u
 }
 
 /* bit counts with bsr/bsf (no lzcnt/tzcnt requirement) */
-static uint8_t *bitscan(uint8_t *p, bool w64, bool leading, unsigned d, unsigned a)
+static JIT_CURSOR uint8_t *bitscan(uint8_t *p, bool w64, bool leading, unsigned d, unsigned a)
 {
     unsigned bits = w64 ? 64 : 32;
     if (leading) {
@@ -469,7 +473,7 @@ static uint8_t *bitscan(uint8_t *p, bool w64, bool leading, unsigned d, unsigned
  * heap (heap_top 0), A >= 2^32, or the new break passes ctx.heap_limit.
  * The new pages need no mapping here: the platform backs them on first
  * touch. rax is the only scratch; D is written last, so D == A is fine. */
-static uint8_t *sbrk_inline(uint8_t *p, unsigned d, unsigned a)
+static JIT_CURSOR uint8_t *sbrk_inline(uint8_t *p, unsigned d, unsigned a)
 {
     p = emit_alu64_mi32(p, X86_ALU_CMP, CTXB, CTX(heap_top), 0);
     p = emit_jcc8(p, X86_CC_E);
@@ -508,8 +512,8 @@ static uint8_t *sbrk_inline(uint8_t *p, unsigned d, unsigned a)
  * add's. Returns the cursor after the lea, or NULL (nothing emitted) when the
  * pair does not match.
  */
-static uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t next_pc, unsigned t,
-                            unsigned s, uint64_t x)
+static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t next_pc, unsigned t,
+                                       unsigned s, uint64_t x)
 {
     unsigned k = (unsigned)(x & 63);
     if (k < 1 || k > 3 || next_pc >= c->p->code_len)

@@ -28,6 +28,12 @@
  * tests fold away, which is most of the compile speed. */
 #define JIT_INLINE static inline __attribute__((always_inline))
 
+/* A function that emits returns the cursor after its code; a caller that
+ * dropped it would have those bytes overwritten by its next emit, so the
+ * result must be used. JIT_EMITTER: the inline ones. */
+#define JIT_CURSOR  __attribute__((warn_unused_result))
+#define JIT_EMITTER JIT_INLINE JIT_CURSOR
+
 /* ---- Registers --------------------------------------------------------- */
 enum x86_reg {
     X86_RAX = 0,
@@ -90,7 +96,7 @@ enum x86_cc {
 typedef uint32_t jit_u32_unaligned __attribute__((aligned(1)));
 
 /* Stores the low n (1..8) bytes of v, little-endian. */
-JIT_INLINE uint8_t *emitn(uint8_t *p, uint64_t v, unsigned n)
+JIT_EMITTER uint8_t *emitn(uint8_t *p, uint64_t v, unsigned n)
 {
     jit_u32_unaligned *d = (jit_u32_unaligned *)p;
     d[0] = (uint32_t)v;
@@ -103,8 +109,8 @@ JIT_INLINE uint8_t *emitn(uint8_t *p, uint64_t v, unsigned n)
  * a whole x86 instruction (prefixes to SIB, then displacement and
  * immediate) with one advance of the cursor.
  */
-JIT_INLINE uint8_t *emit_head_tail(uint8_t *p, uint64_t head, unsigned nh, uint64_t tail,
-                                   unsigned nt)
+JIT_EMITTER uint8_t *emit_head_tail(uint8_t *p, uint64_t head, unsigned nh, uint64_t tail,
+                                    unsigned nt)
 {
     jit_u32_unaligned *d = (jit_u32_unaligned *)p;
     d[0] = (uint32_t)head;
@@ -115,17 +121,17 @@ JIT_INLINE uint8_t *emit_head_tail(uint8_t *p, uint64_t head, unsigned nh, uint6
     return p + nh + nt;
 }
 
-JIT_INLINE uint8_t *emit1(uint8_t *p, uint8_t v)
+JIT_EMITTER uint8_t *emit1(uint8_t *p, uint8_t v)
 {
     return emitn(p, v, 1);
 }
 
-JIT_INLINE uint8_t *emit4(uint8_t *p, uint32_t v)
+JIT_EMITTER uint8_t *emit4(uint8_t *p, uint32_t v)
 {
     return emitn(p, v, 4);
 }
 
-JIT_INLINE uint8_t *emit8(uint8_t *p, uint64_t v)
+JIT_EMITTER uint8_t *emit8(uint8_t *p, uint64_t v)
 {
     return emitn(p, v, 8);
 }
@@ -168,7 +174,7 @@ JIT_INLINE bool jit_buf_has_slack(const struct jit_buf *b)
 }
 
 /* The cursor of the next emit: in the code, or in spill near the end. */
-JIT_INLINE uint8_t *jit_buf_cursor(struct jit_buf *b)
+JIT_EMITTER uint8_t *jit_buf_cursor(struct jit_buf *b)
 {
     return jit_buf_has_slack(b) ? b->code + b->off : b->spill;
 }
@@ -283,8 +289,8 @@ JIT_INLINE uint64_t x86_opcode(unsigned form, unsigned *n)
 
 /* [prefix] [REX] [0F] opcode, without ModRM (forms like push, bswap, mov r,
  * imm), then the ni bytes of imm. */
-JIT_INLINE uint8_t *x86_prefix_rex_imm(uint8_t *p, unsigned form, int reg, int index, int rm,
-                                       uint64_t imm, unsigned ni)
+JIT_EMITTER uint8_t *x86_prefix_rex_imm(uint8_t *p, unsigned form, int reg, int index, int rm,
+                                        uint64_t imm, unsigned ni)
 {
     unsigned no;
     uint64_t op = x86_opcode(form, &no);
@@ -292,7 +298,7 @@ JIT_INLINE uint8_t *x86_prefix_rex_imm(uint8_t *p, unsigned form, int reg, int i
     return emit_head_tail(p, x.v, x.n, imm, ni);
 }
 
-JIT_INLINE uint8_t *x86_prefix_rex(uint8_t *p, unsigned form, int reg, int index, int rm)
+JIT_EMITTER uint8_t *x86_prefix_rex(uint8_t *p, unsigned form, int reg, int index, int rm)
 {
     unsigned no;
     uint64_t op = x86_opcode(form, &no);
@@ -309,15 +315,15 @@ JIT_INLINE struct x86_bytes x86_rr_head(unsigned form, int reg, int rm)
     return x86_head_body(form, reg, -1, rm, op | modrm << (8 * no), no + 1);
 }
 
-JIT_INLINE uint8_t *x86_rr(uint8_t *p, unsigned form, int reg, int rm)
+JIT_EMITTER uint8_t *x86_rr(uint8_t *p, unsigned form, int reg, int rm)
 {
     struct x86_bytes x = x86_rr_head(form, reg, rm);
     return emitn(p, x.v, x.n);
 }
 
 /* x86_rr followed by the ni (1..4) bytes of an immediate. */
-JIT_INLINE uint8_t *x86_rr_imm(uint8_t *p, unsigned form, int reg, int rm, uint32_t imm,
-                               unsigned ni)
+JIT_EMITTER uint8_t *x86_rr_imm(uint8_t *p, unsigned form, int reg, int rm, uint32_t imm,
+                                unsigned ni)
 {
     struct x86_bytes x = x86_rr_head(form, reg, rm);
     return emit_head_tail(p, x.v, x.n, imm, ni);
@@ -337,8 +343,8 @@ JIT_INLINE uint8_t *x86_rr_imm(uint8_t *p, unsigned form, int reg, int rm, uint3
  * program's immediates and registers, which a branch predictor cannot learn
  * in one compile.
  */
-JIT_INLINE uint8_t *x86_rm_imm(uint8_t *p, unsigned form, int reg, int base, int index,
-                               unsigned scale_log2, int32_t disp, uint32_t imm, unsigned ni)
+JIT_EMITTER uint8_t *x86_rm_imm(uint8_t *p, unsigned form, int reg, int base, int index,
+                                unsigned scale_log2, int32_t disp, uint32_t imm, unsigned ni)
 {
     unsigned no;
     uint64_t op = x86_opcode(form, &no);
@@ -368,8 +374,8 @@ JIT_INLINE uint8_t *x86_rm_imm(uint8_t *p, unsigned form, int reg, int base, int
 }
 
 /* A memory operand with no immediate after it. */
-JIT_INLINE uint8_t *x86_rm(uint8_t *p, unsigned form, int reg, int base, int index,
-                           unsigned scale_log2, int32_t disp)
+JIT_EMITTER uint8_t *x86_rm(uint8_t *p, unsigned form, int reg, int base, int index,
+                            unsigned scale_log2, int32_t disp)
 {
     return x86_rm_imm(p, form, reg, base, index, scale_log2, disp, 0, 0);
 }
@@ -400,24 +406,24 @@ JIT_INLINE unsigned xw(bool w64)
     return w64 ? XF_W : 0;
 }
 
-JIT_INLINE uint8_t *emit_mov_rr(uint8_t *p, bool w64, int dst, int src)
+JIT_EMITTER uint8_t *emit_mov_rr(uint8_t *p, bool w64, int dst, int src)
 {
     return x86_rr(p, xw(w64) | 0x89, src, dst); /* mov dst, src */
 }
 
 /* op dst, src for op in {add, or, and, sub, xor, cmp}: opcode = ext*8 + 1. */
-JIT_INLINE uint8_t *emit_alu_rr(uint8_t *p, bool w64, enum x86_alu op, int dst, int src)
+JIT_EMITTER uint8_t *emit_alu_rr(uint8_t *p, bool w64, enum x86_alu op, int dst, int src)
 {
     return x86_rr(p, xw(w64) | (unsigned)(op * 8 + 1), src, dst); /* op dst, src */
 }
 
-JIT_INLINE uint8_t *emit_test_rr(uint8_t *p, bool w64, int a, int c)
+JIT_EMITTER uint8_t *emit_test_rr(uint8_t *p, bool w64, int a, int c)
 {
     return x86_rr(p, xw(w64) | 0x85, c, a); /* test a, c */
 }
 
 /* op dst, imm (sign-extended imm8 or imm32). */
-JIT_INLINE uint8_t *emit_alu_ri(uint8_t *p, bool w64, enum x86_alu op, int dst, int32_t imm)
+JIT_EMITTER uint8_t *emit_alu_ri(uint8_t *p, bool w64, enum x86_alu op, int dst, int32_t imm)
 {
     if (is_imm8(imm)) {
         return x86_rr_imm(p, xw(w64) | 0x83, op, dst, (uint8_t)imm, 1); /* op dst, imm8 */
@@ -426,13 +432,13 @@ JIT_INLINE uint8_t *emit_alu_ri(uint8_t *p, bool w64, enum x86_alu op, int dst, 
     }
 }
 
-JIT_INLINE uint8_t *emit_test_ri(uint8_t *p, bool w64, int dst, int32_t imm)
+JIT_EMITTER uint8_t *emit_test_ri(uint8_t *p, bool w64, int dst, int32_t imm)
 {
     return x86_rr_imm(p, xw(w64) | 0xF7, 0, dst, (uint32_t)imm, 4); /* test dst, imm32 */
 }
 
 /* dst = imm, shortest form. Clobbers no flags except the xor form (imm 0). */
-JIT_INLINE uint8_t *emit_mov_ri(uint8_t *p, int dst, uint64_t imm)
+JIT_EMITTER uint8_t *emit_mov_ri(uint8_t *p, int dst, uint64_t imm)
 {
     if (is_uimm32(imm)) {
         return x86_prefix_rex_imm(p, 0xB8 + (dst & 7), 0, -1, dst, imm, 4); /* mov dst32, imm32 */
@@ -444,22 +450,22 @@ JIT_INLINE uint8_t *emit_mov_ri(uint8_t *p, int dst, uint64_t imm)
     }
 }
 
-JIT_INLINE uint8_t *emit_imul_rr(uint8_t *p, bool w64, int dst, int src)
+JIT_EMITTER uint8_t *emit_imul_rr(uint8_t *p, bool w64, int dst, int src)
 {
     return x86_rr(p, xw(w64) | XF_0F | 0xAF, dst, src); /* imul dst, src */
 }
 
-JIT_INLINE uint8_t *emit_imul_rri(uint8_t *p, bool w64, int dst, int src, int32_t imm)
+JIT_EMITTER uint8_t *emit_imul_rri(uint8_t *p, bool w64, int dst, int src, int32_t imm)
 {
     return x86_rr_imm(p, xw(w64) | 0x69, dst, src, (uint32_t)imm, 4); /* imul dst, src, imm32 */
 }
 
-JIT_INLINE uint8_t *emit_shift_ri(uint8_t *p, bool w64, enum x86_shift op, int dst, uint8_t count)
+JIT_EMITTER uint8_t *emit_shift_ri(uint8_t *p, bool w64, enum x86_shift op, int dst, uint8_t count)
 {
     return x86_rr_imm(p, xw(w64) | 0xC1, op, dst, count, 1); /* shl/shr/sar/rol/ror dst, imm8 */
 }
 
-JIT_INLINE uint8_t *emit_shift_cl(uint8_t *p, bool w64, enum x86_shift op, int dst)
+JIT_EMITTER uint8_t *emit_shift_cl(uint8_t *p, bool w64, enum x86_shift op, int dst)
 {
     return x86_rr(p, xw(w64) | 0xD3, op, dst); /* shl/shr/sar/rol/ror dst, cl */
 }
@@ -474,83 +480,83 @@ enum x86_grp3 {
     X86_G3_IDIV = 7,
 };
 
-JIT_INLINE uint8_t *emit_grp3_r(uint8_t *p, bool w64, enum x86_grp3 op, int rm)
+JIT_EMITTER uint8_t *emit_grp3_r(uint8_t *p, bool w64, enum x86_grp3 op, int rm)
 {
     return x86_rr(p, xw(w64) | 0xF7, op, rm); /* not/neg/mul/imul/div/idiv rm */
 }
 
-JIT_INLINE uint8_t *emit_grp3_m(uint8_t *p, bool w64, enum x86_grp3 op, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_grp3_m(uint8_t *p, bool w64, enum x86_grp3 op, int base, int32_t disp)
 {
     return x86_rm(p, xw(w64) | 0xF7, op, base, X86_NONE, 0, disp); /* div/idiv/mul [base+disp] */
 }
 
-JIT_INLINE uint8_t *emit_cqo(uint8_t *p)
+JIT_EMITTER uint8_t *emit_cqo(uint8_t *p)
 {
     return emitn(p, 0x9948, 2); /* cqo: rdx:rax = sign-extend rax */
 }
 
-JIT_INLINE uint8_t *emit_cdq(uint8_t *p)
+JIT_EMITTER uint8_t *emit_cdq(uint8_t *p)
 {
     return emit1(p, 0x99); /* cdq: edx:eax = sign-extend eax */
 }
 
-JIT_INLINE uint8_t *emit_movsxd_rr(uint8_t *p, int dst, int src)
+JIT_EMITTER uint8_t *emit_movsxd_rr(uint8_t *p, int dst, int src)
 {
     return x86_rr(p, XF_W | 0x63, dst, src); /* movsxd dst, src32 */
 }
 
-JIT_INLINE uint8_t *emit_movsx8_rr(uint8_t *p, int dst, int src)
+JIT_EMITTER uint8_t *emit_movsx8_rr(uint8_t *p, int dst, int src)
 {
     return x86_rr(p, XF_W | XF_0F | XF_BYTE | 0xBE, dst, src); /* movsx dst, src8 */
 }
 
-JIT_INLINE uint8_t *emit_movsx16_rr(uint8_t *p, int dst, int src)
+JIT_EMITTER uint8_t *emit_movsx16_rr(uint8_t *p, int dst, int src)
 {
     return x86_rr(p, XF_W | XF_0F | 0xBF, dst, src); /* movsx dst, src16 */
 }
 
-JIT_INLINE uint8_t *emit_movzx8_rr(uint8_t *p, int dst, int src)
+JIT_EMITTER uint8_t *emit_movzx8_rr(uint8_t *p, int dst, int src)
 {
     return x86_rr(p, XF_0F | XF_BYTE | 0xB6, dst, src); /* movzx dst32, src8 */
 }
 
-JIT_INLINE uint8_t *emit_movzx16_rr(uint8_t *p, int dst, int src)
+JIT_EMITTER uint8_t *emit_movzx16_rr(uint8_t *p, int dst, int src)
 {
     return x86_rr(p, XF_0F | 0xB7, dst, src); /* movzx dst32, src16 */
 }
 
-JIT_INLINE uint8_t *emit_popcnt_rr(uint8_t *p, bool w64, int dst, int src)
+JIT_EMITTER uint8_t *emit_popcnt_rr(uint8_t *p, bool w64, int dst, int src)
 {
     return x86_rr(p, XF_F3 | xw(w64) | XF_0F | 0xB8, dst, src); /* popcnt dst, src */
 }
 
-JIT_INLINE uint8_t *emit_bsr_rr(uint8_t *p, bool w64, int dst, int src)
+JIT_EMITTER uint8_t *emit_bsr_rr(uint8_t *p, bool w64, int dst, int src)
 {
     return x86_rr(p, xw(w64) | XF_0F | 0xBD, dst, src); /* bsr dst, src (ZF=1 if src==0) */
 }
 
-JIT_INLINE uint8_t *emit_bsf_rr(uint8_t *p, bool w64, int dst, int src)
+JIT_EMITTER uint8_t *emit_bsf_rr(uint8_t *p, bool w64, int dst, int src)
 {
     return x86_rr(p, xw(w64) | XF_0F | 0xBC, dst, src); /* bsf dst, src (ZF=1 if src==0) */
 }
 
-JIT_INLINE uint8_t *emit_bswap(uint8_t *p, int reg)
+JIT_EMITTER uint8_t *emit_bswap(uint8_t *p, int reg)
 {
     return x86_prefix_rex(p, XF_W | XF_0F | (0xC8 + (reg & 7)), 0, -1, reg); /* bswap reg */
 }
 
-JIT_INLINE uint8_t *emit_setcc(uint8_t *p, enum x86_cc cc, int dst)
+JIT_EMITTER uint8_t *emit_setcc(uint8_t *p, enum x86_cc cc, int dst)
 {
     return x86_rr(p, XF_0F | XF_BYTE | (0x90 + cc), 0, dst); /* setcc dst8 */
 }
 
-JIT_INLINE uint8_t *emit_cmovcc_rr(uint8_t *p, enum x86_cc cc, int dst, int src)
+JIT_EMITTER uint8_t *emit_cmovcc_rr(uint8_t *p, enum x86_cc cc, int dst, int src)
 {
     return x86_rr(p, XF_W | XF_0F | (0x40 + cc), dst, src); /* cmovcc dst, src */
 }
 
 /* lea dst32/64, [base + disp]: the 32-bit form computes lo32(base + disp). */
-JIT_INLINE uint8_t *emit_lea(uint8_t *p, bool w64, int dst, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_lea(uint8_t *p, bool w64, int dst, int base, int32_t disp)
 {
     return x86_rm(p, xw(w64) | 0x8D, dst, base, X86_NONE, 0, disp); /* lea dst, [base+disp] */
 }
@@ -558,19 +564,19 @@ JIT_INLINE uint8_t *emit_lea(uint8_t *p, bool w64, int dst, int base, int32_t di
 /* ---- Memory forms ------------------------------------------------------ */
 /* The PVM memory operand gs:[base32 + disp] (base X86_GSBASE: gs:[disp]):
  * the window is at the gs base, the address wraps modulo 2^32 (XF_A32). */
-JIT_INLINE uint8_t *emit_load_m(uint8_t *p, unsigned form, int dst, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_load_m(uint8_t *p, unsigned form, int dst, int base, int32_t disp)
 {
     return x86_rm(p, form | XF_GS | XF_A32, dst, base, X86_NONE, 0, disp); /* mov dst, gs:[a32] */
 }
 
-JIT_INLINE uint8_t *emit_store_m(uint8_t *p, unsigned form, int src, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_store_m(uint8_t *p, unsigned form, int src, int base, int32_t disp)
 {
     return x86_rm(p, form | XF_GS | XF_A32, src, base, X86_NONE, 0, disp); /* mov gs:[a32], src */
 }
 
 /* mov gs:[a32], imm (8/16/32/64 via form); imm bytes follow. */
-JIT_INLINE uint8_t *emit_store_imm_m(uint8_t *p, unsigned form, int base, int32_t disp, int32_t imm,
-                                     unsigned imm_bytes)
+JIT_EMITTER uint8_t *emit_store_imm_m(uint8_t *p, unsigned form, int base, int32_t disp,
+                                      int32_t imm, unsigned imm_bytes)
 {
     return x86_rm_imm(p, form | XF_GS | XF_A32, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
                       imm_bytes); /* mov gs:[a32], imm */
@@ -596,44 +602,44 @@ JIT_INLINE uint8_t *emit_store_imm_m(uint8_t *p, unsigned form, int base, int32_
 #define X86_STORE_IMM_64 (XF_W | 0xC7)  /* mov qword [m], simm32 */
 
 /* reg <-> [base + disp] (context-block slots). */
-JIT_INLINE uint8_t *emit_load_disp(uint8_t *p, int dst, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_load_disp(uint8_t *p, int dst, int base, int32_t disp)
 {
     return x86_rm(p, XF_W | 0x8B, dst, base, X86_NONE, 0, disp); /* mov dst, [base+disp] */
 }
 
-JIT_INLINE uint8_t *emit_store_disp(uint8_t *p, int src, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_store_disp(uint8_t *p, int src, int base, int32_t disp)
 {
     return x86_rm(p, XF_W | 0x89, src, base, X86_NONE, 0, disp); /* mov [base+disp], src */
 }
 
-JIT_INLINE uint8_t *emit_store32_imm_disp(uint8_t *p, int base, int32_t disp, uint32_t imm)
+JIT_EMITTER uint8_t *emit_store32_imm_disp(uint8_t *p, int base, int32_t disp, uint32_t imm)
 {
     return x86_rm_imm(p, 0xC7, 0, base, X86_NONE, 0, disp, imm,
                       4); /* mov dword [base+disp], imm32 */
 }
 
-JIT_INLINE uint8_t *emit_store64_imm_disp(uint8_t *p, int base, int32_t disp, int32_t imm)
+JIT_EMITTER uint8_t *emit_store64_imm_disp(uint8_t *p, int base, int32_t disp, int32_t imm)
 {
     return x86_rm_imm(p, XF_W | 0xC7, 0, base, X86_NONE, 0, disp, (uint32_t)imm,
                       4); /* mov qword [base+disp], simm32 */
 }
 
 /* op reg64, imm32 (always the imm32 form: patchable). */
-JIT_INLINE uint8_t *emit_alu_ri32(uint8_t *p, enum x86_alu op, int dst, uint32_t imm)
+JIT_EMITTER uint8_t *emit_alu_ri32(uint8_t *p, enum x86_alu op, int dst, uint32_t imm)
 {
     return x86_rr_imm(p, XF_W | 0x81, op, dst, imm, 4); /* op dst, imm32 */
 }
 
 /* op qword [base+disp], imm32 (always the imm32 form: patchable). */
-JIT_INLINE uint8_t *emit_alu64_mi32(uint8_t *p, enum x86_alu op, int base, int32_t disp,
-                                    uint32_t imm)
+JIT_EMITTER uint8_t *emit_alu64_mi32(uint8_t *p, enum x86_alu op, int base, int32_t disp,
+                                     uint32_t imm)
 {
     return x86_rm_imm(p, XF_W | 0x81, op, base, X86_NONE, 0, disp, imm,
                       4); /* op qword [base+disp], imm32 */
 }
 
 /* op reg, qword [base+disp] for op in {add, or, and, sub, xor, cmp}. */
-JIT_INLINE uint8_t *emit_alu_rm(uint8_t *p, enum x86_alu op, int reg, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_alu_rm(uint8_t *p, enum x86_alu op, int reg, int base, int32_t disp)
 {
     return x86_rm(p, XF_W | (unsigned)(op * 8 + 3), reg, base, X86_NONE, 0, disp); /* op reg, [m] */
 }
@@ -641,97 +647,97 @@ JIT_INLINE uint8_t *emit_alu_rm(uint8_t *p, enum x86_alu op, int reg, int base, 
 /* ---- Control flow ------------------------------------------------------ */
 /* The jumps and calls end with their rel32 (rel8) field: it is the 4 (1)
  * bytes before the returned cursor, for jit_link32_at (jit_link8_at). */
-JIT_INLINE uint8_t *emit_jmp32(uint8_t *p)
+JIT_EMITTER uint8_t *emit_jmp32(uint8_t *p)
 {
     return emitn(p, 0xE9, 5); /* jmp rel32 */
 }
 
-JIT_INLINE uint8_t *emit_jcc32(uint8_t *p, enum x86_cc cc)
+JIT_EMITTER uint8_t *emit_jcc32(uint8_t *p, enum x86_cc cc)
 {
     return emitn(p, 0x800F + ((unsigned)cc << 8), 6); /* jcc rel32 */
 }
 
-JIT_INLINE uint8_t *emit_jmp8(uint8_t *p)
+JIT_EMITTER uint8_t *emit_jmp8(uint8_t *p)
 {
     return emitn(p, 0xEB, 2); /* jmp rel8 */
 }
 
-JIT_INLINE uint8_t *emit_call32(uint8_t *p)
+JIT_EMITTER uint8_t *emit_call32(uint8_t *p)
 {
     return emitn(p, 0xE8, 5); /* call rel32 */
 }
 
-JIT_INLINE uint8_t *emit_jcc8(uint8_t *p, enum x86_cc cc)
+JIT_EMITTER uint8_t *emit_jcc8(uint8_t *p, enum x86_cc cc)
 {
     return emitn(p, (uint8_t)(0x70 + cc), 2); /* jcc rel8 */
 }
 
-JIT_INLINE uint8_t *emit_jmp_r(uint8_t *p, int reg)
+JIT_EMITTER uint8_t *emit_jmp_r(uint8_t *p, int reg)
 {
     return x86_rr(p, 0xFF, 4, reg); /* jmp reg */
 }
 
-JIT_INLINE uint8_t *emit_jmp_m(uint8_t *p, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_jmp_m(uint8_t *p, int base, int32_t disp)
 {
     return x86_rm(p, 0xFF, 4, base, X86_NONE, 0, disp); /* jmp qword [base+disp] */
 }
 
 /* lea dst, [rip + rel32]; the rel32 field ends the instruction. */
-JIT_INLINE uint8_t *emit_lea_rip(uint8_t *p, int dst)
+JIT_EMITTER uint8_t *emit_lea_rip(uint8_t *p, int dst)
 {
     uint64_t body = 0x8D | (uint64_t)((((unsigned)dst & 7) << 3) | 5) << 8; /* ModRM: rip+rel32 */
     struct x86_bytes x = x86_head_body(XF_W | 0x8D, dst, -1, 0, body, 2); /* lea dst, [rip+rel32] */
     return emit_head_tail(p, x.v, x.n, 0, 4);
 }
 
-JIT_INLINE uint8_t *emit_push(uint8_t *p, int reg)
+JIT_EMITTER uint8_t *emit_push(uint8_t *p, int reg)
 {
     return x86_prefix_rex(p, 0x50 + (reg & 7), 0, -1, reg); /* push reg */
 }
 
-JIT_INLINE uint8_t *emit_pop(uint8_t *p, int reg)
+JIT_EMITTER uint8_t *emit_pop(uint8_t *p, int reg)
 {
     return x86_prefix_rex(p, 0x58 + (reg & 7), 0, -1, reg); /* pop reg */
 }
 
-JIT_INLINE uint8_t *emit_ret(uint8_t *p)
+JIT_EMITTER uint8_t *emit_ret(uint8_t *p)
 {
     return emit1(p, 0xC3); /* ret */
 }
 
-JIT_INLINE uint8_t *emit_int(uint8_t *p, uint8_t vector)
+JIT_EMITTER uint8_t *emit_int(uint8_t *p, uint8_t vector)
 {
     return emitn(p, 0xCD + ((unsigned)vector << 8), 2); /* int imm8 */
 }
 
-JIT_INLINE uint8_t *emit_call_m(uint8_t *p, int base, int32_t disp)
+JIT_EMITTER uint8_t *emit_call_m(uint8_t *p, int base, int32_t disp)
 {
     return x86_rm(p, 0xFF, 2, base, X86_NONE, 0, disp); /* call qword [base+disp] */
 }
 
-JIT_INLINE uint8_t *emit_out_dx_eax(uint8_t *p)
+JIT_EMITTER uint8_t *emit_out_dx_eax(uint8_t *p)
 {
     return emit1(p, 0xEF); /* out dx, eax */
 }
 
 /* cmp dword [base+disp], imm32 */
-JIT_INLINE uint8_t *emit_cmp32_mi(uint8_t *p, int base, int32_t disp, uint32_t imm)
+JIT_EMITTER uint8_t *emit_cmp32_mi(uint8_t *p, int base, int32_t disp, uint32_t imm)
 {
     return x86_rm_imm(p, 0x81, X86_ALU_CMP, base, X86_NONE, 0, disp, imm, 4);
 }
 
 /* cmp qword [base+disp], simm8 */
-JIT_INLINE uint8_t *emit_cmp64_mi8(uint8_t *p, int base, int32_t disp, int8_t imm)
+JIT_EMITTER uint8_t *emit_cmp64_mi8(uint8_t *p, int base, int32_t disp, int8_t imm)
 {
     return x86_rm_imm(p, XF_W | 0x83, X86_ALU_CMP, base, X86_NONE, 0, disp, (uint8_t)imm, 1);
 }
 
-JIT_INLINE uint8_t *emit_ud2(uint8_t *p)
+JIT_EMITTER uint8_t *emit_ud2(uint8_t *p)
 {
     return emitn(p, 0x0B0F, 2); /* ud2 */
 }
 
-JIT_INLINE uint8_t *emit_int3(uint8_t *p)
+JIT_EMITTER uint8_t *emit_int3(uint8_t *p)
 {
     return emit1(p, 0xCC); /* int3 */
 }
