@@ -108,3 +108,11 @@ const uint8_t jit_reg_clamp[256] = {
     LAST_REG_16, LAST_REG_16, LAST_REG_16,                   /* 208..255 */
 };
 /* clang-format on */
+
+uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
+                               const uint8_t *c)
+{
+    struct pvm_insn in;
+    jit_insn_of_head(pc, op, l, c, &in);
+    return pvm_gas_branch_latency(p, &in);
+}

@@ -7,8 +7,9 @@
  * read or skip over is missing, so this decoder reads code and bitmask
  * words directly. It comes in pieces: jit_head_fast (skip and opcode, what
  * the compiler's walk needs), jit_ops_* (one format's operands, decoded in
- * the compiler's opcode cases) and jit_insn_of_head / jit_decode_insn (the
- * whole struct pvm_insn, for the 0.8.0 gas model and the rare look-ahead).
+ * the compiler's opcode cases), jit_gas_item_of_head (the 0.8.0 gas
+ * model's item, from the register fields alone) and jit_insn_of_head /
+ * jit_decode_insn (the whole struct pvm_insn, for the rare look-ahead).
  * Near the end jit_decode_insn defers to pvm_decode_insn. The differential
  * tests compare the JIT with the interpreter, which uses pvm_decode_insn
  * throughout.
@@ -16,6 +17,7 @@
 #ifndef NUB_JIT_DECODE_H
 #define NUB_JIT_DECODE_H
 
+#include "pvm_gas.h"
 #include "pvm_program.h"
 #include "pvm_util.h"
 
@@ -293,6 +295,32 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
         out->rd = o.d;
         break;
     }
+}
+
+/* pvm_gas_branch_latency of the conditional branch with this head (as
+ * jit_insn_of_head): out of line, once per branch. */
+uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
+                               const uint8_t *c);
+
+/* The gas item (pvm_gas.h) of the instruction with this head (as
+ * jit_insn_of_head), equal to pvm_gas_item_of on its whole decoded
+ * instruction (move_to and move_from only where is_move, the only place
+ * the model reads them). The row's masks are per register field, so the
+ * fields are read straight from the code: c[1] and c[2] are readable
+ * whatever the format (struct jit_ops), and a format without a field has
+ * zero masks for it. */
+JIT_DECODE_INLINE void jit_gas_item_of_head(const struct pvm_program *p, uint32_t pc, uint8_t op,
+                                            unsigned l, const uint8_t *c, struct pvm_gas_item *out)
+{
+    const struct pvm_gas_row *row = &pvm_gas_rows[op];
+    if (!row->known) { /* PVM_OPCODE_INVALID executes as trap */
+        pvm_gas_item_trap(out);
+        return;
+    }
+    pvm_gas_item_of_fields(row, jit_reg_clamp[c[1] & 15], jit_reg_clamp[c[1] >> 4],
+                           jit_reg_clamp[c[2]], jit_op_ends_block[op], out);
+    if (row->lat == PVM_GAS_LAT_BRANCH)
+        out->lat = jit_gas_branch_latency(p, pc, op, l, c);
 }
 
 /* The fast path of jit_decode_insn: only for pc + JIT_DECODE_MARGIN < code_len. */

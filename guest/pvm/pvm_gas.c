@@ -30,18 +30,20 @@ static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
 #define DEC_P     PVM_GAS_SEL_P
 #define DEC_PS    PVM_GAS_SEL_PS
 
-/* Which decoded register fields an instruction reads and writes (§3.1), as
- * the masks of struct pvm_gas_row: */
+/* Which register fields an instruction reads and writes (§3.1), as the
+ * masks of struct pvm_gas_row (fields lo, hi, third of the code; the
+ * comments name the decoded roles): */
 #define ALL       0xFFFF
-#define ROLE_NONE .src_a = 0, .src_b = 0, .dst_a = 0, .dst_d = 0
-#define ROLE_W_A  .src_a = 0, .src_b = 0, .dst_a = ALL, .dst_d = 0   /* dst {ra} */
-#define ROLE_R_A  .src_a = ALL, .src_b = 0, .dst_a = 0, .dst_d = 0   /* src {ra} */
-#define ROLE_R_AB .src_a = ALL, .src_b = ALL, .dst_a = 0, .dst_d = 0 /* src {ra, rb} */
+#define ROLE_NONE .src_lo = 0, .src_hi = 0, .dst_lo = 0, .dst_third = 0
+#define ROLE_W_A  .src_lo = 0, .src_hi = 0, .dst_lo = ALL, .dst_third = 0   /* dst {ra} */
+#define ROLE_R_A  .src_lo = ALL, .src_hi = 0, .dst_lo = 0, .dst_third = 0   /* src {ra} */
+#define ROLE_R_AB .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = 0 /* src {ra, rb} */
 /* src {ra} (high nibble), dst {rd} (low nibble) */
-#define ROLE_F8 .src_a = ALL, .src_b = 0, .dst_a = 0, .dst_d = ALL
-/* src {rb}, dst {ra}: F9 arithmetic and loads, F11 */
-#define ROLE_B_A .src_a = 0, .src_b = ALL, .dst_a = ALL, .dst_d = 0
-#define ROLE_F12 .src_a = ALL, .src_b = ALL, .dst_a = 0, .dst_d = ALL /* src {ra, rb}, dst {rd} */
+#define ROLE_F8 .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0
+/* src {rb} (high nibble), dst {ra} (low nibble): F9 arithmetic and loads, F11 */
+#define ROLE_B_A .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0
+/* src {ra, rb}, dst {rd} (byte 2) */
+#define ROLE_F12 .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = ALL
 
 /* (variadic: a role is several designators) */
 #define ROW(l, a, b, s, u, ...)                                                                    \

@@ -48,17 +48,23 @@ struct pvm_gas_item {
 #define PVM_GAS_SEL_PS     2    /* PS(a, b): rA == rD */
 #define PVM_GAS_LAT_BRANCH 0xFF /* 1 or 20: pvm_gas_branch_latency */
 struct pvm_gas_row {
-    /* register sets as masks over the bits of the decoded fields: src =
-     * (bit(ra) & src_a) | (bit(rb) & src_b), dst = (bit(ra) & dst_a) |
-     * (bit(rd) & dst_d) */
-    uint16_t src_a, src_b, dst_a, dst_d;
+    /* register sets as masks over the bits of the register fields of the
+     * code (SPEC §8): lo = byte 1's low nibble, hi = its high nibble,
+     * third = byte 2, each clamped (min(12, field)); src = (bit(lo) &
+     * src_lo) | (bit(hi) & src_hi), dst = (bit(lo) & dst_lo) | (bit(third)
+     * & dst_third). By field, not by decoded role (rA, rB, rD), so that an
+     * item can be built from the code bytes without decoding the
+     * instruction: a format puts a role at the same field for every
+     * instruction (rD = lo and rA = hi in two-register instructions; else
+     * rA = lo, rB = hi, rD = third). */
+    uint16_t src_lo, src_hi, dst_lo, dst_third;
     /* lat .. is_move in pvm_gas_item's order: the item copies them at once */
     uint8_t lat;
     uint8_t dec_other; /* decode slots when the selector does not hold */
     uint8_t units;     /* PVM_GAS_UNIT_* counts, as pvm_gas_item.units */
     bool is_move;
     uint8_t dec_match; /* decode slots when it holds */
-    uint8_t sel;       /* PVM_GAS_SEL_* */
+    uint8_t sel;       /* PVM_GAS_SEL_* (PS: rA == rD, i.e. lo == third) */
     bool known;        /* false: not an instruction; priced as trap */
 };
 extern const struct pvm_gas_row pvm_gas_rows[256];
@@ -81,6 +87,29 @@ static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
     *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
 }
 
+/* The item of a known row from its clamped register fields (struct
+ * pvm_gas_row), for every instruction but the conditional branches, whose
+ * latency the caller then sets (pvm_gas_branch_latency). */
+static inline __attribute__((always_inline)) void
+pvm_gas_item_of_fields(const struct pvm_gas_row *row, unsigned lo, unsigned hi, unsigned third,
+                       bool ends_block, struct pvm_gas_item *out)
+{
+    uint16_t bl = (uint16_t)(1u << lo), bh = (uint16_t)(1u << hi), bt = (uint16_t)(1u << third);
+    uint16_t src = (uint16_t)((bl & row->src_lo) | (bh & row->src_hi));
+    uint16_t dst = (uint16_t)((bl & row->dst_lo) | (bt & row->dst_third));
+    unsigned match = ((row->sel & PVM_GAS_SEL_P) != 0 && (src & dst) != 0) |
+                     ((row->sel & PVM_GAS_SEL_PS) != 0 && lo == third);
+    out->src = src;
+    out->dst = dst;
+    __builtin_memcpy(&out->lat, &row->lat, 4); /* lat, dec (dec_other), units, is_move */
+    if (match)
+        out->dec = row->dec_match;
+    out->ends_block = ends_block;
+    /* move_reg (two registers): rD = lo, rA = hi */
+    out->move_to = (uint8_t)lo;
+    out->move_from = (uint8_t)hi;
+}
+
 /* Static data of the instruction `in` of program p. Inline: the JIT builds
  * one item per instruction it compiles. */
 static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
@@ -91,22 +120,11 @@ static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm
         pvm_gas_item_trap(out);
         return;
     }
-    uint16_t ba = (uint16_t)(1u << in->ra), bb = (uint16_t)(1u << in->rb);
-    uint16_t bd = (uint16_t)(1u << in->rd);
-    uint16_t src = (uint16_t)((ba & row->src_a) | (bb & row->src_b));
-    uint16_t dst = (uint16_t)((ba & row->dst_a) | (bd & row->dst_d));
-    unsigned match = ((row->sel & PVM_GAS_SEL_P) != 0 && (src & dst) != 0) |
-                     ((row->sel & PVM_GAS_SEL_PS) != 0 && in->ra == in->rd);
-    out->src = src;
-    out->dst = dst;
-    __builtin_memcpy(&out->lat, &row->lat, 4); /* lat, dec (dec_other), units, is_move */
-    if (match)
-        out->dec = row->dec_match;
+    bool two_regs = in->format == PVM_FMT_REG_REG;
+    pvm_gas_item_of_fields(row, two_regs ? in->rd : in->ra, two_regs ? in->ra : in->rb, in->rd,
+                           pvm_opcode_table[in->opcode].is_terminator, out);
     if (row->lat == PVM_GAS_LAT_BRANCH)
         out->lat = pvm_gas_branch_latency(p, in);
-    out->ends_block = pvm_opcode_table[in->opcode].is_terminator;
-    out->move_to = in->rd;
-    out->move_from = in->ra;
 }
 
 /* Cycle-exact simulation of SPEC-0.8.md §3.2 over items[0..n) (the last one
