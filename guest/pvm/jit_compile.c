@@ -51,11 +51,20 @@ JIT_INLINE void open_block(struct compiler *c, uint32_t pc)
  * block is too long to keep (or memory ran out). */
 JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
 {
-    if (c->items.count >= JIT_GAS_ITEMS_MAX) {
-        c->items_dropped = true;
-        return NULL;
+    struct vec *v = &c->items;
+    /* one test on the common path: the room is never more than
+     * JIT_GAS_ITEMS_MAX, so the limit is met only where the vector is full */
+    if (v->count == v->cap) {
+        if (v->count >= JIT_GAS_ITEMS_MAX) {
+            c->items_dropped = true;
+            return NULL;
+        }
+        if (!vec_grow(c, v))
+            return NULL;
+        if (v->cap > JIT_GAS_ITEMS_MAX)
+            v->cap = JIT_GAS_ITEMS_MAX; /* (the allocation is larger) */
     }
-    return VEC_PUSH(c, &c->items, struct pvm_gas_item);
+    return (struct pvm_gas_item *)v->data + v->count++;
 }
 
 JIT_INLINE void close_block(struct compiler *c)

@@ -297,8 +297,12 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
     }
 }
 
+/* pvm_gas_fields of byte 1's clamped register fields, third left out:
+ * bit(lo) | bit(hi) << 16 | bit(lo) << 32. */
+extern const uint64_t jit_gas_fields_of_byte1[256];
+
 /* pvm_gas_branch_latency of the conditional branch with this head (as
- * jit_insn_of_head): out of line, once per branch. */
+ * jit_insn_of_head; op is one of the 16): out of line, once per branch. */
 uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
                                const uint8_t *c);
 
@@ -317,8 +321,12 @@ JIT_DECODE_INLINE void jit_gas_item_of_head(const struct pvm_program *p, uint32_
         pvm_gas_item_trap(out);
         return;
     }
-    pvm_gas_item_of_fields(row, jit_reg_clamp[c[1] & 15], jit_reg_clamp[c[1] >> 4],
-                           jit_reg_clamp[c[2]], jit_op_ends_block[op], out);
+    uint64_t fields = jit_gas_fields_of_byte1[c[1]] | 1ull << (48 + jit_reg_clamp[c[2]]);
+    pvm_gas_item_of_fields(row, fields, jit_op_ends_block[op], out);
+    if (row->is_move) {
+        out->move_to = jit_reg_clamp[c[1] & 15];
+        out->move_from = jit_reg_clamp[c[1] >> 4];
+    }
     if (row->lat == PVM_GAS_LAT_BRANCH)
         out->lat = jit_gas_branch_latency(p, pc, op, l, c);
 }

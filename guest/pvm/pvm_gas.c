@@ -167,10 +167,15 @@ static bool cheap_successor(const struct pvm_program *p, int64_t at)
     return op == PVM_OP_trap || op == PVM_OP_unlikely;
 }
 
+uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc, int64_t target)
+{
+    bool cheap = cheap_successor(p, (int64_t)next_pc) || cheap_successor(p, target);
+    return cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+}
+
 uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in)
 {
-    bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
-    return cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+    return pvm_gas_branch_latency_at(p, in->next_pc, in->target);
 }
 
 /* ---- The pipeline (SPEC-0.8.md §3.2) ------------------------------------ */
@@ -831,7 +836,7 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
     uint32_t ready[18] = {0};
     uint64_t tally = 0;
     unsigned count = 0;
-    uint32_t cycle = 0, max_done = 0, lat_less_1 = 0;
+    uint32_t cycle = 0, max_done = 0, lat_less_1 = 0, more_regs = 0;
     int d = DECODE_SLOTS;
     for (size_t i = 0; i < n; i++) {
         const struct pvm_gas_item *it = &items[i];
@@ -852,13 +857,9 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
         uint32_t x = cycle + 1;
         x = r0 > x ? r0 : x;
         x = r1 > x ? r1 : x;
-        if (((src1 & (src1 - 1)) | (dst & (dst - 1))) != 0) {
-            /* a third source or a second destination: not in the table */
-            for (uint32_t s = src1 & (src1 - 1); s != 0; s &= s - 1)
-                x = ready[__builtin_ctz(s)] > x ? ready[__builtin_ctz(s)] : x;
-            for (uint32_t t = dst & (dst - 1); t != 0; t &= t - 1)
-                ready[__builtin_ctz(t)] = x + it->lat;
-        }
+        /* a third source or a second destination (not in the table):
+         * left to the loop below */
+        more_regs |= (src1 & (src1 - 1)) | (dst & (dst - 1));
         uint32_t done = x + it->lat;
         ready[__builtin_ctz(dst | 0x20000u)] = done;
         max_done = done > max_done ? done : max_done;
@@ -871,7 +872,7 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
             break;
     }
     /* latency 0 (never in the table) is left to the loop */
-    if (((tally >> 32) & 0xFF) != 0 || lat_less_1 > 0xFF)
+    if (((tally >> 32) & 0xFF) != 0 || lat_less_1 > 0xFF || more_regs != 0)
         return false;
     /* with at most 4 A units in all and at most 5 entries, nothing can
      * be short but M or D */

@@ -72,7 +72,8 @@ _Static_assert(offsetof(struct pvm_gas_row, dec_other) == offsetof(struct pvm_ga
                    offsetof(struct pvm_gas_row, units) == offsetof(struct pvm_gas_row, lat) + 2 &&
                    offsetof(struct pvm_gas_row, is_move) == offsetof(struct pvm_gas_row, lat) + 3,
                "row bytes lat .. is_move");
-_Static_assert(offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_item, lat) + 1 &&
+_Static_assert(offsetof(struct pvm_gas_item, dst) == 2 &&
+                   offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_item, lat) + 1 &&
                    offsetof(struct pvm_gas_item, units) == offsetof(struct pvm_gas_item, lat) + 2 &&
                    offsetof(struct pvm_gas_item, is_move) == offsetof(struct pvm_gas_item, lat) + 3,
                "item bytes lat .. is_move");
@@ -80,6 +81,8 @@ _Static_assert(offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_ite
 /* The latency of the conditional branch `in`: 1 when the byte at either
  * successor is trap or unlikely, else 20. */
 uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in);
+/* The same from the branch's next pc and target (pc + offset). */
+uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc, int64_t target);
 
 /* The implicit trap at pc = code_len. */
 static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
@@ -87,27 +90,44 @@ static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
     *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
 }
 
-/* The item of a known row from its clamped register fields (struct
- * pvm_gas_row), for every instruction but the conditional branches, whose
- * latency the caller then sets (pvm_gas_branch_latency). */
-static inline __attribute__((always_inline)) void
-pvm_gas_item_of_fields(const struct pvm_gas_row *row, unsigned lo, unsigned hi, unsigned third,
-                       bool ends_block, struct pvm_gas_item *out)
+/* A row's four masks as one word (src_lo in bits 0-15, src_hi 16-31, dst_lo
+ * 32-47, dst_third 48-63) meet the register fields lined up the same way:
+ * bit(lo) | bit(hi) << 16 | bit(lo) << 32 | bit(third) << 48. */
+_Static_assert(offsetof(struct pvm_gas_row, src_hi) == 2 &&
+                   offsetof(struct pvm_gas_row, dst_lo) == 4 &&
+                   offsetof(struct pvm_gas_row, dst_third) == 6,
+               "row masks in field order");
+static inline uint64_t pvm_gas_fields(unsigned lo, unsigned hi, unsigned third)
 {
-    uint16_t bl = (uint16_t)(1u << lo), bh = (uint16_t)(1u << hi), bt = (uint16_t)(1u << third);
-    uint16_t src = (uint16_t)((bl & row->src_lo) | (bh & row->src_hi));
-    uint16_t dst = (uint16_t)((bl & row->dst_lo) | (bt & row->dst_third));
-    unsigned match = ((row->sel & PVM_GAS_SEL_P) != 0 && (src & dst) != 0) |
-                     ((row->sel & PVM_GAS_SEL_PS) != 0 && lo == third);
-    out->src = src;
-    out->dst = dst;
-    __builtin_memcpy(&out->lat, &row->lat, 4); /* lat, dec (dec_other), units, is_move */
-    if (match)
-        out->dec = row->dec_match;
+    return (1ull << lo) | (1ull << (hi + 16)) | (1ull << (lo + 32)) | (1ull << (third + 48));
+}
+
+/* The item of a known row from its register fields (pvm_gas_fields of the
+ * clamped lo, hi, third), for every instruction but the conditional
+ * branches, whose latency the caller then sets (pvm_gas_branch_latency).
+ * move_to and move_from are the caller's (read only where is_move). */
+static inline __attribute__((always_inline)) void
+pvm_gas_item_of_fields(const struct pvm_gas_row *row, uint64_t fields, bool ends_block,
+                       struct pvm_gas_item *out)
+{
+    uint64_t masks;
+    __builtin_memcpy(&masks, &row->src_lo, 8);
+    uint64_t t = fields & masks;
+    t |= t >> 16; /* src in bits 0-15, dst in 32-47 */
+    uint32_t src = (uint32_t)t & 0xFFFFu, dst = (uint32_t)(t >> 32) & 0xFFFFu;
+    /* P: src and dst share a register; PS: lo == third (bit(lo) & bit(third));
+     * without branches: the selector's bits weigh the two tests */
+    uint32_t match = ((src & dst) * (row->sel & PVM_GAS_SEL_P)) |
+                     ((uint32_t)(fields & (fields >> 48) & 0xFFFFu) * (row->sel & PVM_GAS_SEL_PS));
+    uint32_t src_dst = src | dst << 16;
+    __builtin_memcpy(&out->src, &src_dst, 4);
+    /* lat, dec, units, is_move as one word, dec lowered to dec_match */
+    uint32_t word;
+    __builtin_memcpy(&word, &row->lat, 4);
+    if (match != 0)
+        word -= (uint32_t)(row->dec_other - row->dec_match) << 8;
+    __builtin_memcpy(&out->lat, &word, 4);
     out->ends_block = ends_block;
-    /* move_reg (two registers): rD = lo, rA = hi */
-    out->move_to = (uint8_t)lo;
-    out->move_from = (uint8_t)hi;
 }
 
 /* Static data of the instruction `in` of program p. Inline: the JIT builds
@@ -120,9 +140,13 @@ static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm
         pvm_gas_item_trap(out);
         return;
     }
+    /* lo, hi: rD, rA in two-register instructions, else rA, rB */
     bool two_regs = in->format == PVM_FMT_REG_REG;
-    pvm_gas_item_of_fields(row, two_regs ? in->rd : in->ra, two_regs ? in->ra : in->rb, in->rd,
+    unsigned lo = two_regs ? in->rd : in->ra, hi = two_regs ? in->ra : in->rb;
+    pvm_gas_item_of_fields(row, pvm_gas_fields(lo, hi, in->rd),
                            pvm_opcode_table[in->opcode].is_terminator, out);
+    out->move_to = (uint8_t)lo;
+    out->move_from = (uint8_t)hi;
     if (row->lat == PVM_GAS_LAT_BRANCH)
         out->lat = pvm_gas_branch_latency(p, in);
 }
