@@ -316,11 +316,9 @@ uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t
 JIT_DECODE_INLINE void jit_gas_item_of_head(const struct pvm_program *p, uint32_t pc, uint8_t op,
                                             unsigned l, const uint8_t *c, struct pvm_gas_item *out)
 {
+    /* op is known for the program's ISA, or PVM_OPCODE_INVALID, whose row
+     * prices it as trap */
     const struct pvm_gas_row *row = &pvm_gas_rows[op];
-    if (!row->known) { /* PVM_OPCODE_INVALID executes as trap */
-        pvm_gas_item_trap(out);
-        return;
-    }
     uint64_t fields = jit_gas_fields_of_byte1[c[1]] | 1ull << (48 + jit_reg_clamp[c[2]]);
     pvm_gas_item_of_fields(row, fields, jit_op_ends_block[op], out);
     if (row->is_move) {

@@ -156,6 +156,10 @@ const struct pvm_gas_row pvm_gas_rows[256] = {
     /* sbrk exists only in GP 0.7.2, which does not use this model; priced
      * as the draft did */
     OP(sbrk) = FIXED(100, 4, U_A1, ROLE_F8),
+    /* Not an instruction (known = 0), but priced as the trap it executes
+     * as, so that the JIT can build its item without testing known (the
+     * ISA tables map every other code byte to a known row). */
+    [PVM_OPCODE_INVALID] = {.lat = 2, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_NONE},
 };
 
 /* The byte at `at` of the zero-extended code is trap or unlikely. */
