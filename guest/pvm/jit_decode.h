@@ -211,8 +211,8 @@ JIT_DECODE_INLINE void jit_tail_init(struct jit_tail *t, const struct pvm_progra
 }
 
 /* The struct pvm_insn of the instruction at pc from its head (op and l
- * from jit_head_fast, code = p->code + pc): the fields the compiler and
- * the gas model use (pc, skip, next_pc, opcode, raw_opcode, format, ra, rb,
+ * from jit_head_fast, code = p->code + pc): the fields the compiler's
+ * look-ahead uses (pc, skip, next_pc, opcode, raw_opcode, format, ra, rb,
  * rd, imm_x, imm_y, target), as pvm_decode_insn sets them. */
 JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, const uint8_t *c,
                                         struct pvm_insn *out)
