@@ -52,11 +52,20 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
  * block is too long to keep (or memory ran out). */
 JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
 {
-    if (c->items.count >= JIT_GAS_ITEMS_MAX) {
-        c->items_dropped = true;
-        return NULL;
+    struct vec *v = &c->items;
+    /* one test on the common path: the room is never more than
+     * JIT_GAS_ITEMS_MAX, so the limit is met only where the vector is full */
+    if (v->count == v->cap) {
+        if (v->count >= JIT_GAS_ITEMS_MAX) {
+            c->items_dropped = true;
+            return NULL;
+        }
+        if (!vec_grow(c, v))
+            return NULL;
+        if (v->cap > JIT_GAS_ITEMS_MAX)
+            v->cap = JIT_GAS_ITEMS_MAX; /* (the allocation is larger) */
     }
-    return VEC_PUSH(c, &c->items, struct pvm_gas_item);
+    return (struct pvm_gas_item *)v->data + v->count++;
 }
 
 JIT_INLINE void close_block(struct compiler *c)
@@ -786,9 +795,10 @@ static bool is_gas_terminator(uint8_t op)
 
 /*
  * The walk over the code, one PVM instruction at a time, in pc order.
- * pipeline (c->pipeline, a constant in each of the two copies below): the
- * gas model needs each instruction whole (struct pvm_insn), and the
- * lowerings read their operands from it instead of decoding them again.
+ * pipeline (c->pipeline, a constant in each of the two copies below):
+ * each instruction also gives the gas model its item, built from the
+ * instruction's head and register fields (jit_gas_item_of_head); the
+ * lowerings decode their operands from the code either way.
  */
 /* The implicit trap at pc = C (always reached exactly, SPEC §5): its own
  * block costs the version's end cost; at the end of a longer block it is
@@ -857,20 +867,17 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         uint8_t op;
         unsigned l = jit_head(read_bitmask, read_code, opcode_of, at, &op);
         const uint8_t *code = read_code + at;
-        struct pvm_insn in; /* for the pipeline model only */
-        if (pipeline)
-            jit_insn_of_head(pc, op, l, code, &in);
         if (new_block)
             cur = open_block(c, cur, pc);
         insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
             struct pvm_gas_item *item = next_item(c);
             if (item != NULL)
-                pvm_gas_item_of(p, &in, item);
+                jit_gas_item_of_head(p, pc, op, l, code, item);
         } else {
             c->block_cost += jit_op_gas[op];
         }
-        cur = compile_insn(c, cur, pc, op, l, code, pipeline ? &in : NULL);
+        cur = compile_insn(c, cur, pc, op, l, code, NULL);
         new_block = is_gas_terminator(op);
         if (new_block) {
             close_block(c);

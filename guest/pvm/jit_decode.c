@@ -108,3 +108,22 @@ const uint8_t jit_reg_clamp[256] = {
     LAST_REG_16, LAST_REG_16, LAST_REG_16,                   /* 208..255 */
 };
 /* clang-format on */
+
+#define CLAMP(v) ((v) < PVM_NUM_REGS - 1 ? (v) : PVM_NUM_REGS - 1)
+#define FIELDS(b)                                                                                  \
+    (1ull << CLAMP((b)&15) | 1ull << (16 + CLAMP((b) >> 4)) | 1ull << (32 + CLAMP((b)&15)))
+#define FIELDS4(b)  FIELDS(b), FIELDS((b) + 1), FIELDS((b) + 2), FIELDS((b) + 3)
+#define FIELDS16(b) FIELDS4(b), FIELDS4((b) + 4), FIELDS4((b) + 8), FIELDS4((b) + 12)
+#define FIELDS64(b) FIELDS16(b), FIELDS16((b) + 16), FIELDS16((b) + 32), FIELDS16((b) + 48)
+const uint64_t jit_gas_fields_of_byte1[256] = {FIELDS64(0), FIELDS64(64), FIELDS64(128),
+                                               FIELDS64(192)};
+
+uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
+                               const uint8_t *c)
+{
+    /* the target as jit_insn_of_head sets it: the two offset formats */
+    int64_t target = jit_op_format[op] == PVM_FMT_REG_IMM_OFFSET
+                         ? jit_ops_reg_imm_imm(c, l, pc, jit_reg_clamp).target
+                         : jit_ops_reg_reg_imm(c, l, pc, jit_reg_clamp).target;
+    return pvm_gas_branch_latency_at(p, (uint64_t)pc + 1 + l, target);
+}

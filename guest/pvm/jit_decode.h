@@ -7,8 +7,9 @@
  * read or skip over is missing, so this decoder reads code and bitmask
  * words directly. It comes in pieces: jit_head_fast (skip and opcode, what
  * the compiler's walk needs), jit_ops_* (one format's operands, decoded in
- * the compiler's opcode cases) and jit_insn_of_head / jit_decode_insn (the
- * whole struct pvm_insn, for the 0.8.0 gas model and the rare look-ahead).
+ * the compiler's opcode cases), jit_gas_item_of_head (the 0.8.0 gas
+ * model's item, from the register fields alone) and jit_insn_of_head /
+ * jit_decode_insn (the whole struct pvm_insn, for the rare look-ahead).
  * Near the end jit_decode_insn defers to pvm_decode_insn. The differential
  * tests compare the JIT with the interpreter, which uses pvm_decode_insn
  * throughout.
@@ -16,6 +17,7 @@
 #ifndef NUB_JIT_DECODE_H
 #define NUB_JIT_DECODE_H
 
+#include "pvm_gas.h"
 #include "pvm_program.h"
 #include "pvm_util.h"
 
@@ -228,8 +230,8 @@ JIT_DECODE_INLINE void jit_tail_init(struct jit_tail *t, const struct pvm_progra
 }
 
 /* The struct pvm_insn of the instruction at pc from its head (op and l
- * from jit_head_fast, code = p->code + pc): the fields the compiler and
- * the gas model use (pc, skip, next_pc, opcode, raw_opcode, format, ra, rb,
+ * from jit_head_fast, code = p->code + pc): the fields the compiler's
+ * look-ahead uses (pc, skip, next_pc, opcode, raw_opcode, format, ra, rb,
  * rd, imm_x, imm_y, target), as pvm_decode_insn sets them. */
 JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, const uint8_t *c,
                                         struct pvm_insn *out)
@@ -312,6 +314,38 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
         out->rd = o.d;
         break;
     }
+}
+
+/* pvm_gas_fields of byte 1's clamped register fields, third left out:
+ * bit(lo) | bit(hi) << 16 | bit(lo) << 32. */
+extern const uint64_t jit_gas_fields_of_byte1[256];
+
+/* pvm_gas_branch_latency of the conditional branch with this head (as
+ * jit_insn_of_head; op is one of the 16): out of line, once per branch. */
+uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
+                               const uint8_t *c);
+
+/* The gas item (pvm_gas.h) of the instruction with this head (as
+ * jit_insn_of_head), equal to pvm_gas_item_of on its whole decoded
+ * instruction (move_to and move_from only where is_move, the only place
+ * the model reads them). The row's masks are per register field, so the
+ * fields are read straight from the code: c[1] and c[2] are readable
+ * whatever the format (struct jit_ops), and a format without a field has
+ * zero masks for it. */
+JIT_DECODE_INLINE void jit_gas_item_of_head(const struct pvm_program *p, uint32_t pc, uint8_t op,
+                                            unsigned l, const uint8_t *c, struct pvm_gas_item *out)
+{
+    /* op is known for the program's ISA, or PVM_OPCODE_INVALID, whose row
+     * prices it as trap */
+    const struct pvm_gas_row *row = &pvm_gas_rows[op];
+    uint64_t fields = jit_gas_fields_of_byte1[c[1]] | 1ull << (48 + jit_reg_clamp[c[2]]);
+    pvm_gas_item_of_fields(row, fields, jit_op_ends_block[op], out);
+    if (row->is_move) {
+        out->move_to = jit_reg_clamp[c[1] & 15];
+        out->move_from = jit_reg_clamp[c[1] >> 4];
+    }
+    if (row->lat == PVM_GAS_LAT_BRANCH)
+        out->lat = jit_gas_branch_latency(p, pc, op, l, c);
 }
 
 /* The fast path of jit_decode_insn: only for pc + JIT_DECODE_MARGIN < code_len. */

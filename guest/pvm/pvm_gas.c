@@ -30,18 +30,20 @@ static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
 #define DEC_P     PVM_GAS_SEL_P
 #define DEC_PS    PVM_GAS_SEL_PS
 
-/* Which decoded register fields an instruction reads and writes (§3.1), as
- * the masks of struct pvm_gas_row: */
+/* Which register fields an instruction reads and writes (§3.1), as the
+ * masks of struct pvm_gas_row (fields lo, hi, third of the code; the
+ * comments name the decoded roles): */
 #define ALL       0xFFFF
-#define ROLE_NONE .src_a = 0, .src_b = 0, .dst_a = 0, .dst_d = 0
-#define ROLE_W_A  .src_a = 0, .src_b = 0, .dst_a = ALL, .dst_d = 0   /* dst {ra} */
-#define ROLE_R_A  .src_a = ALL, .src_b = 0, .dst_a = 0, .dst_d = 0   /* src {ra} */
-#define ROLE_R_AB .src_a = ALL, .src_b = ALL, .dst_a = 0, .dst_d = 0 /* src {ra, rb} */
+#define ROLE_NONE .src_lo = 0, .src_hi = 0, .dst_lo = 0, .dst_third = 0
+#define ROLE_W_A  .src_lo = 0, .src_hi = 0, .dst_lo = ALL, .dst_third = 0   /* dst {ra} */
+#define ROLE_R_A  .src_lo = ALL, .src_hi = 0, .dst_lo = 0, .dst_third = 0   /* src {ra} */
+#define ROLE_R_AB .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = 0 /* src {ra, rb} */
 /* src {ra} (high nibble), dst {rd} (low nibble) */
-#define ROLE_F8 .src_a = ALL, .src_b = 0, .dst_a = 0, .dst_d = ALL
-/* src {rb}, dst {ra}: F9 arithmetic and loads, F11 */
-#define ROLE_B_A .src_a = 0, .src_b = ALL, .dst_a = ALL, .dst_d = 0
-#define ROLE_F12 .src_a = ALL, .src_b = ALL, .dst_a = 0, .dst_d = ALL /* src {ra, rb}, dst {rd} */
+#define ROLE_F8 .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0
+/* src {rb} (high nibble), dst {ra} (low nibble): F9 arithmetic and loads, F11 */
+#define ROLE_B_A .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0
+/* src {ra, rb}, dst {rd} (byte 2) */
+#define ROLE_F12 .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = ALL
 
 /* (variadic: a role is several designators) */
 #define ROW(l, a, b, s, u, ...)                                                                    \
@@ -154,6 +156,10 @@ const struct pvm_gas_row pvm_gas_rows[256] = {
     /* sbrk exists only in GP 0.7.2, which does not use this model; priced
      * as the draft did */
     OP(sbrk) = FIXED(100, 4, U_A1, ROLE_F8),
+    /* Not an instruction (known = 0), but priced as the trap it executes
+     * as, so that the JIT can build its item without testing known (the
+     * ISA tables map every other code byte to a known row). */
+    [PVM_OPCODE_INVALID] = {.lat = 2, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_NONE},
 };
 
 /* The byte at `at` of the zero-extended code is trap or unlikely. */
@@ -165,10 +171,15 @@ static bool cheap_successor(const struct pvm_program *p, int64_t at)
     return op == PVM_OP_trap || op == PVM_OP_unlikely;
 }
 
+uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc, int64_t target)
+{
+    bool cheap = cheap_successor(p, (int64_t)next_pc) || cheap_successor(p, target);
+    return cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+}
+
 uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in)
 {
-    bool cheap = cheap_successor(p, (int64_t)in->next_pc) || cheap_successor(p, in->target);
-    return cheap ? BRANCH_CHEAP : BRANCH_DEAR;
+    return pvm_gas_branch_latency_at(p, in->next_pc, in->target);
 }
 
 /* ---- The pipeline (SPEC-0.8.md §3.2) ------------------------------------ */
@@ -829,7 +840,7 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
     uint32_t ready[18] = {0};
     uint64_t tally = 0;
     unsigned count = 0;
-    uint32_t cycle = 0, max_done = 0, lat_less_1 = 0;
+    uint32_t cycle = 0, max_done = 0, lat_less_1 = 0, more_regs = 0;
     int d = DECODE_SLOTS;
     for (size_t i = 0; i < n; i++) {
         const struct pvm_gas_item *it = &items[i];
@@ -850,13 +861,9 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
         uint32_t x = cycle + 1;
         x = r0 > x ? r0 : x;
         x = r1 > x ? r1 : x;
-        if (((src1 & (src1 - 1)) | (dst & (dst - 1))) != 0) {
-            /* a third source or a second destination: not in the table */
-            for (uint32_t s = src1 & (src1 - 1); s != 0; s &= s - 1)
-                x = ready[__builtin_ctz(s)] > x ? ready[__builtin_ctz(s)] : x;
-            for (uint32_t t = dst & (dst - 1); t != 0; t &= t - 1)
-                ready[__builtin_ctz(t)] = x + it->lat;
-        }
+        /* a third source or a second destination (not in the table):
+         * left to the loop below */
+        more_regs |= (src1 & (src1 - 1)) | (dst & (dst - 1));
         uint32_t done = x + it->lat;
         ready[__builtin_ctz(dst | 0x20000u)] = done;
         max_done = done > max_done ? done : max_done;
@@ -869,7 +876,7 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
             break;
     }
     /* latency 0 (never in the table) is left to the loop */
-    if (((tally >> 32) & 0xFF) != 0 || lat_less_1 > 0xFF)
+    if (((tally >> 32) & 0xFF) != 0 || lat_less_1 > 0xFF || more_regs != 0)
         return false;
     /* with at most 4 A units in all and at most 5 entries, nothing can
      * be short but M or D */

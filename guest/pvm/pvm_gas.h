@@ -48,17 +48,23 @@ struct pvm_gas_item {
 #define PVM_GAS_SEL_PS     2    /* PS(a, b): rA == rD */
 #define PVM_GAS_LAT_BRANCH 0xFF /* 1 or 20: pvm_gas_branch_latency */
 struct pvm_gas_row {
-    /* register sets as masks over the bits of the decoded fields: src =
-     * (bit(ra) & src_a) | (bit(rb) & src_b), dst = (bit(ra) & dst_a) |
-     * (bit(rd) & dst_d) */
-    uint16_t src_a, src_b, dst_a, dst_d;
+    /* register sets as masks over the bits of the register fields of the
+     * code (SPEC §8): lo = byte 1's low nibble, hi = its high nibble,
+     * third = byte 2, each clamped (min(12, field)); src = (bit(lo) &
+     * src_lo) | (bit(hi) & src_hi), dst = (bit(lo) & dst_lo) | (bit(third)
+     * & dst_third). By field, not by decoded role (rA, rB, rD), so that an
+     * item can be built from the code bytes without decoding the
+     * instruction: a format puts a role at the same field for every
+     * instruction (rD = lo and rA = hi in two-register instructions; else
+     * rA = lo, rB = hi, rD = third). */
+    uint16_t src_lo, src_hi, dst_lo, dst_third;
     /* lat .. is_move in pvm_gas_item's order: the item copies them at once */
     uint8_t lat;
     uint8_t dec_other; /* decode slots when the selector does not hold */
     uint8_t units;     /* PVM_GAS_UNIT_* counts, as pvm_gas_item.units */
     bool is_move;
     uint8_t dec_match; /* decode slots when it holds */
-    uint8_t sel;       /* PVM_GAS_SEL_* */
+    uint8_t sel;       /* PVM_GAS_SEL_* (PS: rA == rD, i.e. lo == third) */
     bool known;        /* false: not an instruction; priced as trap */
 };
 extern const struct pvm_gas_row pvm_gas_rows[256];
@@ -66,7 +72,8 @@ _Static_assert(offsetof(struct pvm_gas_row, dec_other) == offsetof(struct pvm_ga
                    offsetof(struct pvm_gas_row, units) == offsetof(struct pvm_gas_row, lat) + 2 &&
                    offsetof(struct pvm_gas_row, is_move) == offsetof(struct pvm_gas_row, lat) + 3,
                "row bytes lat .. is_move");
-_Static_assert(offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_item, lat) + 1 &&
+_Static_assert(offsetof(struct pvm_gas_item, dst) == 2 &&
+                   offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_item, lat) + 1 &&
                    offsetof(struct pvm_gas_item, units) == offsetof(struct pvm_gas_item, lat) + 2 &&
                    offsetof(struct pvm_gas_item, is_move) == offsetof(struct pvm_gas_item, lat) + 3,
                "item bytes lat .. is_move");
@@ -74,11 +81,53 @@ _Static_assert(offsetof(struct pvm_gas_item, dec) == offsetof(struct pvm_gas_ite
 /* The latency of the conditional branch `in`: 1 when the byte at either
  * successor is trap or unlikely, else 20. */
 uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in);
+/* The same from the branch's next pc and target (pc + offset). */
+uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc, int64_t target);
 
 /* The implicit trap at pc = code_len. */
 static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
 {
     *out = (struct pvm_gas_item){.lat = 2, .dec = 1, .ends_block = true};
+}
+
+/* A row's four masks as one word (src_lo in bits 0-15, src_hi 16-31, dst_lo
+ * 32-47, dst_third 48-63) meet the register fields lined up the same way:
+ * bit(lo) | bit(hi) << 16 | bit(lo) << 32 | bit(third) << 48. */
+_Static_assert(offsetof(struct pvm_gas_row, src_hi) == 2 &&
+                   offsetof(struct pvm_gas_row, dst_lo) == 4 &&
+                   offsetof(struct pvm_gas_row, dst_third) == 6,
+               "row masks in field order");
+static inline uint64_t pvm_gas_fields(unsigned lo, unsigned hi, unsigned third)
+{
+    return (1ull << lo) | (1ull << (hi + 16)) | (1ull << (lo + 32)) | (1ull << (third + 48));
+}
+
+/* The item of a known row from its register fields (pvm_gas_fields of the
+ * clamped lo, hi, third), for every instruction but the conditional
+ * branches, whose latency the caller then sets (pvm_gas_branch_latency).
+ * move_to and move_from are the caller's (read only where is_move). */
+static inline __attribute__((always_inline)) void
+pvm_gas_item_of_fields(const struct pvm_gas_row *row, uint64_t fields, bool ends_block,
+                       struct pvm_gas_item *out)
+{
+    uint64_t masks;
+    __builtin_memcpy(&masks, &row->src_lo, 8);
+    uint64_t t = fields & masks;
+    t |= t >> 16; /* src in bits 0-15, dst in 32-47 */
+    uint32_t src = (uint32_t)t & 0xFFFFu, dst = (uint32_t)(t >> 32) & 0xFFFFu;
+    /* P: src and dst share a register; PS: lo == third (bit(lo) & bit(third));
+     * without branches: the selector's bits weigh the two tests */
+    uint32_t match = ((src & dst) * (row->sel & PVM_GAS_SEL_P)) |
+                     ((uint32_t)(fields & (fields >> 48) & 0xFFFFu) * (row->sel & PVM_GAS_SEL_PS));
+    uint32_t src_dst = src | dst << 16;
+    __builtin_memcpy(&out->src, &src_dst, 4);
+    /* lat, dec, units, is_move as one word, dec lowered to dec_match */
+    uint32_t word;
+    __builtin_memcpy(&word, &row->lat, 4);
+    if (match != 0)
+        word -= (uint32_t)(row->dec_other - row->dec_match) << 8;
+    __builtin_memcpy(&out->lat, &word, 4);
+    out->ends_block = ends_block;
 }
 
 /* Static data of the instruction `in` of program p. Inline: the JIT builds
@@ -91,22 +140,15 @@ static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm
         pvm_gas_item_trap(out);
         return;
     }
-    uint16_t ba = (uint16_t)(1u << in->ra), bb = (uint16_t)(1u << in->rb);
-    uint16_t bd = (uint16_t)(1u << in->rd);
-    uint16_t src = (uint16_t)((ba & row->src_a) | (bb & row->src_b));
-    uint16_t dst = (uint16_t)((ba & row->dst_a) | (bd & row->dst_d));
-    unsigned match = ((row->sel & PVM_GAS_SEL_P) != 0 && (src & dst) != 0) |
-                     ((row->sel & PVM_GAS_SEL_PS) != 0 && in->ra == in->rd);
-    out->src = src;
-    out->dst = dst;
-    __builtin_memcpy(&out->lat, &row->lat, 4); /* lat, dec (dec_other), units, is_move */
-    if (match)
-        out->dec = row->dec_match;
+    /* lo, hi: rD, rA in two-register instructions, else rA, rB */
+    bool two_regs = in->format == PVM_FMT_REG_REG;
+    unsigned lo = two_regs ? in->rd : in->ra, hi = two_regs ? in->ra : in->rb;
+    pvm_gas_item_of_fields(row, pvm_gas_fields(lo, hi, in->rd),
+                           pvm_opcode_table[in->opcode].is_terminator, out);
+    out->move_to = (uint8_t)lo;
+    out->move_from = (uint8_t)hi;
     if (row->lat == PVM_GAS_LAT_BRANCH)
         out->lat = pvm_gas_branch_latency(p, in);
-    out->ends_block = pvm_opcode_table[in->opcode].is_terminator;
-    out->move_to = in->rd;
-    out->move_from = in->ra;
 }
 
 /* Cycle-exact simulation of SPEC-0.8.md §3.2 over items[0..n) (the last one

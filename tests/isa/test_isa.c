@@ -80,6 +80,17 @@ static void test_gas_rows_cover_the_instruction_set(void **unused)
             if (isa->opcode_of[b] != PVM_OPCODE_INVALID)
                 used[isa->opcode_of[b]] = true;
     }
+    /* the JIT builds the item of a code byte the ISA does not define from
+     * its row without testing known: the row must price it as trap */
+    const struct pvm_gas_row *invalid = &pvm_gas_rows[PVM_OPCODE_INVALID];
+    const struct pvm_gas_row *trap = &pvm_gas_rows[PVM_OP_trap];
+    assert_false(invalid->known);
+    assert_int_equal(invalid->src_lo | invalid->src_hi | invalid->dst_lo | invalid->dst_third, 0);
+    assert_int_equal(invalid->lat, trap->lat);
+    assert_int_equal(invalid->dec_other, trap->dec_other);
+    assert_int_equal(invalid->dec_match, trap->dec_match);
+    assert_int_equal(invalid->units, trap->units);
+    assert_false(invalid->is_move);
     for (unsigned op = 0; op < 256; op++) {
         const struct pvm_gas_row *row = &pvm_gas_rows[op];
         assert_int_equal(row->known, used[op]);

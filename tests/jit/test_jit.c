@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "jit.h"
+#include "jit_decode.h"
 #include "jit_x86.h"
 #include "pvm_alloc_libc.h"
 #include "pvm_hosted.h"
@@ -27,6 +28,93 @@
 #include "pvm_interp.h"
 #include "pvm_program.h"
 #include "pvmasm.h"
+
+/* ---- gas items -------------------------------------------------------- */
+
+/* The fields of a gas item the model reads (move_to/move_from only for
+ * move_reg). */
+static void assert_same_item(const struct pvm_gas_item *got, const struct pvm_gas_item *want)
+{
+    assert_int_equal(got->src, want->src);
+    assert_int_equal(got->dst, want->dst);
+    assert_int_equal(got->lat, want->lat);
+    assert_int_equal(got->dec, want->dec);
+    assert_int_equal(got->units, want->units);
+    assert_int_equal(got->is_move, want->is_move);
+    assert_int_equal(got->ends_block, want->ends_block);
+    if (want->is_move) {
+        assert_int_equal(got->move_to, want->move_to);
+        assert_int_equal(got->move_from, want->move_from);
+    }
+}
+
+/* The compiler builds 0.8.0 gas items from an instruction's head and raw
+ * register fields (jit_gas_item_of_head); the interpreter from the whole
+ * decoded instruction (pvm_gas_item_of on pvm_decode_insn). Every code
+ * byte, every byte 1, a spread of byte 2 values (register fields 0..15 and
+ * clamped ones) and skips, away from the end of the code (the program's
+ * own bytes) and at its end (the compiler's padded copy); the branch
+ * successors and targets land on trap, unlikely and other bytes. */
+static void test_gas_items_from_heads_match_decoded_items(void **state)
+{
+    (void)state;
+    enum { CODE = 256, AT = 64 };
+    uint8_t blob[5 + CODE + CODE / 8] = {0, 0, 0x80 | (CODE >> 8), CODE & 0xFF};
+    uint8_t *code = blob + 4, *bitmask = code + CODE;
+    for (unsigned i = 0; i < CODE; i++)
+        code[i] = i % 5 == 0 ? 0 : i % 7 == 0 ? 2 : (uint8_t)(i * 37 + 11);
+    bitmask[0] = 1;
+    struct pvm_allocator a = pvm_libc_allocator();
+    struct pvm_program *p = NULL;
+    assert_int_equal(pvm_program_decode_isa(blob, 4 + CODE + CODE / 8, NUB_ISA_GP_0_8_0, &a, &p),
+                     PVM_OK);
+    assert_ptr_equal(p->code, code); /* borrowed: the bytes below are changed in place */
+    static const uint8_t third[] = {0, 1, 5, 7, 12, 13, 15, 16, 0x87, 255};
+    static const unsigned skips[] = {0, 1, 3, 9, 24};
+    unsigned branches[2] = {0, 0}; /* cheap, dear */
+    for (unsigned at_end = 0; at_end < 2; at_end++) {
+        uint32_t pc = at_end ? CODE - 2 : AT;
+        for (unsigned si = 0; si < sizeof skips / sizeof skips[0]; si++) {
+            unsigned skip = at_end ? si % 2 : skips[si];
+            memset(bitmask, 0, CODE / 8);
+            bitmask[pc / 8] |= (uint8_t)(1u << (pc % 8));
+            if (pc + 1 + skip < CODE)
+                bitmask[(pc + 1 + skip) / 8] |= (uint8_t)(1u << ((pc + 1 + skip) % 8));
+            for (unsigned op = 0; op < 256; op++) {
+                code[pc] = (uint8_t)op;
+                for (unsigned b1 = 0; b1 < 256; b1++) {
+                    code[pc + 1] = (uint8_t)b1;
+                    for (unsigned ti = 0; ti < sizeof third && (!at_end || ti == 0); ti++) {
+                        if (!at_end)
+                            code[pc + 2] = third[ti];
+                        struct pvm_insn in;
+                        pvm_decode_insn(p, pc, &in);
+                        struct pvm_gas_item want, got;
+                        pvm_gas_item_of(p, &in, &want);
+                        struct jit_tail tail;
+                        uint8_t hop;
+                        unsigned l;
+                        if (at_end) {
+                            jit_tail_init(&tail, p);
+                            l = jit_head(tail.bitmask, tail.code, p->isa->opcode_of, pc - tail.base,
+                                         &hop);
+                            jit_gas_item_of_head(p, pc, hop, l, tail.code + (pc - tail.base), &got);
+                        } else {
+                            l = jit_head_fast(p, pc, &hop);
+                            jit_gas_item_of_head(p, pc, hop, l, code + pc, &got);
+                        }
+                        assert_int_equal(l, in.skip);
+                        assert_same_item(&got, &want);
+                        if (pvm_gas_rows[in.opcode].lat == PVM_GAS_LAT_BRANCH)
+                            branches[want.lat != 1]++;
+                    }
+                }
+            }
+        }
+    }
+    assert_true(branches[0] > 0 && branches[1] > 0);
+    pvm_program_destroy(p);
+}
 
 /* ---- emitter ------------------------------------------------------------ */
 struct enc_case {
@@ -681,6 +769,7 @@ static void test_guest_entry_exit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gas_items_from_heads_match_decoded_items),
         cmocka_unit_test(test_emitter_encodings),
         cmocka_unit_test(test_emitter_sticky_overflow),
         cmocka_unit_test(test_division_corner_cases),
