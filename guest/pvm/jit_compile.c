@@ -39,7 +39,6 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
     p = emit_jcc32(p, X86_CC_L); /* jl out_of_gas(pc) */
     c->block_stub = c->stubs.count;
     add_stub(c, code_off(c, p) - 4, pc, STUB_OUT_OF_GAS);
-    c->block_open = true;
     c->block_cost = 0;
     c->block_pc = pc;
     c->items_dropped = false;
@@ -68,11 +67,12 @@ JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
     return (struct pvm_gas_item *)v->data + v->count++;
 }
 
-JIT_INLINE void close_block(struct compiler *c)
+/* pipeline: c->pipeline, passed as the walk's constant */
+JIT_INLINE void close_block(struct compiler *c, bool pipeline)
 {
-    if (c->pipeline && c->items_dropped)
+    if (pipeline && c->items_dropped)
         c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
-    else if (c->pipeline && c->items.count > 0)
+    else if (pipeline && c->items.count > 0)
         c->block_cost = pvm_gas_simulate(c->items.data, c->items.count);
     c->items.count = 0;
     if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
@@ -80,7 +80,6 @@ JIT_INLINE void close_block(struct compiler *c)
     jit_patch4(&c->b, c->block_imm_site, c->block_cost);
     if (!c->nomem)
         ((struct stub *)c->stubs.data)[c->block_stub].cost = c->block_cost;
-    c->block_open = false;
 }
 
 /* ---- One instruction --------------------------------------------------- */
@@ -114,11 +113,8 @@ static const int8_t branch_reg_cc[] = {
  * operands of its format itself, into registers.
  */
 JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, uint8_t op,
-                                  unsigned l, const uint8_t *code, const struct pvm_insn *in)
+                                  unsigned l, const uint8_t *code)
 {
-/* The operands of the case's format: from in, the whole instruction the
- * pipeline gas model decoded anyway, else straight from the code bytes. */
-#define OPERANDS(decode) (in != NULL ? jit_ops_of_insn(in, jit_reg_map) : (decode))
     switch (op) {
     /* F0 */
     case PVM_OP_trap:
@@ -129,7 +125,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     /* F1 */
     case PVM_OP_ecalli: {
-        const struct jit_ops o = OPERANDS(jit_ops_imm(code, l));
+        const struct jit_ops o = jit_ops_imm(code, l);
         p = emit_store64_imm_disp(p, CTXB, CTX(arg), (int32_t)o.x); /* mov qword [ctx.arg], id */
         p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);            /* mov dword [ctx.pc], pc */
         p = emit_lea_rip(p, SCRATCH);                               /* lea rax, [rip+after] */
@@ -141,7 +137,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     }
     /* F2 */
     case PVM_OP_load_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm64(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm64(code, jit_reg_map);
         p = emit_mov_ri(p, o.a, o.x);
         break;
     }
@@ -150,19 +146,19 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_store_imm_u16:
     case PVM_OP_store_imm_u32:
     case PVM_OP_store_imm_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_imm_imm(code, l));
+        const struct jit_ops o = jit_ops_imm_imm(code, l);
         p = store_imm(c, p, pc, store_widths[op - PVM_OP_store_imm_u8], o.y, at_direct(o.x));
         break;
     }
     /* F4 */
     case PVM_OP_jump: {
-        const struct jit_ops o = OPERANDS(jit_ops_offset(code, l, pc));
+        const struct jit_ops o = jit_ops_offset(code, l, pc);
         p = branch(c, p, -1, o.target, pc);
         break;
     }
     /* F5 */
     case PVM_OP_jump_ind: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm(code, l, jit_reg_map);
         p = addr_indirect(p, o.a, o.x);
         if (o.a == R(PVM_REG_RA))
             p = return_jump(p, pc);
@@ -171,7 +167,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_load_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm(code, l, jit_reg_map);
         if (o.x == 0) /* the zeroing idiom: shorter, and no dependency */
             p = emit_alu_rr(p, false, X86_ALU_XOR, o.a, o.a);
         else
@@ -185,7 +181,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_load_u32:
     case PVM_OP_load_i32:
     case PVM_OP_load_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm(code, l, jit_reg_map);
         p = load(c, p, pc, load_forms[op - PVM_OP_load_u8], o.a, at_direct(o.x));
         break;
     }
@@ -193,7 +189,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_store_u16:
     case PVM_OP_store_u32:
     case PVM_OP_store_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm(code, l, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm(code, l, jit_reg_map);
         p = store(c, p, pc, store_forms[op - PVM_OP_store_u8], o.a, at_direct(o.x));
         break;
     }
@@ -202,14 +198,14 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_store_imm_ind_u16:
     case PVM_OP_store_imm_ind_u32:
     case PVM_OP_store_imm_ind_u64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc, jit_reg_map);
         p = store_imm(c, p, pc, store_widths[op - PVM_OP_store_imm_ind_u8], o.y,
                       at_indirect(o.a, o.x));
         break;
     }
     /* F7 */
     case PVM_OP_load_imm_jump: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc, jit_reg_map);
         p = emit_mov_ri(p, o.a, o.x);
         if (o.a == R(PVM_REG_RA) && o.target >= 0 &&
             pvm_program_is_block_start(c->p, (uint64_t)o.target))
@@ -228,7 +224,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_branch_le_s_imm:
     case PVM_OP_branch_ge_s_imm:
     case PVM_OP_branch_gt_s_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_imm_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_imm_imm(code, l, pc, jit_reg_map);
         if (o.x == 0) /* the same flags as cmp A, 0 (CF = OF = 0) */
             p = emit_test_rr(p, true, o.a, o.a);
         else
@@ -238,12 +234,12 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     }
     /* F8: D = f(A) */
     case PVM_OP_move_reg: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = mov64(p, o.d, o.a);
         break;
     }
     case PVM_OP_sbrk: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         if (c->opt->platform == JIT_PLATFORM_GUEST)
             p = sbrk_inline(p, o.d, o.a);
         else
@@ -251,52 +247,52 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_count_set_bits_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = emit_popcnt_rr(p, true, o.d, o.a);
         break;
     }
     case PVM_OP_count_set_bits_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = emit_popcnt_rr(p, false, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = bitscan(p, true, true, o.d, o.a);
         break;
     }
     case PVM_OP_leading_zero_bits_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = bitscan(p, false, true, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = bitscan(p, true, false, o.d, o.a);
         break;
     }
     case PVM_OP_trailing_zero_bits_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = bitscan(p, false, false, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_8: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = emit_movsx8_rr(p, o.d, o.a);
         break;
     }
     case PVM_OP_sign_extend_16: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = emit_movsx16_rr(p, o.d, o.a);
         break;
     }
     case PVM_OP_zero_extend_16: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = emit_movzx16_rr(p, o.d, o.a);
         break;
     }
     case PVM_OP_reverse_bytes: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg(code, jit_reg_map);
         p = mov64(p, o.d, o.a);
         p = emit_bswap(p, o.d);
         break;
@@ -308,13 +304,13 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
      * other accesses share a case and take their form from a table). */
 #define STORE_IND(form)                                                                            \
     {                                                                                              \
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));          \
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);                    \
         p = store(c, p, pc, form, o.a, at_indirect(o.b, o.x));                                     \
         break;                                                                                     \
     }
 #define LOAD_IND(form)                                                                             \
     {                                                                                              \
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));          \
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);                    \
         p = load(c, p, pc, form, o.a, at_indirect(o.b, o.x));                                      \
         break;                                                                                     \
     }
@@ -344,99 +340,99 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
 #undef LOAD_IND
     /* F9: A = f(B, X) */
     case PVM_OP_add_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = emit_lea(p, false, SCRATCH, o.b, (int32_t)o.x);
         p = sx32_to(p, o.a);
         break;
     }
     case PVM_OP_and_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = alu_imm_64(p, X86_ALU_AND, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_xor_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = alu_imm_64(p, X86_ALU_XOR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_or_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = alu_imm_64(p, X86_ALU_OR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_mul_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = emit_imul_rri(p, false, SCRATCH, o.b, (int32_t)o.x);
         p = sx32_to(p, o.a);
         break;
     }
     case PVM_OP_set_lt_u_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = set_cc_ri(p, X86_CC_B, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_lt_s_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = set_cc_ri(p, X86_CC_L, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, false, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, false, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, false, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = emit_mov_ri(p, SCRATCH, (uint32_t)o.x);
         p = emit_alu_rr(p, false, X86_ALU_SUB, SCRATCH, o.b);
         p = sx32_to(p, o.a);
         break;
     }
     case PVM_OP_set_gt_u_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = set_cc_ri(p, X86_CC_A, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_set_gt_s_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = set_cc_ri(p, X86_CC_G, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_alt_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, false, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, false, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, false, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_cmov_iz_imm:
     case PVM_OP_cmov_nz_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = emit_mov_ri(p, SCRATCH, o.x);
         p = emit_test_rr(p, true, o.b, o.b);
         p = emit_cmovcc_rr(p, op == PVM_OP_cmov_iz_imm ? X86_CC_E : X86_CC_NE, o.a, SCRATCH);
         break;
     }
     case PVM_OP_add_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         if (o.x == 0) /* a register move: mov is eliminated at rename, lea is not */
             p = mov64(p, o.a, o.b);
         else
@@ -444,28 +440,28 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_mul_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = emit_imul_rri(p, true, o.a, o.b, (int32_t)o.x);
         break;
     }
     case PVM_OP_shlo_l_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         uint8_t *fused = shl_add_lea(c, p, pc + 1 + l, o.a, o.b, o.x);
         p = fused != NULL ? fused : shift_imm(p, true, X86_SH_SHL, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shlo_r_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, true, X86_SH_SHR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_shar_r_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, true, X86_SH_SAR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_neg_add_imm_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         if (o.x == 0 && o.a == o.b) {
             p = emit_grp3_r(p, true, X86_G3_NEG, o.a); /* neg A */
         } else if (o.a != o.b) {
@@ -479,37 +475,37 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_shlo_l_imm_alt_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, true, X86_SH_SHL, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shlo_r_imm_alt_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, true, X86_SH_SHR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_shar_r_imm_alt_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, true, X86_SH_SAR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_64_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, true, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_64_imm_alt: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, true, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
     case PVM_OP_rot_r_32_imm: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_imm(p, false, X86_SH_ROR, o.a, o.b, o.x);
         break;
     }
     case PVM_OP_rot_r_32_imm_alt: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = shift_var(p, false, X86_SH_ROR, true, 0, o.x, o.b, o.a);
         break;
     }
@@ -520,14 +516,14 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_branch_lt_s:
     case PVM_OP_branch_ge_u:
     case PVM_OP_branch_ge_s: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm(code, l, pc, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);
         p = emit_alu_rr(p, true, X86_ALU_CMP, o.a, o.b); /* cmp A, B */
         p = branch(c, p, branch_reg_cc[op - PVM_OP_branch_eq], o.target, pc);
         break;
     }
     /* F11: a = lo32(B + Y) before A is written */
     case PVM_OP_load_imm_jump_ind: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_imm_imm(code, l, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_imm_imm(code, l, jit_reg_map);
         p = addr_indirect(p, o.b, o.y);
         p = emit_mov_ri(p, o.a, o.x);
         if (o.a == R(PVM_REG_RA))
@@ -538,72 +534,72 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     }
     /* F12: D = f(A, B) */
     case PVM_OP_add_32: { /* lea D32, [A+B] is lo32(A + B); then sign-extend */
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = x86_rm(p, 0x8D, o.d, o.a, o.b, 0, 0);
         p = emit_movsxd_rr(p, o.d, o.d);
         break;
     }
     case PVM_OP_sub_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = alu3_32(p, X86_ALU_SUB, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = emit_mov_rr(p, false, SCRATCH, o.a);
         p = emit_imul_rr(p, false, SCRATCH, o.b);
         p = sx32_to(p, o.d);
         break;
     }
     case PVM_OP_div_u_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, false, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, false, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, false, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, false, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, false, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, false, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, false, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_add_64: {
         if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
             break;
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = alu3_64(p, X86_ALU_ADD, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_sub_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = alu3_64(p, X86_ALU_SUB, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         if (o.d == o.a) {
             p = emit_imul_rr(p, true, o.d, o.b);
         } else if (o.d == o.b) {
@@ -615,110 +611,110 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_div_u_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, true, false, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_s_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, true, true, false, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_u_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, true, false, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_rem_s_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = divrem(p, true, true, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_shlo_l_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, true, X86_SH_SHL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shlo_r_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, true, X86_SH_SHR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_shar_r_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, true, X86_SH_SAR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = alu3_64(p, X86_ALU_AND, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_xor: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = alu3_64(p, X86_ALU_XOR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_or: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = alu3_64(p, X86_ALU_OR, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_s: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = mul_upper(p, 0, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_u_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = mul_upper(p, 1, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = mul_upper(p, 2, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = set_cc_rr(p, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_set_lt_s: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = set_cc_rr(p, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_cmov_iz:
     case PVM_OP_cmov_nz: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = emit_test_rr(p, true, o.b, o.b);
         p = emit_cmovcc_rr(p, op == PVM_OP_cmov_iz ? X86_CC_E : X86_CC_NE, o.d, o.a);
         break;
     }
     case PVM_OP_rot_l_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, true, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_l_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, false, X86_SH_ROL, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_64: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, true, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_rot_r_32: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = shift_var(p, false, X86_SH_ROR, false, o.a, 0, o.b, o.d);
         break;
     }
     case PVM_OP_and_inv:
     case PVM_OP_or_inv: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         /* D = A op ~B, in D itself when D is not A */
         int t = o.d != o.a ? o.d : SCRATCH;
         p = mov64(p, t, o.b);
@@ -728,7 +724,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_xnor: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         int t = o.d != o.b ? o.d : SCRATCH;
         p = mov64(p, t, o.a);
         p = emit_alu_rr(p, true, X86_ALU_XOR, t, o.b);
@@ -737,22 +733,22 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_max: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = minmax(p, X86_CC_L, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_max_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = minmax(p, X86_CC_B, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = minmax(p, X86_CC_G, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_min_u: {
-        const struct jit_ops o = OPERANDS(jit_ops_reg_reg_reg(code, jit_reg_map));
+        const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = minmax(p, X86_CC_A, o.d, o.a, o.b);
         break;
     }
@@ -763,7 +759,6 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     return p;
-#undef OPERANDS
 }
 
 /* ---- Driver ------------------------------------------------------------ */
@@ -819,7 +814,7 @@ static JIT_CURSOR uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool ne
     }
     c->insn_offset[prog->code_len] = (uint32_t)code_off(c, p);
     p = exit_inline(c, p, prog->code_len, PVM_EXIT_PANIC);
-    close_block(c);
+    close_block(c, pipeline);
     return p;
 }
 
@@ -877,10 +872,10 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         } else {
             c->block_cost += jit_op_gas[op];
         }
-        cur = compile_insn(c, cur, pc, op, l, code, NULL);
+        cur = compile_insn(c, cur, pc, op, l, code);
         new_block = is_gas_terminator(op);
         if (new_block) {
-            close_block(c);
+            close_block(c, pipeline);
             /* Checked once per block: until then a failed push only drops
              * its entry, and offsets past INT32_MAX only fail the compile. */
             if (c->nomem || (size_t)(cur - base) > (size_t)INT32_MAX)

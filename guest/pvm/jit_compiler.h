@@ -144,7 +144,6 @@ struct compiler {
      * passes each pc once, so it is not reset. */
     uint32_t fused_pc;
     /* the open gas block */
-    bool block_open;
     size_t block_imm_site;
     size_t block_stub;
     uint32_t block_cost;

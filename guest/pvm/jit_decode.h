@@ -98,16 +98,6 @@ struct jit_ops {
 
 #define JIT_DECODE_INLINE static inline __attribute__((always_inline))
 
-JIT_DECODE_INLINE struct jit_ops jit_ops_of_insn(const struct pvm_insn *in, const uint8_t *regs)
-{
-    return (struct jit_ops){.a = regs[in->ra],
-                            .b = regs[in->rb],
-                            .d = regs[in->rd],
-                            .x = in->imm_x,
-                            .y = in->imm_y,
-                            .target = in->target};
-}
-
 JIT_DECODE_INLINE struct jit_ops jit_ops_imm(const uint8_t *c, unsigned l)
 {
     return (struct jit_ops){.x = jit_imm_rest(c + 1, l, 0)};
