@@ -92,7 +92,10 @@ static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
 
 /* A row's four masks as one word (src_lo in bits 0-15, src_hi 16-31, dst_lo
  * 32-47, dst_third 48-63) meet the register fields lined up the same way:
- * bit(lo) | bit(hi) << 16 | bit(lo) << 32 | bit(third) << 48. */
+ * bit(lo) | bit(hi) << 16 | bit(lo) << 32 | bit(third) << 48. The words
+ * read from rows and written to items are little-endian views of them. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "pvm_gas_item_of_fields reads rows and writes items as little-endian words");
 _Static_assert(offsetof(struct pvm_gas_row, src_hi) == 2 &&
                    offsetof(struct pvm_gas_row, dst_lo) == 4 &&
                    offsetof(struct pvm_gas_row, dst_third) == 6,
