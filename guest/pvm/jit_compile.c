@@ -934,9 +934,7 @@ static void emit_stubs(struct compiler *c)
         if (s->kind == STUB_OUT_OF_GAS) {
             /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
             p = emit_alu_ri32(p, X86_ALU_ADD, GAS, s->cost); /* add r15, cost */
-            p = emit_store32_imm_disp(p, CTXB, CTX(pc), s->pc);
-            p = emit_store32_imm_disp(p, CTXB, CTX(reason), PVM_EXIT_OUT_OF_GAS);
-            p = jmp_back(c, p, c->exit_label);
+            p = exit_inline(c, p, s->pc, PVM_EXIT_OUT_OF_GAS);
         } else {
             p = emit_store32_imm_disp(p, CTXB, CTX(pc), s->pc);
             p = jmp_back(c, p, c->panic_label);

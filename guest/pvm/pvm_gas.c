@@ -862,7 +862,7 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
         x = r0 > x ? r0 : x;
         x = r1 > x ? r1 : x;
         /* a third source or a second destination (not in the table):
-         * left to the loop below */
+         * the block is refused after the loop, for the caller's exact paths */
         more_regs |= (src1 & (src1 - 1)) | (dst & (dst - 1));
         uint32_t done = x + it->lat;
         ready[__builtin_ctz(dst | 0x20000u)] = done;
