@@ -942,9 +942,10 @@ static void emit_stubs(struct compiler *c)
         }
         jit_link32_at(c->b.code + s->site, p);
         if (s->kind == STUB_OUT_OF_GAS) {
-            /* refund the block: out-of-gas leaves gas unchanged (SPEC §7.2) */
-            p = emit_alu_ri32(p, X86_ALU_ADD, GAS, s->cost); /* add r15, cost */
-            p = exit_inline(c, p, s->pc, PVM_EXIT_OUT_OF_GAS);
+            /* mov rax, cost << 32 | pc; then the shared exit refunds cost */
+            p = x86_prefix_rex_imm(p, XF_W | (0xB8 + SCRATCH), 0, -1, SCRATCH,
+                                   (uint64_t)s->cost << 32 | s->pc, 8); /* movabs */
+            p = jmp_back(c, p, c->out_of_gas_label);
         } else {
             p = emit_store32_imm_disp(p, CTXB, CTX(pc), s->pc);
             p = jmp_back(c, p, c->panic_label);

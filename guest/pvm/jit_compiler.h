@@ -134,7 +134,7 @@ struct compiler {
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
     bool no_room;   /* the buffer (at least jit_code_size_bound) ran out */
-    size_t exit_label, halt_label, panic_label, djump_label;
+    size_t exit_label, halt_label, panic_label, djump_label, out_of_gas_label;
     size_t exit_trap_label, host_call_label;
     size_t empty_return_label; /* where a `ret` with no call frame lands */
     size_t empty_return_site;  /* the entry's rel32 to it */

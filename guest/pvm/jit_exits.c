@@ -1,7 +1,8 @@
 /*
  * jit_exits.c — the platform-specific code around the compiled body: the
  * entry, the common exit and the shared exits every block jumps to (halt,
- * panic, host call, the dynamic-jump dispatcher, the empty return). Each
+ * panic, out of gas, host call, the dynamic-jump dispatcher, the empty
+ * return). Each
  * is emitted once per compile, before the body (see jit_compile.c for the
  * layout of the generated code).
  */
@@ -195,6 +196,15 @@ void jit_emit_shared_exits(struct compiler *c)
     p = jmp_back(c, p, c->exit_label);
     c->panic_label = code_off(c, p);
     p = emit_store32_imm_disp(p, CTXB, CTX(reason), PVM_EXIT_PANIC);
+    p = jmp_back(c, p, c->exit_label);
+    /* A block's out-of-gas stub: rax = its cost << 32 | its pc. The cost
+     * goes back to the gas (an out-of-gas run leaves gas unchanged, SPEC
+     * §7.2) and the run stops at the block. */
+    c->out_of_gas_label = code_off(c, p);
+    p = x86_rm(p, 0x89, SCRATCH, CTXB, X86_NONE, 0, CTX(pc)); /* mov [ctx.pc], eax */
+    p = emit_shift_ri(p, true, X86_SH_SHR, SCRATCH, 32);      /* shr rax, 32 */
+    p = emit_alu_rr(p, true, X86_ALU_ADD, GAS, SCRATCH);      /* add r15, rax */
+    p = emit_store32_imm_disp(p, CTXB, CTX(reason), PVM_EXIT_OUT_OF_GAS);
     p = jmp_back(c, p, c->exit_label);
     p = emit_djump(c, p);
     p = emit_empty_return(c, p);
