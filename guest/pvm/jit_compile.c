@@ -766,8 +766,7 @@ size_t jit_code_size_bound(const struct pvm_program *p)
 {
     /* Longest lowering (an indirect call through ra, with its pad and
      * dispatch; 3 code bytes at least) is < 140 bytes; a gas check 13; an
-     * out-of-gas or panic stub 34; a block's alignment padding 15.
-     * Entry/exit/dispatch/host call < 1024. */
+     * out-of-gas or panic stub 34. Entry/exit/dispatch/host call < 1024. */
     size_t insns = (size_t)p->code_len + 1;
     size_t table = p->jump_entry_size != 0 ? (size_t)p->jump_table_len * 4 + 4 : 0;
     return 1536 + insns * 160 + table;
@@ -784,16 +783,9 @@ static void compiler_free(struct compiler *c)
     c->alloc.free(c->alloc.ctx, c->table_refs.data);
 }
 
-/* The cursor moved past int3 padding to the next offset with (off & mask)
- * == 0 (jit_op_block_end): all of JIT_BLOCK_ALIGN bytes are written, so
- * that no branch depends on the count. */
-JIT_EMITTER uint8_t *align_block(uint8_t *p, const uint8_t *base, unsigned mask)
+static bool is_gas_terminator(uint8_t op)
 {
-    _Static_assert(JIT_BLOCK_ALIGN <= JIT_EMIT_SLACK, "the room checked covers the padding");
-    jit_u32_unaligned *d = (jit_u32_unaligned *)p;
-    for (unsigned i = 0; i < JIT_BLOCK_ALIGN / 4; i++)
-        d[i] = 0xCCCCCCCCu; /* int3 */
-    return p + ((size_t)(base - p) & mask);
+    return jit_op_ends_block[op];
 }
 
 /*
@@ -830,9 +822,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
 {
     const struct pvm_program *p = c->p;
     uint32_t pc = 0;
-    /* jit_op_block_end of the previous instruction; the code starts with a
-     * block (not aligned: the entry jumps to it) */
-    unsigned block_end = 1;
+    bool new_block = true;
     if (!room(c, JIT_INSN_ROOM))
         return;
     /* The cursor, in a register for the whole walk (written back when the
@@ -862,7 +852,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         /* one test on the common path: away from the end of the code */
         if (pc >= near_end) {
             if (pc >= code_len) {
-                cur = implicit_trap(c, cur, block_end != 0, pipeline);
+                cur = implicit_trap(c, cur, new_block, pipeline);
                 break;
             }
             read_code = tail.code;
@@ -872,8 +862,8 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         uint8_t op;
         unsigned l = jit_head(read_bitmask, read_code, opcode_of, at, &op);
         const uint8_t *code = read_code + at;
-        if (block_end != 0)
-            cur = open_block(c, align_block(cur, base, block_end - 1), pc);
+        if (new_block)
+            cur = open_block(c, cur, pc);
         insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
             struct pvm_gas_item *item = next_item(c);
@@ -883,8 +873,8 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             c->block_cost += jit_op_gas[op];
         }
         cur = compile_insn(c, cur, pc, op, l, code);
-        block_end = jit_op_block_end[op];
-        if (block_end != 0) {
+        new_block = is_gas_terminator(op);
+        if (new_block) {
             close_block(c, pipeline);
             /* Checked once per block: until then a failed push only drops
              * its entry, and offsets past INT32_MAX only fail the compile. */

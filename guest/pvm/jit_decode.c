@@ -67,38 +67,6 @@ const uint8_t jit_op_ends_block[256] = {ONES_16,
                                             PVM_OPCODE_LIST_EXTRA(ENDS_ENTRY)};
 #pragma GCC diagnostic pop
 
-#define NO_FALLTHROUGH(name)                                                                       \
-    (PVM_OP_##name == PVM_OP_trap || PVM_OP_##name == PVM_OP_jump ||                               \
-     PVM_OP_##name == PVM_OP_jump_ind || PVM_OP_##name == PVM_OP_load_imm_jump_ind)
-#define BLOCK_END_ENTRY(num, name, fmt, term, gas)                                                 \
-    [num] = !(term) ? 0 : NO_FALLTHROUGH(name) ? JIT_BLOCK_ALIGN : 1,
-#define ALIGN_16                                                                                   \
-    JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN,           \
-        JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN,       \
-        JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN, JIT_BLOCK_ALIGN,       \
-        JIT_BLOCK_ALIGN
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Woverride-init"
-const uint8_t jit_op_block_end[256] = {ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       ALIGN_16,
-                                       PVM_OPCODE_LIST(BLOCK_END_ENTRY)
-                                           PVM_OPCODE_LIST_EXTRA(BLOCK_END_ENTRY)};
-#pragma GCC diagnostic pop
-
 #define GAS_ENTRY(num, name, fmt, term, gas) [num] = gas,
 #define TRAP_GAS_16                                                                                \
     PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS, PVM_TRAP_GAS,            \

@@ -35,17 +35,6 @@ extern const uint8_t jit_op_ends_block[256];
 /* Gas cost per opcode byte (undefined opcodes cost what trap costs). */
 extern const uint8_t jit_op_gas[256];
 
-/* What the compile's walk does after an instruction with this opcode: 0, go
- * on in the same gas block; otherwise the next instruction starts a block,
- * and its code starts at a multiple of this many bytes in the buffer (1:
- * anywhere). The blocks after an instruction that never falls through
- * (trap, jump, the dynamic jumps, and the undefined opcodes, which execute
- * as trap) get JIT_BLOCK_ALIGN: these are mostly function entries and loop
- * heads entered by a jump, where a start late in a fetch block costs every
- * call or iteration an extra fetch; their padding is never executed. */
-#define JIT_BLOCK_ALIGN 16u
-extern const uint8_t jit_op_block_end[256];
-
 static inline unsigned jit_min4(unsigned v)
 {
     return v < 4 ? v : 4;

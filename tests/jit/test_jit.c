@@ -663,83 +663,6 @@ static void test_buffer_too_small_reports_size(void **state)
     prog_free(&pr);
 }
 
-/* ---- block alignment ---------------------------------------------------- */
-/* jit_op_block_end starts a block exactly where jit_op_ends_block ends one,
- * and aligns it after the instructions that never fall through. */
-static void test_block_end_table(void **state)
-{
-    (void)state;
-    for (unsigned op = 0; op < 256; op++) {
-        unsigned v = jit_op_block_end[op];
-        assert_int_equal(v != 0, jit_op_ends_block[op] != 0);
-        assert_true(v == 0 || v == 1 || v == JIT_BLOCK_ALIGN);
-    }
-    const uint8_t aligned[] = {PVM_OP_trap, PVM_OP_jump, PVM_OP_jump_ind, PVM_OP_load_imm_jump_ind,
-                               PVM_OPCODE_INVALID};
-    for (size_t i = 0; i < sizeof aligned; i++)
-        assert_int_equal(jit_op_block_end[aligned[i]], JIT_BLOCK_ALIGN);
-    /* these fall through (a branch not taken, a call's return) */
-    const uint8_t falls[] = {PVM_OP_fallthrough, PVM_OP_branch_eq, PVM_OP_branch_ne_imm,
-                             PVM_OP_load_imm_jump};
-    for (size_t i = 0; i < sizeof falls; i++)
-        assert_int_equal(jit_op_block_end[falls[i]], 1);
-}
-
-/* The gas check ("sub r15, imm32; jl rel32", 13 bytes) of a block after a
- * jump, a return or a trap starts at a multiple of JIT_BLOCK_ALIGN, after
- * int3 padding; the code still runs as on the interpreter. */
-static void test_blocks_after_jumps_are_aligned(void **state)
-{
-    (void)state;
-    static const char src[] = "    jump a\n"
-                              "b:  add_imm_64 r2, r2, 5\n"
-                              "    trap\n"
-                              "a:  add_64 r2, r2, r3\n"
-                              "    branch_eq_imm r2, 99, b\n"
-                              "c:  load_imm r4, 1\n"
-                              "    jump_ind r0, 0\n"
-                              "d:  trap\n";
-    struct prog pr;
-    prog_build(&pr, src);
-    struct pvm_allocator a = pvm_libc_allocator();
-    struct jit_options opt = {.platform = JIT_PLATFORM_HOSTED};
-    size_t size = jit_code_size_bound(pr.p);
-    uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(buf != MAP_FAILED);
-    struct jit_code code;
-    assert_int_equal(jit_compile(pr.p, &opt, &a, buf, size, &code, NULL), PVM_OK);
-    const char *after_jump[] = {"b", "a", "d"};
-    for (size_t i = 0; i < 3; i++) {
-        uint32_t pc = (uint32_t)pvmasm_label_pc(&pr.as, after_jump[i]);
-        uint32_t check = code.insn_offset[pc] - 13;
-        assert_int_equal(check % JIT_BLOCK_ALIGN, 0);
-        assert_int_equal(buf[check], 0x49); /* REX.WB of sub r15, imm32 */
-    }
-    /* "a" follows a trap, whose exit ends in a jmp rel32: the padding
-     * between them is int3 */
-    uint32_t trap_pc = (uint32_t)pvmasm_label_pc(&pr.as, "a") - 1;
-    uint32_t pad_from = code.insn_offset[trap_pc];
-    while (buf[pad_from] != 0xE9) /* the exit's jmp rel32 */
-        pad_from++;
-    pad_from += 5;
-    for (uint32_t off = pad_from; off < code.insn_offset[trap_pc + 1] - 13; off++)
-        assert_int_equal(buf[off], 0xCC);
-    jit_code_release(&code);
-    munmap(buf, size);
-    prog_free(&pr);
-
-    struct pvm_state s = state_with(1000);
-    s.regs[2] = 90;
-    s.regs[3] = 4;
-    struct run r = run_both(src, NULL, 0, &s);
-    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
-    assert_int_equal(r.state.regs[2], 94);
-    s.regs[2] = 95; /* a: 99, back to b: 104, then the trap */
-    r = run_both(src, NULL, 0, &s);
-    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
-    assert_int_equal(r.state.regs[2], 104);
-}
-
 /* ---- signals: faults outside JIT code reach the previous handler -------- */
 static void earlier_handler(int sig)
 {
@@ -862,8 +785,6 @@ int main(void)
         cmocka_unit_test(test_host_call_resume),
         cmocka_unit_test(test_sbrk),
         cmocka_unit_test(test_buffer_too_small_reports_size),
-        cmocka_unit_test(test_block_end_table),
-        cmocka_unit_test(test_blocks_after_jumps_are_aligned),
         cmocka_unit_test(test_foreign_segv_is_chained),
         cmocka_unit_test(test_guest_entry_exit),
     };
