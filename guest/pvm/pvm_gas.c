@@ -1020,8 +1020,8 @@ _Static_assert(K_COUNT <= 16, "the register kind is the shape's low nibble");
 /* sched_block_cost on the items of words[0..n) without building them
  * (the same schedule and checks; a move's fields are its lo and hi). Every
  * row but move_reg's has a latency of at least 1 (test_isa). */
-static __attribute__((noinline)) bool words_sched_cost(const uint32_t *words, size_t n,
-                                                       uint32_t *cost)
+static inline __attribute__((always_inline)) bool words_sched_cost(const uint32_t *words, size_t n,
+                                                                   uint32_t *cost)
 {
     uint32_t bounds[SCHED_ITEMS];
     uint8_t units[SCHED_ITEMS];
@@ -1069,15 +1069,11 @@ static __attribute__((noinline)) bool words_sched_cost(const uint32_t *words, si
     return true;
 }
 
-uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n)
+/* The blocks words_sched_cost leaves, as items, by pvm_gas_simulate's
+ * paths for longer blocks. */
+static __attribute__((noinline)) uint32_t words_cost_by_items(const uint32_t *words, size_t n)
 {
-    /* The one pass prices blocks of up to SCHED_ITEMS instructions whose
-     * unconstrained schedule is the loop's (it accepts every block
-     * few_block_cost does); the rest go to pvm_gas_simulate's exact paths
-     * for longer blocks, as items. */
     uint32_t cost;
-    if (n <= SCHED_ITEMS && words_sched_cost(words, n, &cost))
-        return cost;
     if (n <= FLAT_ENTRIES + 8) {
         struct pvm_gas_item items[FLAT_ENTRIES + 8];
         for (size_t i = 0; i < n; i++)
@@ -1088,6 +1084,24 @@ uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n)
     }
     struct item_source s = {.words = words, .count = n};
     return simulate(&s, next_from_words);
+}
+
+uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n)
+{
+    /* One instruction (it ends the block, so it is no move): decoded in
+     * cycle 0, started in 1 with nothing to wait for and units to spare,
+     * cycles = 1 + lat + 2, cost = max(lat, 1). */
+    if (n == 1) {
+        uint32_t lat = pvm_gas_rows[words[0] & 0xFFu].lat & (words[0] >> 24);
+        return lat > 1 ? lat : 1;
+    }
+    /* The one pass prices blocks of up to SCHED_ITEMS instructions whose
+     * unconstrained schedule is the loop's (it accepts every block
+     * few_block_cost does). */
+    uint32_t cost;
+    if (n <= SCHED_ITEMS && words_sched_cost(words, n, &cost))
+        return cost;
+    return words_cost_by_items(words, n);
 }
 
 /* ---- Models --------------------------------------------------------------- */
