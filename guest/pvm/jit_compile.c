@@ -47,9 +47,9 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
     return p;
 }
 
-/* The item of the next instruction of the open block, or NULL when the
- * block is too long to keep (or memory ran out). */
-JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
+/* The gas word of the next instruction of the open block, or NULL when
+ * the block is too long to keep (or memory ran out). */
+JIT_INLINE uint32_t *next_item(struct compiler *c)
 {
     struct vec *v = &c->items;
     /* one test on the common path: the room is never more than
@@ -64,7 +64,7 @@ JIT_INLINE struct pvm_gas_item *next_item(struct compiler *c)
         if (v->cap > JIT_GAS_ITEMS_MAX)
             v->cap = JIT_GAS_ITEMS_MAX; /* (the allocation is larger) */
     }
-    return (struct pvm_gas_item *)v->data + v->count++;
+    return (uint32_t *)v->data + v->count++;
 }
 
 /* pipeline: c->pipeline, passed as the walk's constant */
@@ -73,7 +73,7 @@ JIT_INLINE void close_block(struct compiler *c, bool pipeline)
     if (pipeline && c->items_dropped)
         c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
     else if (pipeline && c->items.count > 0)
-        c->block_cost = pvm_gas_simulate(c->items.data, c->items.count);
+        c->block_cost = pvm_gas_words_cost(c->items.data, c->items.count);
     c->items.count = 0;
     if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
         c->too_large = true;
@@ -791,8 +791,8 @@ static bool is_gas_terminator(uint8_t op)
 /*
  * The walk over the code, one PVM instruction at a time, in pc order.
  * pipeline (c->pipeline, a constant in each of the two copies below):
- * each instruction also gives the gas model its item, built from the
- * instruction's head and register fields (jit_gas_item_of_head); the
+ * each instruction also gives the gas model its word, taken from the
+ * instruction's head and register fields (jit_gas_word_of_head); the
  * lowerings decode their operands from the code either way.
  */
 /* The implicit trap at pc = C (always reached exactly, SPEC §5): its own
@@ -806,9 +806,9 @@ static JIT_CURSOR uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool ne
         p = open_block(c, p, prog->code_len);
         c->block_cost = prog->isa->end_block_cost;
     } else if (pipeline) {
-        struct pvm_gas_item *item = next_item(c);
-        if (item != NULL)
-            pvm_gas_item_trap(item);
+        uint32_t *word = next_item(c);
+        if (word != NULL)
+            *word = PVM_GAS_WORD_TRAP;
     } else {
         c->block_cost += jit_op_gas[PVM_OP_trap];
     }
@@ -866,9 +866,9 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             cur = open_block(c, cur, pc);
         insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
-            struct pvm_gas_item *item = next_item(c);
-            if (item != NULL)
-                jit_gas_item_of_head(p, pc, op, l, code, item);
+            uint32_t *word = next_item(c);
+            if (word != NULL)
+                *word = jit_gas_word_of_head(p, pc, op, l, code);
         } else {
             c->block_cost += jit_op_gas[op];
         }
@@ -1014,7 +1014,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.stubs.elem = sizeof(struct stub);
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
-    c.items.elem = sizeof(struct pvm_gas_item);
+    c.items.elem = sizeof(uint32_t);
     /* Stubs (about one per block), fixups and fault sites each come to
      * fewer than one per 8 code bytes in the kernels and real programs
      * (3-4 bytes an instruction): sized so, they rarely grow (each growth

@@ -126,7 +126,8 @@ struct compiler {
     uint32_t *insn_offset; /* code_len + 1 */
     uint8_t *block_head;   /* bitset over 0..code_len: a gas check starts here */
     struct vec stubs, fixups, sites;
-    /* PVM_GAS_PIPELINE: the open block's instructions for the cost model */
+    /* PVM_GAS_PIPELINE: the open block's instructions for the cost model,
+     * as gas words (uint32_t, pvm_gas_word) */
     bool pipeline;
     struct vec items;
     uint32_t block_pc;  /* where the open block starts */

@@ -109,15 +109,6 @@ const uint8_t jit_reg_clamp[256] = {
 };
 /* clang-format on */
 
-#define CLAMP(v) ((v) < PVM_NUM_REGS - 1 ? (v) : PVM_NUM_REGS - 1)
-#define FIELDS(b)                                                                                  \
-    (1ull << CLAMP((b)&15) | 1ull << (16 + CLAMP((b) >> 4)) | 1ull << (32 + CLAMP((b)&15)))
-#define FIELDS4(b)  FIELDS(b), FIELDS((b) + 1), FIELDS((b) + 2), FIELDS((b) + 3)
-#define FIELDS16(b) FIELDS4(b), FIELDS4((b) + 4), FIELDS4((b) + 8), FIELDS4((b) + 12)
-#define FIELDS64(b) FIELDS16(b), FIELDS16((b) + 16), FIELDS16((b) + 32), FIELDS16((b) + 48)
-const uint64_t jit_gas_fields_of_byte1[256] = {FIELDS64(0), FIELDS64(64), FIELDS64(128),
-                                               FIELDS64(192)};
-
 uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
                                const uint8_t *c)
 {

@@ -7,8 +7,8 @@
  * read or skip over is missing, so this decoder reads code and bitmask
  * words directly. It comes in pieces: jit_head_fast (skip and opcode, what
  * the compiler's walk needs), jit_ops_* (one format's operands, decoded in
- * the compiler's opcode cases), jit_gas_item_of_head (the 0.8.0 gas
- * model's item, from the register fields alone) and jit_insn_of_head /
+ * the compiler's opcode cases), jit_gas_word_of_head (the 0.8.0 gas
+ * model's record, from the register fields alone) and jit_insn_of_head /
  * jit_decode_insn (the whole struct pvm_insn, for the rare look-ahead).
  * Near the end jit_decode_insn defers to pvm_decode_insn. The differential
  * tests compare the JIT with the interpreter, which uses pvm_decode_insn
@@ -306,36 +306,24 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
     }
 }
 
-/* pvm_gas_fields of byte 1's clamped register fields, third left out:
- * bit(lo) | bit(hi) << 16 | bit(lo) << 32. */
-extern const uint64_t jit_gas_fields_of_byte1[256];
-
 /* pvm_gas_branch_latency of the conditional branch with this head (as
  * jit_insn_of_head; op is one of the 16): out of line, once per branch. */
 uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
                                const uint8_t *c);
 
-/* The gas item (pvm_gas.h) of the instruction with this head (as
- * jit_insn_of_head), equal to pvm_gas_item_of on its whole decoded
- * instruction (move_to and move_from only where is_move, the only place
- * the model reads them). The row's masks are per register field, so the
- * fields are read straight from the code: c[1] and c[2] are readable
- * whatever the format (struct jit_ops), and a format without a field has
- * zero masks for it. */
-JIT_DECODE_INLINE void jit_gas_item_of_head(const struct pvm_program *p, uint32_t pc, uint8_t op,
-                                            unsigned l, const uint8_t *c, struct pvm_gas_item *out)
+/* The gas word (pvm_gas_word) of the instruction with this head (as
+ * jit_insn_of_head): its item (pvm_gas_item_of_word) equals pvm_gas_item_of
+ * on the whole decoded instruction, because the row's masks are per
+ * register field and c[1], c[2] are readable whatever the format (struct
+ * jit_ops); a format without a field has zero masks for it. op is known for
+ * the program's ISA, or PVM_OPCODE_INVALID, whose row prices it as trap. */
+JIT_DECODE_INLINE uint32_t jit_gas_word_of_head(const struct pvm_program *p, uint32_t pc,
+                                                uint8_t op, unsigned l, const uint8_t *c)
 {
-    /* op is known for the program's ISA, or PVM_OPCODE_INVALID, whose row
-     * prices it as trap */
-    const struct pvm_gas_row *row = &pvm_gas_rows[op];
-    uint64_t fields = jit_gas_fields_of_byte1[c[1]] | 1ull << (48 + jit_reg_clamp[c[2]]);
-    pvm_gas_item_of_fields(row, fields, jit_op_ends_block[op], out);
-    if (row->is_move) {
-        out->move_to = jit_reg_clamp[c[1] & 15];
-        out->move_from = jit_reg_clamp[c[1] >> 4];
-    }
-    if (row->lat == PVM_GAS_LAT_BRANCH)
-        out->lat = jit_gas_branch_latency(p, pc, op, l, c);
+    uint8_t lat = 0xFF;
+    if (pvm_gas_rows[op].lat == PVM_GAS_LAT_BRANCH)
+        lat = jit_gas_branch_latency(p, pc, op, l, c);
+    return pvm_gas_word(op, c[1], jit_reg_clamp[c[2]], lat);
 }
 
 /* The fast path of jit_decode_insn: only for pc + JIT_DECODE_MARGIN < code_len. */

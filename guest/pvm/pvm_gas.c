@@ -33,30 +33,45 @@ static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
 /* Which register fields an instruction reads and writes (§3.1), as the
  * masks of struct pvm_gas_row (fields lo, hi, third of the code; the
  * comments name the decoded roles): */
-#define ALL       0xFFFF
-#define ROLE_NONE .src_lo = 0, .src_hi = 0, .dst_lo = 0, .dst_third = 0
-#define ROLE_W_A  .src_lo = 0, .src_hi = 0, .dst_lo = ALL, .dst_third = 0   /* dst {ra} */
-#define ROLE_R_A  .src_lo = ALL, .src_hi = 0, .dst_lo = 0, .dst_third = 0   /* src {ra} */
-#define ROLE_R_AB .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = 0 /* src {ra, rb} */
+#define ALL 0xFFFF
+/* Each role also names its register kind (the shape's bits 0-3; see
+ * words_sched_cost), and takes the selector to put the match mask beside
+ * it (bits 4-5: bit 4 = source lo is the destination counts, bit 5 =
+ * source hi; P counts both, PS (lo == third) the first). */
+#define MATCHES(s) ((s) == DEC_P ? 0x30 : (s) == DEC_PS ? 0x10 : 0)
+enum reg_kind { K_NONE, K_W_LO, K_R_LO, K_R_LO_HI, K_R_HI_W_LO, K_R_LO_HI_W_THIRD, K_COUNT };
+#define ROLE_NONE(s) .src_lo = 0, .src_hi = 0, .dst_lo = 0, .dst_third = 0, .shape = K_NONE
+/* dst {ra} */
+#define ROLE_W_A(s)                                                                                \
+    .src_lo = 0, .src_hi = 0, .dst_lo = ALL, .dst_third = 0, .shape = K_W_LO | MATCHES(s)
+/* src {ra} */
+#define ROLE_R_A(s)                                                                                \
+    .src_lo = ALL, .src_hi = 0, .dst_lo = 0, .dst_third = 0, .shape = K_R_LO | MATCHES(s)
+/* src {ra, rb} */
+#define ROLE_R_AB(s)                                                                               \
+    .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = 0, .shape = K_R_LO_HI | MATCHES(s)
 /* src {ra} (high nibble), dst {rd} (low nibble) */
-#define ROLE_F8 .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0
+#define ROLE_F8(s)                                                                                 \
+    .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0, .shape = K_R_HI_W_LO | MATCHES(s)
 /* src {rb} (high nibble), dst {ra} (low nibble): F9 arithmetic and loads, F11 */
-#define ROLE_B_A .src_lo = 0, .src_hi = ALL, .dst_lo = ALL, .dst_third = 0
+#define ROLE_B_A(s) ROLE_F8(s)
 /* src {ra, rb}, dst {rd} (byte 2) */
-#define ROLE_F12 .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = ALL
+#define ROLE_F12(s)                                                                                \
+    .src_lo = ALL, .src_hi = ALL, .dst_lo = 0, .dst_third = ALL,                                   \
+    .shape = K_R_LO_HI_W_THIRD | MATCHES(s)
 
-/* (variadic: a role is several designators) */
-#define ROW(l, a, b, s, u, ...)                                                                    \
+/* (role: one of the ROLE_* names) */
+#define ROW(l, a, b, s, u, role)                                                                   \
     {                                                                                              \
-        .lat = l, .dec_other = b, .units = u, .dec_match = a, .sel = s, __VA_ARGS__, .known = 1    \
+        .lat = l, .dec_other = b, .units = u, .dec_match = a, .sel = s, role(s), .known = 1        \
     }
-#define FIXED(l, d, u, ...) ROW(l, d, d, DEC_FIXED, u, __VA_ARGS__)
-#define OP(name)            [PVM_OP_##name]
-#define OPS(first, last)    [PVM_OP_##first... PVM_OP_##last]
+#define FIXED(l, d, u, role) ROW(l, d, d, DEC_FIXED, u, role)
+#define OP(name)             [PVM_OP_##name]
+#define OPS(first, last)     [PVM_OP_##first... PVM_OP_##last]
 
 const struct pvm_gas_row pvm_gas_rows[256] = {
     OP(move_reg) =
-        {.lat = 0, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_F8, .is_move = 1, .known = 1},
+        {.lat = 0, .dec_match = 1, .dec_other = 1, ROLE_F8(DEC_FIXED), .is_move = 1, .known = 1},
     OP(and) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
     OP(xor) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
     OP(or) = ROW(1, 1, 2, DEC_P, U_A1, ROLE_F12),
@@ -159,7 +174,8 @@ const struct pvm_gas_row pvm_gas_rows[256] = {
     /* Not an instruction (known = 0), but priced as the trap it executes
      * as, so that the JIT can build its item without testing known (the
      * ISA tables map every other code byte to a known row). */
-    [PVM_OPCODE_INVALID] = {.lat = 2, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_NONE},
+    [PVM_OPCODE_INVALID] =
+        {.lat = 2, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_NONE(DEC_FIXED)},
 };
 
 /* The byte at `at` of the zero-extended code is trap or unlikely. */
@@ -216,6 +232,7 @@ uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_ins
 /* Where the simulation takes its instructions from. */
 struct item_source {
     const struct pvm_gas_item *items; /* array source */
+    const uint32_t *words;            /* words source (pvm_gas_word) */
     size_t count, at;
     const struct pvm_program *p; /* program source */
     uint64_t pc;
@@ -266,6 +283,7 @@ static uint32_t cost_of_cycles(uint64_t cycles)
 
 static bool next_from_array(struct item_source *s, struct pvm_gas_item *out);
 static bool next_from_program(struct item_source *s, struct pvm_gas_item *out);
+static bool next_from_words(struct item_source *s, struct pvm_gas_item *out);
 
 /*
  * Inlined into one copy per source kind, so the next() call is direct.
@@ -461,6 +479,15 @@ static __attribute__((noinline)) uint32_t simulate_array(const struct pvm_gas_it
 {
     struct item_source s = {.items = items, .count = n};
     return simulate(&s, next_from_array);
+}
+
+static bool next_from_words(struct item_source *s, struct pvm_gas_item *out)
+{
+    if (s->at >= s->count)
+        return false;
+    s->at++;
+    pvm_gas_item_of_word(s->words[s->at - 1], s->at == s->count, out);
+    return true;
 }
 
 static bool next_from_program(struct item_source *s, struct pvm_gas_item *out)
@@ -690,9 +717,9 @@ static __attribute__((noinline)) bool flat_block_cost(const struct pvm_gas_item 
  *    units held in c (<= 4), so with at most one entry taking no A the
  *    limit of 5 holds; otherwise counted as for A, over [x, x + 1).
  * Returns false, leaving the block to the loop, when a check fails. Only
- * for blocks of 9 to 16 items (pvm_gas_simulate): the reorder buffer never
- * fills and every time fits the 16 bits the check counts in (x + lat <=
- * 16 + 1 + 16 * 255).
+ * for blocks of at most 16 items (pvm_gas_simulate: 9 to 16; the JIT's
+ * words_sched_cost: any up to 16): the reorder buffer never fills and every
+ * time fits the 16 bits the check counts in (x + lat <= 16 + 1 + 16 * 255).
  */
 #define SCHED_ITEMS 16u
 
@@ -829,6 +856,9 @@ static bool sched_exclusive(const uint32_t *bounds, const uint8_t *units, unsign
     return true;
 }
 
+static inline __attribute__((always_inline)) bool
+sched_check(uint32_t *bounds, const uint8_t *units, unsigned count, uint64_t tally);
+
 static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_t *cost)
 {
     if (n > SCHED_ITEMS)
@@ -876,10 +906,36 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
             break;
     }
     /* latency 0 (never in the table) is left to the loop */
-    if (((tally >> 32) & 0xFF) != 0 || lat_less_1 > 0xFF || more_regs != 0)
+    if (lat_less_1 > 0xFF || more_regs != 0 || !sched_check(bounds, units, count, tally))
         return false;
-    /* with at most 4 A units in all and at most 5 entries, nothing can
-     * be short but M or D */
+    *cost = cost_of_cycles(max_done + 2);
+    return true;
+}
+
+/* The checks of sched_block_cost on the unconstrained schedule of count
+ * entries: bounds (sched_bounds) and units per entry, tally the sum of
+ * their sched_tally. bounds[count..] up to a multiple of 4 may be
+ * overwritten. */
+static __attribute__((noinline)) bool sched_check_more(uint32_t *bounds, const uint8_t *units,
+                                                       unsigned count, uint64_t tally);
+
+static inline __attribute__((always_inline)) bool
+sched_check(uint32_t *bounds, const uint8_t *units, unsigned count, uint64_t tally)
+{
+    if (((tally >> 32) & 0xFF) != 0)
+        return false;
+    /* with at most 4 A units in all and at most 5 entries, nothing can be
+     * short but M or D, and they cannot with one user each (short blocks:
+     * decided here, without the call) */
+    if ((tally >> 40) <= 4 && count <= STARTS_PER_CYC && ((tally >> 16) & 0xFF) < 2 &&
+        ((tally >> 24) & 0xFF) < 2)
+        return true;
+    return sched_check_more(bounds, units, count, tally);
+}
+
+static __attribute__((noinline)) bool sched_check_more(uint32_t *bounds, const uint8_t *units,
+                                                       unsigned count, uint64_t tally)
+{
     bool few = (tally >> 40) <= 4 && count <= STARTS_PER_CYC;
     if (((tally >> 16) & 0xFF) >= 2 && !sched_exclusive(bounds, units, count, PVM_GAS_UNIT_M))
         return false;
@@ -898,7 +954,6 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
         if (((tally >> 8) & 0xFF) >= 2 && !sched_within(bounds, NULL, count, STARTS_PER_CYC, true))
             return false;
     }
-    *cost = cost_of_cycles(max_done + 2);
     return true;
 }
 
@@ -923,6 +978,130 @@ uint32_t pvm_gas_simulate(const struct pvm_gas_item *items, size_t n)
     if (flat_block_cost(items, n, &cost))
         return cost;
     return simulate_array(items, n);
+}
+
+/* ---- Words (the JIT) ------------------------------------------------------ */
+
+/*
+ * The forward pass of sched_block_cost reads register numbers instead of
+ * masks: ready[] by index, 0-15 the registers, 16 read for a field that is
+ * no source (always 0), 32 written for no destination. Per register kind
+ * and code byte 1, reg_index gives the two source indices (bits 0-7: field
+ * lo or 16; 8-15: hi or 16), the destination (16-23: lo or 32, or 0 where
+ * it is the third field) and 0xF in 24-27 where it is the third field (its
+ * index is ORed in: min(byte 2, 12) <= 12).
+ */
+#define CLAMP_REG(v) ((v) < PVM_NUM_REGS - 1 ? (v) : PVM_NUM_REGS - 1)
+#define RI(a, b, d, t)                                                                             \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(d) << 16 | (uint32_t)(t) << 24)
+#define REG_INDEX(k, b)                                                                            \
+    ((k) == K_W_LO              ? RI(16, 16, CLAMP_REG((b)&15), 0)                                 \
+     : (k) == K_R_LO            ? RI(CLAMP_REG((b)&15), 16, 32, 0)                                 \
+     : (k) == K_R_LO_HI         ? RI(CLAMP_REG((b)&15), CLAMP_REG((b) >> 4), 32, 0)                \
+     : (k) == K_R_HI_W_LO       ? RI(16, CLAMP_REG((b) >> 4), CLAMP_REG((b)&15), 0)                \
+     : (k) == K_R_LO_HI_W_THIRD ? RI(CLAMP_REG((b)&15), CLAMP_REG((b) >> 4), 0, 0xF)               \
+                                : RI(16, 16, 32, 0))
+#define REG_INDEX4(k, b)                                                                           \
+    REG_INDEX(k, b), REG_INDEX(k, (b) + 1), REG_INDEX(k, (b) + 2), REG_INDEX(k, (b) + 3)
+#define REG_INDEX16(k, b)                                                                          \
+    REG_INDEX4(k, b), REG_INDEX4(k, (b) + 4), REG_INDEX4(k, (b) + 8), REG_INDEX4(k, (b) + 12)
+#define REG_INDEX64(k, b)                                                                          \
+    REG_INDEX16(k, b), REG_INDEX16(k, (b) + 16), REG_INDEX16(k, (b) + 32), REG_INDEX16(k, (b) + 48)
+#define REG_INDEX256(k)                                                                            \
+    {                                                                                              \
+        REG_INDEX64(k, 0), REG_INDEX64(k, 64), REG_INDEX64(k, 128), REG_INDEX64(k, 192)            \
+    }
+static const uint32_t reg_index[K_COUNT][256] = {
+    REG_INDEX256(K_NONE),    REG_INDEX256(K_W_LO),      REG_INDEX256(K_R_LO),
+    REG_INDEX256(K_R_LO_HI), REG_INDEX256(K_R_HI_W_LO), REG_INDEX256(K_R_LO_HI_W_THIRD),
+};
+_Static_assert(K_COUNT <= 16, "the register kind is the shape's low nibble");
+
+/* sched_block_cost on the items of words[0..n) without building them
+ * (the same schedule and checks; a move's fields are its lo and hi). Every
+ * row but move_reg's has a latency of at least 1 (test_isa). */
+static inline __attribute__((always_inline)) bool words_sched_cost(const uint32_t *words, size_t n,
+                                                                   uint32_t *cost)
+{
+    uint32_t bounds[SCHED_ITEMS];
+    uint8_t units[SCHED_ITEMS];
+    uint32_t ready[33];
+    for (unsigned r = 0; r < 17; r++)
+        ready[r] = 0;
+    uint64_t tally = 0;
+    unsigned count = 0;
+    uint32_t cycle = 0, max_done = 0;
+    int d = DECODE_SLOTS;
+    for (const uint32_t *wp = words, *end = words + n; wp != end; wp++) {
+        uint32_t w = *wp;
+        const struct pvm_gas_row *row = &pvm_gas_rows[w & 0xFFu];
+        uint32_t shape = row->shape;
+        uint32_t ri = reg_index[shape & 15u][(w >> 8) & 0xFFu];
+        uint32_t ia = ri & 0xFFu, ib = (ri >> 8) & 0xFFu;
+        uint32_t id = ((ri >> 16) & 0xFFu) | ((w >> 16) & (ri >> 24) & 0xFFu);
+        int dec = row->dec_other;
+        if (((shape & 0x10) != 0 && ia == id) || ((shape & 0x20) != 0 && ib == id))
+            dec = row->dec_match;
+        if (dec > d) {
+            cycle++;
+            d = DECODE_SLOTS;
+        }
+        if (row->is_move) {
+            ready[id] = ready[ib]; /* (move_reg: K_R_HI_W_LO) */
+            d -= 1;
+            continue;
+        }
+        d -= dec;
+        uint32_t x = cycle + 1, ra = ready[ia], rb = ready[ib];
+        x = ra > x ? ra : x;
+        x = rb > x ? rb : x;
+        uint32_t done = x + (row->lat & (w >> 24));
+        ready[id] = done;
+        max_done = done > max_done ? done : max_done;
+        tally += sched_tally[row->units & 63u];
+        bounds[count] = sched_bounds(x - 1, done - 1);
+        units[count] = row->units;
+        count++;
+    }
+    if (!sched_check(bounds, units, count, tally))
+        return false;
+    *cost = cost_of_cycles(max_done + 2);
+    return true;
+}
+
+/* The blocks words_sched_cost leaves, as items, by pvm_gas_simulate's
+ * paths for longer blocks. */
+static __attribute__((noinline)) uint32_t words_cost_by_items(const uint32_t *words, size_t n)
+{
+    uint32_t cost;
+    if (n <= FLAT_ENTRIES + 8) {
+        struct pvm_gas_item items[FLAT_ENTRIES + 8];
+        for (size_t i = 0; i < n; i++)
+            pvm_gas_item_of_word(words[i], i + 1 == n, &items[i]);
+        if (flat_block_cost(items, n, &cost))
+            return cost;
+        return simulate_array(items, n);
+    }
+    struct item_source s = {.words = words, .count = n};
+    return simulate(&s, next_from_words);
+}
+
+uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n)
+{
+    /* One instruction (it ends the block, so it is no move): decoded in
+     * cycle 0, started in 1 with nothing to wait for and units to spare,
+     * cycles = 1 + lat + 2, cost = max(lat, 1). */
+    if (n == 1) {
+        uint32_t lat = pvm_gas_rows[words[0] & 0xFFu].lat & (words[0] >> 24);
+        return lat > 1 ? lat : 1;
+    }
+    /* The one pass prices blocks of up to SCHED_ITEMS instructions whose
+     * unconstrained schedule is the loop's (it accepts every block
+     * few_block_cost does). */
+    uint32_t cost;
+    if (n <= SCHED_ITEMS && words_sched_cost(words, n, &cost))
+        return cost;
+    return words_cost_by_items(words, n);
 }
 
 /* ---- Models --------------------------------------------------------------- */

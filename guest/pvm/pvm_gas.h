@@ -66,6 +66,10 @@ struct pvm_gas_row {
     uint8_t dec_match; /* decode slots when it holds */
     uint8_t sel;       /* PVM_GAS_SEL_* (PS: rA == rD, i.e. lo == third) */
     bool known;        /* false: not an instruction; priced as trap */
+    /* the masks and the selector again, in the form pvm_gas_words_cost
+     * reads them (pvm_gas.c: the register kind in bits 0-3, which of the
+     * two sources meeting the destination selects dec_match in 4-5) */
+    uint8_t shape;
 };
 extern const struct pvm_gas_row pvm_gas_rows[256];
 _Static_assert(offsetof(struct pvm_gas_row, dec_other) == offsetof(struct pvm_gas_row, lat) + 1 &&
@@ -153,6 +157,44 @@ static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm
     if (row->lat == PVM_GAS_LAT_BRANCH)
         out->lat = pvm_gas_branch_latency(p, in);
 }
+
+/* The JIT's record of one instruction for the pipeline model, a word
+ * instead of an item (the item is worked out where it is needed): the
+ * internal opcode in bits 0-7, code byte 1 as it is in bits 8-15 (the
+ * register fields lo and hi, not clamped yet; c[1] and c[2] are readable
+ * for every format), the third register field (code byte 2) clamped,
+ * min(12, byte 2), in bits 16-23, and in bits 24-31 the latency of a
+ * conditional branch (pvm_gas_branch_latency), 0xFF for any other
+ * instruction (the item's latency is the row's ANDed with it). */
+static inline uint32_t pvm_gas_word(uint8_t op, uint8_t byte1, uint8_t third, uint8_t branch_lat)
+{
+    return op | (uint32_t)byte1 << 8 | (uint32_t)third << 16 | (uint32_t)branch_lat << 24;
+}
+/* The implicit trap at pc = code_len (its item is pvm_gas_item_trap's). */
+#define PVM_GAS_WORD_TRAP (PVM_OP_trap | 0xFF000000u)
+
+static inline unsigned pvm_gas_clamp_reg(unsigned field)
+{
+    return field < PVM_NUM_REGS - 1 ? field : PVM_NUM_REGS - 1;
+}
+
+/* The item of a word (as pvm_gas_item_of on the decoded instruction; the
+ * word's row is known or PVM_OPCODE_INVALID's, priced as trap). */
+static inline void pvm_gas_item_of_word(uint32_t word, bool ends_block, struct pvm_gas_item *out)
+{
+    const struct pvm_gas_row *row = &pvm_gas_rows[word & 0xFFu];
+    unsigned lo = pvm_gas_clamp_reg((word >> 8) & 15u), hi = pvm_gas_clamp_reg((word >> 12) & 15u);
+    unsigned third = pvm_gas_clamp_reg((word >> 16) & 0xFFu);
+    pvm_gas_item_of_fields(row, pvm_gas_fields(lo, hi, third), ends_block, out);
+    out->lat &= (uint8_t)(word >> 24);
+    out->move_to = (uint8_t)lo;
+    out->move_from = (uint8_t)hi;
+}
+
+/* pvm_gas_simulate of the items of words[0..n) (the last one ends the
+ * block; n >= 1), the same cost, most blocks priced from the words in one
+ * pass. */
+uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n);
 
 /* Cycle-exact simulation of SPEC-0.8.md §3.2 over items[0..n) (the last one
  * ends the block); returns max(cycles - 3, 1). */

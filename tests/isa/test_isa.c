@@ -91,6 +91,7 @@ static void test_gas_rows_cover_the_instruction_set(void **unused)
     assert_int_equal(invalid->dec_match, trap->dec_match);
     assert_int_equal(invalid->units, trap->units);
     assert_false(invalid->is_move);
+    assert_int_equal(invalid->shape, trap->shape);
     for (unsigned op = 0; op < 256; op++) {
         const struct pvm_gas_row *row = &pvm_gas_rows[op];
         assert_int_equal(row->known, used[op]);
@@ -308,6 +309,84 @@ static void test_short_binding_blocks_match_the_literal_model(void **unused)
         if (want != got)
             fail_msg("block %d (%zu items, kind %d): literal model %u, engine %u", block, n,
                      block % 4, want, got);
+    }
+}
+
+/* The gas word of a random instruction of a kind that stresses a block:
+ * kind 0 any opcode, 1 memory accesses (A units held 25 cycles), 2
+ * unit-free and A2 ones (start slots, A2 weights), 3 multiplies and divides
+ * (one M, one D), each with a share of any opcode and of move_reg. With
+ * `few_regs` the register fields are 0..3, so that dependencies and P/PS
+ * matches are common. */
+struct word_pools {
+    uint8_t op[4][256];
+    unsigned len[4];
+};
+
+static void word_pools_init(struct word_pools *p)
+{
+    memset(p, 0, sizeof(*p));
+    for (unsigned op = 0; op < 256; op++) {
+        const struct pvm_gas_row *row = &pvm_gas_rows[op];
+        if (!row->known && op != PVM_OPCODE_INVALID)
+            continue;
+        unsigned u = row->units;
+        bool in[4] = {true, (u & (PVM_GAS_UNIT_L | PVM_GAS_UNIT_S)) != 0, (u & 3u) != 1,
+                      (u & (PVM_GAS_UNIT_M | PVM_GAS_UNIT_D)) != 0};
+        for (unsigned k = 0; k < 4; k++)
+            if (in[k])
+                p->op[k][p->len[k]++] = (uint8_t)op;
+    }
+}
+
+static uint32_t random_word(uint64_t *s, const struct word_pools *pool, int kind, bool few_regs,
+                            bool last)
+{
+    uint64_t r = next_random(s);
+    unsigned k = r % 3 == 0 ? 0 : (unsigned)kind;
+    uint8_t op = pool->op[k][(r >> 2) % pool->len[k]];
+    if ((r >> 10) % 9 == 0)
+        op = PVM_OP_move_reg;
+    if (last && op == PVM_OP_move_reg)
+        op = PVM_OP_trap; /* (a block never ends in a move) */
+    uint8_t byte1 = (uint8_t)(r >> 14), third = (uint8_t)((r >> 22) % 13);
+    if (few_regs) {
+        byte1 &= 0x33;
+        third &= 3;
+    }
+    uint8_t lat = 0xFF;
+    if (pvm_gas_rows[op].lat == PVM_GAS_LAT_BRANCH)
+        lat = (r >> 30) & 1 ? 1 : 20;
+    return pvm_gas_word(op, byte1, third, lat);
+}
+
+/* pvm_gas_words_cost (the JIT's block costs: one pass over the words, or
+ * items for the blocks it leaves) against the literal model on the items of
+ * the same words, built the other way (pvm_gas_item_of_word: masks). Blocks
+ * of 1 to 48 words, and some over 48 (the words source of the loop). */
+static void test_gas_words_match_the_literal_model(void **unused)
+{
+    (void)unused;
+    uint64_t s = 4242;
+    uint32_t words[80];
+    struct pvm_gas_item items[80];
+    struct word_pools pools;
+    word_pools_init(&pools);
+    for (int block = 0; block < 60000; block++) {
+        size_t n = block % 50 == 0 ? 49 + (size_t)(block % 31) : 1 + (size_t)(block % 23) % 17;
+        if (block % 7 == 0)
+            n = 17 + (size_t)(block % 32);
+        int kind = (block / 3) % 4;
+        bool few_regs = block % 2 == 0;
+        for (size_t i = 0; i < n; i++) {
+            words[i] = random_word(&s, &pools, kind, few_regs, i + 1 == n);
+            pvm_gas_item_of_word(words[i], i + 1 == n, &items[i]);
+        }
+        uint32_t want = gas_reference_cost(items, n);
+        uint32_t got = pvm_gas_words_cost(words, n);
+        if (want != got)
+            fail_msg("block %d (%zu words, kind %d): literal model %u, words %u", block, n, kind,
+                     want, got);
     }
 }
 
@@ -531,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_worked_examples),
         cmocka_unit_test(test_event_driven_matches_the_literal_model),
         cmocka_unit_test(test_short_binding_blocks_match_the_literal_model),
+        cmocka_unit_test(test_gas_words_match_the_literal_model),
         cmocka_unit_test(test_fallthrough_at_the_end),
         cmocka_unit_test(test_read_only_store_faults_and_keeps_its_block_paid),
         cmocka_unit_test(test_out_of_gas_leaves_the_state),

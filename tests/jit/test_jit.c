@@ -48,14 +48,15 @@ static void assert_same_item(const struct pvm_gas_item *got, const struct pvm_ga
     }
 }
 
-/* The compiler builds 0.8.0 gas items from an instruction's head and raw
- * register fields (jit_gas_item_of_head); the interpreter from the whole
- * decoded instruction (pvm_gas_item_of on pvm_decode_insn). Every code
+/* The compiler takes 0.8.0 gas words from an instruction's head and raw
+ * register fields (jit_gas_word_of_head; their items: pvm_gas_item_of_word);
+ * the interpreter builds items from the whole decoded instruction
+ * (pvm_gas_item_of on pvm_decode_insn). Every code
  * byte, every byte 1, a spread of byte 2 values (register fields 0..15 and
  * clamped ones) and skips, away from the end of the code (the program's
  * own bytes) and at its end (the compiler's padded copy); the branch
  * successors and targets land on trap, unlikely and other bytes. */
-static void test_gas_items_from_heads_match_decoded_items(void **state)
+static void test_gas_words_from_heads_match_decoded_items(void **state)
 {
     (void)state;
     enum { CODE = 256, AT = 64 };
@@ -94,15 +95,18 @@ static void test_gas_items_from_heads_match_decoded_items(void **state)
                         struct jit_tail tail;
                         uint8_t hop;
                         unsigned l;
+                        uint32_t word;
                         if (at_end) {
                             jit_tail_init(&tail, p);
                             l = jit_head(tail.bitmask, tail.code, p->isa->opcode_of, pc - tail.base,
                                          &hop);
-                            jit_gas_item_of_head(p, pc, hop, l, tail.code + (pc - tail.base), &got);
+                            word =
+                                jit_gas_word_of_head(p, pc, hop, l, tail.code + (pc - tail.base));
                         } else {
                             l = jit_head_fast(p, pc, &hop);
-                            jit_gas_item_of_head(p, pc, hop, l, code + pc, &got);
+                            word = jit_gas_word_of_head(p, pc, hop, l, code + pc);
                         }
+                        pvm_gas_item_of_word(word, jit_op_ends_block[hop], &got);
                         assert_int_equal(l, in.skip);
                         assert_same_item(&got, &want);
                         if (pvm_gas_rows[in.opcode].lat == PVM_GAS_LAT_BRANCH)
@@ -769,7 +773,7 @@ static void test_guest_entry_exit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gas_items_from_heads_match_decoded_items),
+        cmocka_unit_test(test_gas_words_from_heads_match_decoded_items),
         cmocka_unit_test(test_emitter_encodings),
         cmocka_unit_test(test_emitter_sticky_overflow),
         cmocka_unit_test(test_division_corner_cases),
