@@ -41,7 +41,7 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
     add_stub(c, code_off(c, p) - 4, pc, STUB_OUT_OF_GAS);
     c->block_cost = 0;
     c->block_pc = pc;
-    c->items_dropped = false;
+    c->words_dropped = false;
     if (p - start != JIT_GAS_CHECK_SIZE)
         c->nomem = true; /* cannot happen: the encoding above is fixed-size */
     return p;
@@ -49,20 +49,20 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
 
 /* The gas word of the next instruction of the open block, or NULL when
  * the block is too long to keep (or memory ran out). */
-JIT_INLINE uint32_t *next_item(struct compiler *c)
+JIT_INLINE uint32_t *next_gas_word(struct compiler *c)
 {
-    struct vec *v = &c->items;
+    struct vec *v = &c->gas_words;
     /* one test on the common path: the room is never more than
-     * JIT_GAS_ITEMS_MAX, so the limit is met only where the vector is full */
+     * JIT_GAS_WORDS_MAX, so the limit is met only where the vector is full */
     if (v->count == v->cap) {
-        if (v->count >= JIT_GAS_ITEMS_MAX) {
-            c->items_dropped = true;
+        if (v->count >= JIT_GAS_WORDS_MAX) {
+            c->words_dropped = true;
             return NULL;
         }
         if (!vec_grow(c, v))
             return NULL;
-        if (v->cap > JIT_GAS_ITEMS_MAX)
-            v->cap = JIT_GAS_ITEMS_MAX; /* (the allocation is larger) */
+        if (v->cap > JIT_GAS_WORDS_MAX)
+            v->cap = JIT_GAS_WORDS_MAX; /* (the allocation is larger) */
     }
     return (uint32_t *)v->data + v->count++;
 }
@@ -70,11 +70,11 @@ JIT_INLINE uint32_t *next_item(struct compiler *c)
 /* pipeline: c->pipeline, passed as the walk's constant */
 JIT_INLINE void close_block(struct compiler *c, bool pipeline)
 {
-    if (pipeline && c->items_dropped)
+    if (pipeline && c->words_dropped)
         c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
-    else if (pipeline && c->items.count > 0)
-        c->block_cost = pvm_gas_words_cost(c->items.data, c->items.count);
-    c->items.count = 0;
+    else if (pipeline && c->gas_words.count > 0)
+        c->block_cost = pvm_gas_words_cost(c->gas_words.data, c->gas_words.count);
+    c->gas_words.count = 0;
     if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
         c->too_large = true;
     jit_patch4(&c->b, c->block_imm_site, c->block_cost);
@@ -779,7 +779,7 @@ static void compiler_free(struct compiler *c)
     c->alloc.free(c->alloc.ctx, c->stubs.data);
     c->alloc.free(c->alloc.ctx, c->fixups.data);
     c->alloc.free(c->alloc.ctx, c->sites.data);
-    c->alloc.free(c->alloc.ctx, c->items.data);
+    c->alloc.free(c->alloc.ctx, c->gas_words.data);
     c->alloc.free(c->alloc.ctx, c->table_refs.data);
 }
 
@@ -806,7 +806,7 @@ static JIT_CURSOR uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool ne
         p = open_block(c, p, prog->code_len);
         c->block_cost = prog->isa->end_block_cost;
     } else if (pipeline) {
-        uint32_t *word = next_item(c);
+        uint32_t *word = next_gas_word(c);
         if (word != NULL)
             *word = PVM_GAS_WORD_TRAP;
     } else {
@@ -866,7 +866,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             cur = open_block(c, cur, pc);
         insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
-            uint32_t *word = next_item(c);
+            uint32_t *word = next_gas_word(c);
             if (word != NULL)
                 *word = jit_gas_word_of_head(p, pc, op, l, code);
         } else {
@@ -1014,14 +1014,14 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.stubs.elem = sizeof(struct stub);
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
-    c.items.elem = sizeof(uint32_t);
+    c.gas_words.elem = sizeof(uint32_t);
     /* Stubs (about one per block), fixups and fault sites each come to
      * fewer than one per 8 code bytes in the kernels and real programs
      * (3-4 bytes an instruction): sized so, they rarely grow (each growth
      * is an allocation and a copy). */
     size_t per_code = 64 + program->code_len / 8;
     c.stubs.first_cap = c.fixups.first_cap = c.sites.first_cap = per_code;
-    c.table_refs.first_cap = c.items.first_cap = 64;
+    c.table_refs.first_cap = c.gas_words.first_cap = 64;
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
     c.fused_pc = UINT32_MAX;
 
@@ -1096,7 +1096,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.alloc.free(c.alloc.ctx, c.block_head);
     c.alloc.free(c.alloc.ctx, c.stubs.data);
     c.alloc.free(c.alloc.ctx, c.fixups.data);
-    c.alloc.free(c.alloc.ctx, c.items.data);
+    c.alloc.free(c.alloc.ctx, c.gas_words.data);
     c.alloc.free(c.alloc.ctx, c.table_refs.data);
     return PVM_OK;
 }

@@ -76,7 +76,7 @@ static const uint8_t jit_reg_map[256] = {
 /* Instructions of one block kept for the pipeline model; a longer block is
  * priced by pvm_gas_block_cost re-reading the code (no memory in proportion
  * to the block). */
-#define JIT_GAS_ITEMS_MAX 4096u
+#define JIT_GAS_WORDS_MAX 4096u
 
 /* sub r15, imm32 (7 bytes) + jl rel32 (6 bytes). */
 #define JIT_GAS_CHECK_SIZE 13u
@@ -129,9 +129,9 @@ struct compiler {
     /* PVM_GAS_PIPELINE: the open block's instructions for the cost model,
      * as gas words (uint32_t, pvm_gas_word) */
     bool pipeline;
-    struct vec items;
+    struct vec gas_words;
     uint32_t block_pc;  /* where the open block starts */
-    bool items_dropped; /* the open block outgrew JIT_GAS_ITEMS_MAX */
+    bool words_dropped; /* the open block outgrew JIT_GAS_WORDS_MAX */
     bool nomem;
     bool too_large; /* a block costs more gas than an imm32 holds */
     bool no_room;   /* the buffer (at least jit_code_size_bound) ran out */

@@ -2,9 +2,8 @@
  * jit_exits.c — the platform-specific code around the compiled body: the
  * entry, the common exit and the shared exits every block jumps to (halt,
  * panic, out of gas, host call, the dynamic-jump dispatcher, the empty
- * return). Each
- * is emitted once per compile, before the body (see jit_compile.c for the
- * layout of the generated code).
+ * return). Each is emitted once per compile, before the body (see
+ * jit_compile.c for the layout of the generated code).
  */
 #include "jit_compiler.h"
 

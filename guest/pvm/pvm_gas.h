@@ -137,8 +137,9 @@ pvm_gas_item_of_fields(const struct pvm_gas_row *row, uint64_t fields, bool ends
     out->ends_block = ends_block;
 }
 
-/* Static data of the instruction `in` of program p. Inline: the JIT builds
- * one item per instruction it compiles. */
+/* Static data of the instruction `in` of program p. Inline: the walk over
+ * a program's code (pvm_gas_block_cost) builds one item per instruction;
+ * the JIT builds gas words instead (pvm_gas_word). */
 static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm_insn *in,
                                    struct pvm_gas_item *out)
 {
