@@ -856,8 +856,49 @@ static bool sched_exclusive(const uint32_t *bounds, const uint8_t *units, unsign
     return true;
 }
 
+/* The checks of sched_check that need the schedule itself (the two-user
+ * M/D exclusions and the A-unit sums), out of line. */
+static __attribute__((noinline)) bool sched_check_more(uint32_t *bounds, const uint8_t *units,
+                                                       unsigned count, uint64_t tally)
+{
+    bool few = (tally >> 40) <= 4 && count <= STARTS_PER_CYC;
+    if (((tally >> 16) & 0xFF) >= 2 && !sched_exclusive(bounds, units, count, PVM_GAS_UNIT_M))
+        return false;
+    if (((tally >> 24) & 0xFF) >= 2 && !sched_exclusive(bounds, units, count, PVM_GAS_UNIT_D))
+        return false;
+    if (!few && (tally & 0xFF) == 0) {
+        /* every entry takes one A unit (the common case) */
+        if (!sched_within(bounds, NULL, count, 4, false))
+            return false;
+    } else if (!few) {
+        uint32_t a2[SCHED_ITEMS];
+        for (unsigned k = 0; k < count; k++)
+            a2[k] = (units[k] & 3u) * 0x10001u;
+        if (!sched_within(bounds, a2, count, 4, false))
+            return false;
+        if (((tally >> 8) & 0xFF) >= 2 && !sched_within(bounds, NULL, count, STARTS_PER_CYC, true))
+            return false;
+    }
+    return true;
+}
+
+/* The checks of sched_block_cost on the unconstrained schedule of count
+ * entries: bounds (sched_bounds) and units per entry, tally the sum of
+ * their sched_tally. bounds[count..] up to a multiple of 4 may be
+ * overwritten. */
 static inline __attribute__((always_inline)) bool
-sched_check(uint32_t *bounds, const uint8_t *units, unsigned count, uint64_t tally);
+sched_check(uint32_t *bounds, const uint8_t *units, unsigned count, uint64_t tally)
+{
+    if (((tally >> 32) & 0xFF) != 0)
+        return false;
+    /* with at most 4 A units in all and at most 5 entries, nothing can be
+     * short but M or D, and they cannot with one user each (short blocks:
+     * decided here, without the call) */
+    if ((tally >> 40) <= 4 && count <= STARTS_PER_CYC && ((tally >> 16) & 0xFF) < 2 &&
+        ((tally >> 24) & 0xFF) < 2)
+        return true;
+    return sched_check_more(bounds, units, count, tally);
+}
 
 static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_t *cost)
 {
@@ -909,51 +950,6 @@ static bool sched_block_cost(const struct pvm_gas_item *items, size_t n, uint32_
     if (lat_less_1 > 0xFF || more_regs != 0 || !sched_check(bounds, units, count, tally))
         return false;
     *cost = cost_of_cycles(max_done + 2);
-    return true;
-}
-
-/* The checks of sched_block_cost on the unconstrained schedule of count
- * entries: bounds (sched_bounds) and units per entry, tally the sum of
- * their sched_tally. bounds[count..] up to a multiple of 4 may be
- * overwritten. */
-static __attribute__((noinline)) bool sched_check_more(uint32_t *bounds, const uint8_t *units,
-                                                       unsigned count, uint64_t tally);
-
-static inline __attribute__((always_inline)) bool
-sched_check(uint32_t *bounds, const uint8_t *units, unsigned count, uint64_t tally)
-{
-    if (((tally >> 32) & 0xFF) != 0)
-        return false;
-    /* with at most 4 A units in all and at most 5 entries, nothing can be
-     * short but M or D, and they cannot with one user each (short blocks:
-     * decided here, without the call) */
-    if ((tally >> 40) <= 4 && count <= STARTS_PER_CYC && ((tally >> 16) & 0xFF) < 2 &&
-        ((tally >> 24) & 0xFF) < 2)
-        return true;
-    return sched_check_more(bounds, units, count, tally);
-}
-
-static __attribute__((noinline)) bool sched_check_more(uint32_t *bounds, const uint8_t *units,
-                                                       unsigned count, uint64_t tally)
-{
-    bool few = (tally >> 40) <= 4 && count <= STARTS_PER_CYC;
-    if (((tally >> 16) & 0xFF) >= 2 && !sched_exclusive(bounds, units, count, PVM_GAS_UNIT_M))
-        return false;
-    if (((tally >> 24) & 0xFF) >= 2 && !sched_exclusive(bounds, units, count, PVM_GAS_UNIT_D))
-        return false;
-    if (!few && (tally & 0xFF) == 0) {
-        /* every entry takes one A unit (the common case) */
-        if (!sched_within(bounds, NULL, count, 4, false))
-            return false;
-    } else if (!few) {
-        uint32_t a2[SCHED_ITEMS];
-        for (unsigned k = 0; k < count; k++)
-            a2[k] = (units[k] & 3u) * 0x10001u;
-        if (!sched_within(bounds, a2, count, 4, false))
-            return false;
-        if (((tally >> 8) & 0xFF) >= 2 && !sched_within(bounds, NULL, count, STARTS_PER_CYC, true))
-            return false;
-    }
     return true;
 }
 
