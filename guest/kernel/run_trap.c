@@ -243,7 +243,7 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
         r->ctx->pc = f.pc;
         r->ctx->reason = back == NUB_USPACE_BACK_NO_PAGE ? RUN_EXIT_NEED_PAGES : PVM_EXIT_ERROR;
         r->ctx->arg = NUB_ERR_HEAP_EXHAUSTED;
-        frame->rip = r->code_va + code->exit_offset;
+        frame->rip = r->code_va + f.resume_offset;
         return 1;
     }
     if (at_site && jit_classify_fault(f.address, f.width, f.is_write, platform_page_access, r,
@@ -251,7 +251,7 @@ int nub_invoke_ring3_trap(struct nub_trap_frame *frame)
         r->ctx->pc = f.pc;
         r->ctx->reason = reason;
         r->ctx->arg = arg;
-        frame->rip = r->code_va + code->exit_offset;
+        frame->rip = r->code_va + f.resume_offset;
         return 1; /* the exit stub stores the registers and traps out */
     }
     /* Not a PVM memory fault (or the tables and the access map disagree):

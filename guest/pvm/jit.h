@@ -78,7 +78,7 @@
  *     jit_find_fault_site(code, rip - code_va, the trap frame's registers,
  *     ...) and jit_classify_fault with the access it returns;
  *     store pc, reason, arg into the context block and return to ring 3 at
- *     code + exit_offset (registers untouched): the exit stub stores them
+ *     code + the fault's resume_offset (registers untouched): the exit stub stores them
  *     and traps out as in 3. Anything else (no fault site, #UD, #DE, which
  *     the code never raises) is a kernel bug report, not a PVM exit.
  */
@@ -194,6 +194,17 @@ struct jit_fault_site {
     uint32_t pc;            /* the PVM instruction it belongs to */
 };
 
+/* A load whose address arithmetic (shift and add, jit_lower.h
+ * indexed_load) is fused into its own memory operand, while the PVM value
+ * of its address register is computed into rax beside it: at a fault there,
+ * the address register's PVM value is in rax, and the code at
+ * resume_offset moves it into place before the exit stores the registers. */
+struct jit_indexed_site {
+    uint32_t native_offset; /* offset of the load instruction */
+    uint32_t pc;            /* the load */
+    uint32_t resume_offset; /* where the platform resumes after the fault */
+};
+
 struct jit_code {
     const struct pvm_program *program;
     size_t code_size;      /* bytes of the code buffer in use */
@@ -211,6 +222,8 @@ struct jit_code {
     uint32_t *insn_offset;
     struct jit_fault_site *fault_sites; /* sorted by native_offset */
     uint32_t fault_site_count;
+    struct jit_indexed_site *indexed_sites; /* sorted by native_offset */
+    uint32_t indexed_site_count;
     struct pvm_allocator allocator;
 };
 
@@ -279,13 +292,17 @@ struct jit_fault {
     uint32_t address; /* its first byte: lo32(register + offset) or the constant */
     unsigned width;   /* 1/2/4/8 */
     bool is_write;
+    /* Where the platform resumes the code to leave with this exit: the
+     * exit (exit_offset), or an indexed site's own way to it. */
+    uint32_t resume_offset;
 };
 
 /**
  * Finds the PVM memory access at native_offset. gpr holds the 16 x86
  * registers at the fault, in encoding order (rax, rcx, rdx, rbx, rsp, rbp,
  * rsi, rdi, r8..r15): the access has not changed any of them, so its
- * address register still has the value the instruction used.
+ * address register still has the value the instruction used (at an indexed
+ * site, rax has it; see struct jit_indexed_site).
  * @retval true  *out filled
  * @retval false native_offset is not a memory access of this code
  */

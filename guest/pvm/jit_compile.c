@@ -310,6 +310,8 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     }
 #define LOAD_IND(form)                                                                             \
     {                                                                                              \
+        if (pc == c->fused_load_pc) /* emitted with the shift and add before (indexed_load) */     \
+            break;                                                                                 \
         const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);                    \
         p = load(c, p, pc, form, o.a, at_indirect(o.b, o.x));                                      \
         break;                                                                                     \
@@ -779,6 +781,7 @@ static void compiler_free(struct compiler *c)
     c->alloc.free(c->alloc.ctx, c->stubs.data);
     c->alloc.free(c->alloc.ctx, c->fixups.data);
     c->alloc.free(c->alloc.ctx, c->sites.data);
+    c->alloc.free(c->alloc.ctx, c->indexed_sites.data);
     c->alloc.free(c->alloc.ctx, c->gas_words.data);
     c->alloc.free(c->alloc.ctx, c->table_refs.data);
 }
@@ -904,6 +907,40 @@ static void emit_body(struct compiler *c)
         walk_per_insn_gas(c);
 }
 
+/*
+ * The stubs of fused instructions (jit_lower.h, shl_add_lea): an entry at
+ * the add or load of a fused group does the rest of the group unfused and
+ * jumps to the code after it (the walk left that offset as the entry's
+ * insn_offset, and the stub takes the entry's place); a fault at an indexed
+ * site resumes at a stub that puts the address register's PVM value, held
+ * in rax, in place and leaves through the exit.
+ */
+static JIT_CURSOR uint8_t *fused_stub(struct compiler *c, uint8_t *p, const struct stub *s)
+{
+    struct pvm_insn in;
+    jit_decode_insn(c->p, s->pc, &in);
+    if (s->kind == STUB_INDEXED_RESUME) {
+        struct jit_indexed_site *sites = c->indexed_sites.data;
+        sites[s->cost].resume_offset = (uint32_t)code_off(c, p);
+        p = emit_mov_rr(p, true, R(in.rb), SCRATCH);
+        return jmp_back(c, p, c->exit_label);
+    }
+    size_t after = c->insn_offset[s->pc];
+    c->insn_offset[s->pc] = (uint32_t)code_off(c, p);
+    if (s->kind == STUB_FUSED_LOAD) {
+        p = plain_load_ind(c, p, &in);
+    } else {
+        p = alu3_64(p, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
+                    (unsigned)R(in.rb));
+        if (s->kind == STUB_FUSED_ADD_LOAD) {
+            struct pvm_insn load;
+            jit_decode_insn(c->p, (uint32_t)in.next_pc, &load);
+            p = plain_load_ind(c, p, &load);
+        }
+    }
+    return jmp_back(c, p, after);
+}
+
 static void emit_stubs(struct compiler *c)
 {
     struct stub *stubs = c->stubs.data;
@@ -918,16 +955,8 @@ static void emit_stubs(struct compiler *c)
             break;
         }
         struct stub *s = &stubs[i];
-        if (s->kind == STUB_FUSED_ENTRY) {
-            /* the entry at the second instruction of a fused pair: the
-             * add_64 alone, then the code after the pair */
-            struct pvm_insn in;
-            jit_decode_insn(c->p, s->pc, &in);
-            size_t after = c->insn_offset[s->pc];
-            c->insn_offset[s->pc] = (uint32_t)code_off(c, p);
-            p = alu3_64(p, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
-                        (unsigned)R(in.rb));
-            p = jmp_back(c, p, after);
+        if (s->kind != STUB_OUT_OF_GAS && s->kind != STUB_PANIC) {
+            p = fused_stub(c, p, s);
             continue;
         }
         jit_link32_at(c->b.code + s->site, p);
@@ -1014,6 +1043,8 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.stubs.elem = sizeof(struct stub);
     c.fixups.elem = sizeof(struct fixup);
     c.sites.elem = sizeof(struct jit_fault_site);
+    c.indexed_sites.elem = sizeof(struct jit_indexed_site);
+    c.indexed_sites.first_cap = 16;
     c.gas_words.elem = sizeof(uint32_t);
     /* Stubs (about one per block), fixups and fault sites each come to
      * fewer than one per 8 code bytes in the kernels and real programs
@@ -1023,7 +1054,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.stubs.first_cap = c.fixups.first_cap = c.sites.first_cap = per_code;
     c.table_refs.first_cap = c.gas_words.first_cap = 64;
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
-    c.fused_pc = UINT32_MAX;
+    c.fused_pc = c.fused_load_pc = UINT32_MAX;
 
     size_t n = (size_t)program->code_len + 1;
     c.insn_offset = allocator->alloc(allocator->ctx, n * sizeof(uint32_t));
@@ -1092,6 +1123,8 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     out->insn_offset = c.insn_offset;
     out->fault_sites = c.sites.data;
     out->fault_site_count = (uint32_t)c.sites.count;
+    out->indexed_sites = c.indexed_sites.data;
+    out->indexed_site_count = (uint32_t)c.indexed_sites.count;
     out->allocator = *allocator;
     c.alloc.free(c.alloc.ctx, c.block_head);
     c.alloc.free(c.alloc.ctx, c.stubs.data);
@@ -1107,8 +1140,10 @@ void jit_code_release(struct jit_code *code)
         return;
     code->allocator.free(code->allocator.ctx, code->insn_offset);
     code->allocator.free(code->allocator.ctx, code->fault_sites);
+    code->allocator.free(code->allocator.ctx, code->indexed_sites);
     code->insn_offset = NULL;
     code->fault_sites = NULL;
+    code->indexed_sites = NULL;
 }
 
 const char *jit_error_name(int error)

@@ -98,12 +98,21 @@ static inline int R(unsigned pvm_reg)
 }
 
 /* ---- Compiler state ---------------------------------------------------- */
-enum stub_kind { STUB_OUT_OF_GAS, STUB_PANIC, STUB_FUSED_ENTRY };
+enum stub_kind {
+    STUB_OUT_OF_GAS,
+    STUB_PANIC,
+    STUB_FUSED_ENTRY,    /* a run entered at the add of a fused shift + add */
+    STUB_FUSED_ADD_LOAD, /* ... of a fused shift + add + load: the add, the load */
+    STUB_FUSED_LOAD,     /* ... at the load of a fused shift + add + load */
+    STUB_INDEXED_RESUME, /* a fault at an indexed site: rax into its register */
+};
 
 struct stub {
     uint32_t site; /* rel32 field jumping to the stub (none for a fused entry) */
     uint32_t pc;
-    uint32_t cost; /* out-of-gas: the block's cost, refunded */
+    /* out-of-gas: the block's cost, refunded; STUB_INDEXED_RESUME: the
+     * index of its site in indexed_sites */
+    uint32_t cost;
     uint32_t kind;
 };
 
@@ -126,6 +135,7 @@ struct compiler {
     uint32_t *insn_offset; /* code_len + 1 */
     uint8_t *block_head;   /* bitset over 0..code_len: a gas check starts here */
     struct vec stubs, fixups, sites;
+    struct vec indexed_sites; /* struct jit_indexed_site */
     /* PVM_GAS_PIPELINE: the open block's instructions for the cost model,
      * as gas words (uint32_t, pvm_gas_word) */
     bool pipeline;
@@ -144,6 +154,9 @@ struct compiler {
      * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none. The walk
      * passes each pc once, so it is not reset. */
     uint32_t fused_pc;
+    /* the same for a load_ind emitted with the shift and add before it
+     * (indexed_load) */
+    uint32_t fused_load_pc;
     /* the open gas block */
     size_t block_imm_site;
     size_t block_stub;

@@ -499,18 +499,87 @@ static JIT_CURSOR uint8_t *sbrk_inline(uint8_t *p, unsigned d, unsigned a)
     return p;
 }
 
+static const unsigned load_ind_forms[] = {
+    [PVM_OP_load_ind_u8 - PVM_OP_load_ind_u8] = X86_LOAD_U8,
+    [PVM_OP_load_ind_i8 - PVM_OP_load_ind_u8] = X86_LOAD_I8,
+    [PVM_OP_load_ind_u16 - PVM_OP_load_ind_u8] = X86_LOAD_U16,
+    [PVM_OP_load_ind_i16 - PVM_OP_load_ind_u8] = X86_LOAD_I16,
+    [PVM_OP_load_ind_u32 - PVM_OP_load_ind_u8] = X86_LOAD_U32,
+    [PVM_OP_load_ind_i32 - PVM_OP_load_ind_u8] = X86_LOAD_I32,
+    [PVM_OP_load_ind_u64 - PVM_OP_load_ind_u8] = X86_LOAD_U64,
+};
+
+JIT_INLINE bool is_load_ind(uint8_t op)
+{
+    return op >= PVM_OP_load_ind_u8 && op <= PVM_OP_load_ind_u64;
+}
+
+/* `load_ind_* D, B, X` on its own: D = mem[lo32(B + X)]. */
+JIT_EMITTER uint8_t *plain_load_ind(struct compiler *c, uint8_t *p, const struct pvm_insn *in)
+{
+    return load(c, p, in->pc, load_ind_forms[in->opcode - PVM_OP_load_ind_u8], (unsigned)R(in->ra),
+                at_indirect((unsigned)R(in->rb), in->imm_x));
+}
+
+/* Records an indexed site at p, with the stub that will be its resume. */
+JIT_INLINE void add_indexed_site(struct compiler *c, const uint8_t *p, uint32_t pc)
+{
+    size_t index = c->indexed_sites.count;
+    struct jit_indexed_site *s = VEC_PUSH(c, &c->indexed_sites, struct jit_indexed_site);
+    if (s == NULL)
+        return;
+    *s = (struct jit_indexed_site){.native_offset = (uint32_t)code_off(c, p), .pc = pc};
+    struct stub *st = VEC_PUSH(c, &c->stubs, struct stub);
+    if (st != NULL)
+        *st = (struct stub){.pc = pc, .cost = (uint32_t)index, .kind = STUB_INDEXED_RESUME};
+}
+
+/*
+ * The load of `shlo_l_imm_64 T, S, k; add_64 T, T, O; load_ind_* D, T, X`
+ * with the pair's arithmetic in its memory operand, gs:[O32 + S32*2^k + X]:
+ * the same address modulo 2^32 as lo32(T + X), without waiting for T (an
+ * indexed table look-up, as in crc32, is a chain of such loads). T still
+ * gets its 64-bit PVM value beside the load:
+ *  - S is not T: `lea T, [O + S*2^k]` first, as for the pair alone; the
+ *    load reads O and S, which it leaves unchanged, and is an ordinary
+ *    fault site (T holds its value there).
+ *  - S is T, so the lea would overwrite the index: `lea rax, [O + T*2^k]`,
+ *    the load, then `mov T, rax` unless the load wrote T. At a fault, T's
+ *    PVM value is in rax: an indexed site, whose resume stub moves it.
+ */
+static JIT_CURSOR uint8_t *indexed_load(struct compiler *c, uint8_t *p, const struct pvm_insn *in,
+                                        unsigned t, unsigned o, unsigned s, unsigned k)
+{
+    unsigned form = load_ind_forms[in->opcode - PVM_OP_load_ind_u8] | XF_GS | XF_A32;
+    unsigned d = (unsigned)R(in->ra);
+    int32_t disp = (int32_t)(uint32_t)in->imm_x;
+    c->fused_load_pc = in->pc;
+    if (s != t) {
+        p = x86_rm(p, XF_W | 0x8D, t, o, s, k, 0); /* lea T, [O + S*2^k] */
+        add_fault_site(c, p, in->pc);
+        return x86_rm(p, form, d, o, s, k, disp); /* mov D, gs:[a32 O + S*2^k + X] */
+    }
+    p = x86_rm(p, XF_W | 0x8D, SCRATCH, o, s, k, 0); /* lea rax, [O + T*2^k] */
+    add_indexed_site(c, p, in->pc);
+    p = x86_rm(p, form, d, o, s, k, disp);
+    return d != t ? emit_mov_rr(p, true, t, SCRATCH) : p;
+}
+
 /*
  * Peephole: `shlo_l_imm_64 T, S, k` (k = 1..3) followed by `add_64 T, T, O`
  * (or O + T) is T = O + (S << k): one `lea T, [O + S*2^k]`, the address
- * arithmetic of an indexed access (crc32's table look-up). Both values
- * are computed in 64 bits as the PVM does; the shifted T is overwritten
- * by the add, so nothing else can see it. The add is not a block start
- * (it follows a non-terminator), so no jump lands between the two; it
- * keeps its own pc and gas. A run entered at the add's pc (an arbitrary
- * entry) goes through a stub that does the add alone and jumps back
- * (STUB_FUSED_ENTRY). The shift's operands: t, s (x86 registers), x = k; next_pc the
- * add's. Returns the cursor after the lea, or NULL (nothing emitted) when the
- * pair does not match.
+ * arithmetic of an indexed access. Both values are computed in 64 bits as
+ * the PVM does; the shifted T is overwritten by the add, so nothing else
+ * can see it. When a load_ind through T follows, it is emitted with the
+ * pair (indexed_load). Neither the add nor the load is a block start (each
+ * follows a non-terminator), so no jump lands inside; each keeps its own pc
+ * and gas. A run entered at the add's pc (an arbitrary entry) goes through
+ * a stub that does the add alone (and the load, if fused) and jumps back
+ * (STUB_FUSED_ENTRY, STUB_FUSED_ADD_LOAD); one entered at a fused load's pc
+ * (an arbitrary entry, or the re-run after its page fault) through one that
+ * does the load alone (STUB_FUSED_LOAD). The shift's operands: t, s (x86
+ * registers), x = k; next_pc the add's. Returns the cursor after the fused
+ * code, or NULL (nothing emitted) when the pair does not match.
  */
 static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t next_pc, unsigned t,
                                        unsigned s, uint64_t x)
@@ -524,8 +593,17 @@ static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t 
     if (next.opcode != PVM_OP_add_64 || rd != t || (ra == t) == (rb == t))
         return NULL;
     unsigned other = ra == t ? rb : ra;
-    p = x86_rm(p, XF_W | 0x8D, t, other, s, k, 0); /* lea T, [O + S*2^k] */
     c->fused_pc = (uint32_t)next.pc;
+    if (next.next_pc < c->p->code_len) {
+        struct pvm_insn after;
+        jit_decode_insn(c->p, (uint32_t)next.next_pc, &after);
+        if (is_load_ind(after.opcode) && (unsigned)R(after.rb) == t) {
+            add_stub(c, 0, c->fused_pc, STUB_FUSED_ADD_LOAD);
+            add_stub(c, 0, (uint32_t)after.pc, STUB_FUSED_LOAD);
+            return indexed_load(c, p, &after, t, other, s, k);
+        }
+    }
+    p = x86_rm(p, XF_W | 0x8D, t, other, s, k, 0); /* lea T, [O + S*2^k] */
     add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
     return p;
 }

@@ -87,6 +87,19 @@ static bool memory_access(const struct pvm_insn *in, const uint64_t gpr[16], uns
     return true;
 }
 
+/* The access of the instruction at pc, with its registers in gpr. */
+static bool fault_at(const struct jit_code *code, uint32_t pc, const uint64_t gpr[16],
+                     uint32_t resume_offset, struct jit_fault *out)
+{
+    struct pvm_insn in;
+    pvm_decode_insn(code->program, pc, &in);
+    if (!memory_access(&in, gpr, &out->width, &out->is_write, &out->address))
+        return false;
+    out->pc = in.pc;
+    out->resume_offset = resume_offset;
+    return true;
+}
+
 bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset,
                          const uint64_t gpr[16], struct jit_fault *out)
 {
@@ -94,15 +107,31 @@ bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset,
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         uint32_t off = code->fault_sites[mid].native_offset;
-        if (off == native_offset) {
-            struct pvm_insn in;
-            pvm_decode_insn(code->program, code->fault_sites[mid].pc, &in);
-            if (!memory_access(&in, gpr, &out->width, &out->is_write, &out->address))
-                return false;
-            out->pc = in.pc;
-            return true;
-        }
+        if (off == native_offset)
+            return fault_at(code, code->fault_sites[mid].pc, gpr, code->exit_offset, out);
         if (off < native_offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    lo = 0;
+    hi = code->indexed_site_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const struct jit_indexed_site *s = &code->indexed_sites[mid];
+        if (s->native_offset == native_offset) {
+            /* the address register's PVM value is in rax (an indexed load
+             * is always load_ind, whose address register is rb) */
+            struct pvm_insn in;
+            pvm_decode_insn(code->program, s->pc, &in);
+            if (in.opcode < PVM_OP_load_ind_u8 || in.opcode > PVM_OP_load_ind_u64)
+                return false;
+            uint64_t at_fault[16];
+            pvm_memcpy(at_fault, gpr, sizeof(at_fault));
+            at_fault[jit_native_reg(in.rb)] = gpr[0];
+            return fault_at(code, s->pc, at_fault, s->resume_offset, out);
+        }
+        if (s->native_offset < native_offset)
             lo = mid + 1;
         else
             hi = mid;

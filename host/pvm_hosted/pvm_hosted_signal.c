@@ -88,8 +88,10 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
     for (int i = 0; i < 16; i++)
         gpr[i] = (uint64_t)uc->uc_mcontext.gregs[gregs_of[i]];
     struct jit_fault f;
+    uint32_t resume = h->code.exit_offset;
     if (sig != SIGFPE && jit_find_fault_site(&h->code, rip - code, gpr, &f)) {
         pc = f.pc;
+        resume = f.resume_offset;
         if (!jit_classify_fault(f.address, f.width, f.is_write, access_of, h, &reason, &arg)) {
             reason = PVM_EXIT_ERROR; /* the page table and the mapping disagree */
             arg = NUB_ERR_JIT;
@@ -98,7 +100,7 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
     ctx->pc = pc;
     ctx->reason = reason;
     ctx->arg = arg;
-    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(code + h->code.exit_offset);
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(code + resume);
 }
 
 /*

@@ -187,6 +187,33 @@ static void pick_insn(struct jit_rng *r, const uint8_t *ops, unsigned nops, stru
     g->len += g->junk;
 }
 
+/* An indexed access, as compilers emit a table look-up:
+ * `shlo_l_imm_64 T, S, k; add_64 T, T, O (or O, T); load_ind_* D, T, X`,
+ * which the JIT compiles fused (jit_lower.h, shl_add_lea): S = T or not,
+ * D = T or not, k mostly 1..3 (the fused range), now and then a variant
+ * that must not fuse. Fills g[0..3). */
+static void pick_indexed_access(struct jit_rng *r, struct gen_insn *g)
+{
+    memset(g, 0, 3 * sizeof(*g));
+    uint8_t t = (uint8_t)jit_rng_below(r, 13);
+    uint8_t s = jit_rng_below(r, 2) ? t : (uint8_t)jit_rng_below(r, 13);
+    uint8_t o = (uint8_t)jit_rng_below(r, 13);
+    uint8_t d = jit_rng_below(r, 3) ? t : (uint8_t)jit_rng_below(r, 13);
+    g[0] = (struct gen_insn){.op = PVM_OP_shlo_l_imm_64, .r1 = t, .r2 = s, .lx = 1, .len = 3};
+    g[0].x = jit_rng_below(r, 8) ? 1 + jit_rng_below(r, 3) : jit_rng_below(r, 2) * 4;
+    g[1] = (struct gen_insn){.op = PVM_OP_add_64, .r3 = t, .len = 3};
+    g[1].r1 = jit_rng_below(r, 2) ? t : o;
+    g[1].r2 = g[1].r1 == t ? o : t;
+    uint8_t load = (uint8_t)(PVM_OP_load_ind_u8 + jit_rng_below(r, 7));
+    g[2] = (struct gen_insn){.op = load, .r1 = d, .r2 = jit_rng_below(r, 8) ? t : o};
+    pick_imm(r, &g[2].lx, &g[2].x);
+    g[2].len = 2 + g[2].lx;
+    for (int i = 0; i < 3; i++) {
+        g[i].fmt = pvm_opcode_table[g[i].op].format;
+        g[i].target = -1;
+    }
+}
+
 void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
 {
     jit_gen_case_isa(seed, max_insns, NUB_ISA_GP_0_7_2, out);
@@ -228,6 +255,11 @@ void jit_gen_case_isa(uint64_t seed, unsigned max_insns, uint32_t isa_id, struct
             li->len = 6;
             li->target_skew = 1; /* marker: address filled in phase 3 */
             count += 2;
+            continue;
+        }
+        if (count + 3 <= n && jit_rng_below(r, 12) == 0) {
+            pick_indexed_access(r, g);
+            count += 3;
             continue;
         }
         if (g->fmt == PVM_FMT_OFFSET || g->fmt == PVM_FMT_REG_IMM_OFFSET ||

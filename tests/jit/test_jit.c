@@ -419,6 +419,79 @@ static void test_fused_shift_add(void **state)
     assert_int_equal(r.state.regs[5], (r.state.regs[3] << 1) + s.regs[6]);
 }
 
+/* `shlo_l_imm_64 T, S, k; add_64 T, T, O; load_ind_* D, T, X` is compiled
+ * as a lea beside one load from gs:[O + S*2^k + X]. Every form (S = T or
+ * not, D = T, D = O or another register), loads in bounds, a page fault
+ * (T must hold O + S*2^k at the fault, though the fused load never
+ * computed it into T), the low-memory panic, a 64-bit sum whose low 32
+ * bits wrap into a mapped page, and runs entered at the add and at the
+ * load. */
+static void test_fused_indexed_load(void **state)
+{
+    (void)state;
+    static uint8_t data[0x1000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    const struct pvm_segment seg = {0x20000, 0x1000, PVM_ACCESS_READ, data, sizeof(data)};
+    static const char *const progs[] = {
+        /* S = T = D, base r12 (rdx); the crc32 form */
+        "shlo_l_imm_64 r6, r6, 2\n add_64 r6, r6, r12\n load_ind_i32 r6, r6, 0\n trap\n",
+        /* S = T, D another register, O first, index r8 (r12) */
+        "shlo_l_imm_64 r8, r8, 3\n add_64 r8, r9, r8\n load_ind_u64 r2, r8, 8\n trap\n",
+        /* S = T, D = O */
+        "shlo_l_imm_64 r3, r3, 1\n add_64 r3, r3, r1\n load_ind_i16 r1, r3, -2\n trap\n",
+        /* S not T, D = T */
+        "shlo_l_imm_64 r7, r4, 2\n add_64 r7, r7, r9\n load_ind_u32 r7, r7, 4\n trap\n",
+        /* S not T, D = S */
+        "shlo_l_imm_64 r10, r11, 1\n add_64 r10, r5, r10\n load_ind_u8 r11, r10, 1\n trap\n",
+        /* k = 4 and a load not through T: not fused */
+        "shlo_l_imm_64 r6, r6, 4\n add_64 r6, r6, r12\n load_ind_i8 r6, r6, 0\n trap\n",
+        "shlo_l_imm_64 r6, r6, 2\n add_64 r6, r6, r12\n load_ind_u8 r6, r12, 0\n trap\n",
+    };
+    /* (index, base): in bounds; the page above; below 0x10000; a base whose
+     * 64-bit sum wraps in its low 32 bits into the page */
+    static const uint64_t values[][2] = {
+        {0x10, 0x20000},
+        {0x3FF, 0x20000},
+        {0x1000, 0x20000},
+        {0x4, 0x100},
+        {0x8, 0xFFFFFFFF00020000ull},
+        {0x40000000, 0x20000},
+    };
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+        for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+            for (uint32_t entry = 0; entry <= 6; entry += 3) {
+                struct pvm_state s = state_with(100);
+                for (unsigned r = 1; r < PVM_NUM_REGS; r++)
+                    s.regs[r] = values[v][1];
+                /* the shift's source: the first operand after the shift's destination */
+                static const unsigned index_reg[] = {6, 8, 3, 4, 11, 6, 6};
+                s.regs[index_reg[i]] = values[v][0];
+                s.pc = entry;
+                struct run r = run_both(progs[i], &seg, 1, &s);
+                assert_true(r.exit.reason == PVM_EXIT_PANIC ||
+                            r.exit.reason == PVM_EXIT_PAGE_FAULT);
+            }
+        }
+    }
+    /* the crc32 form faulting: T holds the address, the fault is at the load */
+    struct pvm_state s = state_with(100);
+    s.regs[6] = 0x400;
+    s.regs[12] = 0x20000;
+    struct run r = run_both(progs[0], &seg, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit.arg, 0x21000);
+    assert_int_equal(r.exit.pc, 6);
+    assert_int_equal(r.state.regs[6], 0x21000);
+    /* and in bounds: the loaded word, sign-extended */
+    s.regs[6] = 0x10;
+    r = run_both(progs[0], &seg, 1, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC); /* the trap after it */
+    uint32_t word = (uint32_t)data[0x40] | (uint32_t)data[0x41] << 8 | (uint32_t)data[0x42] << 16 |
+                    (uint32_t)data[0x43] << 24;
+    assert_int_equal(r.state.regs[6], (uint64_t)(int64_t)(int32_t)word);
+}
+
 static void test_page_fault_straddle_lowest_page(void **state)
 {
     (void)state;
@@ -779,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_division_corner_cases),
         cmocka_unit_test(test_shifts_use_rcx_safely),
         cmocka_unit_test(test_fused_shift_add),
+        cmocka_unit_test(test_fused_indexed_load),
         cmocka_unit_test(test_page_fault_straddle_lowest_page),
         cmocka_unit_test(test_wrap_and_low_memory_panic),
         cmocka_unit_test(test_read_only_write_faults),

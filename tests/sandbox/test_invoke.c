@@ -132,6 +132,38 @@ static void test_exit_reasons(void **state)
     nub_sandbox_destroy(sb);
 }
 
+/* An indexed load (`shlo_l_imm_64 T, T, k; add_64 T, T, O; load_ind D, T`)
+ * is one fused load in the JIT, which leaves T's PVM value in rax until the
+ * load is done: a fault there must still report T = O + (T << k), through
+ * the guest kernel's page-fault path, and an access in bounds (a first
+ * touch of the declared page, run again) loads the word. */
+static void test_indexed_load_fault(void **state)
+{
+    (void)state;
+    REQUIRE_KVM();
+    nub_sandbox *sb = nub_test_sandbox(NULL);
+    nub_cap_hash h;
+    publish(sb,
+            "    load_imm a1, 0x20000\n    shlo_l_imm_64 a0, a0, 2\n    add_64 a0, a0, a1\n"
+            "    load_ind_u32 a0, a0, 0\n    jump_ind ra, 0\n",
+            0xCAFEBABEu, h);
+    struct nub_invocation_result r = run(sb, h, 0x400, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit_arg, 0x21000);
+    assert_int_equal(r.pc, 11); /* the load */
+    assert_int_equal(r.return_value, 0x21000);
+    assert_int_equal(r.regs[8], 0x20000);
+    r = run(sb, h, 0, 100);
+    assert_int_equal(r.exit_reason, NUB_EXIT_HALT);
+    assert_int_equal(r.return_value, 0xCAFEBABEu);
+    r = run(sb, h, 0x3FFFC400, 100); /* (a0 << 2) + a1 = 0xFFFF1000 + 0x20000 wraps to 0x11000 */
+    assert_int_equal(r.exit_reason, NUB_EXIT_PAGE_FAULT);
+    assert_int_equal(r.exit_arg, 0x11000);
+    assert_int_equal(r.return_value, 0x100011000ull);
+    expect_smoke(sb);
+    nub_sandbox_destroy(sb);
+}
+
 /* The guest kernel sits at guest-physical 1 MiB; from the PVM window that
  * address (and every other) is just PVM memory: unmapped, so it faults. */
 static void test_kernel_memory_unreachable(void **state)
@@ -458,6 +490,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_reasons),
+        cmocka_unit_test(test_indexed_load_fault),
         cmocka_unit_test(test_kernel_memory_unreachable),
         cmocka_unit_test(test_stateless_and_separate),
         cmocka_unit_test(test_bad_requests),
