@@ -197,6 +197,13 @@ static size_t emit_case(int i, struct jit_buf *b)
     case 21:
         p = emit_load_m(p, X86_LOAD_I8, X86_RBP, X86_RBP, 0);
         break;
+    case 22:
+        p = x86_rm(p, X86_LOAD_I32 | XF_GS | XF_A32, X86_R10, X86_R12, X86_R10, 2, 0);
+        break;
+    case 23:
+        p = x86_rm(p, X86_LOAD_U64 | XF_GS | XF_A32, X86_RDX, X86_R13, X86_R12, 3, 8);
+        break;
+
     default:
         return 0;
     }
@@ -233,6 +240,8 @@ static const struct enc_case enc_cases[] = {
     {"movsx rbp, dil", {0x48, 0x0f, 0xbe, 0xef}, 4},
     {"mov r15, qword ptr gs:[-8]", {0x65, 0x4c, 0x8b, 0x3c, 0x25, 0xf8, 0xff, 0xff, 0xff}, 9},
     {"movsx rbp, byte ptr gs:[ebp]", {0x65, 0x67, 0x48, 0x0f, 0xbe, 0x6d, 0x00}, 7},
+    {"movsxd r10, dword ptr gs:[r12d+4*r10d]", {0x65, 0x67, 0x4f, 0x63, 0x14, 0x94}, 6},
+    {"mov rdx, qword ptr gs:[r13d+8*r12d+8]", {0x65, 0x67, 0x4b, 0x8b, 0x54, 0xe5, 0x08}, 7},
 };
 
 static void test_emitter_encodings(void **state)
