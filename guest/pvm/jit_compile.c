@@ -592,7 +592,8 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
             break;
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
-        p = alu3_64(p, X86_ALU_ADD, true, o.d, o.a, o.b);
+        uint8_t *fused = add_and_carry(c, p, pc + 1 + l, o.d, o.a, o.b);
+        p = fused != NULL ? fused : alu3_64(p, X86_ALU_ADD, true, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_sub_64: {
@@ -601,15 +602,10 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_mul_64: {
+        if (pc == c->fused_pc) /* emitted with the mul_upper before (mul_upper_and_low) */
+            break;
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
-        if (o.d == o.a) {
-            p = emit_imul_rr(p, true, o.d, o.b);
-        } else if (o.d == o.b) {
-            p = emit_imul_rr(p, true, o.d, o.a);
-        } else {
-            p = emit_mov_rr(p, true, o.d, o.a);
-            p = emit_imul_rr(p, true, o.d, o.b);
-        }
+        p = mul3_64(p, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_div_u_64: {
@@ -665,11 +661,13 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     case PVM_OP_mul_upper_s_s: {
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = mul_upper(p, 0, o.d, o.a, o.b);
+        p = mul_upper_and_low(c, p, pc + 1 + l, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_u_u: {
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = mul_upper(p, 1, o.d, o.a, o.b);
+        p = mul_upper_and_low(c, p, pc + 1 + l, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_u: {
@@ -678,6 +676,8 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_set_lt_u: {
+        if (pc == c->fused_pc) /* emitted with the add before (add_and_carry) */
+            break;
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = set_cc_rr(p, X86_CC_B, o.d, o.a, o.b);
         break;
@@ -929,6 +929,10 @@ static JIT_CURSOR uint8_t *fused_stub(struct compiler *c, uint8_t *p, const stru
     c->insn_offset[s->pc] = (uint32_t)code_off(c, p);
     if (s->kind == STUB_FUSED_LOAD) {
         p = plain_load_ind(c, p, &in);
+    } else if (in.opcode == PVM_OP_mul_64) {
+        p = mul3_64(p, (unsigned)R(in.rd), (unsigned)R(in.ra), (unsigned)R(in.rb));
+    } else if (in.opcode == PVM_OP_set_lt_u) {
+        p = set_cc_rr(p, X86_CC_B, (unsigned)R(in.rd), (unsigned)R(in.ra), (unsigned)R(in.rb));
     } else {
         p = alu3_64(p, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
                     (unsigned)R(in.rb));

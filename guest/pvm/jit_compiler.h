@@ -101,9 +101,12 @@ static inline int R(unsigned pvm_reg)
 enum stub_kind {
     STUB_OUT_OF_GAS,
     STUB_PANIC,
-    STUB_FUSED_ENTRY,    /* a run entered at the add of a fused shift + add */
-    STUB_FUSED_ADD_LOAD, /* ... of a fused shift + add + load: the add, the load */
-    STUB_FUSED_LOAD,     /* ... at the load of a fused shift + add + load */
+    /* a run entered inside a fused group: at the second instruction of a
+     * pair (shift + add, mul_upper + mul_64); at the add of a shift + add +
+     * load (the add, then the load); at its load */
+    STUB_FUSED_ENTRY,
+    STUB_FUSED_ADD_LOAD,
+    STUB_FUSED_LOAD,
     STUB_INDEXED_RESUME, /* a fault at an indexed site: rax into its register */
 };
 
@@ -150,9 +153,9 @@ struct compiler {
     size_t empty_return_label; /* where a `ret` with no call frame lands */
     size_t empty_return_site;  /* the entry's rel32 to it */
     struct vec table_refs;     /* uint32_t rel32 sites of "lea rcx, [rip+table]" */
-    /* an add_64 whose effect the previous instruction's lowering already
-     * emitted (a fused pair, see shl_add_lea); UINT32_MAX: none. The walk
-     * passes each pc once, so it is not reset. */
+    /* an add_64 or mul_64 whose effect the previous instruction's lowering
+     * already emitted (a fused pair, see shl_add_lea, mul_upper_and_low);
+     * UINT32_MAX: none. The walk passes each pc once, so it is not reset. */
     uint32_t fused_pc;
     /* the same for a load_ind emitted with the shift and add before it
      * (indexed_load) */

@@ -236,8 +236,19 @@ JIT_EMITTER uint8_t *alu_imm_64(uint8_t *p, enum x86_alu op, unsigned d, unsigne
     return p;
 }
 
+/* D = flag ? 1 : 0 after the compare that set the flags, for a D the
+ * compare read: `mov D32, 0` (which leaves the flags alone) and setcc D8.
+ * The flag is then one setcc away, where `setcc al; mov D, rax` would add
+ * the mov to the dependency chain (carry chains of set_lt_u). */
+JIT_EMITTER uint8_t *set_cc_after(uint8_t *p, enum x86_cc cc, unsigned d)
+{
+    p = x86_prefix_rex_imm(p, 0xB8 + (d & 7), 0, -1, (int)d, 0, 4); /* mov D32, 0 */
+    return emit_setcc(p, cc, d);
+}
+
 /* D = (A cmp B/imm) ? 1 : 0. A D distinct from the operands is cleared
- * and set in place; otherwise the flag goes through rax. */
+ * before the compare (xor, the zeroing idiom) and set in place; otherwise
+ * after it (set_cc_after). */
 JIT_EMITTER uint8_t *set_cc_rr(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, unsigned bb)
 {
     if (d != a && d != bb) {
@@ -246,11 +257,8 @@ JIT_EMITTER uint8_t *set_cc_rr(uint8_t *p, enum x86_cc cc, unsigned d, unsigned 
         p = emit_setcc(p, cc, d);
         return p;
     }
-    p = emit_alu_rr(p, false, X86_ALU_XOR, SCRATCH, SCRATCH); /* xor eax, eax (before cmp) */
     p = emit_alu_rr(p, true, X86_ALU_CMP, a, bb);
-    p = emit_setcc(p, cc, SCRATCH);
-    p = emit_mov_rr(p, true, d, SCRATCH);
-    return p;
+    return set_cc_after(p, cc, d);
 }
 
 JIT_EMITTER uint8_t *set_cc_ri(uint8_t *p, enum x86_cc cc, unsigned d, unsigned a, uint64_t x)
@@ -261,11 +269,8 @@ JIT_EMITTER uint8_t *set_cc_ri(uint8_t *p, enum x86_cc cc, unsigned d, unsigned 
         p = emit_setcc(p, cc, d);
         return p;
     }
-    p = emit_alu_rr(p, false, X86_ALU_XOR, SCRATCH, SCRATCH);
     p = emit_alu_ri(p, true, X86_ALU_CMP, a, (int32_t)x);
-    p = emit_setcc(p, cc, SCRATCH);
-    p = emit_mov_rr(p, true, d, SCRATCH);
-    return p;
+    return set_cc_after(p, cc, d);
 }
 
 /*
@@ -425,6 +430,80 @@ static JIT_CURSOR uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned 
     }
     p = emit_mov_rr(p, true, d, SCRATCH);
     return p;
+}
+
+/*
+ * Peephole: `add_64 D, A, B` followed by `set_lt_u C, D, Y` with Y the
+ * operand D does not overwrite (either one when D is neither): C is the
+ * carry out of the add ((A + B) mod 2^64 < Y exactly when the sum wrapped),
+ * so the add's own carry flag gives it, with no compare (the carry chains
+ * of multi-word arithmetic compiled for a machine without a carry flag).
+ * The add is `add D, Y'` (after `mov D, A` when D is neither operand, in
+ * place of the lea), then set_cc_after. The set_lt_u is not a block start;
+ * a run entered at its pc goes through a stub that does it alone
+ * (STUB_FUSED_ENTRY). next_pc: the set_lt_u's. Returns the cursor after the
+ * pair, or NULL (nothing emitted) when the pair does not match.
+ */
+static JIT_CURSOR uint8_t *add_and_carry(struct compiler *c, uint8_t *p, uint64_t next_pc,
+                                         unsigned d, unsigned a, unsigned bb)
+{
+    if (next_pc >= c->p->code_len)
+        return NULL;
+    struct pvm_insn next;
+    jit_decode_insn(c->p, (uint32_t)next_pc, &next);
+    unsigned x = (unsigned)R(next.ra), y = (unsigned)R(next.rb);
+    bool y_kept = y != d && (y == a || y == bb);
+    if (next.opcode != PVM_OP_set_lt_u || x != d || !y_kept)
+        return NULL;
+    if (d == a) {
+        p = emit_alu_rr(p, true, X86_ALU_ADD, d, bb);
+    } else if (d == bb) {
+        p = emit_alu_rr(p, true, X86_ALU_ADD, d, a);
+    } else {
+        p = emit_mov_rr(p, true, d, a);
+        p = emit_alu_rr(p, true, X86_ALU_ADD, d, bb);
+    }
+    c->fused_pc = (uint32_t)next.pc;
+    add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
+    return set_cc_after(p, X86_CC_B, (unsigned)R(next.rd));
+}
+
+/* D = lo64(A * B) */
+JIT_EMITTER uint8_t *mul3_64(uint8_t *p, unsigned d, unsigned a, unsigned bb)
+{
+    if (d == a)
+        return emit_imul_rr(p, true, d, bb);
+    if (d == bb)
+        return emit_imul_rr(p, true, d, a);
+    p = emit_mov_rr(p, true, d, a);
+    return emit_imul_rr(p, true, d, bb);
+}
+
+/*
+ * Peephole: `mul_upper_u_u H, A, B` (or s_s) followed by `mul_64 L, A, B`
+ * (or B, A) is the 128-bit product a multi-word multiplication takes apart
+ * (bignum's inner loop). The mul_upper's one-operand mul/imul has left the
+ * low half in rax (the low 64 bits of a signed and of an unsigned product
+ * are the same), so the mul_64 is `mov L, rax` instead of a second
+ * multiply. H must be neither operand, so that the mul_64 reads what the
+ * mul_upper did. The mul_64 is not a block start (it follows a
+ * non-terminator); a run entered at its pc goes through a stub that does it
+ * alone (STUB_FUSED_ENTRY). next_pc: the mul_64's. Returns the cursor after
+ * the mov, or p (nothing emitted) when the pair does not match.
+ */
+static JIT_CURSOR uint8_t *mul_upper_and_low(struct compiler *c, uint8_t *p, uint64_t next_pc,
+                                             unsigned h, unsigned a, unsigned bb)
+{
+    if (h == a || h == bb || next_pc >= c->p->code_len)
+        return p;
+    struct pvm_insn next;
+    jit_decode_insn(c->p, (uint32_t)next_pc, &next);
+    unsigned na = (unsigned)R(next.ra), nb = (unsigned)R(next.rb);
+    if (next.opcode != PVM_OP_mul_64 || !((na == a && nb == bb) || (na == bb && nb == a)))
+        return p;
+    c->fused_pc = (uint32_t)next.pc;
+    add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
+    return emit_mov_rr(p, true, (unsigned)R(next.rd), SCRATCH); /* mov L, rax */
 }
 
 /* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is

@@ -214,6 +214,44 @@ static void pick_indexed_access(struct jit_rng *r, struct gen_insn *g)
     }
 }
 
+/* A register out of `regs` (a few, so that operands often coincide). */
+static uint8_t pick_of(struct jit_rng *r, const uint8_t regs[3])
+{
+    return regs[jit_rng_below(r, 3)];
+}
+
+/* A pair the JIT compiles fused (jit_lower.h), with operands drawn from
+ * three registers so that the overlaps that must not fuse come up too:
+ * `add_64 D, A, B; set_lt_u C, X, Y` (a carry), or `mul_upper_* H, A, B;
+ * mul_64 L, A, B` (a 128-bit product, operands sometimes swapped).
+ * Fills g[0..2). */
+static void pick_fused_pair(struct jit_rng *r, struct gen_insn *g)
+{
+    memset(g, 0, 2 * sizeof(*g));
+    const uint8_t regs[3] = {(uint8_t)jit_rng_below(r, 13), (uint8_t)jit_rng_below(r, 13),
+                             (uint8_t)jit_rng_below(r, 13)};
+    uint8_t a = pick_of(r, regs), b = pick_of(r, regs), d = pick_of(r, regs);
+    if (jit_rng_below(r, 2)) {
+        g[0] = (struct gen_insn){.op = PVM_OP_add_64, .r1 = a, .r2 = b, .r3 = d};
+        g[1] = (struct gen_insn){.op = PVM_OP_set_lt_u, .r3 = pick_of(r, regs)};
+        g[1].r1 = jit_rng_below(r, 4) ? d : pick_of(r, regs);
+        g[1].r2 = jit_rng_below(r, 2) ? a : jit_rng_below(r, 2) ? b : pick_of(r, regs);
+    } else {
+        static const uint8_t upper[3] = {PVM_OP_mul_upper_u_u, PVM_OP_mul_upper_s_s,
+                                         PVM_OP_mul_upper_s_u};
+        g[0] = (struct gen_insn){.op = upper[jit_rng_below(r, 3)], .r1 = a, .r2 = b, .r3 = d};
+        bool swap = jit_rng_below(r, 2);
+        g[1] = (struct gen_insn){.op = PVM_OP_mul_64, .r3 = pick_of(r, regs)};
+        g[1].r1 = swap ? b : a;
+        g[1].r2 = jit_rng_below(r, 6) ? (swap ? a : b) : pick_of(r, regs);
+    }
+    for (int i = 0; i < 2; i++) {
+        g[i].fmt = pvm_opcode_table[g[i].op].format;
+        g[i].target = -1;
+        g[i].len = 3;
+    }
+}
+
 void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
 {
     jit_gen_case_isa(seed, max_insns, NUB_ISA_GP_0_7_2, out);
@@ -260,6 +298,11 @@ void jit_gen_case_isa(uint64_t seed, unsigned max_insns, uint32_t isa_id, struct
         if (count + 3 <= n && jit_rng_below(r, 12) == 0) {
             pick_indexed_access(r, g);
             count += 3;
+            continue;
+        }
+        if (count + 2 <= n && jit_rng_below(r, 10) == 0) {
+            pick_fused_pair(r, g);
+            count += 2;
             continue;
         }
         if (g->fmt == PVM_FMT_OFFSET || g->fmt == PVM_FMT_REG_IMM_OFFSET ||

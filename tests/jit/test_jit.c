@@ -501,6 +501,71 @@ static void test_fused_indexed_load(void **state)
     assert_int_equal(r.state.regs[6], (uint64_t)(int64_t)(int32_t)word);
 }
 
+/* Runs each program with every register set to each value (halting at its
+ * end), entered at pc 0 and at pc 3 (the second instruction of each pair
+ * below), on both engines. */
+static void run_pairs(const char *const *progs, size_t nprogs)
+{
+    static const uint64_t values[] = {0,
+                                      1,
+                                      0x7FFFFFFFFFFFFFFFull,
+                                      0x8000000000000000ull,
+                                      0xFFFFFFFFFFFFFFFFull,
+                                      0x0123456789ABCDEFull};
+    for (size_t i = 0; i < nprogs; i++) {
+        for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+            for (uint32_t entry = 0; entry <= 3; entry += 3) {
+                struct pvm_state s = state_with(100);
+                for (unsigned r = 1; r < PVM_NUM_REGS; r++)
+                    s.regs[r] = values[v] ^ (r % 3 == 0 ? 0 : values[(v + r) % 6]);
+                s.pc = entry;
+                struct run r = run_both(progs[i], NULL, 0, &s);
+                assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+            }
+        }
+    }
+}
+
+/* `add_64 D, A, B; set_lt_u C, D, Y` (Y the operand the add keeps) takes C
+ * from the add's carry flag: every operand overlap, the registers with
+ * encoding quirks (r1 = rbp, r9 = r13, r11 = rcx, r12 = rdx), pairs that
+ * must not fuse, and runs entered at the set_lt_u. */
+static void test_fused_add_carry(void **state)
+{
+    (void)state;
+    static const char *const progs[] = {
+        "add_64 r3, r3, r4\n set_lt_u r4, r3, r4\n jump_ind r0, 0\n",    /* D = A, C = Y */
+        "add_64 r3, r4, r3\n set_lt_u r5, r3, r4\n jump_ind r0, 0\n",    /* D = B */
+        "add_64 r12, r9, r1\n set_lt_u r12, r12, r1\n jump_ind r0, 0\n", /* C = D, in rdx */
+        "add_64 r11, r9, r1\n set_lt_u r1, r11, r9\n jump_ind r0, 0\n",  /* Y = A, C = Y */
+        "add_64 r3, r3, r4\n set_lt_u r5, r3, r3\n jump_ind r0, 0\n",    /* Y = D: no fusion */
+        "add_64 r3, r3, r4\n set_lt_u r5, r4, r3\n jump_ind r0, 0\n",    /* D second: no fusion */
+        "add_64 r3, r4, r3\n set_lt_u r5, r3, r3\n jump_ind r0, 0\n",
+        "add_64 r3, r3, r3\n set_lt_u r5, r3, r3\n jump_ind r0, 0\n",
+    };
+    run_pairs(progs, sizeof(progs) / sizeof(progs[0]));
+}
+
+/* `mul_upper_u_u H, A, B` (or s_s) then `mul_64 L, A, B` (or B, A) takes L
+ * from the low half the mul_upper's multiply left in rax: rdx (r12) as H,
+ * A, B and L, H = L, pairs that must not fuse (H an operand, s_u, other
+ * operands), and runs entered at the mul_64. */
+static void test_fused_mul_pair(void **state)
+{
+    (void)state;
+    static const char *const progs[] = {
+        "mul_upper_u_u r5, r10, r9\n mul_64 r9, r10, r9\n jump_ind r0, 0\n", /* bignum's */
+        "mul_upper_s_s r5, r10, r9\n mul_64 r6, r9, r10\n jump_ind r0, 0\n",
+        "mul_upper_u_u r12, r1, r2\n mul_64 r3, r1, r2\n jump_ind r0, 0\n",
+        "mul_upper_u_u r5, r12, r2\n mul_64 r12, r2, r12\n jump_ind r0, 0\n",
+        "mul_upper_u_u r5, r1, r2\n mul_64 r5, r1, r2\n jump_ind r0, 0\n",
+        "mul_upper_s_s r11, r11, r2\n mul_64 r6, r11, r2\n jump_ind r0, 0\n", /* H = A */
+        "mul_upper_s_u r5, r1, r2\n mul_64 r6, r1, r2\n jump_ind r0, 0\n",
+        "mul_upper_u_u r5, r1, r2\n mul_64 r6, r1, r3\n jump_ind r0, 0\n",
+    };
+    run_pairs(progs, sizeof(progs) / sizeof(progs[0]));
+}
+
 static void test_page_fault_straddle_lowest_page(void **state)
 {
     (void)state;
@@ -862,6 +927,8 @@ int main(void)
         cmocka_unit_test(test_shifts_use_rcx_safely),
         cmocka_unit_test(test_fused_shift_add),
         cmocka_unit_test(test_fused_indexed_load),
+        cmocka_unit_test(test_fused_add_carry),
+        cmocka_unit_test(test_fused_mul_pair),
         cmocka_unit_test(test_page_fault_straddle_lowest_page),
         cmocka_unit_test(test_wrap_and_low_memory_panic),
         cmocka_unit_test(test_read_only_write_faults),
