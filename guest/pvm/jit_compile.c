@@ -660,14 +660,14 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
     }
     case PVM_OP_mul_upper_s_s: {
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
-        p = mul_upper(p, 0, o.d, o.a, o.b);
-        p = mul_upper_and_low(c, p, pc + 1 + l, o.d, o.a, o.b);
+        uint8_t *fused = mul_upper_and_low(c, p, pc + 1 + l, 0, o.d, o.a, o.b);
+        p = fused != NULL ? fused : mul_upper(p, 0, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_u_u: {
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
-        p = mul_upper(p, 1, o.d, o.a, o.b);
-        p = mul_upper_and_low(c, p, pc + 1 + l, o.d, o.a, o.b);
+        uint8_t *fused = mul_upper_and_low(c, p, pc + 1 + l, 1, o.d, o.a, o.b);
+        p = fused != NULL ? fused : mul_upper(p, 1, o.d, o.a, o.b);
         break;
     }
     case PVM_OP_mul_upper_s_u: {

@@ -480,30 +480,43 @@ JIT_EMITTER uint8_t *mul3_64(uint8_t *p, unsigned d, unsigned a, unsigned bb)
 }
 
 /*
- * Peephole: `mul_upper_u_u H, A, B` (or s_s) followed by `mul_64 L, A, B`
- * (or B, A) is the 128-bit product a multi-word multiplication takes apart
- * (bignum's inner loop). The mul_upper's one-operand mul/imul has left the
- * low half in rax (the low 64 bits of a signed and of an unsigned product
- * are the same), so the mul_64 is `mov L, rax` instead of a second
- * multiply. H must be neither operand, so that the mul_64 reads what the
- * mul_upper did. The mul_64 is not a block start (it follows a
- * non-terminator); a run entered at its pc goes through a stub that does it
- * alone (STUB_FUSED_ENTRY). next_pc: the mul_64's. Returns the cursor after
- * the mov, or p (nothing emitted) when the pair does not match.
+ * Peephole: `mul_upper_u_u H, A, B` (or s_s: kind 1 or 0 of mul_upper)
+ * followed by `mul_64 L, A, B` (or B, A) is the 128-bit product a
+ * multi-word multiplication takes apart (bignum's inner loop). One
+ * one-operand mul/imul gives both halves (the low 64 bits of a signed and
+ * of an unsigned product are the same), so the mul_64 is `mov L, rax`
+ * instead of a second multiply. H must be neither operand, so that the
+ * mul_64 reads what the mul_upper did. Where L is neither H nor in rdx, H
+ * also parks rdx for the multiply, in place of the context block, and the
+ * high half goes to H through rax once L has the low half. The mul_64 is
+ * not a block start (it follows a non-terminator); a run entered at its pc
+ * goes through a stub that does it alone (STUB_FUSED_ENTRY). next_pc: the
+ * mul_64's. Returns the cursor after the pair, or NULL (nothing emitted)
+ * when the pair does not match.
  */
 static JIT_CURSOR uint8_t *mul_upper_and_low(struct compiler *c, uint8_t *p, uint64_t next_pc,
-                                             unsigned h, unsigned a, unsigned bb)
+                                             int kind, unsigned h, unsigned a, unsigned bb)
 {
     if (h == a || h == bb || next_pc >= c->p->code_len)
-        return p;
+        return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
-    unsigned na = (unsigned)R(next.ra), nb = (unsigned)R(next.rb);
+    unsigned na = (unsigned)R(next.ra), nb = (unsigned)R(next.rb), l = (unsigned)R(next.rd);
     if (next.opcode != PVM_OP_mul_64 || !((na == a && nb == bb) || (na == bb && nb == a)))
-        return p;
+        return NULL;
     c->fused_pc = (uint32_t)next.pc;
     add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
-    return emit_mov_rr(p, true, (unsigned)R(next.rd), SCRATCH); /* mov L, rax */
+    if (h == X86_RDX || l == h || l == X86_RDX) {
+        p = mul_upper(p, kind, h, a, bb);
+        return emit_mov_rr(p, true, l, SCRATCH); /* mov L, rax */
+    }
+    p = emit_mov_rr(p, true, h, X86_RDX); /* park rdx in H */
+    p = emit_mov_rr(p, true, SCRATCH, a);
+    p = emit_grp3_r(p, true, kind == 0 ? X86_G3_IMUL : X86_G3_MUL, bb); /* rdx intact */
+    p = emit_mov_rr(p, true, l, SCRATCH);
+    p = emit_mov_rr(p, true, SCRATCH, X86_RDX);
+    p = emit_mov_rr(p, true, X86_RDX, h);
+    return emit_mov_rr(p, true, h, SCRATCH);
 }
 
 /* D = (cond on A vs B) ? B : A  — min/max; through rax unless D is

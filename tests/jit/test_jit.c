@@ -547,9 +547,10 @@ static void test_fused_add_carry(void **state)
 }
 
 /* `mul_upper_u_u H, A, B` (or s_s) then `mul_64 L, A, B` (or B, A) takes L
- * from the low half the mul_upper's multiply left in rax: rdx (r12) as H,
- * A, B and L, H = L, pairs that must not fuse (H an operand, s_u, other
- * operands), and runs entered at the mul_64. */
+ * from the low half of the mul_upper's multiply: rdx (r12) as H, A, B and
+ * L (rdx parked in H or in the context block), H = L, pairs that must not
+ * fuse (H an operand, s_u, other operands), and runs entered at the
+ * mul_64. */
 static void test_fused_mul_pair(void **state)
 {
     (void)state;
@@ -559,6 +560,8 @@ static void test_fused_mul_pair(void **state)
         "mul_upper_u_u r12, r1, r2\n mul_64 r3, r1, r2\n jump_ind r0, 0\n",
         "mul_upper_u_u r5, r12, r2\n mul_64 r12, r2, r12\n jump_ind r0, 0\n",
         "mul_upper_u_u r5, r1, r2\n mul_64 r5, r1, r2\n jump_ind r0, 0\n",
+        "mul_upper_u_u r5, r12, r2\n mul_64 r6, r2, r12\n jump_ind r0, 0\n",  /* A in rdx */
+        "mul_upper_s_s r11, r3, r12\n mul_64 r3, r3, r12\n jump_ind r0, 0\n", /* B in rdx */
         "mul_upper_s_s r11, r11, r2\n mul_64 r6, r11, r2\n jump_ind r0, 0\n", /* H = A */
         "mul_upper_s_u r5, r1, r2\n mul_64 r6, r1, r2\n jump_ind r0, 0\n",
         "mul_upper_u_u r5, r1, r2\n mul_64 r6, r1, r3\n jump_ind r0, 0\n",
