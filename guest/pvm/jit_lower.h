@@ -432,6 +432,15 @@ static JIT_CURSOR uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned 
     return p;
 }
 
+/* Whether the instruction at next_pc (a pc of the walk) may be an op: its
+ * opcode byte says so. The peepholes test this before they decode the
+ * instruction (which also checks that next_pc starts one). */
+JIT_INLINE bool next_may_be(const struct compiler *c, uint64_t next_pc, uint8_t op)
+{
+    const struct pvm_program *p = c->p;
+    return next_pc < p->code_len && p->isa->opcode_of[p->code[next_pc]] == op;
+}
+
 /*
  * Peephole: `add_64 D, A, B` followed by `set_lt_u C, D, Y` with Y the
  * operand D does not overwrite (either one when D is neither): C is the
@@ -447,7 +456,7 @@ static JIT_CURSOR uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned 
 static JIT_CURSOR uint8_t *add_and_carry(struct compiler *c, uint8_t *p, uint64_t next_pc,
                                          unsigned d, unsigned a, unsigned bb)
 {
-    if (next_pc >= c->p->code_len)
+    if (!next_may_be(c, next_pc, PVM_OP_set_lt_u))
         return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
@@ -497,7 +506,7 @@ JIT_EMITTER uint8_t *mul3_64(uint8_t *p, unsigned d, unsigned a, unsigned bb)
 static JIT_CURSOR uint8_t *mul_upper_and_low(struct compiler *c, uint8_t *p, uint64_t next_pc,
                                              int kind, unsigned h, unsigned a, unsigned bb)
 {
-    if (h == a || h == bb || next_pc >= c->p->code_len)
+    if (h == a || h == bb || !next_may_be(c, next_pc, PVM_OP_mul_64))
         return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
@@ -677,7 +686,7 @@ static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t 
                                        unsigned s, uint64_t x)
 {
     unsigned k = (unsigned)(x & 63);
-    if (k < 1 || k > 3 || next_pc >= c->p->code_len)
+    if (k < 1 || k > 3 || !next_may_be(c, next_pc, PVM_OP_add_64))
         return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
@@ -686,7 +695,8 @@ static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t 
         return NULL;
     unsigned other = ra == t ? rb : ra;
     c->fused_pc = (uint32_t)next.pc;
-    if (next.next_pc < c->p->code_len) {
+    if (next.next_pc < c->p->code_len &&
+        is_load_ind(c->p->isa->opcode_of[c->p->code[next.next_pc]])) {
         struct pvm_insn after;
         jit_decode_insn(c->p, (uint32_t)next.next_pc, &after);
         if (is_load_ind(after.opcode) && (unsigned)R(after.rb) == t) {
