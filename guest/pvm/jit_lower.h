@@ -242,7 +242,7 @@ JIT_EMITTER uint8_t *alu_imm_64(uint8_t *p, enum x86_alu op, unsigned d, unsigne
  * the mov to the dependency chain (carry chains of set_lt_u). */
 JIT_EMITTER uint8_t *set_cc_after(uint8_t *p, enum x86_cc cc, unsigned d)
 {
-    p = x86_prefix_rex_imm(p, 0xB8 + (d & 7), 0, -1, (int)d, 0, 4); /* mov D32, 0 */
+    p = emit_mov_ri(p, (int)d, 0); /* mov D32, 0 */
     return emit_setcc(p, cc, d);
 }
 
@@ -432,13 +432,14 @@ static JIT_CURSOR uint8_t *mul_upper(uint8_t *p, int kind, unsigned d, unsigned 
     return p;
 }
 
-/* Whether the instruction at next_pc (a pc of the walk) may be an op: its
- * opcode byte says so. The peepholes test this before they decode the
- * instruction (which also checks that next_pc starts one). */
-JIT_INLINE bool next_may_be(const struct compiler *c, uint64_t next_pc, uint8_t op)
+/* The instruction next_pc (a pc of the walk) may be, by its opcode byte
+ * alone (PVM_OPCODE_INVALID at or past the end). The peepholes test this
+ * before they decode the instruction (which also checks that next_pc
+ * starts one). */
+JIT_INLINE uint8_t next_op(const struct compiler *c, uint64_t next_pc)
 {
     const struct pvm_program *p = c->p;
-    return next_pc < p->code_len && p->isa->opcode_of[p->code[next_pc]] == op;
+    return next_pc < p->code_len ? p->isa->opcode_of[p->code[next_pc]] : PVM_OPCODE_INVALID;
 }
 
 /*
@@ -456,7 +457,7 @@ JIT_INLINE bool next_may_be(const struct compiler *c, uint64_t next_pc, uint8_t 
 static JIT_CURSOR uint8_t *add_and_carry(struct compiler *c, uint8_t *p, uint64_t next_pc,
                                          unsigned d, unsigned a, unsigned bb)
 {
-    if (!next_may_be(c, next_pc, PVM_OP_set_lt_u))
+    if (next_op(c, next_pc) != PVM_OP_set_lt_u)
         return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
@@ -506,7 +507,7 @@ JIT_EMITTER uint8_t *mul3_64(uint8_t *p, unsigned d, unsigned a, unsigned bb)
 static JIT_CURSOR uint8_t *mul_upper_and_low(struct compiler *c, uint8_t *p, uint64_t next_pc,
                                              int kind, unsigned h, unsigned a, unsigned bb)
 {
-    if (h == a || h == bb || !next_may_be(c, next_pc, PVM_OP_mul_64))
+    if (h == a || h == bb || next_op(c, next_pc) != PVM_OP_mul_64)
         return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
@@ -600,15 +601,15 @@ static JIT_CURSOR uint8_t *sbrk_inline(uint8_t *p, unsigned d, unsigned a)
     return p;
 }
 
-static const unsigned load_ind_forms[] = {
-    [PVM_OP_load_ind_u8 - PVM_OP_load_ind_u8] = X86_LOAD_U8,
-    [PVM_OP_load_ind_i8 - PVM_OP_load_ind_u8] = X86_LOAD_I8,
-    [PVM_OP_load_ind_u16 - PVM_OP_load_ind_u8] = X86_LOAD_U16,
-    [PVM_OP_load_ind_i16 - PVM_OP_load_ind_u8] = X86_LOAD_I16,
-    [PVM_OP_load_ind_u32 - PVM_OP_load_ind_u8] = X86_LOAD_U32,
-    [PVM_OP_load_ind_i32 - PVM_OP_load_ind_u8] = X86_LOAD_I32,
-    [PVM_OP_load_ind_u64 - PVM_OP_load_ind_u8] = X86_LOAD_U64,
-};
+/* The load_ind opcodes are in the order of the direct loads: one table of
+ * x86 forms (load_forms) serves both. */
+_Static_assert(PVM_OP_load_ind_u64 - PVM_OP_load_ind_u8 == PVM_OP_load_u64 - PVM_OP_load_u8 &&
+                   PVM_OP_load_ind_i8 - PVM_OP_load_ind_u8 == PVM_OP_load_i8 - PVM_OP_load_u8 &&
+                   PVM_OP_load_ind_u16 - PVM_OP_load_ind_u8 == PVM_OP_load_u16 - PVM_OP_load_u8 &&
+                   PVM_OP_load_ind_i16 - PVM_OP_load_ind_u8 == PVM_OP_load_i16 - PVM_OP_load_u8 &&
+                   PVM_OP_load_ind_u32 - PVM_OP_load_ind_u8 == PVM_OP_load_u32 - PVM_OP_load_u8 &&
+                   PVM_OP_load_ind_i32 - PVM_OP_load_ind_u8 == PVM_OP_load_i32 - PVM_OP_load_u8,
+               "load_ind_* and load_* in the same order");
 
 JIT_INLINE bool is_load_ind(uint8_t op)
 {
@@ -618,7 +619,7 @@ JIT_INLINE bool is_load_ind(uint8_t op)
 /* `load_ind_* D, B, X` on its own: D = mem[lo32(B + X)]. */
 JIT_EMITTER uint8_t *plain_load_ind(struct compiler *c, uint8_t *p, const struct pvm_insn *in)
 {
-    return load(c, p, in->pc, load_ind_forms[in->opcode - PVM_OP_load_ind_u8], (unsigned)R(in->ra),
+    return load(c, p, in->pc, load_forms[in->opcode - PVM_OP_load_ind_u8], (unsigned)R(in->ra),
                 at_indirect((unsigned)R(in->rb), in->imm_x));
 }
 
@@ -651,7 +652,7 @@ JIT_INLINE void add_indexed_site(struct compiler *c, const uint8_t *p, uint32_t 
 static JIT_CURSOR uint8_t *indexed_load(struct compiler *c, uint8_t *p, const struct pvm_insn *in,
                                         unsigned t, unsigned o, unsigned s, unsigned k)
 {
-    unsigned form = load_ind_forms[in->opcode - PVM_OP_load_ind_u8] | XF_GS | XF_A32;
+    unsigned form = load_forms[in->opcode - PVM_OP_load_ind_u8] | XF_GS | XF_A32;
     unsigned d = (unsigned)R(in->ra);
     int32_t disp = (int32_t)(uint32_t)in->imm_x;
     c->fused_load_pc = in->pc;
@@ -686,7 +687,7 @@ static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t 
                                        unsigned s, uint64_t x)
 {
     unsigned k = (unsigned)(x & 63);
-    if (k < 1 || k > 3 || !next_may_be(c, next_pc, PVM_OP_add_64))
+    if (k < 1 || k > 3 || next_op(c, next_pc) != PVM_OP_add_64)
         return NULL;
     struct pvm_insn next;
     jit_decode_insn(c->p, (uint32_t)next_pc, &next);
@@ -695,8 +696,7 @@ static JIT_CURSOR uint8_t *shl_add_lea(struct compiler *c, uint8_t *p, uint64_t 
         return NULL;
     unsigned other = ra == t ? rb : ra;
     c->fused_pc = (uint32_t)next.pc;
-    if (next.next_pc < c->p->code_len &&
-        is_load_ind(c->p->isa->opcode_of[c->p->code[next.next_pc]])) {
+    if (is_load_ind(next_op(c, next.next_pc))) {
         struct pvm_insn after;
         jit_decode_insn(c->p, (uint32_t)next.next_pc, &after);
         if (is_load_ind(after.opcode) && (unsigned)R(after.rb) == t) {

@@ -87,56 +87,64 @@ static bool memory_access(const struct pvm_insn *in, const uint64_t gpr[16], uns
     return true;
 }
 
-/* The access of the instruction at pc, with its registers in gpr. */
-static bool fault_at(const struct jit_code *code, uint32_t pc, const uint64_t gpr[16],
-                     uint32_t resume_offset, struct jit_fault *out)
+/* Index of the site at native_offset among count sites of stride bytes
+ * each, sorted by their first field, native_offset; count if none. */
+static uint32_t find_site(const void *sites, size_t stride, uint32_t count, uint64_t native_offset)
 {
-    struct pvm_insn in;
-    pvm_decode_insn(code->program, pc, &in);
-    if (!memory_access(&in, gpr, &out->width, &out->is_write, &out->address))
-        return false;
-    out->pc = in.pc;
-    out->resume_offset = resume_offset;
-    return true;
-}
-
-bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset,
-                         const uint64_t gpr[16], struct jit_fault *out)
-{
-    uint32_t lo = 0, hi = code->fault_site_count;
+    uint32_t lo = 0, hi = count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t off = code->fault_sites[mid].native_offset;
+        uint32_t off;
+        pvm_memcpy(&off, (const uint8_t *)sites + (size_t)mid * stride, sizeof(off));
         if (off == native_offset)
-            return fault_at(code, code->fault_sites[mid].pc, gpr, code->exit_offset, out);
+            return mid;
         if (off < native_offset)
             lo = mid + 1;
         else
             hi = mid;
     }
-    lo = 0;
-    hi = code->indexed_site_count;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        const struct jit_indexed_site *s = &code->indexed_sites[mid];
-        if (s->native_offset == native_offset) {
-            /* the address register's PVM value is in rax (an indexed load
-             * is always load_ind, whose address register is rb) */
-            struct pvm_insn in;
-            pvm_decode_insn(code->program, s->pc, &in);
-            if (in.opcode < PVM_OP_load_ind_u8 || in.opcode > PVM_OP_load_ind_u64)
-                return false;
-            uint64_t at_fault[16];
-            pvm_memcpy(at_fault, gpr, sizeof(at_fault));
-            at_fault[jit_native_reg(in.rb)] = gpr[0];
-            return fault_at(code, s->pc, at_fault, s->resume_offset, out);
-        }
-        if (s->native_offset < native_offset)
-            lo = mid + 1;
-        else
-            hi = mid;
+    return count;
+}
+
+_Static_assert(offsetof(struct jit_fault_site, native_offset) == 0, "find_site reads it first");
+_Static_assert(offsetof(struct jit_indexed_site, native_offset) == 0, "find_site reads it first");
+
+bool jit_find_fault_site(const struct jit_code *code, uint64_t native_offset,
+                         const uint64_t gpr[16], struct jit_fault *out)
+{
+    uint32_t pc, resume = code->exit_offset;
+    bool indexed = false;
+    uint32_t i = find_site(code->fault_sites, sizeof(*code->fault_sites), code->fault_site_count,
+                           native_offset);
+    if (i < code->fault_site_count) {
+        pc = code->fault_sites[i].pc;
+    } else {
+        i = find_site(code->indexed_sites, sizeof(*code->indexed_sites), code->indexed_site_count,
+                      native_offset);
+        if (i == code->indexed_site_count)
+            return false;
+        pc = code->indexed_sites[i].pc;
+        resume = code->indexed_sites[i].resume_offset;
+        indexed = true;
     }
-    return false;
+    struct pvm_insn in;
+    pvm_decode_insn(code->program, pc, &in);
+    const uint64_t *regs = gpr;
+    uint64_t at_fault[16];
+    if (indexed) {
+        /* the address register's PVM value is in rax (an indexed load is
+         * always load_ind, whose address register is rb) */
+        if (in.opcode < PVM_OP_load_ind_u8 || in.opcode > PVM_OP_load_ind_u64)
+            return false;
+        pvm_memcpy(at_fault, gpr, sizeof(at_fault));
+        at_fault[jit_native_reg(in.rb)] = gpr[0];
+        regs = at_fault;
+    }
+    if (!memory_access(&in, regs, &out->width, &out->is_write, &out->address))
+        return false;
+    out->pc = pc;
+    out->resume_offset = resume;
+    return true;
 }
 
 bool jit_classify_fault(uint32_t address, unsigned width, bool is_write,
