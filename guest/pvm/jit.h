@@ -58,11 +58,13 @@
  * Peepholes (jit_lower.h): a few pairs of adjacent PVM instructions that
  * compilers emit together become one x86 sequence: shift + add into a lea,
  * and with a load through the sum into one indexed load (an indexed site);
- * add + set_lt_u of its carry into add + setc; mul_upper + mul_64 of the
- * same operands into one multiply. The later instructions of a group are
- * never block starts, keep their own pc for faults and gas, and a run that
- * enters at one of them (an arbitrary entry, the re-run after a page fault)
- * goes through a stub that does the rest of the group unfused.
+ * add + set_lt_u of its carry into add + setc, and the add that consumes
+ * that carry (after a store, or moved before a second such pair) into adc;
+ * mul_upper + mul_64 of the same operands into one multiply. The later
+ * instructions of a group are never block starts, keep their own pc for
+ * faults and gas, and a run that enters at one of them (an arbitrary entry,
+ * the re-run after a page fault) goes through a stub that does the rest of
+ * the group unfused.
  *
  * The code is position-independent and holds no instance state: it finds
  * its window and context block through the gs base. One compiled program can therefore

@@ -304,6 +304,8 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
      * other accesses share a case and take their form from a table). */
 #define STORE_IND(form)                                                                            \
     {                                                                                              \
+        if (pc < c->carry_end) /* emitted with the carry group before (add_and_carry) */           \
+            break;                                                                                 \
         const struct jit_ops o = jit_ops_reg_reg_imm(code, l, pc, jit_reg_map);                    \
         p = store(c, p, pc, form, o.a, at_indirect(o.b, o.x));                                     \
         break;                                                                                     \
@@ -589,7 +591,9 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_add_64: {
-        if (pc == c->fused_pc) /* emitted with the shift before (shl_add_lea) */
+        /* emitted with the shift before (shl_add_lea) or in a carry group
+         * (add_and_carry) */
+        if (pc == c->fused_pc || pc < c->carry_end)
             break;
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         uint8_t *fused = add_and_carry(c, p, pc + 1 + l, o.d, o.a, o.b);
@@ -676,7 +680,7 @@ JIT_EMITTER uint8_t *compile_insn(struct compiler *c, uint8_t *p, uint32_t pc, u
         break;
     }
     case PVM_OP_set_lt_u: {
-        if (pc == c->fused_pc) /* emitted with the add before (add_and_carry) */
+        if (pc < c->carry_end) /* emitted with the add before (add_and_carry) */
             break;
         const struct jit_ops o = jit_ops_reg_reg_reg(code, jit_reg_map);
         p = set_cc_rr(p, X86_CC_B, o.d, o.a, o.b);
@@ -908,8 +912,8 @@ static void emit_body(struct compiler *c)
 }
 
 /*
- * The stubs of fused instructions (jit_lower.h, shl_add_lea): an entry at
- * the add or load of a fused group does the rest of the group unfused and
+ * The stubs of fused instructions (jit_lower.h, shl_add_lea, add_and_carry):
+ * an entry at a later instruction of a fused group does the rest of the group unfused and
  * jumps to the code after it (the walk left that offset as the entry's
  * insn_offset, and the stub takes the entry's place); a fault at an indexed
  * site resumes at a stub that puts the address register's PVM value, held
@@ -927,12 +931,26 @@ static JIT_CURSOR uint8_t *fused_stub(struct compiler *c, uint8_t *p, const stru
     }
     size_t after = c->insn_offset[s->pc];
     c->insn_offset[s->pc] = (uint32_t)code_off(c, p);
+    if (s->kind == STUB_FUSED_RUN) {
+        for (;;) {
+            if (in.opcode == PVM_OP_set_lt_u)
+                p = set_cc_rr(p, X86_CC_B, (unsigned)R(in.rd), (unsigned)R(in.ra),
+                              (unsigned)R(in.rb));
+            else if (in.opcode == PVM_OP_add_64)
+                p = alu3_64(p, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
+                            (unsigned)R(in.rb));
+            else
+                p = plain_store_ind(c, p, &in);
+            if (in.next_pc >= s->cost)
+                break;
+            jit_decode_insn(c->p, (uint32_t)in.next_pc, &in);
+        }
+        return jmp_back(c, p, after);
+    }
     if (s->kind == STUB_FUSED_LOAD) {
         p = plain_load_ind(c, p, &in);
     } else if (in.opcode == PVM_OP_mul_64) {
         p = mul3_64(p, (unsigned)R(in.rd), (unsigned)R(in.ra), (unsigned)R(in.rb));
-    } else if (in.opcode == PVM_OP_set_lt_u) {
-        p = set_cc_rr(p, X86_CC_B, (unsigned)R(in.rd), (unsigned)R(in.ra), (unsigned)R(in.rb));
     } else {
         p = alu3_64(p, X86_ALU_ADD, true, (unsigned)R(in.rd), (unsigned)R(in.ra),
                     (unsigned)R(in.rb));
@@ -1059,6 +1077,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.table_refs.first_cap = c.gas_words.first_cap = 64;
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
     c.fused_pc = c.fused_load_pc = UINT32_MAX;
+    c.carry_end = 0;
 
     size_t n = (size_t)program->code_len + 1;
     c.insn_offset = allocator->alloc(allocator->ctx, n * sizeof(uint32_t));

@@ -108,13 +108,17 @@ enum stub_kind {
     STUB_FUSED_ADD_LOAD,
     STUB_FUSED_LOAD,
     STUB_INDEXED_RESUME, /* a fault at an indexed site: rax into its register */
+    /* a run entered inside a carry group (add_and_carry): the rest of the
+     * group unfused, up to the pc in the stub's cost */
+    STUB_FUSED_RUN,
 };
 
 struct stub {
     uint32_t site; /* rel32 field jumping to the stub (none for a fused entry) */
     uint32_t pc;
     /* out-of-gas: the block's cost, refunded; STUB_INDEXED_RESUME: the
-     * index of its site in indexed_sites */
+     * index of its site in indexed_sites; STUB_FUSED_RUN: the pc after the
+     * group */
     uint32_t cost;
     uint32_t kind;
 };
@@ -160,6 +164,9 @@ struct compiler {
     /* the same for a load_ind emitted with the shift and add before it
      * (indexed_load) */
     uint32_t fused_load_pc;
+    /* the pc after the last carry group (add_and_carry): the instructions
+     * after its add and before this pc were emitted with the add */
+    uint32_t carry_end;
     /* the open gas block */
     size_t block_imm_site;
     size_t block_stub;
@@ -194,6 +201,13 @@ JIT_INLINE void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub
     struct stub *s = VEC_PUSH(c, &c->stubs, struct stub);
     if (s != NULL)
         *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
+}
+
+JIT_INLINE void add_stub_arg(struct compiler *c, uint32_t pc, enum stub_kind kind, uint32_t arg)
+{
+    struct stub *s = VEC_PUSH(c, &c->stubs, struct stub);
+    if (s != NULL)
+        *s = (struct stub){.site = 0, .pc = pc, .cost = arg, .kind = kind};
 }
 
 JIT_INLINE void add_fixup(struct compiler *c, size_t site, uint32_t target_pc)

@@ -177,6 +177,23 @@ static const unsigned load_forms[] = {
 static const unsigned store_forms[] = {X86_STORE_8, X86_STORE_16, X86_STORE_32, X86_STORE_64};
 static const unsigned store_widths[] = {1, 2, 4, 8};
 
+_Static_assert(PVM_OP_store_ind_u16 - PVM_OP_store_ind_u8 == 1 &&
+                   PVM_OP_store_ind_u32 - PVM_OP_store_ind_u8 == 2 &&
+                   PVM_OP_store_ind_u64 - PVM_OP_store_ind_u8 == 3,
+               "store_ind_* in the order of store_forms");
+
+JIT_INLINE bool is_store_ind(uint8_t op)
+{
+    return op >= PVM_OP_store_ind_u8 && op <= PVM_OP_store_ind_u64;
+}
+
+/* `store_ind_* A, B, X` on its own: mem[lo32(B + X)] = A. */
+JIT_EMITTER uint8_t *plain_store_ind(struct compiler *c, uint8_t *p, const struct pvm_insn *in)
+{
+    return store(c, p, in->pc, store_forms[in->opcode - PVM_OP_store_ind_u8], (unsigned)R(in->ra),
+                 at_indirect((unsigned)R(in->rb), in->imm_x));
+}
+
 /* ---- Arithmetic helpers ------------------------------------------------ */
 /* D = sx32(eax) */
 JIT_EMITTER uint8_t *sx32_to(uint8_t *p, unsigned d)
@@ -442,40 +459,154 @@ JIT_INLINE uint8_t next_op(const struct compiler *c, uint64_t next_pc)
     return next_pc < p->code_len ? p->isa->opcode_of[p->code[next_pc]] : PVM_OPCODE_INVALID;
 }
 
+/* `add_64 D, A, B` as `add D, Y'` (after `mov D, A` when D is neither
+ * operand, in place of the lea): the carry flag is then the carry out. */
+JIT_EMITTER uint8_t *add_setting_carry(uint8_t *p, unsigned d, unsigned a, unsigned bb)
+{
+    if (d == a)
+        return emit_alu_rr(p, true, X86_ALU_ADD, d, bb);
+    if (d == bb)
+        return emit_alu_rr(p, true, X86_ALU_ADD, d, a);
+    p = emit_mov_rr(p, true, d, a);
+    return emit_alu_rr(p, true, X86_ALU_ADD, d, bb);
+}
+
+/* The carry register C of `set_lt_u C, D, Y` at pc when it fuses with an
+ * `add_64 D, A, B` before it (x86 numbers): Y is the operand D does not
+ * overwrite (either one when D is neither). -1: it does not. */
+JIT_INLINE int carry_of(const struct compiler *c, uint64_t pc, unsigned d, unsigned a, unsigned bb,
+                        struct pvm_insn *in)
+{
+    if (next_op(c, pc) != PVM_OP_set_lt_u)
+        return -1;
+    jit_decode_insn(c->p, (uint32_t)pc, in);
+    unsigned x = (unsigned)R(in->ra), y = (unsigned)R(in->rb);
+    bool y_kept = y != d && (y == a || y == bb);
+    if (in->opcode != PVM_OP_set_lt_u || x != d || !y_kept)
+        return -1;
+    return R(in->rd);
+}
+
+/* An `add_64 E, P, Q` at pc with exactly one of P, Q the register k (x86
+ * numbers): E = O + k, O the other operand. */
+JIT_INLINE bool carry_use(const struct compiler *c, uint64_t pc, unsigned k, struct pvm_insn *in,
+                          unsigned *e, unsigned *o)
+{
+    if (next_op(c, pc) != PVM_OP_add_64)
+        return false;
+    jit_decode_insn(c->p, (uint32_t)pc, in);
+    unsigned ra = (unsigned)R(in->ra), rb = (unsigned)R(in->rb);
+    if (in->opcode != PVM_OP_add_64 || (ra == k) == (rb == k))
+        return false;
+    *e = (unsigned)R(in->rd);
+    *o = ra == k ? rb : ra;
+    return true;
+}
+
+/* E = O + CF, the flag being the value of the carry register: `mov E, O`
+ * (none when E is O; a mov leaves the flags alone), `adc E, 0`. */
+JIT_EMITTER uint8_t *add_carry_flag(uint8_t *p, unsigned e, unsigned o)
+{
+    if (e != o)
+        p = emit_mov_rr(p, true, e, o);
+    return emit_alu_ri(p, true, X86_ALU_ADC, e, 0);
+}
+
+/* The most instructions of a carry group (carry_chain). */
+#define JIT_CARRY_GROUP_MAX 7
+
 /*
  * Peephole: `add_64 D, A, B` followed by `set_lt_u C, D, Y` with Y the
  * operand D does not overwrite (either one when D is neither): C is the
  * carry out of the add ((A + B) mod 2^64 < Y exactly when the sum wrapped),
  * so the add's own carry flag gives it, with no compare (the carry chains
- * of multi-word arithmetic compiled for a machine without a carry flag).
- * The add is `add D, Y'` (after `mov D, A` when D is neither operand, in
- * place of the lea), then set_cc_after. The set_lt_u is not a block start;
- * a run entered at its pc goes through a stub that does it alone
- * (STUB_FUSED_ENTRY). next_pc: the set_lt_u's. Returns the cursor after the
- * pair, or NULL (nothing emitted) when the pair does not match.
+ * of multi-word arithmetic compiled for a machine without a carry flag):
+ * the add (add_setting_carry), then set_cc_after. Two extensions take the
+ * carry from the flag into the add that consumes it (carry_use), as adc,
+ * which takes the set_cc_after's latency off the chain:
+ *  - the pair, at most one store_ind (a mov, which leaves the flags alone)
+ *    and an add of C: `add; mov C32, 0; setb C8; [store]; mov E, O; adc E, 0`;
+ *  - the pair, a second such pair, then an add of the first C (bignum's
+ *    inner loop, `t = a*b + r + carry`, adds the two carries to the high
+ *    half): the third add reads neither what the second pair writes, nor
+ *    does it write what that pair reads or writes, so it moves up, before
+ *    the second pair, as adc on the first carry. The second pair's carry
+ *    then takes the first extension.
+ * Every PVM register gets its value, each at the end of the group; within
+ * it, nothing is observable: no instruction of it but the store can fault,
+ * and everything before the store is done by then. The later instructions
+ * are not block starts; a run entered at one of them (an arbitrary entry,
+ * the re-run after the store's page fault) goes through a stub that does
+ * the rest of the group unfused (STUB_FUSED_RUN). next_pc: the
+ * set_lt_u's. Returns the cursor after the group, or NULL (nothing
+ * emitted) when the pair does not match.
  */
 static JIT_CURSOR uint8_t *add_and_carry(struct compiler *c, uint8_t *p, uint64_t next_pc,
                                          unsigned d, unsigned a, unsigned bb)
 {
-    if (next_op(c, next_pc) != PVM_OP_set_lt_u)
+    struct pvm_insn in, in3, in4, in5;
+    int k1 = carry_of(c, next_pc, d, a, bb, &in);
+    if (k1 < 0)
         return NULL;
-    struct pvm_insn next;
-    jit_decode_insn(c->p, (uint32_t)next_pc, &next);
-    unsigned x = (unsigned)R(next.ra), y = (unsigned)R(next.rb);
-    bool y_kept = y != d && (y == a || y == bb);
-    if (next.opcode != PVM_OP_set_lt_u || x != d || !y_kept)
-        return NULL;
-    if (d == a) {
-        p = emit_alu_rr(p, true, X86_ALU_ADD, d, bb);
-    } else if (d == bb) {
-        p = emit_alu_rr(p, true, X86_ALU_ADD, d, a);
-    } else {
-        p = emit_mov_rr(p, true, d, a);
-        p = emit_alu_rr(p, true, X86_ALU_ADD, d, bb);
+    uint32_t pcs[JIT_CARRY_GROUP_MAX];
+    unsigned n = 0;
+    pcs[n++] = (uint32_t)in.pc;
+    uint64_t at = in.next_pc;
+    unsigned k = (unsigned)k1;
+    p = add_setting_carry(p, d, a, bb);
+    /* the second pair and the add of the first carry */
+    bool hoist = false;
+    unsigned e5 = 0, o5 = 0, d2 = 0, a2 = 0, b2 = 0;
+    int k2 = -1;
+    if (next_op(c, at) == PVM_OP_add_64) {
+        jit_decode_insn(c->p, (uint32_t)at, &in3);
+        d2 = (unsigned)R(in3.rd), a2 = (unsigned)R(in3.ra), b2 = (unsigned)R(in3.rb);
+        if (in3.opcode == PVM_OP_add_64)
+            k2 = carry_of(c, in3.next_pc, d2, a2, b2, &in4);
+        if (k2 >= 0 && carry_use(c, in4.next_pc, k, &in5, &e5, &o5)) {
+            unsigned c2 = (unsigned)k2;
+            hoist = k != d2 && k != (unsigned)c2 && o5 != d2 && o5 != c2 && e5 != a2 && e5 != b2 &&
+                    e5 != d2 && e5 != c2;
+        }
     }
-    c->fused_pc = (uint32_t)next.pc;
-    add_stub(c, 0, c->fused_pc, STUB_FUSED_ENTRY);
-    return set_cc_after(p, X86_CC_B, (unsigned)R(next.rd));
+    if (hoist) {
+        if (e5 != k)
+            p = set_cc_after(p, X86_CC_B, k);
+        p = add_carry_flag(p, e5, o5);
+        p = add_setting_carry(p, d2, a2, b2);
+        p = set_cc_after(p, X86_CC_B, (unsigned)k2);
+        pcs[n++] = (uint32_t)in3.pc;
+        pcs[n++] = (uint32_t)in4.pc;
+        pcs[n++] = (uint32_t)in5.pc;
+        at = in5.next_pc;
+        k = (unsigned)k2;
+    } else {
+        p = set_cc_after(p, X86_CC_B, k);
+    }
+    /* [store_ind] add of the carry in the flag */
+    struct pvm_insn st, use;
+    bool store = false;
+    uint64_t use_pc = at;
+    if (is_store_ind(next_op(c, at))) {
+        jit_decode_insn(c->p, (uint32_t)at, &st);
+        store = is_store_ind(st.opcode);
+        if (store)
+            use_pc = st.next_pc;
+    }
+    unsigned e, o;
+    if (carry_use(c, use_pc, k, &use, &e, &o)) {
+        if (store) {
+            p = plain_store_ind(c, p, &st);
+            pcs[n++] = (uint32_t)st.pc;
+        }
+        p = add_carry_flag(p, e, o);
+        pcs[n++] = (uint32_t)use.pc;
+        at = use.next_pc;
+    }
+    c->carry_end = (uint32_t)at;
+    for (unsigned i = 0; i < n; i++)
+        add_stub_arg(c, pcs[i], STUB_FUSED_RUN, (uint32_t)at);
+    return p;
 }
 
 /* D = lo64(A * B) */

@@ -384,6 +384,7 @@ JIT_EMITTER uint8_t *x86_rm(uint8_t *p, unsigned form, int reg, int base, int in
 enum x86_alu {
     X86_ALU_ADD = 0,
     X86_ALU_OR = 1,
+    X86_ALU_ADC = 2,
     X86_ALU_AND = 4,
     X86_ALU_SUB = 5,
     X86_ALU_XOR = 6,
@@ -411,7 +412,7 @@ JIT_EMITTER uint8_t *emit_mov_rr(uint8_t *p, bool w64, int dst, int src)
     return x86_rr(p, xw(w64) | 0x89, src, dst); /* mov dst, src */
 }
 
-/* op dst, src for op in {add, or, and, sub, xor, cmp}: opcode = ext*8 + 1. */
+/* op dst, src for op in {add, or, adc, and, sub, xor, cmp}: opcode = ext*8 + 1. */
 JIT_EMITTER uint8_t *emit_alu_rr(uint8_t *p, bool w64, enum x86_alu op, int dst, int src)
 {
     return x86_rr(p, xw(w64) | (unsigned)(op * 8 + 1), src, dst); /* op dst, src */

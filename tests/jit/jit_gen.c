@@ -252,6 +252,72 @@ static void pick_fused_pair(struct jit_rng *r, struct gen_insn *g)
     }
 }
 
+/* A register field of a carry group: mostly the canonical one, sometimes
+ * another register of the group, so that the overlaps that must not fuse
+ * come up too. */
+static uint8_t carry_reg(struct jit_rng *r, uint8_t canonical, const uint8_t regs[4])
+{
+    return jit_rng_below(r, 7) ? canonical : regs[jit_rng_below(r, 4)];
+}
+
+/* `add_64 D, A, B` with the operands of the canonical form, sometimes
+ * swapped. */
+static struct gen_insn carry_add(struct jit_rng *r, uint8_t d, uint8_t a, uint8_t b,
+                                 const uint8_t regs[4])
+{
+    bool swap = jit_rng_below(r, 2);
+    return (struct gen_insn){.op = PVM_OP_add_64,
+                             .r1 = carry_reg(r, swap ? b : a, regs),
+                             .r2 = carry_reg(r, swap ? a : b, regs),
+                             .r3 = carry_reg(r, d, regs)};
+}
+
+/* A carry group the JIT compiles fused (jit_lower.h, add_and_carry), from
+ * four registers v0..v3: bignum's limb step
+ *   add_64 v0, v0, v1; set_lt_u v1, v0, v1; add_64 v2, v2, v0;
+ *   set_lt_u v0, v2, v0; add_64 v1, v1, v3; store_ind v2; add_64 v1, v1, v0
+ * or its short form `add_64; set_lt_u; [store_ind]; add_64 of the carry`,
+ * with fields sometimes replaced (overlaps that must not fuse) and the
+ * adds' operands swapped. Fills g[0..n) and returns n (at most room, 7). */
+static unsigned pick_carry_group(struct jit_rng *r, struct gen_insn *g, unsigned room)
+{
+    uint8_t v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = (uint8_t)jit_rng_below(r, 13);
+    bool two = room >= 6 && jit_rng_below(r, 3) != 0;
+    bool store = room >= (two ? 7u : 4u) && jit_rng_below(r, 3) != 0;
+    unsigned n = 0;
+    g[n++] = carry_add(r, v[0], v[0], v[1], v);
+    g[n++] = (struct gen_insn){.op = PVM_OP_set_lt_u,
+                               .r1 = carry_reg(r, v[0], v),
+                               .r2 = carry_reg(r, v[1], v),
+                               .r3 = carry_reg(r, v[1], v)};
+    uint8_t carry = v[1];
+    if (two) {
+        g[n++] = carry_add(r, v[2], v[2], v[0], v);
+        g[n++] = (struct gen_insn){.op = PVM_OP_set_lt_u,
+                                   .r1 = carry_reg(r, v[2], v),
+                                   .r2 = carry_reg(r, v[0], v),
+                                   .r3 = carry_reg(r, v[0], v)};
+        g[n++] = carry_add(r, v[1], v[1], v[3], v);
+        carry = v[0];
+    }
+    if (store) {
+        uint8_t op = (uint8_t)(PVM_OP_store_ind_u8 + jit_rng_below(r, 4));
+        g[n] = (struct gen_insn){
+            .op = op, .r1 = carry_reg(r, v[2], v), .r2 = (uint8_t)jit_rng_below(r, 13)};
+        pick_imm(r, &g[n].lx, &g[n].x);
+        n++;
+    }
+    g[n++] = carry_add(r, v[1], v[1], carry, v);
+    for (unsigned i = 0; i < n; i++) {
+        g[i].fmt = pvm_opcode_table[g[i].op].format;
+        g[i].target = -1;
+        g[i].len = g[i].fmt == PVM_FMT_REG_REG_IMM ? 2u + g[i].lx : 3u;
+    }
+    return n;
+}
+
 void jit_gen_case(uint64_t seed, unsigned max_insns, struct jit_gen_case *out)
 {
     jit_gen_case_isa(seed, max_insns, NUB_ISA_GP_0_7_2, out);
@@ -298,6 +364,10 @@ void jit_gen_case_isa(uint64_t seed, unsigned max_insns, uint32_t isa_id, struct
         if (count + 3 <= n && jit_rng_below(r, 12) == 0) {
             pick_indexed_access(r, g);
             count += 3;
+            continue;
+        }
+        if (count + 3 <= n && jit_rng_below(r, 12) == 0) {
+            count += pick_carry_group(r, g, n - count);
             continue;
         }
         if (count + 2 <= n && jit_rng_below(r, 10) == 0) {

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -546,6 +547,108 @@ static void test_fused_add_carry(void **state)
     run_pairs(progs, sizeof(progs) / sizeof(progs[0]));
 }
 
+/* Runs each program (a carry group, then `load_ind_u64 r3, r4, 16`, which
+ * reads back what the group stored, and a halt) with every register set to
+ * each value, r4 pointing into writable memory or at an unmapped page (the
+ * store faults), entered at every pc up to the halt (each instruction of the
+ * group, and pcs inside instructions), on both engines. */
+static void run_carry_groups(const char *const *progs, size_t nprogs)
+{
+    static const uint64_t values[] = {0,
+                                      1,
+                                      0x7FFFFFFFFFFFFFFFull,
+                                      0x8000000000000000ull,
+                                      0xFFFFFFFFFFFFFFFFull,
+                                      0x0123456789ABCDEFull};
+    static const uint64_t bases[] = {0x20100, 0x30100};
+    static const char tail[] = "load_ind_u64 r3, r4, 16\n jump_ind r0, 0\n";
+    char src[512];
+    for (size_t i = 0; i < nprogs; i++) {
+        snprintf(src, sizeof(src), "%s%s", progs[i], tail);
+        unsigned halts = 0, faults = 0;
+        for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+            for (size_t b = 0; b < 2; b++) {
+                for (uint32_t entry = 0; entry <= 24; entry++) {
+                    struct pvm_state s = state_with(100);
+                    for (unsigned r = 1; r < PVM_NUM_REGS; r++)
+                        s.regs[r] = values[v] ^ (r % 3 == 0 ? 0 : values[(v + r) % 6]);
+                    s.regs[4] = bases[b];
+                    s.pc = entry;
+                    struct run r = run_both(src, &rw_20000, 1, &s);
+                    halts += r.exit.reason == PVM_EXIT_HALT;
+                    faults += r.exit.reason == PVM_EXIT_PAGE_FAULT;
+                }
+            }
+        }
+        assert_true(halts > 0);
+        assert_true(faults > 0);
+    }
+}
+
+/* Carry groups (jit_lower.h, add_and_carry): a carry taken from the flag
+ * by the add that consumes it (adc), after at most one store; two pairs
+ * with the add of the first carry moved before the second pair (bignum's
+ * limb step); every overlap that must keep the group shorter (the moved add
+ * reading or writing what the second pair reads or writes, the second pair
+ * writing the first carry), the registers with encoding quirks (r1 = rbp,
+ * r9 = r13, r11 = rcx, r12 = rdx), and runs entered at every instruction of
+ * the group and at its store after a fault. */
+static void test_fused_carry_chain(void **state)
+{
+    (void)state;
+#define PAIRS "add_64 r10, r10, r7\n set_lt_u r7, r10, r7\n add_64 r9, r9, r10\n"
+#define STORE " store_ind_u64 r9, r4, 16\n"
+    static const char *const progs[] = {
+        /* bignum's: the add moves, the second carry into adc after the store */
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r7, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r7, r5, r7\n add_64 r7, r10, r7\n", /* no store */
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r6, r7, r5\n" STORE " add_64 r8, r6, r10\n",
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r5, r5, r7\n" STORE " add_64 r10, r10, r5\n",
+        /* the first carry is the first sum (C = D) */
+        "add_64 r10, r10, r7\n set_lt_u r10, r10, r7\n add_64 r9, r9, r8\n set_lt_u r8, r9, r8\n"
+        " add_64 r10, r10, r5\n" STORE " add_64 r6, r8, r5\n",
+        /* quirk registers: v0..v3 = r12 (rdx), r11 (rcx), r1 (rbp), r9 (r13) */
+        "add_64 r12, r12, r11\n set_lt_u r11, r12, r11\n add_64 r1, r1, r12\n"
+        " set_lt_u r12, r1, r12\n add_64 r11, r11, r9\n store_ind_u64 r1, r4, 16\n"
+        " add_64 r11, r11, r12\n",
+        "add_64 r9, r11, r12\n set_lt_u r1, r9, r11\n add_64 r11, r1, r12\n", /* r1 = rbp */
+        /* must not move: the second pair reads the moved add's result (A2) */
+        "add_64 r10, r10, r7\n set_lt_u r7, r10, r7\n add_64 r9, r7, r10\n"
+        " set_lt_u r10, r9, r10\n add_64 r7, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        /* ... writes the first carry (D2 = C1, C2 = C1) */
+        "add_64 r10, r10, r7\n set_lt_u r7, r10, r7\n add_64 r7, r9, r10\n"
+        " set_lt_u r10, r7, r10\n add_64 r7, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        "add_64 r10, r10, r7\n set_lt_u r7, r10, r7\n add_64 r7, r9, r10\n"
+        " set_lt_u r10, r7, r10\n add_64 r6, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        PAIRS " set_lt_u r7, r9, r10\n add_64 r7, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        PAIRS " set_lt_u r7, r9, r10\n add_64 r6, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        /* ... the moved add reads D2 or C2 (then C2 goes into adc at once) */
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r7, r7, r9\n" STORE " add_64 r7, r7, r10\n",
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r7, r7, r10\n" STORE " add_64 r7, r7, r5\n",
+        /* ... the moved add writes D2 or C2 */
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r9, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        PAIRS " set_lt_u r6, r9, r10\n add_64 r6, r7, r5\n" STORE " add_64 r7, r7, r6\n",
+        "add_64 r10, r10, r7\n set_lt_u r7, r10, r7\n add_64 r8, r9, r10\n"
+        " set_lt_u r10, r8, r10\n add_64 r8, r7, r5\n" STORE " add_64 r7, r7, r10\n",
+        /* the add after the pairs adds neither carry, or a carry to itself */
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r7, r5, r6\n" STORE " add_64 r7, r7, r10\n",
+        PAIRS " set_lt_u r10, r9, r10\n add_64 r7, r7, r7\n" STORE " add_64 r7, r7, r10\n",
+        /* one pair: a store, then an add of its carry: C kept (E = O), C
+         * overwritten (E = C), a third register (E new) */
+        "add_64 r5, r5, r6\n set_lt_u r6, r5, r6\n store_ind_u8 r6, r4, 16\n add_64 r8, r8, r6\n",
+        "add_64 r5, r5, r6\n set_lt_u r6, r5, r6\n store_ind_u32 r5, r4, 16\n add_64 r6, r8, r6\n",
+        "add_64 r5, r6, r8\n set_lt_u r2, r5, r8\n store_ind_u16 r2, r4, 16\n add_64 r7, r2, r5\n",
+        /* ... no store between, or two (the second ends the group), or the
+         * add not of the carry */
+        "add_64 r5, r5, r6\n set_lt_u r6, r5, r6\n add_64 r6, r6, r8\n" STORE,
+        "add_64 r5, r5, r6\n set_lt_u r6, r5, r6\n" STORE STORE " add_64 r8, r8, r6\n",
+        "add_64 r5, r5, r6\n set_lt_u r6, r5, r6\n" STORE " add_64 r8, r8, r5\n",
+    };
+#undef PAIRS
+#undef STORE
+    run_carry_groups(progs, sizeof(progs) / sizeof(progs[0]));
+}
+
 /* `mul_upper_u_u H, A, B` (or s_s) then `mul_64 L, A, B` (or B, A) takes L
  * from the low half of the mul_upper's multiply: rdx (r12) as H, A, B and
  * L (rdx parked in H or in the context block), H = L, pairs that must not
@@ -931,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_fused_shift_add),
         cmocka_unit_test(test_fused_indexed_load),
         cmocka_unit_test(test_fused_add_carry),
+        cmocka_unit_test(test_fused_carry_chain),
         cmocka_unit_test(test_fused_mul_pair),
         cmocka_unit_test(test_page_fault_straddle_lowest_page),
         cmocka_unit_test(test_wrap_and_low_memory_panic),
