@@ -203,6 +203,8 @@ JIT_INLINE void add_stub(struct compiler *c, size_t site, uint32_t pc, enum stub
         *s = (struct stub){.site = (uint32_t)site, .pc = pc, .cost = 0, .kind = kind};
 }
 
+/* A stub no code jumps to (a fused entry or an indexed resume), with its
+ * argument in the cost field (struct stub). */
 JIT_INLINE void add_stub_arg(struct compiler *c, uint32_t pc, enum stub_kind kind, uint32_t arg)
 {
     struct stub *s = VEC_PUSH(c, &c->stubs, struct stub);

@@ -762,9 +762,7 @@ JIT_INLINE void add_indexed_site(struct compiler *c, const uint8_t *p, uint32_t 
     if (s == NULL)
         return;
     *s = (struct jit_indexed_site){.native_offset = (uint32_t)code_off(c, p), .pc = pc};
-    struct stub *st = VEC_PUSH(c, &c->stubs, struct stub);
-    if (st != NULL)
-        *st = (struct stub){.pc = pc, .cost = (uint32_t)index, .kind = STUB_INDEXED_RESUME};
+    add_stub_arg(c, pc, STUB_INDEXED_RESUME, (uint32_t)index);
 }
 
 /*

@@ -502,23 +502,34 @@ static void test_fused_indexed_load(void **state)
     assert_int_equal(r.state.regs[6], (uint64_t)(int64_t)(int32_t)word);
 }
 
+/* Register values for the peephole tests: the carry and sign edges. */
+static const uint64_t seed_values[] = {0,
+                                       1,
+                                       0x7FFFFFFFFFFFFFFFull,
+                                       0x8000000000000000ull,
+                                       0xFFFFFFFFFFFFFFFFull,
+                                       0x0123456789ABCDEFull};
+#define SEED_COUNT (sizeof(seed_values) / sizeof(seed_values[0]))
+
+/* A state with gas 100 and r1..r12 set from seed value v: every register
+ * that value, two of three mixed with another, so that operands differ. */
+static struct pvm_state seeded_state(size_t v)
+{
+    struct pvm_state s = state_with(100);
+    for (unsigned r = 1; r < PVM_NUM_REGS; r++)
+        s.regs[r] = seed_values[v] ^ (r % 3 == 0 ? 0 : seed_values[(v + r) % SEED_COUNT]);
+    return s;
+}
+
 /* Runs each program with every register set to each value (halting at its
  * end), entered at pc 0 and at pc 3 (the second instruction of each pair
  * below), on both engines. */
 static void run_pairs(const char *const *progs, size_t nprogs)
 {
-    static const uint64_t values[] = {0,
-                                      1,
-                                      0x7FFFFFFFFFFFFFFFull,
-                                      0x8000000000000000ull,
-                                      0xFFFFFFFFFFFFFFFFull,
-                                      0x0123456789ABCDEFull};
     for (size_t i = 0; i < nprogs; i++) {
-        for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+        for (size_t v = 0; v < SEED_COUNT; v++) {
             for (uint32_t entry = 0; entry <= 3; entry += 3) {
-                struct pvm_state s = state_with(100);
-                for (unsigned r = 1; r < PVM_NUM_REGS; r++)
-                    s.regs[r] = values[v] ^ (r % 3 == 0 ? 0 : values[(v + r) % 6]);
+                struct pvm_state s = seeded_state(v);
                 s.pc = entry;
                 struct run r = run_both(progs[i], NULL, 0, &s);
                 assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
@@ -554,24 +565,16 @@ static void test_fused_add_carry(void **state)
  * group, and pcs inside instructions), on both engines. */
 static void run_carry_groups(const char *const *progs, size_t nprogs)
 {
-    static const uint64_t values[] = {0,
-                                      1,
-                                      0x7FFFFFFFFFFFFFFFull,
-                                      0x8000000000000000ull,
-                                      0xFFFFFFFFFFFFFFFFull,
-                                      0x0123456789ABCDEFull};
     static const uint64_t bases[] = {0x20100, 0x30100};
     static const char tail[] = "load_ind_u64 r3, r4, 16\n jump_ind r0, 0\n";
     char src[512];
     for (size_t i = 0; i < nprogs; i++) {
         snprintf(src, sizeof(src), "%s%s", progs[i], tail);
         unsigned halts = 0, faults = 0;
-        for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+        for (size_t v = 0; v < SEED_COUNT; v++) {
             for (size_t b = 0; b < 2; b++) {
                 for (uint32_t entry = 0; entry <= 24; entry++) {
-                    struct pvm_state s = state_with(100);
-                    for (unsigned r = 1; r < PVM_NUM_REGS; r++)
-                        s.regs[r] = values[v] ^ (r % 3 == 0 ? 0 : values[(v + r) % 6]);
+                    struct pvm_state s = seeded_state(v);
                     s.regs[4] = bases[b];
                     s.pc = entry;
                     struct run r = run_both(src, &rw_20000, 1, &s);
