@@ -67,19 +67,53 @@ JIT_INLINE uint32_t *next_gas_word(struct compiler *c)
     return (uint32_t *)v->data + v->count++;
 }
 
-/* pipeline: c->pipeline, passed as the walk's constant */
+/* A closed block's cost, into its gas check and its out-of-gas stub. */
+static void set_block_cost(struct compiler *c, size_t imm_site, size_t stub, uint32_t cost)
+{
+    if (cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
+        c->too_large = true;
+    jit_patch4(&c->b, imm_site, cost);
+    if (!c->nomem)
+        ((struct stub *)c->stubs.data)[stub].cost = cost;
+}
+
+/* Prices the blocks waiting in c->gas_batch. */
+static __attribute__((noinline)) void price_batch(struct compiler *c)
+{
+    uint32_t costs[PVM_GAS_BATCH_LANES];
+    pvm_gas_batch_costs(&c->gas_batch, true, costs);
+    for (unsigned l = 0; l < c->batch_lanes; l++) {
+        set_block_cost(c, c->batch_imm_site[l], c->batch_stub[l], costs[l]);
+        c->gas_batch.count[l] = 0;
+    }
+    c->batch_lanes = 0;
+}
+
+/* pipeline: c->pipeline, passed as the walk's constant. A short block
+ * (2 to PVM_GAS_BATCH_WORDS instructions) waits in c->gas_batch until
+ * eight are there; the others are priced at once. */
 JIT_INLINE void close_block(struct compiler *c, bool pipeline)
 {
+    size_t n = c->gas_words.count;
+    if (pipeline && !c->words_dropped && n >= 2 && n <= PVM_GAS_BATCH_WORDS) {
+        unsigned l = c->batch_lanes++;
+        const uint32_t *words = c->gas_words.data;
+        for (size_t s = 0; s < n; s++)
+            c->gas_batch.words[s][l] = words[s];
+        c->gas_batch.count[l] = (uint32_t)n;
+        c->batch_imm_site[l] = c->block_imm_site;
+        c->batch_stub[l] = c->block_stub;
+        c->gas_words.count = 0;
+        if (c->batch_lanes == PVM_GAS_BATCH_LANES)
+            price_batch(c);
+        return;
+    }
     if (pipeline && c->words_dropped)
         c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
-    else if (pipeline && c->gas_words.count > 0)
-        c->block_cost = pvm_gas_words_cost(c->gas_words.data, c->gas_words.count);
+    else if (pipeline && n > 0)
+        c->block_cost = pvm_gas_words_cost(c->gas_words.data, n);
     c->gas_words.count = 0;
-    if (c->block_cost > (uint32_t)INT32_MAX) /* the imm32 is sign-extended */
-        c->too_large = true;
-    jit_patch4(&c->b, c->block_imm_site, c->block_cost);
-    if (!c->nomem)
-        ((struct stub *)c->stubs.data)[c->block_stub].cost = c->block_cost;
+    set_block_cost(c, c->block_imm_site, c->block_stub, c->block_cost);
 }
 
 /* ---- One instruction --------------------------------------------------- */
@@ -905,10 +939,13 @@ static __attribute__((noinline)) void walk_pipeline_gas(struct compiler *c)
 
 static void emit_body(struct compiler *c)
 {
-    if (c->pipeline)
+    if (c->pipeline) {
         walk_pipeline_gas(c);
-    else
+        if (c->batch_lanes > 0)
+            price_batch(c);
+    } else {
         walk_per_insn_gas(c);
+    }
 }
 
 /*

@@ -171,6 +171,13 @@ struct compiler {
     size_t block_imm_site;
     size_t block_stub;
     uint32_t block_cost;
+    /* PVM_GAS_PIPELINE: closed blocks of 2 to PVM_GAS_BATCH_WORDS
+     * instructions waiting to be priced together (close_block), with where
+     * each one's cost goes */
+    struct pvm_gas_batch gas_batch;
+    size_t batch_imm_site[PVM_GAS_BATCH_LANES];
+    size_t batch_stub[PVM_GAS_BATCH_LANES];
+    unsigned batch_lanes;
 };
 
 /* Doubles v's room; false (and c->nomem) when memory ran out. */

@@ -197,6 +197,28 @@ static inline void pvm_gas_item_of_word(uint32_t word, bool ends_block, struct p
  * pass. */
 uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n);
 
+/* Up to PVM_GAS_BATCH_LANES blocks of at most PVM_GAS_BATCH_WORDS words
+ * each, priced together: the JIT collects its short blocks here so that
+ * one pass walks eight blocks at once (a lane per block) where the CPU has
+ * the vector instructions for it (AVX2, hosted builds), and one block at a
+ * time elsewhere. Word s of lane l's block is words[s][l]; count[l] is the
+ * block's length (0: the lane is unused). */
+#define PVM_GAS_BATCH_LANES 8u
+#define PVM_GAS_BATCH_WORDS 16u
+struct pvm_gas_batch {
+    uint32_t words[PVM_GAS_BATCH_WORDS][PVM_GAS_BATCH_LANES];
+    uint32_t count[PVM_GAS_BATCH_LANES];
+};
+
+/* costs[l] = pvm_gas_words_cost of lane l's block, for every used lane
+ * (unused lanes: 0). vector: use the lanes-at-once pass when this CPU can
+ * run it (pvm_gas_batch_has_vector); false: one block at a time. */
+void pvm_gas_batch_costs(const struct pvm_gas_batch *b, bool vector,
+                         uint32_t costs[PVM_GAS_BATCH_LANES]);
+
+/* This build and CPU run the lanes-at-once pass. */
+bool pvm_gas_batch_has_vector(void);
+
 /* Cycle-exact simulation of SPEC-0.8.md §3.2 over items[0..n) (the last one
  * ends the block); returns max(cycles - 3, 1). */
 uint32_t pvm_gas_simulate(const struct pvm_gas_item *items, size_t n);

@@ -390,6 +390,49 @@ static void test_gas_words_match_the_literal_model(void **unused)
     }
 }
 
+/* pvm_gas_batch_costs (the JIT's short blocks, eight at a time) against the
+ * literal model, both ways: the lanes-at-once pass (where this CPU runs it)
+ * and one lane at a time. Lanes hold 0 to 16 words; slots past a lane's
+ * block hold other words, which must not matter. */
+static void test_gas_batch_matches_the_literal_model(void **unused)
+{
+    (void)unused;
+    uint64_t s = 777;
+    struct word_pools pools;
+    word_pools_init(&pools);
+    struct pvm_gas_batch batch;
+    struct pvm_gas_item items[PVM_GAS_BATCH_WORDS];
+    uint32_t want[PVM_GAS_BATCH_LANES];
+    if (!pvm_gas_batch_has_vector())
+        print_message("note: no lanes-at-once pass here (AVX2); one lane at a time only\n");
+    for (int round = 0; round < 12000; round++) {
+        int kind = (round / 5) % 4;
+        bool few_regs = round % 2 == 0;
+        for (unsigned l = 0; l < PVM_GAS_BATCH_LANES; l++) {
+            uint64_t r = next_random(&s);
+            uint32_t n = (uint32_t)(r % (PVM_GAS_BATCH_WORDS + 1));
+            if (round % 3 == 0)
+                n = PVM_GAS_BATCH_WORDS - (uint32_t)(r % 3); /* long: the unit checks */
+            batch.count[l] = n;
+            for (uint32_t w = 0; w < PVM_GAS_BATCH_WORDS; w++) {
+                bool last = w + 1 == n;
+                batch.words[w][l] = random_word(&s, &pools, kind, few_regs, last);
+                if (w < n)
+                    pvm_gas_item_of_word(batch.words[w][l], last, &items[w]);
+            }
+            want[l] = n != 0 ? gas_reference_cost(items, n) : 0;
+        }
+        for (int vector = 0; vector < 2; vector++) {
+            uint32_t got[PVM_GAS_BATCH_LANES];
+            pvm_gas_batch_costs(&batch, vector != 0, got);
+            for (unsigned l = 0; l < PVM_GAS_BATCH_LANES; l++)
+                if (got[l] != want[l])
+                    fail_msg("round %d lane %u (%u words, vector %d): literal model %u, batch %u",
+                             round, l, batch.count[l], vector, want[l], got[l]);
+        }
+    }
+}
+
 /* ---- run semantics on both engines -------------------------------------- */
 
 struct engine_case {
@@ -611,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_event_driven_matches_the_literal_model),
         cmocka_unit_test(test_short_binding_blocks_match_the_literal_model),
         cmocka_unit_test(test_gas_words_match_the_literal_model),
+        cmocka_unit_test(test_gas_batch_matches_the_literal_model),
         cmocka_unit_test(test_fallthrough_at_the_end),
         cmocka_unit_test(test_read_only_store_faults_and_keeps_its_block_paid),
         cmocka_unit_test(test_out_of_gas_leaves_the_state),
