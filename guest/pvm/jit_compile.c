@@ -47,24 +47,41 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
     return p;
 }
 
-/* The gas word of the next instruction of the open block, or NULL when
- * the block is too long to keep (or memory ran out). */
-JIT_INLINE uint32_t *next_gas_word(struct compiler *c)
+/* The words of a block past its first PVM_GAS_BATCH_WORDS, in c->gas_words
+ * (which then takes the first ones too); NULL when the block is too long to
+ * keep (or memory ran out). */
+static __attribute__((noinline)) uint32_t *next_long_gas_word(struct compiler *c)
 {
     struct vec *v = &c->gas_words;
-    /* one test on the common path: the room is never more than
-     * JIT_GAS_WORDS_MAX, so the limit is met only where the vector is full */
-    if (v->count == v->cap) {
-        if (v->count >= JIT_GAS_WORDS_MAX) {
-            c->words_dropped = true;
-            return NULL;
+    if (c->open_words == PVM_GAS_BATCH_WORDS) {
+        v->count = 0;
+        for (unsigned s = 0; s < PVM_GAS_BATCH_WORDS; s++) {
+            uint32_t *w = VEC_PUSH(c, v, uint32_t);
+            if (w == NULL)
+                return NULL;
+            *w = c->gas_batch.words[s][c->batch_lanes];
         }
-        if (!vec_grow(c, v))
-            return NULL;
-        if (v->cap > JIT_GAS_WORDS_MAX)
-            v->cap = JIT_GAS_WORDS_MAX; /* (the allocation is larger) */
     }
-    return (uint32_t *)v->data + v->count++;
+    if (v->count >= JIT_GAS_WORDS_MAX) {
+        c->words_dropped = true;
+        return NULL;
+    }
+    uint32_t *w = VEC_PUSH(c, v, uint32_t);
+    if (w != NULL)
+        c->open_words++;
+    return w;
+}
+
+/* The gas word of the next instruction of the open block: its slot in the
+ * batch's free lane while the block is short, else next_long_gas_word's. */
+JIT_INLINE uint32_t *next_gas_word(struct compiler *c)
+{
+    unsigned s = c->open_words;
+    if (s < PVM_GAS_BATCH_WORDS) {
+        c->open_words = s + 1;
+        return &c->gas_batch.words[s][c->batch_lanes];
+    }
+    return next_long_gas_word(c);
 }
 
 /* A closed block's cost, into its gas check and its out-of-gas stub. */
@@ -90,29 +107,26 @@ static __attribute__((noinline)) void price_batch(struct compiler *c)
 }
 
 /* pipeline: c->pipeline, passed as the walk's constant. A short block
- * (2 to PVM_GAS_BATCH_WORDS instructions) waits in c->gas_batch until
- * eight are there; the others are priced at once. */
+ * (2 to PVM_GAS_BATCH_WORDS instructions, its words already in the batch's
+ * free lane) waits there until eight are; the others are priced at once. */
 JIT_INLINE void close_block(struct compiler *c, bool pipeline)
 {
-    size_t n = c->gas_words.count;
-    if (pipeline && !c->words_dropped && n >= 2 && n <= PVM_GAS_BATCH_WORDS) {
-        unsigned l = c->batch_lanes++;
-        const uint32_t *words = c->gas_words.data;
-        for (size_t s = 0; s < n; s++)
-            c->gas_batch.words[s][l] = words[s];
-        c->gas_batch.count[l] = (uint32_t)n;
+    unsigned n = c->open_words, l = c->batch_lanes;
+    c->open_words = 0;
+    if (pipeline && n >= 2 && n <= PVM_GAS_BATCH_WORDS) {
+        c->gas_batch.count[l] = n;
         c->batch_imm_site[l] = c->block_imm_site;
         c->batch_stub[l] = c->block_stub;
-        c->gas_words.count = 0;
-        if (c->batch_lanes == PVM_GAS_BATCH_LANES)
+        if (++c->batch_lanes == PVM_GAS_BATCH_LANES)
             price_batch(c);
         return;
     }
     if (pipeline && c->words_dropped)
         c->block_cost = pvm_gas_block_cost(c->p, c->block_pc);
+    else if (pipeline && n == 1)
+        c->block_cost = pvm_gas_words_cost(&c->gas_batch.words[0][l], 1);
     else if (pipeline && n > 0)
-        c->block_cost = pvm_gas_words_cost(c->gas_words.data, n);
-    c->gas_words.count = 0;
+        c->block_cost = pvm_gas_words_cost(c->gas_words.data, c->gas_words.count);
     set_block_cost(c, c->block_imm_site, c->block_stub, c->block_cost);
 }
 

@@ -144,8 +144,11 @@ struct compiler {
     struct vec stubs, fixups, sites;
     struct vec indexed_sites; /* struct jit_indexed_site */
     /* PVM_GAS_PIPELINE: the open block's instructions for the cost model,
-     * as gas words (uint32_t, pvm_gas_word) */
+     * as gas words (pvm_gas_word): open_words of them, in the free lane of
+     * gas_batch while there are at most PVM_GAS_BATCH_WORDS, then all in
+     * gas_words (uint32_t) */
     bool pipeline;
+    unsigned open_words;
     struct vec gas_words;
     uint32_t block_pc;  /* where the open block starts */
     bool words_dropped; /* the open block outgrew JIT_GAS_WORDS_MAX */

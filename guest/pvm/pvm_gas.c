@@ -1120,165 +1120,199 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
 
 #if defined(GAS_BATCH_VECTOR)
 /*
- * words_sched_cost for eight blocks at once, one block per 32-bit lane:
- * step s takes word s of every block (inactive lanes, past their block's
- * end, change nothing). The tables are read by gathers: the row's bytes
- * 8-11 (lat, dec_other, units, is_move) and 12-15 (dec_match, sel, known,
- * shape), reg_index, and the ready times, kept per register and lane
- * (ready[r * 8 + l]); a ready time is written back with one scalar store per
- * lane (AVX2 has no scatter; each lane writes its own row). Every entry
+ * words_sched_cost for many blocks at once, one block per 32-bit lane, in
+ * groups of eight lanes (a 256-bit vector each): step s takes word s of
+ * every block (lanes past their block's end change nothing). The tables
+ * are read by gathers: the row's bytes 8-11 (lat,
+ * dec_other, units, is_move) and 12-15 (dec_match, sel, known, shape),
+ * reg_index, and the ready times, kept per register and lane
+ * (ready[r * 8 + l]); a ready time is written back with one scalar store
+ * per lane (AVX2 has no scatter; each lane writes its own row). Every entry
  * then has its start x and release x + lat, as in words_sched_cost.
  *
  * A lane is accepted on sched_check's common answers: no L or S without an
  * A, at most one M and one D user, and either at most 4 A units and 5
  * entries in all, or every entry taking exactly one A and no cycle where
  * more than 4 are held (the sums of sched_within, with the entries of
- * every lane compared at once). Any other lane is priced alone
- * (pvm_gas_words_cost), which gives the same cost by every path. Returns
- * the lanes so refused, as a bit mask.
+ * eight lanes compared at once). Any other lane is priced alone
+ * (pvm_gas_words_cost), which gives the same cost by every path.
  */
 _Static_assert(offsetof(struct pvm_gas_row, lat) == 8 &&
                    offsetof(struct pvm_gas_row, is_move) == 11 &&
                    offsetof(struct pvm_gas_row, dec_match) == 12 &&
                    offsetof(struct pvm_gas_row, shape) == 15 && sizeof(struct pvm_gas_row) == 16,
                "the batch pass gathers a row's bytes 8-11 and 12-15");
-_Static_assert(PVM_GAS_BATCH_LANES == 8, "one lane per 32-bit element of a 256-bit vector");
+_Static_assert(PVM_GAS_BATCH_LANES % 8 == 0, "lanes in groups of eight 32-bit elements");
 
 #define BATCH_READY_ROWS 33u /* reg_index: sources 0-16, destinations 0-12 and 32 */
+#define BATCH_GROUPS     (PVM_GAS_BATCH_LANES / 8)
+#define AVX2             __attribute__((target("avx2")))
+#define AVX2_INLINE      static inline __attribute__((always_inline, target("avx2")))
 
-__attribute__((target("avx2"))) static unsigned batch_vector(const struct pvm_gas_batch *b,
-                                                             uint32_t *costs)
-{
+struct batch_group {
+    __m256i n, cycle, d, max_done, entries, a_sum, a_not_1, m_users, d_users, odd;
     _Alignas(32) uint32_t ready[BATCH_READY_ROWS * 8];
     _Alignas(32) uint32_t bounds[PVM_GAS_BATCH_WORDS][8]; /* sched_bounds */
-    _Alignas(32) uint32_t entry[PVM_GAS_BATCH_WORDS][8];
-    _Alignas(32) uint32_t where[8], value[8], out[8];
+    _Alignas(32) uint32_t entry[PVM_GAS_BATCH_WORDS][8];  /* all ones: an entry */
+};
+
+AVX2_INLINE void batch_start(struct batch_group *h, const uint32_t *count)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    for (unsigned r = 0; r < 17; r++)
+        _mm256_store_si256((__m256i *)(void *)&h->ready[r * 8], zero);
+    h->n = _mm256_loadu_si256((const __m256i *)(const void *)count);
+    h->cycle = h->max_done = h->entries = h->a_sum = h->a_not_1 = zero;
+    h->m_users = h->d_users = h->odd = zero;
+    h->d = _mm256_set1_epi32(DECODE_SLOTS);
+}
+
+/* One step: word s of each of the group's blocks (words: 8 of them). */
+AVX2_INLINE void batch_step(struct batch_group *h, const uint32_t *words, unsigned s)
+{
     const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
     const __m256i ff = _mm256_set1_epi32(0xFF);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (unsigned r = 0; r < 17; r++)
-        _mm256_store_si256((__m256i *)(void *)&ready[r * 8], zero);
-    const __m256i n = _mm256_loadu_si256((const __m256i *)(const void *)b->count);
-    unsigned steps = 0;
-    for (unsigned l = 0; l < 8; l++)
-        steps = b->count[l] > steps ? b->count[l] : steps;
-    if (steps > PVM_GAS_BATCH_WORDS)
-        steps = PVM_GAS_BATCH_WORDS;
     const int *row_bytes_8 = (const int *)(const void *)((const uint8_t *)pvm_gas_rows + 8);
     const int *row_bytes_12 = (const int *)(const void *)((const uint8_t *)pvm_gas_rows + 12);
-    __m256i cycle = zero, d = _mm256_set1_epi32(DECODE_SLOTS), max_done = zero, entries = zero;
-    __m256i a_sum = zero, a_not_1 = zero, m_users = zero, d_users = zero, odd = zero;
-    for (unsigned s = 0; s < steps; s++) {
-        __m256i active = _mm256_cmpgt_epi32(n, _mm256_set1_epi32((int)s));
-        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)b->words[s]);
-        __m256i op4 = _mm256_slli_epi32(_mm256_and_si256(w, ff), 2);
-        __m256i r0 = _mm256_i32gather_epi32(row_bytes_8, op4, 4);
-        __m256i r1 = _mm256_i32gather_epi32(row_bytes_12, op4, 4);
-        __m256i shape = _mm256_srli_epi32(r1, 24);
-        __m256i at =
-            _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(15)), 8),
-                            _mm256_and_si256(_mm256_srli_epi32(w, 8), ff));
-        __m256i ri = _mm256_i32gather_epi32((const int *)(const void *)reg_index, at, 4);
-        __m256i ia = _mm256_and_si256(ri, ff), ib = _mm256_and_si256(_mm256_srli_epi32(ri, 8), ff);
-        __m256i id = _mm256_or_si256(
-            _mm256_and_si256(_mm256_srli_epi32(ri, 16), ff),
-            _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(w, 16), _mm256_srli_epi32(ri, 24)),
-                             ff));
-        __m256i lo_counts = _mm256_cmpeq_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(0x10)),
-                                               _mm256_set1_epi32(0x10));
-        __m256i hi_counts = _mm256_cmpeq_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(0x20)),
-                                               _mm256_set1_epi32(0x20));
-        __m256i match = _mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi32(ia, id), lo_counts),
-                                        _mm256_and_si256(_mm256_cmpeq_epi32(ib, id), hi_counts));
-        __m256i dec = _mm256_blendv_epi8(_mm256_and_si256(_mm256_srli_epi32(r0, 8), ff),
-                                         _mm256_and_si256(r1, ff), match);
-        /* decode: a lane whose slots run out starts the next cycle */
-        __m256i over = _mm256_and_si256(_mm256_cmpgt_epi32(dec, d), active);
-        cycle = _mm256_sub_epi32(cycle, over);
-        d = _mm256_blendv_epi8(d, _mm256_set1_epi32(DECODE_SLOTS), over);
-        d = _mm256_sub_epi32(d, _mm256_and_si256(dec, active));
-        __m256i is_move = _mm256_cmpeq_epi32(_mm256_srli_epi32(r0, 24), one);
-        __m256i ra = _mm256_i32gather_epi32((const int *)(void *)ready,
-                                            _mm256_add_epi32(_mm256_slli_epi32(ia, 3), lane), 4);
-        __m256i rb = _mm256_i32gather_epi32((const int *)(void *)ready,
-                                            _mm256_add_epi32(_mm256_slli_epi32(ib, 3), lane), 4);
-        __m256i x = _mm256_max_epi32(_mm256_add_epi32(cycle, one), _mm256_max_epi32(ra, rb));
-        __m256i done = _mm256_add_epi32(
-            x, _mm256_and_si256(_mm256_and_si256(r0, ff), _mm256_srli_epi32(w, 24)));
-        __m256i is_entry = _mm256_andnot_si256(is_move, active);
-        /* ready[id] = done (a move: the time of its source); lanes past
-         * their block write row 32, which no source reads */
-        __m256i target = _mm256_blendv_epi8(_mm256_set1_epi32(32), id, active);
-        _mm256_store_si256((__m256i *)(void *)where,
-                           _mm256_add_epi32(_mm256_slli_epi32(target, 3), lane));
-        _mm256_store_si256((__m256i *)(void *)value, _mm256_blendv_epi8(done, rb, is_move));
-        for (unsigned l = 0; l < 8; l++)
-            ready[where[l]] = value[l];
-        max_done = _mm256_max_epi32(max_done, _mm256_and_si256(done, is_entry));
-        /* an entry holds its units over [x, done): sched_bounds(x - 1,
-         * done - 1) (16-bit halves: every time is below 16 + 1 + 16 * 255);
-         * lo = hi = 0 holds nothing */
-        __m256i lo_hi = _mm256_or_si256(_mm256_sub_epi32(x, one),
-                                        _mm256_slli_epi32(_mm256_sub_epi32(done, one), 16));
-        _mm256_store_si256((__m256i *)(void *)bounds[s], _mm256_and_si256(lo_hi, is_entry));
-        _mm256_store_si256((__m256i *)(void *)entry[s], is_entry);
-        __m256i units = _mm256_and_si256(_mm256_srli_epi32(r0, 16), ff);
-        __m256i a = _mm256_and_si256(units, _mm256_set1_epi32(3));
-        __m256i no_a = _mm256_cmpeq_epi32(a, zero);
-        entries = _mm256_sub_epi32(entries, is_entry);
-        a_sum = _mm256_add_epi32(a_sum, _mm256_and_si256(a, is_entry));
-        a_not_1 =
-            _mm256_or_si256(a_not_1, _mm256_andnot_si256(_mm256_cmpeq_epi32(a, one), is_entry));
-        m_users = _mm256_add_epi32(
-            m_users,
-            _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(units, 4), one), is_entry));
-        d_users = _mm256_add_epi32(
-            d_users,
-            _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(units, 5), one), is_entry));
-        __m256i l_or_s = _mm256_cmpgt_epi32(_mm256_and_si256(units, _mm256_set1_epi32(12)), zero);
-        odd = _mm256_or_si256(odd, _mm256_and_si256(_mm256_and_si256(no_a, l_or_s), is_entry));
-    }
+    __m256i active = _mm256_cmpgt_epi32(h->n, _mm256_set1_epi32((int)s));
+    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)words);
+    __m256i op4 = _mm256_slli_epi32(_mm256_and_si256(w, ff), 2);
+    __m256i r0 = _mm256_i32gather_epi32(row_bytes_8, op4, 4);
+    __m256i r1 = _mm256_i32gather_epi32(row_bytes_12, op4, 4);
+    __m256i shape = _mm256_srli_epi32(r1, 24);
+    __m256i at =
+        _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(15)), 8),
+                        _mm256_and_si256(_mm256_srli_epi32(w, 8), ff));
+    __m256i ri = _mm256_i32gather_epi32((const int *)(const void *)reg_index, at, 4);
+    __m256i ia = _mm256_and_si256(ri, ff), ib = _mm256_and_si256(_mm256_srli_epi32(ri, 8), ff);
+    __m256i id = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srli_epi32(ri, 16), ff),
+        _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(w, 16), _mm256_srli_epi32(ri, 24)),
+                         ff));
+    __m256i lo_counts = _mm256_cmpeq_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(0x10)),
+                                           _mm256_set1_epi32(0x10));
+    __m256i hi_counts = _mm256_cmpeq_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(0x20)),
+                                           _mm256_set1_epi32(0x20));
+    __m256i match = _mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi32(ia, id), lo_counts),
+                                    _mm256_and_si256(_mm256_cmpeq_epi32(ib, id), hi_counts));
+    __m256i dec = _mm256_blendv_epi8(_mm256_and_si256(_mm256_srli_epi32(r0, 8), ff),
+                                     _mm256_and_si256(r1, ff), match);
+    /* decode: a lane whose slots run out starts the next cycle */
+    __m256i over = _mm256_and_si256(_mm256_cmpgt_epi32(dec, h->d), active);
+    h->cycle = _mm256_sub_epi32(h->cycle, over);
+    h->d = _mm256_blendv_epi8(h->d, _mm256_set1_epi32(DECODE_SLOTS), over);
+    h->d = _mm256_sub_epi32(h->d, _mm256_and_si256(dec, active));
+    __m256i is_move = _mm256_cmpeq_epi32(_mm256_srli_epi32(r0, 24), one);
+    __m256i ra = _mm256_i32gather_epi32((const int *)(void *)h->ready,
+                                        _mm256_add_epi32(_mm256_slli_epi32(ia, 3), lane), 4);
+    __m256i rb = _mm256_i32gather_epi32((const int *)(void *)h->ready,
+                                        _mm256_add_epi32(_mm256_slli_epi32(ib, 3), lane), 4);
+    __m256i x = _mm256_max_epi32(_mm256_add_epi32(h->cycle, one), _mm256_max_epi32(ra, rb));
+    __m256i done =
+        _mm256_add_epi32(x, _mm256_and_si256(_mm256_and_si256(r0, ff), _mm256_srli_epi32(w, 24)));
+    __m256i is_entry = _mm256_andnot_si256(is_move, active);
+    /* ready[id] = done (a move: the time of its source); lanes past their
+     * block write row 32, which no source reads */
+    __m256i target = _mm256_blendv_epi8(_mm256_set1_epi32(32), id, active);
+    _Alignas(32) uint32_t where[8], value[8];
+    _mm256_store_si256((__m256i *)(void *)where,
+                       _mm256_add_epi32(_mm256_slli_epi32(target, 3), lane));
+    _mm256_store_si256((__m256i *)(void *)value, _mm256_blendv_epi8(done, rb, is_move));
+    for (unsigned l = 0; l < 8; l++)
+        h->ready[where[l]] = value[l];
+    h->max_done = _mm256_max_epi32(h->max_done, _mm256_and_si256(done, is_entry));
+    /* an entry holds its units over [x, done): sched_bounds(x - 1, done - 1)
+     * (16-bit halves: every time is below 16 + 1 + 16 * 255); lo = hi = 0
+     * holds nothing */
+    __m256i lo_hi = _mm256_or_si256(_mm256_sub_epi32(x, one),
+                                    _mm256_slli_epi32(_mm256_sub_epi32(done, one), 16));
+    _mm256_store_si256((__m256i *)(void *)h->bounds[s], _mm256_and_si256(lo_hi, is_entry));
+    _mm256_store_si256((__m256i *)(void *)h->entry[s], is_entry);
+    __m256i units = _mm256_and_si256(_mm256_srli_epi32(r0, 16), ff);
+    __m256i a = _mm256_and_si256(units, _mm256_set1_epi32(3));
+    __m256i no_a = _mm256_cmpeq_epi32(a, zero);
+    h->entries = _mm256_sub_epi32(h->entries, is_entry);
+    h->a_sum = _mm256_add_epi32(h->a_sum, _mm256_and_si256(a, is_entry));
+    h->a_not_1 =
+        _mm256_or_si256(h->a_not_1, _mm256_andnot_si256(_mm256_cmpeq_epi32(a, one), is_entry));
+    h->m_users = _mm256_add_epi32(
+        h->m_users, _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(units, 4), one), is_entry));
+    h->d_users = _mm256_add_epi32(
+        h->d_users, _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(units, 5), one), is_entry));
+    __m256i l_or_s = _mm256_cmpgt_epi32(_mm256_and_si256(units, _mm256_set1_epi32(12)), zero);
+    h->odd = _mm256_or_si256(h->odd, _mm256_and_si256(_mm256_and_si256(no_a, l_or_s), is_entry));
+}
+
+/* The group's costs (count: its 8 lanes' lengths); returns the lanes it
+ * refuses, as a bit mask. */
+AVX2_INLINE unsigned batch_finish(const struct batch_group *h, const uint32_t *count,
+                                  unsigned steps, uint32_t *costs)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
     const __m256i two = _mm256_set1_epi32(2);
-    __m256i common = _mm256_andnot_si256(
-        odd, _mm256_and_si256(_mm256_cmpgt_epi32(two, m_users), _mm256_cmpgt_epi32(two, d_users)));
-    __m256i few = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(5), a_sum),
-                                   _mm256_cmpgt_epi32(_mm256_set1_epi32(6), entries));
+    __m256i common =
+        _mm256_andnot_si256(h->odd, _mm256_and_si256(_mm256_cmpgt_epi32(two, h->m_users),
+                                                     _mm256_cmpgt_epi32(two, h->d_users)));
+    __m256i few = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(5), h->a_sum),
+                                   _mm256_cmpgt_epi32(_mm256_set1_epi32(6), h->entries));
     __m256i accept = _mm256_and_si256(common, few);
-    __m256i need = _mm256_andnot_si256(a_not_1, _mm256_andnot_si256(few, common));
+    __m256i need = _mm256_andnot_si256(h->a_not_1, _mm256_andnot_si256(few, common));
     if (!_mm256_testz_si256(need, need)) {
         /* held_j = #{k : lo_k < x_j} - #{k : hi_k < x_j} (x_j = lo_j + 1 in
          * both halves: one 16-bit compare tests lo_k and hi_k), at most 4 */
         __m256i over4 = zero;
         const __m256i four = _mm256_set1_epi32(4), low = _mm256_set1_epi32(0xFFFF);
         for (unsigned j = 0; j < steps; j++) {
-            __m256i lo_j =
-                _mm256_and_si256(_mm256_load_si256((const __m256i *)(const void *)bounds[j]), low);
+            __m256i lo_j = _mm256_and_si256(
+                _mm256_load_si256((const __m256i *)(const void *)h->bounds[j]), low);
             __m256i xj = _mm256_add_epi16(_mm256_or_si256(lo_j, _mm256_slli_epi32(lo_j, 16)),
                                           _mm256_set1_epi16(1));
             __m256i sum = zero;
             for (unsigned k = 0; k < steps; k++)
                 sum = _mm256_sub_epi16(
                     sum, _mm256_cmpgt_epi16(
-                             xj, _mm256_load_si256((const __m256i *)(const void *)bounds[k])));
+                             xj, _mm256_load_si256((const __m256i *)(const void *)h->bounds[k])));
             __m256i held = _mm256_sub_epi32(_mm256_srai_epi32(_mm256_slli_epi32(sum, 16), 16),
                                             _mm256_srai_epi32(sum, 16));
-            __m256i e = _mm256_load_si256((const __m256i *)(const void *)entry[j]);
+            __m256i e = _mm256_load_si256((const __m256i *)(const void *)h->entry[j]);
             over4 = _mm256_or_si256(over4, _mm256_and_si256(_mm256_cmpgt_epi32(held, four), e));
         }
         accept = _mm256_or_si256(accept, _mm256_andnot_si256(over4, need));
     }
     /* cost = max(cycles - 3, 1) with cycles = max_done + 2 */
+    _Alignas(32) uint32_t out[8];
     _mm256_store_si256((__m256i *)(void *)out,
-                       _mm256_max_epi32(_mm256_sub_epi32(max_done, one), one));
+                       _mm256_max_epi32(_mm256_sub_epi32(h->max_done, one), one));
     unsigned accepted = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(accept)), refused = 0;
     for (unsigned l = 0; l < 8; l++) {
-        if (b->count[l] == 0)
+        if (count[l] == 0)
             costs[l] = 0;
         else if ((accepted >> l) & 1u)
             costs[l] = out[l];
         else
             refused |= 1u << l;
     }
+    return refused;
+}
+
+/* Returns the lanes refused, as a bit mask. */
+AVX2 static unsigned batch_vector(const struct pvm_gas_batch *b, uint32_t *costs)
+{
+    struct batch_group h[BATCH_GROUPS];
+    unsigned steps = 0;
+    for (unsigned l = 0; l < PVM_GAS_BATCH_LANES; l++)
+        steps = b->count[l] > steps ? b->count[l] : steps;
+    if (steps > PVM_GAS_BATCH_WORDS)
+        steps = PVM_GAS_BATCH_WORDS;
+    for (unsigned k = 0; k < BATCH_GROUPS; k++)
+        batch_start(&h[k], &b->count[8 * k]);
+    for (unsigned s = 0; s < steps; s++)
+        for (unsigned k = 0; k < BATCH_GROUPS; k++)
+            batch_step(&h[k], &b->words[s][8 * k], s);
+    unsigned refused = 0;
+    for (unsigned k = 0; k < BATCH_GROUPS; k++)
+        refused |= batch_finish(&h[k], &b->count[8 * k], steps, &costs[8 * k]) << (8 * k);
     return refused;
 }
 
