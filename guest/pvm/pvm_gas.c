@@ -1318,6 +1318,9 @@ AVX2 static unsigned batch_vector(const struct pvm_gas_batch *b, uint32_t *costs
 
 bool pvm_gas_batch_has_vector(void)
 {
+    /* (the init is for calls from constructors, which may run before
+     * libgcc's own; after the first call it only tests a field) */
+    __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
 }
 #else
