@@ -202,7 +202,9 @@ uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n);
  * one pass walks eight blocks at once (a lane per block) where the CPU has
  * the vector instructions for it (AVX2, hosted builds), and one block at a
  * time elsewhere. Word s of lane l's block is words[s][l]; count[l] is the
- * block's length (0: the lane is unused). */
+ * block's length (0: the lane is unused). The slots past a lane's block
+ * are read and their values ignored, so they must hold initialised words
+ * (any; zero is fine). */
 #define PVM_GAS_BATCH_LANES 8u
 #define PVM_GAS_BATCH_WORDS 16u
 struct pvm_gas_batch {
