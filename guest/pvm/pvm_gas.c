@@ -1120,11 +1120,11 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
 
 #if defined(GAS_BATCH_VECTOR)
 /*
- * words_sched_cost for many blocks at once, one block per 32-bit lane, in
- * groups of eight lanes (a 256-bit vector each): step s takes word s of
- * every block (lanes past their block's end change nothing). The tables
- * are read by gathers: the row's bytes 8-11 (lat,
- * dec_other, units, is_move) and 12-15 (dec_match, sel, known, shape),
+ * words_sched_cost for eight blocks at once, one block per 32-bit lane of
+ * a 256-bit vector: step s takes word s of every block (lanes past their
+ * block's end change nothing). The tables are read by gathers: the row's
+ * bytes 8-11 (lat, dec_other, units, is_move) and 12-15 (dec_match, sel,
+ * known, shape),
  * reg_index, and the ready times, kept per register and lane
  * (ready[r * 8 + l]); a ready time is written back with one scalar store
  * per lane (AVX2 has no scatter; each lane writes its own row). Every entry
@@ -1142,21 +1142,20 @@ _Static_assert(offsetof(struct pvm_gas_row, lat) == 8 &&
                    offsetof(struct pvm_gas_row, dec_match) == 12 &&
                    offsetof(struct pvm_gas_row, shape) == 15 && sizeof(struct pvm_gas_row) == 16,
                "the batch pass gathers a row's bytes 8-11 and 12-15");
-_Static_assert(PVM_GAS_BATCH_LANES % 8 == 0, "lanes in groups of eight 32-bit elements");
+_Static_assert(PVM_GAS_BATCH_LANES == 8, "one lane per 32-bit element of a 256-bit vector");
 
 #define BATCH_READY_ROWS 33u /* reg_index: sources 0-16, destinations 0-12 and 32 */
-#define BATCH_GROUPS     (PVM_GAS_BATCH_LANES / 8)
 #define AVX2             __attribute__((target("avx2")))
 #define AVX2_INLINE      static inline __attribute__((always_inline, target("avx2")))
 
-struct batch_group {
+struct batch_lanes {
     __m256i n, cycle, d, max_done, entries, a_sum, a_not_1, m_users, d_users, odd;
     _Alignas(32) uint32_t ready[BATCH_READY_ROWS * 8];
     _Alignas(32) uint32_t bounds[PVM_GAS_BATCH_WORDS][8]; /* sched_bounds */
     _Alignas(32) uint32_t entry[PVM_GAS_BATCH_WORDS][8];  /* all ones: an entry */
 };
 
-AVX2_INLINE void batch_start(struct batch_group *h, const uint32_t *count)
+AVX2_INLINE void batch_start(struct batch_lanes *h, const uint32_t *count)
 {
     const __m256i zero = _mm256_setzero_si256();
     for (unsigned r = 0; r < 17; r++)
@@ -1167,8 +1166,8 @@ AVX2_INLINE void batch_start(struct batch_group *h, const uint32_t *count)
     h->d = _mm256_set1_epi32(DECODE_SLOTS);
 }
 
-/* One step: word s of each of the group's blocks (words: 8 of them). */
-AVX2_INLINE void batch_step(struct batch_group *h, const uint32_t *words, unsigned s)
+/* One step: word s of each of the eight blocks (words: 8 of them). */
+AVX2_INLINE void batch_step(struct batch_lanes *h, const uint32_t *words, unsigned s)
 {
     const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
     const __m256i ff = _mm256_set1_epi32(0xFF);
@@ -1244,9 +1243,9 @@ AVX2_INLINE void batch_step(struct batch_group *h, const uint32_t *words, unsign
     h->odd = _mm256_or_si256(h->odd, _mm256_and_si256(_mm256_and_si256(no_a, l_or_s), is_entry));
 }
 
-/* The group's costs (count: its 8 lanes' lengths); returns the lanes it
+/* The eight lanes' costs (count: their lengths); returns the lanes it
  * refuses, as a bit mask. */
-AVX2_INLINE unsigned batch_finish(const struct batch_group *h, const uint32_t *count,
+AVX2_INLINE unsigned batch_finish(const struct batch_lanes *h, const uint32_t *count,
                                   unsigned steps, uint32_t *costs)
 {
     const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
@@ -1299,21 +1298,16 @@ AVX2_INLINE unsigned batch_finish(const struct batch_group *h, const uint32_t *c
 /* Returns the lanes refused, as a bit mask. */
 AVX2 static unsigned batch_vector(const struct pvm_gas_batch *b, uint32_t *costs)
 {
-    struct batch_group h[BATCH_GROUPS];
+    struct batch_lanes h;
     unsigned steps = 0;
     for (unsigned l = 0; l < PVM_GAS_BATCH_LANES; l++)
         steps = b->count[l] > steps ? b->count[l] : steps;
     if (steps > PVM_GAS_BATCH_WORDS)
         steps = PVM_GAS_BATCH_WORDS;
-    for (unsigned k = 0; k < BATCH_GROUPS; k++)
-        batch_start(&h[k], &b->count[8 * k]);
+    batch_start(&h, b->count);
     for (unsigned s = 0; s < steps; s++)
-        for (unsigned k = 0; k < BATCH_GROUPS; k++)
-            batch_step(&h[k], &b->words[s][8 * k], s);
-    unsigned refused = 0;
-    for (unsigned k = 0; k < BATCH_GROUPS; k++)
-        refused |= batch_finish(&h[k], &b->count[8 * k], steps, &costs[8 * k]) << (8 * k);
-    return refused;
+        batch_step(&h, b->words[s], s);
+    return batch_finish(&h, b->count, steps, costs);
 }
 
 bool pvm_gas_batch_has_vector(void)
