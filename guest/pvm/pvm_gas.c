@@ -1019,6 +1019,13 @@ static const uint32_t reg_index[K_COUNT][256] = {
 };
 _Static_assert(K_COUNT <= 16, "the register kind is the shape's low nibble");
 
+/* reg_index[kind][byte 1] of a word: its bits 8-19 (the kind comes from a
+ * row, so it is below K_COUNT). */
+static inline uint32_t reg_index_of_word(uint32_t w)
+{
+    return (&reg_index[0][0])[(w >> 8) & 0xFFFu];
+}
+
 /* sched_block_cost on the items of words[0..n) without building them
  * (the same schedule and checks; a move's fields are its lo and hi). Every
  * row but move_reg's has a latency of at least 1 (test_isa). */
@@ -1038,9 +1045,9 @@ static inline __attribute__((always_inline)) bool words_sched_cost(const uint32_
         uint32_t w = *wp;
         const struct pvm_gas_row *row = &pvm_gas_rows[w & 0xFFu];
         uint32_t shape = row->shape;
-        uint32_t ri = reg_index[shape & 15u][(w >> 8) & 0xFFu];
+        uint32_t ri = reg_index_of_word(w);
         uint32_t ia = ri & 0xFFu, ib = (ri >> 8) & 0xFFu;
-        uint32_t id = ((ri >> 16) & 0xFFu) | ((w >> 16) & (ri >> 24) & 0xFFu);
+        uint32_t id = ((ri >> 16) & 0xFFu) | ((w >> 20) & (ri >> 24));
         int dec = row->dec_other;
         if (((shape & 0x10) != 0 && ia == id) || ((shape & 0x20) != 0 && ib == id))
             dec = row->dec_match;
@@ -1121,14 +1128,20 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
 #if defined(GAS_BATCH_VECTOR)
 /*
  * words_sched_cost for eight blocks at once, one block per 32-bit lane of
- * a 256-bit vector: step s takes word s of every block (lanes past their
- * block's end change nothing). The tables are read by gathers: the row's
- * bytes 8-11 (lat, dec_other, units, is_move) and 12-15 (dec_match, sel,
- * known, shape),
- * reg_index, and the ready times, kept per register and lane
- * (ready[r * 8 + l]); a ready time is written back with one scalar store
- * per lane (AVX2 has no scatter; each lane writes its own row). Every entry
- * then has its start x and release x + lat, as in words_sched_cost.
+ * a 256-bit vector, in two passes over the steps (step s: word s of every
+ * block; lanes past their block's end change nothing):
+ *  - batch_decode reads the tables by gathers (the row's bytes 8-11: lat,
+ *    dec_other, units, is_move; 12-15: dec_match, sel, known, shape; then
+ *    reg_index and batch_tally) and works out each step's decode cycle,
+ *    register rows and latency. Nothing in it waits for an earlier step
+ *    but the decode slots, so the CPU overlaps the steps' gathers.
+ *  - batch_times then runs the one chain of the model: an entry starts at
+ *    x = max(cycle + 1, ready[a], ready[b]) and is done at x + lat. The
+ *    ready times are kept per register and lane (ready[r * 8 + l]), read by
+ *    gathers and written back with one scalar store per lane (AVX2 has no
+ *    scatter; each lane writes its own row). A move reads the zero row and
+ *    its source and starts at 0 with latency 0, so its time is its
+ *    source's, as in words_sched_cost.
  *
  * A lane is accepted on sched_check's common answers: no L or S without an
  * A, at most one M and one D user, and either at most 4 A units and 5
@@ -1138,109 +1151,144 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
  * (pvm_gas_words_cost), which gives the same cost by every path.
  */
 _Static_assert(offsetof(struct pvm_gas_row, lat) == 8 &&
+                   offsetof(struct pvm_gas_row, units) == 10 &&
                    offsetof(struct pvm_gas_row, is_move) == 11 &&
                    offsetof(struct pvm_gas_row, dec_match) == 12 &&
                    offsetof(struct pvm_gas_row, shape) == 15 && sizeof(struct pvm_gas_row) == 16,
                "the batch pass gathers a row's bytes 8-11 and 12-15");
 _Static_assert(PVM_GAS_BATCH_LANES == 8, "one lane per 32-bit element of a 256-bit vector");
+_Static_assert(PVM_GAS_BATCH_WORDS <= 16, "batch_tally's counts have 5 bits (6 for A)");
+
+/*
+ * Per units value, what an entry adds to its lane's tally, one count per
+ * field: entries (bits 0-4), A units (5-10), entries whose A count is not 1
+ * (11-15), M users (16-20), D users (21-25), L or S users without an A
+ * (26-30). Summed by one addition per step.
+ */
+#define BT_A(u)   ((uint32_t)((u)&3u))
+#define BT_ODD(u) ((uint32_t)(((u)&12u) != 0 && ((u)&3u) == 0))
+#define BATCH_TALLY(u)                                                                             \
+    (1u | BT_A(u) << 5 | (uint32_t)(BT_A(u) != 1u) << 11 | (((u) >> 4) & 1u) << 16 |               \
+     (((u) >> 5) & 1u) << 21 | BT_ODD(u) << 26)
+#define BATCH_TALLY4(u)                                                                            \
+    BATCH_TALLY(u), BATCH_TALLY((u) + 1), BATCH_TALLY((u) + 2), BATCH_TALLY((u) + 3)
+#define BATCH_TALLY16(u)                                                                           \
+    BATCH_TALLY4(u), BATCH_TALLY4((u) + 4), BATCH_TALLY4((u) + 8), BATCH_TALLY4((u) + 12)
+static const uint32_t batch_tally[64] = {BATCH_TALLY16(0), BATCH_TALLY16(16), BATCH_TALLY16(32),
+                                         BATCH_TALLY16(48)};
 
 #define BATCH_READY_ROWS 33u /* reg_index: sources 0-16, destinations 0-12 and 32 */
 #define AVX2             __attribute__((target("avx2")))
 #define AVX2_INLINE      static inline __attribute__((always_inline, target("avx2")))
 
 struct batch_lanes {
-    __m256i n, cycle, d, max_done, entries, a_sum, a_not_1, m_users, d_users, odd;
+    __m256i n, cycle, d, tally, max_done;
     _Alignas(32) uint32_t ready[BATCH_READY_ROWS * 8];
-    _Alignas(32) uint32_t bounds[PVM_GAS_BATCH_WORDS][8]; /* sched_bounds */
-    _Alignas(32) uint32_t entry[PVM_GAS_BATCH_WORDS][8];  /* all ones: an entry */
+    /* per step and lane, from batch_decode: */
+    _Alignas(32) uint32_t src_a[PVM_GAS_BATCH_WORDS][8]; /* ready[] index of each source */
+    _Alignas(32) uint32_t src_b[PVM_GAS_BATCH_WORDS][8];
+    _Alignas(32) uint32_t dst[PVM_GAS_BATCH_WORDS][8];   /* and of the destination */
+    _Alignas(32) uint32_t first[PVM_GAS_BATCH_WORDS][8]; /* earliest start: cycle + 1 (move: 0) */
+    _Alignas(32) uint32_t lat[PVM_GAS_BATCH_WORDS][8];
+    _Alignas(32) uint32_t entry[PVM_GAS_BATCH_WORDS][8]; /* all ones: an entry */
+    /* from batch_times: sched_bounds (lo = hi = 0 holds nothing) */
+    _Alignas(32) uint32_t bounds[PVM_GAS_BATCH_WORDS][8];
 };
+
+#define LOAD(p)      _mm256_load_si256((const __m256i *)(const void *)(p))
+#define STORE(p, v)  _mm256_store_si256((__m256i *)(void *)(p), (v))
+#define SPLAT(v)     _mm256_set1_epi32((int)(v))
+#define LANE_INDEX() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
 
 AVX2_INLINE void batch_start(struct batch_lanes *h, const uint32_t *count)
 {
     const __m256i zero = _mm256_setzero_si256();
     for (unsigned r = 0; r < 17; r++)
-        _mm256_store_si256((__m256i *)(void *)&h->ready[r * 8], zero);
+        STORE(&h->ready[r * 8], zero);
     h->n = _mm256_loadu_si256((const __m256i *)(const void *)count);
-    h->cycle = h->max_done = h->entries = h->a_sum = h->a_not_1 = zero;
-    h->m_users = h->d_users = h->odd = zero;
-    h->d = _mm256_set1_epi32(DECODE_SLOTS);
+    h->cycle = h->tally = h->max_done = zero;
+    h->d = SPLAT(DECODE_SLOTS);
 }
 
-/* One step: word s of each of the eight blocks (words: 8 of them). */
-AVX2_INLINE void batch_step(struct batch_lanes *h, const uint32_t *words, unsigned s)
+/* Step s's words (8 of them): what batch_times needs, and the tally. */
+AVX2_INLINE void batch_decode(struct batch_lanes *h, const uint32_t *words, unsigned s)
 {
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i ff = _mm256_set1_epi32(0xFF);
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i one = SPLAT(1), ff = SPLAT(0xFF), lane = LANE_INDEX();
     const int *row_bytes_8 = (const int *)(const void *)((const uint8_t *)pvm_gas_rows + 8);
     const int *row_bytes_12 = (const int *)(const void *)((const uint8_t *)pvm_gas_rows + 12);
-    __m256i active = _mm256_cmpgt_epi32(h->n, _mm256_set1_epi32((int)s));
+    __m256i active = _mm256_cmpgt_epi32(h->n, SPLAT(s));
     __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)words);
     __m256i op4 = _mm256_slli_epi32(_mm256_and_si256(w, ff), 2);
     __m256i r0 = _mm256_i32gather_epi32(row_bytes_8, op4, 4);
     __m256i r1 = _mm256_i32gather_epi32(row_bytes_12, op4, 4);
-    __m256i shape = _mm256_srli_epi32(r1, 24);
-    __m256i at =
-        _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(15)), 8),
-                        _mm256_and_si256(_mm256_srli_epi32(w, 8), ff));
+    /* reg_index_of_word: the word's bits 8-19 (kind and byte 1) */
+    __m256i at = _mm256_and_si256(_mm256_srli_epi32(w, 8), SPLAT(0xFFF));
     __m256i ri = _mm256_i32gather_epi32((const int *)(const void *)reg_index, at, 4);
     __m256i ia = _mm256_and_si256(ri, ff), ib = _mm256_and_si256(_mm256_srli_epi32(ri, 8), ff);
-    __m256i id = _mm256_or_si256(
-        _mm256_and_si256(_mm256_srli_epi32(ri, 16), ff),
-        _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(w, 16), _mm256_srli_epi32(ri, 24)),
-                         ff));
-    __m256i lo_counts = _mm256_cmpeq_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(0x10)),
-                                           _mm256_set1_epi32(0x10));
-    __m256i hi_counts = _mm256_cmpeq_epi32(_mm256_and_si256(shape, _mm256_set1_epi32(0x20)),
-                                           _mm256_set1_epi32(0x20));
+    /* the third field (bits 20-23) where ri's top byte is 0xF */
+    __m256i id =
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(ri, 16), ff),
+                        _mm256_and_si256(_mm256_srli_epi32(w, 20), _mm256_srli_epi32(ri, 24)));
+    /* the shape's bits 4 and 5 (r1's bits 28, 29) as lane masks */
+    __m256i lo_counts = _mm256_srai_epi32(_mm256_slli_epi32(r1, 3), 31);
+    __m256i hi_counts = _mm256_srai_epi32(_mm256_slli_epi32(r1, 2), 31);
     __m256i match = _mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi32(ia, id), lo_counts),
                                     _mm256_and_si256(_mm256_cmpeq_epi32(ib, id), hi_counts));
     __m256i dec = _mm256_blendv_epi8(_mm256_and_si256(_mm256_srli_epi32(r0, 8), ff),
                                      _mm256_and_si256(r1, ff), match);
-    /* decode: a lane whose slots run out starts the next cycle */
-    __m256i over = _mm256_and_si256(_mm256_cmpgt_epi32(dec, h->d), active);
+    /* decode: a lane whose slots run out starts the next cycle (a lane
+     * past its block decodes nothing) */
+    dec = _mm256_and_si256(dec, active);
+    __m256i over = _mm256_cmpgt_epi32(dec, h->d);
     h->cycle = _mm256_sub_epi32(h->cycle, over);
-    h->d = _mm256_blendv_epi8(h->d, _mm256_set1_epi32(DECODE_SLOTS), over);
-    h->d = _mm256_sub_epi32(h->d, _mm256_and_si256(dec, active));
-    __m256i is_move = _mm256_cmpeq_epi32(_mm256_srli_epi32(r0, 24), one);
-    __m256i ra = _mm256_i32gather_epi32((const int *)(void *)h->ready,
-                                        _mm256_add_epi32(_mm256_slli_epi32(ia, 3), lane), 4);
-    __m256i rb = _mm256_i32gather_epi32((const int *)(void *)h->ready,
-                                        _mm256_add_epi32(_mm256_slli_epi32(ib, 3), lane), 4);
-    __m256i x = _mm256_max_epi32(_mm256_add_epi32(h->cycle, one), _mm256_max_epi32(ra, rb));
-    __m256i done =
-        _mm256_add_epi32(x, _mm256_and_si256(_mm256_and_si256(r0, ff), _mm256_srli_epi32(w, 24)));
+    h->d = _mm256_sub_epi32(_mm256_blendv_epi8(h->d, SPLAT(DECODE_SLOTS), over), dec);
+    /* is_move (byte 11) as a lane mask */
+    __m256i is_move = _mm256_srai_epi32(_mm256_slli_epi32(r0, 7), 31);
     __m256i is_entry = _mm256_andnot_si256(is_move, active);
-    /* ready[id] = done (a move: the time of its source); lanes past their
-     * block write row 32, which no source reads */
-    __m256i target = _mm256_blendv_epi8(_mm256_set1_epi32(32), id, active);
-    _Alignas(32) uint32_t where[8], value[8];
-    _mm256_store_si256((__m256i *)(void *)where,
-                       _mm256_add_epi32(_mm256_slli_epi32(target, 3), lane));
-    _mm256_store_si256((__m256i *)(void *)value, _mm256_blendv_epi8(done, rb, is_move));
-    for (unsigned l = 0; l < 8; l++)
-        h->ready[where[l]] = value[l];
-    h->max_done = _mm256_max_epi32(h->max_done, _mm256_and_si256(done, is_entry));
-    /* an entry holds its units over [x, done): sched_bounds(x - 1, done - 1)
-     * (16-bit halves: every time is below 16 + 1 + 16 * 255); lo = hi = 0
-     * holds nothing */
-    __m256i lo_hi = _mm256_or_si256(_mm256_sub_epi32(x, one),
-                                    _mm256_slli_epi32(_mm256_sub_epi32(done, one), 16));
-    _mm256_store_si256((__m256i *)(void *)h->bounds[s], _mm256_and_si256(lo_hi, is_entry));
-    _mm256_store_si256((__m256i *)(void *)h->entry[s], is_entry);
-    __m256i units = _mm256_and_si256(_mm256_srli_epi32(r0, 16), ff);
-    __m256i a = _mm256_and_si256(units, _mm256_set1_epi32(3));
-    __m256i no_a = _mm256_cmpeq_epi32(a, zero);
-    h->entries = _mm256_sub_epi32(h->entries, is_entry);
-    h->a_sum = _mm256_add_epi32(h->a_sum, _mm256_and_si256(a, is_entry));
-    h->a_not_1 =
-        _mm256_or_si256(h->a_not_1, _mm256_andnot_si256(_mm256_cmpeq_epi32(a, one), is_entry));
-    h->m_users = _mm256_add_epi32(
-        h->m_users, _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(units, 4), one), is_entry));
-    h->d_users = _mm256_add_epi32(
-        h->d_users, _mm256_and_si256(_mm256_and_si256(_mm256_srli_epi32(units, 5), one), is_entry));
-    __m256i l_or_s = _mm256_cmpgt_epi32(_mm256_and_si256(units, _mm256_set1_epi32(12)), zero);
-    h->odd = _mm256_or_si256(h->odd, _mm256_and_si256(_mm256_and_si256(no_a, l_or_s), is_entry));
+    /* a lane past its block writes row 32, which no source reads */
+    __m256i d_row = _mm256_blendv_epi8(SPLAT(32), id, active);
+    STORE(h->src_a[s], _mm256_add_epi32(_mm256_slli_epi32(ia, 3), lane));
+    STORE(h->src_b[s], _mm256_add_epi32(_mm256_slli_epi32(ib, 3), lane));
+    STORE(h->dst[s], _mm256_add_epi32(_mm256_slli_epi32(d_row, 3), lane));
+    STORE(h->first[s], _mm256_andnot_si256(is_move, _mm256_add_epi32(h->cycle, one)));
+    STORE(h->lat[s], _mm256_and_si256(_mm256_and_si256(r0, ff), _mm256_srli_epi32(w, 24)));
+    STORE(h->entry[s], is_entry);
+    __m256i units = _mm256_and_si256(_mm256_srli_epi32(r0, 16), SPLAT(63));
+    __m256i t = _mm256_i32gather_epi32((const int *)(const void *)batch_tally, units, 4);
+    h->tally = _mm256_add_epi32(h->tally, _mm256_and_si256(t, is_entry));
+}
+
+/* The chain: every step's start and finish times, in order. */
+AVX2_INLINE void batch_times(struct batch_lanes *h, unsigned steps)
+{
+    const __m256i one = SPLAT(1);
+    __m256i max_done = h->max_done;
+    for (unsigned s = 0; s < steps; s++) {
+        const int *ready = (const int *)(const void *)h->ready;
+        __m256i ra = _mm256_i32gather_epi32(ready, LOAD(h->src_a[s]), 4);
+        __m256i rb = _mm256_i32gather_epi32(ready, LOAD(h->src_b[s]), 4);
+        __m256i x = _mm256_max_epi32(LOAD(h->first[s]), _mm256_max_epi32(ra, rb));
+        __m256i done = _mm256_add_epi32(x, LOAD(h->lat[s]));
+        _Alignas(32) uint32_t value[8];
+        STORE(value, done);
+        for (unsigned l = 0; l < 8; l++)
+            h->ready[h->dst[s][l]] = value[l];
+        __m256i e = LOAD(h->entry[s]);
+        max_done = _mm256_max_epi32(max_done, _mm256_and_si256(done, e));
+        /* an entry holds its units over [x, done): sched_bounds(x - 1,
+         * done - 1) (16-bit halves: every time is below 16 + 1 + 16 * 255) */
+        __m256i lo_hi = _mm256_or_si256(_mm256_sub_epi32(x, one),
+                                        _mm256_slli_epi32(_mm256_sub_epi32(done, one), 16));
+        STORE(h->bounds[s], _mm256_and_si256(lo_hi, e));
+    }
+    h->max_done = max_done;
+}
+
+/* A tally field (bits at..at+width) of every lane. */
+AVX2_INLINE __m256i tally_field(__m256i tally, int at, unsigned width)
+{
+    return _mm256_and_si256(_mm256_srl_epi32(tally, _mm_cvtsi32_si128(at)),
+                            SPLAT((1u << width) - 1));
 }
 
 /* The eight lanes' costs (count: their lengths); returns the lanes it
@@ -1248,41 +1296,40 @@ AVX2_INLINE void batch_step(struct batch_lanes *h, const uint32_t *words, unsign
 AVX2_INLINE unsigned batch_finish(const struct batch_lanes *h, const uint32_t *count,
                                   unsigned steps, uint32_t *costs)
 {
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i two = _mm256_set1_epi32(2);
-    __m256i common =
-        _mm256_andnot_si256(h->odd, _mm256_and_si256(_mm256_cmpgt_epi32(two, h->m_users),
-                                                     _mm256_cmpgt_epi32(two, h->d_users)));
-    __m256i few = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(5), h->a_sum),
-                                   _mm256_cmpgt_epi32(_mm256_set1_epi32(6), h->entries));
+    const __m256i zero = _mm256_setzero_si256(), one = SPLAT(1), two = SPLAT(2);
+    __m256i entries = tally_field(h->tally, 0, 5), a_sum = tally_field(h->tally, 5, 6);
+    __m256i a_not_1 = tally_field(h->tally, 11, 5), m_users = tally_field(h->tally, 16, 5);
+    __m256i d_users = tally_field(h->tally, 21, 5), odd = tally_field(h->tally, 26, 5);
+    __m256i common = _mm256_and_si256(
+        _mm256_cmpeq_epi32(odd, zero),
+        _mm256_and_si256(_mm256_cmpgt_epi32(two, m_users), _mm256_cmpgt_epi32(two, d_users)));
+    __m256i few = _mm256_and_si256(_mm256_cmpgt_epi32(SPLAT(5), a_sum),
+                                   _mm256_cmpgt_epi32(SPLAT(6), entries));
     __m256i accept = _mm256_and_si256(common, few);
-    __m256i need = _mm256_andnot_si256(h->a_not_1, _mm256_andnot_si256(few, common));
+    __m256i need =
+        _mm256_and_si256(_mm256_cmpeq_epi32(a_not_1, zero), _mm256_andnot_si256(few, common));
     if (!_mm256_testz_si256(need, need)) {
         /* held_j = #{k : lo_k < x_j} - #{k : hi_k < x_j} (x_j = lo_j + 1 in
          * both halves: one 16-bit compare tests lo_k and hi_k), at most 4 */
         __m256i over4 = zero;
-        const __m256i four = _mm256_set1_epi32(4), low = _mm256_set1_epi32(0xFFFF);
+        const __m256i four = SPLAT(4), low = SPLAT(0xFFFF);
         for (unsigned j = 0; j < steps; j++) {
-            __m256i lo_j = _mm256_and_si256(
-                _mm256_load_si256((const __m256i *)(const void *)h->bounds[j]), low);
+            __m256i lo_j = _mm256_and_si256(LOAD(h->bounds[j]), low);
             __m256i xj = _mm256_add_epi16(_mm256_or_si256(lo_j, _mm256_slli_epi32(lo_j, 16)),
                                           _mm256_set1_epi16(1));
             __m256i sum = zero;
             for (unsigned k = 0; k < steps; k++)
-                sum = _mm256_sub_epi16(
-                    sum, _mm256_cmpgt_epi16(
-                             xj, _mm256_load_si256((const __m256i *)(const void *)h->bounds[k])));
+                sum = _mm256_sub_epi16(sum, _mm256_cmpgt_epi16(xj, LOAD(h->bounds[k])));
             __m256i held = _mm256_sub_epi32(_mm256_srai_epi32(_mm256_slli_epi32(sum, 16), 16),
                                             _mm256_srai_epi32(sum, 16));
-            __m256i e = _mm256_load_si256((const __m256i *)(const void *)h->entry[j]);
-            over4 = _mm256_or_si256(over4, _mm256_and_si256(_mm256_cmpgt_epi32(held, four), e));
+            over4 = _mm256_or_si256(
+                over4, _mm256_and_si256(_mm256_cmpgt_epi32(held, four), LOAD(h->entry[j])));
         }
         accept = _mm256_or_si256(accept, _mm256_andnot_si256(over4, need));
     }
     /* cost = max(cycles - 3, 1) with cycles = max_done + 2 */
     _Alignas(32) uint32_t out[8];
-    _mm256_store_si256((__m256i *)(void *)out,
-                       _mm256_max_epi32(_mm256_sub_epi32(h->max_done, one), one));
+    STORE(out, _mm256_max_epi32(_mm256_sub_epi32(h->max_done, one), one));
     unsigned accepted = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(accept)), refused = 0;
     for (unsigned l = 0; l < 8; l++) {
         if (count[l] == 0)
@@ -1306,7 +1353,8 @@ AVX2 static unsigned batch_vector(const struct pvm_gas_batch *b, uint32_t *costs
         steps = PVM_GAS_BATCH_WORDS;
     batch_start(&h, b->count);
     for (unsigned s = 0; s < steps; s++)
-        batch_step(&h, b->words[s], s);
+        batch_decode(&h, b->words[s], s);
+    batch_times(&h, steps);
     return batch_finish(&h, b->count, steps, costs);
 }
 

@@ -163,13 +163,16 @@ static inline void pvm_gas_item_of(const struct pvm_program *p, const struct pvm
  * instead of an item (the item is worked out where it is needed): the
  * internal opcode in bits 0-7, code byte 1 as it is in bits 8-15 (the
  * register fields lo and hi, not clamped yet; c[1] and c[2] are readable
- * for every format), the third register field (code byte 2) clamped,
- * min(12, byte 2), in bits 16-23, and in bits 24-31 the latency of a
- * conditional branch (pvm_gas_branch_latency), 0xFF for any other
- * instruction (the item's latency is the row's ANDed with it). */
+ * for every format), the opcode's register kind (its row's shape, bits
+ * 0-3) in bits 16-19, so that bits 8-19 index the table of register
+ * numbers by kind and byte 1 without the row, the third register field
+ * (code byte 2) clamped, min(12, byte 2), in bits 20-23, and in bits 24-31
+ * the latency of a conditional branch (pvm_gas_branch_latency), 0xFF for
+ * any other instruction (the item's latency is the row's ANDed with it). */
 static inline uint32_t pvm_gas_word(uint8_t op, uint8_t byte1, uint8_t third, uint8_t branch_lat)
 {
-    return op | (uint32_t)byte1 << 8 | (uint32_t)third << 16 | (uint32_t)branch_lat << 24;
+    return op | (uint32_t)byte1 << 8 | (uint32_t)(pvm_gas_rows[op].shape & 15u) << 16 |
+           (uint32_t)(third & 15u) << 20 | (uint32_t)branch_lat << 24;
 }
 /* The implicit trap at pc = code_len (its item is pvm_gas_item_trap's). */
 #define PVM_GAS_WORD_TRAP (PVM_OP_trap | 0xFF000000u)
@@ -185,7 +188,7 @@ static inline void pvm_gas_item_of_word(uint32_t word, bool ends_block, struct p
 {
     const struct pvm_gas_row *row = &pvm_gas_rows[word & 0xFFu];
     unsigned lo = pvm_gas_clamp_reg((word >> 8) & 15u), hi = pvm_gas_clamp_reg((word >> 12) & 15u);
-    unsigned third = pvm_gas_clamp_reg((word >> 16) & 0xFFu);
+    unsigned third = pvm_gas_clamp_reg((word >> 20) & 15u);
     pvm_gas_item_of_fields(row, pvm_gas_fields(lo, hi, third), ends_block, out);
     out->lat &= (uint8_t)(word >> 24);
     out->move_to = (uint8_t)lo;
