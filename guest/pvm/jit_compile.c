@@ -47,41 +47,47 @@ JIT_EMITTER uint8_t *open_block(struct compiler *c, uint8_t *p, uint32_t pc)
     return p;
 }
 
-/* The words of a block past its first PVM_GAS_BATCH_WORDS, in c->gas_words
- * (which then takes the first ones too); NULL when the block is too long to
- * keep (or memory ran out). */
-static __attribute__((noinline)) uint32_t *next_long_gas_word(struct compiler *c)
+/* Word number `at` (>= PVM_GAS_BATCH_WORDS) of the open block: the block's
+ * words move to c->gas_words, which keeps them until the block closes, or
+ * are dropped once the block is too long to keep (or memory ran out). */
+static __attribute__((noinline)) void put_long_gas_word(struct compiler *c, unsigned at,
+                                                        uint32_t word)
 {
     struct vec *v = &c->gas_words;
-    if (c->open_words == PVM_GAS_BATCH_WORDS) {
+    if (at == PVM_GAS_BATCH_WORDS) {
         v->count = 0;
         for (unsigned s = 0; s < PVM_GAS_BATCH_WORDS; s++) {
             uint32_t *w = VEC_PUSH(c, v, uint32_t);
             if (w == NULL)
-                return NULL;
+                return;
             *w = c->gas_batch.words[s][c->batch_lanes];
         }
     }
     if (v->count >= JIT_GAS_WORDS_MAX) {
         c->words_dropped = true;
-        return NULL;
+        return;
     }
     uint32_t *w = VEC_PUSH(c, v, uint32_t);
     if (w != NULL)
-        c->open_words++;
-    return w;
+        *w = word;
 }
 
-/* The gas word of the next instruction of the open block: its slot in the
- * batch's free lane while the block is short, else next_long_gas_word's. */
-JIT_INLINE uint32_t *next_gas_word(struct compiler *c)
+/* The next gas word of the open block (c->open_words of them so far): in
+ * the batch's free lane while the block is short (lane: that lane's first
+ * slot), else put_long_gas_word's. */
+JIT_INLINE void put_gas_word(struct compiler *c, uint32_t *lane, uint32_t word)
 {
-    unsigned s = c->open_words;
-    if (s < PVM_GAS_BATCH_WORDS) {
-        c->open_words = s + 1;
-        return &c->gas_batch.words[s][c->batch_lanes];
-    }
-    return next_long_gas_word(c);
+    unsigned at = c->open_words++;
+    if (at < PVM_GAS_BATCH_WORDS)
+        lane[at * PVM_GAS_BATCH_LANES] = word;
+    else
+        put_long_gas_word(c, at, word);
+}
+
+/* The first slot of the batch's free lane. */
+JIT_INLINE uint32_t *free_lane(struct compiler *c)
+{
+    return &c->gas_batch.words[0][c->batch_lanes];
 }
 
 /* A closed block's cost, into its gas check and its out-of-gas stub. */
@@ -861,9 +867,7 @@ static JIT_CURSOR uint8_t *implicit_trap(struct compiler *c, uint8_t *p, bool ne
         p = open_block(c, p, prog->code_len);
         c->block_cost = prog->isa->end_block_cost;
     } else if (pipeline) {
-        uint32_t *word = next_gas_word(c);
-        if (word != NULL)
-            *word = PVM_GAS_WORD_TRAP;
+        put_gas_word(c, free_lane(c), PVM_GAS_WORD_TRAP);
     } else {
         c->block_cost += jit_op_gas[PVM_OP_trap];
     }
@@ -887,6 +891,8 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
     const uint8_t *const last = base + c->b.size - JIT_INSN_ROOM;
     struct jit_tail tail;
     jit_tail_init(&tail, p);
+    uint32_t *lane = free_lane(c); /* (pipeline) the open block's lane */
+    const uint32_t *const gas_word_head = c->gas_word_head;
     /* In locals: the compiler cannot tell that the stores of the walk
      * (code bytes as 32-bit words, uint32_t tables) leave them alone. */
     const uint32_t code_len = p->code_len;
@@ -921,9 +927,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
             cur = open_block(c, cur, pc);
         insn_offset[pc] = (uint32_t)(cur - base);
         if (pipeline) {
-            uint32_t *word = next_gas_word(c);
-            if (word != NULL)
-                *word = jit_gas_word_of_head(p, pc, op, l, code);
+            put_gas_word(c, lane, jit_gas_word_of(p, gas_word_head[op], pc, op, l, code));
         } else {
             c->block_cost += jit_op_gas[op];
         }
@@ -931,6 +935,7 @@ JIT_INLINE void walk(struct compiler *c, bool pipeline)
         new_block = is_gas_terminator(op);
         if (new_block) {
             close_block(c, pipeline);
+            lane = free_lane(c);
             /* Checked once per block: until then a failed push only drops
              * its entry, and offsets past INT32_MAX only fail the compile. */
             if (c->nomem || (size_t)(cur - base) > (size_t)INT32_MAX)
@@ -1127,6 +1132,10 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     c.stubs.first_cap = c.fixups.first_cap = c.sites.first_cap = per_code;
     c.table_refs.first_cap = c.gas_words.first_cap = 64;
     c.pipeline = program->isa->gas_model == PVM_GAS_PIPELINE;
+    if (c.pipeline) {
+        for (unsigned op = 0; op < 256; op++)
+            c.gas_word_head[op] = jit_gas_word_head((uint8_t)op);
+    }
     c.fused_pc = c.fused_load_pc = UINT32_MAX;
     c.carry_end = 0;
 

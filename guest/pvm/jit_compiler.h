@@ -148,6 +148,7 @@ struct compiler {
      * gas_batch while there are at most PVM_GAS_BATCH_WORDS, then all in
      * gas_words (uint32_t) */
     bool pipeline;
+    uint32_t gas_word_head[256]; /* jit_gas_word_head, per opcode */
     unsigned open_words;
     struct vec gas_words;
     uint32_t block_pc;  /* where the open block starts */

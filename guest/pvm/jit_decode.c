@@ -108,13 +108,3 @@ const uint8_t jit_reg_clamp[256] = {
     LAST_REG_16, LAST_REG_16, LAST_REG_16,                   /* 208..255 */
 };
 /* clang-format on */
-
-uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
-                               const uint8_t *c)
-{
-    /* the target as jit_insn_of_head sets it: the two offset formats */
-    int64_t target = jit_op_format[op] == PVM_FMT_REG_IMM_OFFSET
-                         ? jit_ops_reg_imm_imm(c, l, pc, jit_reg_clamp).target
-                         : jit_ops_reg_reg_imm(c, l, pc, jit_reg_clamp).target;
-    return pvm_gas_branch_latency_at(p, (uint64_t)pc + 1 + l, target);
-}

@@ -307,23 +307,50 @@ JIT_DECODE_INLINE void jit_insn_of_head(uint32_t pc, uint8_t op, unsigned l, con
 }
 
 /* pvm_gas_branch_latency of the conditional branch with this head (as
- * jit_insn_of_head; op is one of the 16): out of line, once per branch. */
-uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc, uint8_t op, unsigned l,
-                               const uint8_t *c);
+ * jit_insn_of_head; op is one of the 16). Inline: a call here, in the
+ * middle of the JIT's walk, costs more than the work (the walk's live
+ * registers are saved around it). */
+JIT_DECODE_INLINE uint8_t jit_gas_branch_latency(const struct pvm_program *p, uint32_t pc,
+                                                 uint8_t op, unsigned l, const uint8_t *c)
+{
+    /* the target as jit_insn_of_head sets it: the two offset formats */
+    int64_t target = jit_op_format[op] == PVM_FMT_REG_IMM_OFFSET
+                         ? jit_ops_reg_imm_imm(c, l, pc, jit_reg_clamp).target
+                         : jit_ops_reg_reg_imm(c, l, pc, jit_reg_clamp).target;
+    return pvm_gas_branch_latency_at(p, (uint64_t)pc + 1 + l, target);
+}
 
-/* The gas word (pvm_gas_word) of the instruction with this head (as
- * jit_insn_of_head): its item (pvm_gas_item_of_word) equals pvm_gas_item_of
- * on the whole decoded instruction, because the row's masks are per
- * register field and c[1], c[2] are readable whatever the format (struct
- * jit_ops); a format without a field has zero masks for it. op is known for
- * the program's ISA, or PVM_OPCODE_INVALID, whose row prices it as trap. */
+/* What an instruction's gas word (pvm_gas_word) takes from its opcode
+ * alone: the opcode, its register kind and the latency byte, 0xFF for any
+ * instruction but a conditional branch, whose byte is 0 here (its word
+ * takes it from jit_gas_branch_latency). The JIT keeps these in a table. */
+static inline uint32_t jit_gas_word_head(uint8_t op)
+{
+    bool branch = pvm_gas_rows[op].lat == PVM_GAS_LAT_BRANCH;
+    return pvm_gas_word(op, 0, 0, branch ? 0 : 0xFF);
+}
+
+/* The gas word of the instruction with this head (as jit_insn_of_head),
+ * from head = jit_gas_word_head(op): its item (pvm_gas_item_of_word) equals
+ * pvm_gas_item_of on the whole decoded instruction, because the row's
+ * masks are per register field and c[1], c[2] are readable whatever the
+ * format (struct jit_ops); a format without a field has zero masks for
+ * it. op is known for the program's ISA, or PVM_OPCODE_INVALID, whose row
+ * prices it as trap. */
+JIT_DECODE_INLINE uint32_t jit_gas_word_of(const struct pvm_program *p, uint32_t head, uint32_t pc,
+                                           uint8_t op, unsigned l, const uint8_t *c)
+{
+    /* (the clamped field is at most 12: pvm_gas_word's bits 20-23) */
+    uint32_t word = head | (uint32_t)c[1] << 8 | (uint32_t)jit_reg_clamp[c[2]] << 20;
+    if (head < 1u << 24)
+        word |= (uint32_t)jit_gas_branch_latency(p, pc, op, l, c) << 24;
+    return word;
+}
+
 JIT_DECODE_INLINE uint32_t jit_gas_word_of_head(const struct pvm_program *p, uint32_t pc,
                                                 uint8_t op, unsigned l, const uint8_t *c)
 {
-    uint8_t lat = 0xFF;
-    if (pvm_gas_rows[op].lat == PVM_GAS_LAT_BRANCH)
-        lat = jit_gas_branch_latency(p, pc, op, l, c);
-    return pvm_gas_word(op, c[1], jit_reg_clamp[c[2]], lat);
+    return jit_gas_word_of(p, jit_gas_word_head(op), pc, op, l, c);
 }
 
 /* The fast path of jit_decode_insn: only for pc + JIT_DECODE_MARGIN < code_len. */

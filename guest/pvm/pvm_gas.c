@@ -27,10 +27,8 @@ static const uint8_t unit_start[5] = {4, 4, 4, 1, 1}; /* A, L, S, M, D */
 #define U_M  PVM_GAS_UNIT_M
 #define U_D  PVM_GAS_UNIT_D
 
-#define LAT_MEM      25u /* memory latency */
-#define LAT_BRANCH   PVM_GAS_LAT_BRANCH
-#define BRANCH_CHEAP 1u
-#define BRANCH_DEAR  20u
+#define LAT_MEM    25u /* memory latency */
+#define LAT_BRANCH PVM_GAS_LAT_BRANCH
 
 #define DEC_FIXED PVM_GAS_SEL_FIXED
 #define DEC_P     PVM_GAS_SEL_P
@@ -183,21 +181,6 @@ const struct pvm_gas_row pvm_gas_rows[256] = {
     [PVM_OPCODE_INVALID] =
         {.lat = 2, .dec_match = 1, .dec_other = 1, .units = 0, ROLE_NONE(DEC_FIXED)},
 };
-
-/* The byte at `at` of the zero-extended code is trap or unlikely. */
-static bool cheap_successor(const struct pvm_program *p, int64_t at)
-{
-    if (at < 0 || at >= (int64_t)p->code_len)
-        return true; /* reads 0 = trap (SPEC-0.8.md §3.1, §8 item 6) */
-    uint8_t op = p->isa->opcode_of[p->code[at]];
-    return op == PVM_OP_trap || op == PVM_OP_unlikely;
-}
-
-uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc, int64_t target)
-{
-    bool cheap = cheap_successor(p, (int64_t)next_pc) || cheap_successor(p, target);
-    return cheap ? BRANCH_CHEAP : BRANCH_DEAR;
-}
 
 uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in)
 {
@@ -1129,7 +1112,10 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
 /*
  * words_sched_cost for eight blocks at once, one block per 32-bit lane of
  * a 256-bit vector, in two passes over the steps (step s: word s of every
- * block; lanes past their block's end change nothing):
+ * block). A lane past its block's end goes on with the words in its slots
+ * (initialised, not its block's): their times stay in the lane's own
+ * column of ready[], and nothing taken from them is used, as the tally,
+ * the finish times and the bounds take entries (is_entry) only.
  *  - batch_decode reads the tables by gathers (the row's bytes 8-11: lat,
  *    dec_other, units, is_move; 12-15: dec_match, sel, known, shape; then
  *    reg_index and batch_tally) and works out each step's decode cycle,
@@ -1236,20 +1222,16 @@ AVX2_INLINE void batch_decode(struct batch_lanes *h, const uint32_t *words, unsi
                                     _mm256_and_si256(_mm256_cmpeq_epi32(ib, id), hi_counts));
     __m256i dec = _mm256_blendv_epi8(_mm256_and_si256(_mm256_srli_epi32(r0, 8), ff),
                                      _mm256_and_si256(r1, ff), match);
-    /* decode: a lane whose slots run out starts the next cycle (a lane
-     * past its block decodes nothing) */
-    dec = _mm256_and_si256(dec, active);
+    /* decode: a lane whose slots run out starts the next cycle */
     __m256i over = _mm256_cmpgt_epi32(dec, h->d);
     h->cycle = _mm256_sub_epi32(h->cycle, over);
     h->d = _mm256_sub_epi32(_mm256_blendv_epi8(h->d, SPLAT(DECODE_SLOTS), over), dec);
     /* is_move (byte 11) as a lane mask */
     __m256i is_move = _mm256_srai_epi32(_mm256_slli_epi32(r0, 7), 31);
     __m256i is_entry = _mm256_andnot_si256(is_move, active);
-    /* a lane past its block writes row 32, which no source reads */
-    __m256i d_row = _mm256_blendv_epi8(SPLAT(32), id, active);
     STORE(h->src_a[s], _mm256_add_epi32(_mm256_slli_epi32(ia, 3), lane));
     STORE(h->src_b[s], _mm256_add_epi32(_mm256_slli_epi32(ib, 3), lane));
-    STORE(h->dst[s], _mm256_add_epi32(_mm256_slli_epi32(d_row, 3), lane));
+    STORE(h->dst[s], _mm256_add_epi32(_mm256_slli_epi32(id, 3), lane));
     STORE(h->first[s], _mm256_andnot_si256(is_move, _mm256_add_epi32(h->cycle, one)));
     STORE(h->lat[s], _mm256_and_si256(_mm256_and_si256(r0, ff), _mm256_srli_epi32(w, 24)));
     STORE(h->entry[s], is_entry);

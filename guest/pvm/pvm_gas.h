@@ -85,8 +85,25 @@ _Static_assert(offsetof(struct pvm_gas_item, dst) == 2 &&
 /* The latency of the conditional branch `in`: 1 when the byte at either
  * successor is trap or unlikely, else 20. */
 uint8_t pvm_gas_branch_latency(const struct pvm_program *p, const struct pvm_insn *in);
-/* The same from the branch's next pc and target (pc + offset). */
-uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc, int64_t target);
+
+/* The code byte at `at` of the zero-extended code is trap or unlikely
+ * (past the code it reads 0 = trap: SPEC-0.8.md §3.1, §8 item 6). */
+static inline bool pvm_gas_cheap_successor(const struct pvm_program *p, int64_t at)
+{
+    if (at < 0 || at >= (int64_t)p->code_len)
+        return true;
+    uint8_t op = p->isa->opcode_of[p->code[at]];
+    return op == PVM_OP_trap || op == PVM_OP_unlikely;
+}
+
+/* pvm_gas_branch_latency from the branch's next pc and target (pc +
+ * offset); inline, for the JIT's walk, which asks once per branch. */
+static inline uint8_t pvm_gas_branch_latency_at(const struct pvm_program *p, uint64_t next_pc,
+                                                int64_t target)
+{
+    bool cheap = pvm_gas_cheap_successor(p, (int64_t)next_pc) || pvm_gas_cheap_successor(p, target);
+    return cheap ? 1 : 20;
+}
 
 /* The implicit trap at pc = code_len. */
 static inline void pvm_gas_item_trap(struct pvm_gas_item *out)
