@@ -1135,6 +1135,7 @@ int jit_compile(const struct pvm_program *program, const struct jit_options *opt
     if (c.pipeline) {
         for (unsigned op = 0; op < 256; op++)
             c.gas_word_head[op] = jit_gas_word_head((uint8_t)op);
+        pvm_gas_batch_init(&c.gas_batch);
     }
     c.fused_pc = c.fused_load_pc = UINT32_MAX;
     c.carry_end = 0;

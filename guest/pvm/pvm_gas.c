@@ -1098,6 +1098,34 @@ uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n)
 
 /* ---- Batches (the JIT's short blocks, eight at a time) --------------------- */
 
+/*
+ * What an entry adds to its lane's tally in the batch pass, one count per
+ * field: entries (bits 0-4), A units (5-10), entries whose A count is not 1
+ * (11-15), M users (16-20), D users (21-25), L or S users without an A
+ * (26-30). A step adds them all at once.
+ */
+_Static_assert(PVM_GAS_BATCH_WORDS <= 16, "the tally's counts have 5 bits (6 for A)");
+static uint32_t batch_tally_of(uint8_t units)
+{
+    uint32_t a = units & 3u;
+    bool odd = (units & 12u) != 0 && a == 0;
+    return 1u | a << 5 | (uint32_t)(a != 1u) << 11 | ((units >> 4) & 1u) << 16 |
+           ((units >> 5) & 1u) << 21 | (uint32_t)odd << 26;
+}
+
+void pvm_gas_batch_init(struct pvm_gas_batch *b)
+{
+    pvm_memset(b, 0, sizeof(*b));
+    for (unsigned op = 0; op < 256; op++) {
+        const struct pvm_gas_row *row = &pvm_gas_rows[op];
+        b->op_info[op] = row->lat | (uint32_t)(row->dec_other & 7u) << 8 |
+                         (uint32_t)(row->dec_match & 7u) << 12 |
+                         (uint32_t)((row->shape >> 5) & 1u) << 29 |
+                         (uint32_t)((row->shape >> 4) & 1u) << 30 | (uint32_t)row->is_move << 31;
+        b->op_tally[op] = batch_tally_of(row->units);
+    }
+}
+
 /* Lane l's block as a run of words, priced alone. */
 static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
 {
@@ -1116,11 +1144,11 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
  * (initialised, not its block's): their times stay in the lane's own
  * column of ready[], and nothing taken from them is used, as the tally,
  * the finish times and the bounds take entries (is_entry) only.
- *  - batch_decode reads the tables by gathers (the row's bytes 8-11: lat,
- *    dec_other, units, is_move; 12-15: dec_match, sel, known, shape; then
- *    reg_index and batch_tally) and works out each step's decode cycle,
- *    register rows and latency. Nothing in it waits for an earlier step
- *    but the decode slots, so the CPU overlaps the steps' gathers.
+ *  - batch_decode reads the tables by gathers (the batch's op_info and
+ *    op_tally by opcode, reg_index by the word's kind and byte 1) and
+ *    works out each step's decode cycle, register rows and latency.
+ *    Nothing in it waits for an earlier step but the decode slots, so the
+ *    CPU overlaps the steps' gathers.
  *  - batch_times then runs the one chain of the model: an entry starts at
  *    x = max(cycle + 1, ready[a], ready[b]) and is done at x + lat. The
  *    ready times are kept per register and lane (ready[r * 8 + l]), read by
@@ -1136,32 +1164,7 @@ static uint32_t batch_lane_cost(const struct pvm_gas_batch *b, unsigned l)
  * eight lanes compared at once). Any other lane is priced alone
  * (pvm_gas_words_cost), which gives the same cost by every path.
  */
-_Static_assert(offsetof(struct pvm_gas_row, lat) == 8 &&
-                   offsetof(struct pvm_gas_row, units) == 10 &&
-                   offsetof(struct pvm_gas_row, is_move) == 11 &&
-                   offsetof(struct pvm_gas_row, dec_match) == 12 &&
-                   offsetof(struct pvm_gas_row, shape) == 15 && sizeof(struct pvm_gas_row) == 16,
-               "the batch pass gathers a row's bytes 8-11 and 12-15");
 _Static_assert(PVM_GAS_BATCH_LANES == 8, "one lane per 32-bit element of a 256-bit vector");
-_Static_assert(PVM_GAS_BATCH_WORDS <= 16, "batch_tally's counts have 5 bits (6 for A)");
-
-/*
- * Per units value, what an entry adds to its lane's tally, one count per
- * field: entries (bits 0-4), A units (5-10), entries whose A count is not 1
- * (11-15), M users (16-20), D users (21-25), L or S users without an A
- * (26-30). Summed by one addition per step.
- */
-#define BT_A(u)   ((uint32_t)((u)&3u))
-#define BT_ODD(u) ((uint32_t)(((u)&12u) != 0 && ((u)&3u) == 0))
-#define BATCH_TALLY(u)                                                                             \
-    (1u | BT_A(u) << 5 | (uint32_t)(BT_A(u) != 1u) << 11 | (((u) >> 4) & 1u) << 16 |               \
-     (((u) >> 5) & 1u) << 21 | BT_ODD(u) << 26)
-#define BATCH_TALLY4(u)                                                                            \
-    BATCH_TALLY(u), BATCH_TALLY((u) + 1), BATCH_TALLY((u) + 2), BATCH_TALLY((u) + 3)
-#define BATCH_TALLY16(u)                                                                           \
-    BATCH_TALLY4(u), BATCH_TALLY4((u) + 4), BATCH_TALLY4((u) + 8), BATCH_TALLY4((u) + 12)
-static const uint32_t batch_tally[64] = {BATCH_TALLY16(0), BATCH_TALLY16(16), BATCH_TALLY16(32),
-                                         BATCH_TALLY16(48)};
 
 #define BATCH_READY_ROWS 33u /* reg_index: sources 0-16, destinations 0-12 and 32 */
 #define AVX2             __attribute__((target("avx2")))
@@ -1196,17 +1199,15 @@ AVX2_INLINE void batch_start(struct batch_lanes *h, const uint32_t *count)
     h->d = SPLAT(DECODE_SLOTS);
 }
 
-/* Step s's words (8 of them): what batch_times needs, and the tally. */
-AVX2_INLINE void batch_decode(struct batch_lanes *h, const uint32_t *words, unsigned s)
+/* Step s of the batch: what batch_times needs, and the tally. */
+AVX2_INLINE void batch_decode(struct batch_lanes *h, const struct pvm_gas_batch *b, unsigned s)
 {
     const __m256i one = SPLAT(1), ff = SPLAT(0xFF), lane = LANE_INDEX();
-    const int *row_bytes_8 = (const int *)(const void *)((const uint8_t *)pvm_gas_rows + 8);
-    const int *row_bytes_12 = (const int *)(const void *)((const uint8_t *)pvm_gas_rows + 12);
     __m256i active = _mm256_cmpgt_epi32(h->n, SPLAT(s));
-    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)words);
-    __m256i op4 = _mm256_slli_epi32(_mm256_and_si256(w, ff), 2);
-    __m256i r0 = _mm256_i32gather_epi32(row_bytes_8, op4, 4);
-    __m256i r1 = _mm256_i32gather_epi32(row_bytes_12, op4, 4);
+    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)b->words[s]);
+    __m256i op = _mm256_and_si256(w, ff);
+    __m256i info = _mm256_i32gather_epi32((const int *)(const void *)b->op_info, op, 4);
+    __m256i t = _mm256_i32gather_epi32((const int *)(const void *)b->op_tally, op, 4);
     /* reg_index_of_word: the word's bits 8-19 (kind and byte 1) */
     __m256i at = _mm256_and_si256(_mm256_srli_epi32(w, 8), SPLAT(0xFFF));
     __m256i ri = _mm256_i32gather_epi32((const int *)(const void *)reg_index, at, 4);
@@ -1215,28 +1216,29 @@ AVX2_INLINE void batch_decode(struct batch_lanes *h, const uint32_t *words, unsi
     __m256i id =
         _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(ri, 16), ff),
                         _mm256_and_si256(_mm256_srli_epi32(w, 20), _mm256_srli_epi32(ri, 24)));
-    /* the shape's bits 4 and 5 (r1's bits 28, 29) as lane masks */
-    __m256i lo_counts = _mm256_srai_epi32(_mm256_slli_epi32(r1, 3), 31);
-    __m256i hi_counts = _mm256_srai_epi32(_mm256_slli_epi32(r1, 2), 31);
+    /* which sources meeting the destination select dec_match (op_info
+     * bits 30, 29) as lane masks */
+    __m256i lo_counts = _mm256_srai_epi32(_mm256_slli_epi32(info, 1), 31);
+    __m256i hi_counts = _mm256_srai_epi32(_mm256_slli_epi32(info, 2), 31);
     __m256i match = _mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi32(ia, id), lo_counts),
                                     _mm256_and_si256(_mm256_cmpeq_epi32(ib, id), hi_counts));
-    __m256i dec = _mm256_blendv_epi8(_mm256_and_si256(_mm256_srli_epi32(r0, 8), ff),
-                                     _mm256_and_si256(r1, ff), match);
+    /* dec_other (bits 8-10), or dec_match (12-14) where the match holds */
+    __m256i dec = _mm256_and_si256(
+        _mm256_srlv_epi32(info, _mm256_add_epi32(_mm256_and_si256(match, SPLAT(4)), SPLAT(8))),
+        SPLAT(7));
     /* decode: a lane whose slots run out starts the next cycle */
     __m256i over = _mm256_cmpgt_epi32(dec, h->d);
     h->cycle = _mm256_sub_epi32(h->cycle, over);
     h->d = _mm256_sub_epi32(_mm256_blendv_epi8(h->d, SPLAT(DECODE_SLOTS), over), dec);
-    /* is_move (byte 11) as a lane mask */
-    __m256i is_move = _mm256_srai_epi32(_mm256_slli_epi32(r0, 7), 31);
+    __m256i is_move = _mm256_srai_epi32(info, 31);
     __m256i is_entry = _mm256_andnot_si256(is_move, active);
     STORE(h->src_a[s], _mm256_add_epi32(_mm256_slli_epi32(ia, 3), lane));
     STORE(h->src_b[s], _mm256_add_epi32(_mm256_slli_epi32(ib, 3), lane));
     STORE(h->dst[s], _mm256_add_epi32(_mm256_slli_epi32(id, 3), lane));
     STORE(h->first[s], _mm256_andnot_si256(is_move, _mm256_add_epi32(h->cycle, one)));
-    STORE(h->lat[s], _mm256_and_si256(_mm256_and_si256(r0, ff), _mm256_srli_epi32(w, 24)));
+    /* the row's latency (bits 0-7) ANDed with the word's byte 3 */
+    STORE(h->lat[s], _mm256_and_si256(info, _mm256_srli_epi32(w, 24)));
     STORE(h->entry[s], is_entry);
-    __m256i units = _mm256_and_si256(_mm256_srli_epi32(r0, 16), SPLAT(63));
-    __m256i t = _mm256_i32gather_epi32((const int *)(const void *)batch_tally, units, 4);
     h->tally = _mm256_add_epi32(h->tally, _mm256_and_si256(t, is_entry));
 }
 
@@ -1335,7 +1337,7 @@ AVX2 static unsigned batch_vector(const struct pvm_gas_batch *b, uint32_t *costs
         steps = PVM_GAS_BATCH_WORDS;
     batch_start(&h, b->count);
     for (unsigned s = 0; s < steps; s++)
-        batch_decode(&h, b->words[s], s);
+        batch_decode(&h, b, s);
     batch_times(&h, steps);
     return batch_finish(&h, b->count, steps, costs);
 }

@@ -230,7 +230,14 @@ uint32_t pvm_gas_words_cost(const uint32_t *words, size_t n);
 struct pvm_gas_batch {
     uint32_t words[PVM_GAS_BATCH_WORDS][PVM_GAS_BATCH_LANES];
     uint32_t count[PVM_GAS_BATCH_LANES];
+    /* per opcode, what the lanes-at-once pass reads of its row, packed
+     * (pvm_gas_batch_init; pvm_gas.c says how) */
+    uint32_t op_info[256];
+    uint32_t op_tally[256];
 };
+
+/* An empty batch (every lane unused, every word 0), with its tables. */
+void pvm_gas_batch_init(struct pvm_gas_batch *b);
 
 /* costs[l] = pvm_gas_words_cost of lane l's block, for every used lane
  * (unused lanes: 0). vector: use the lanes-at-once pass when this CPU can

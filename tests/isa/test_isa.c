@@ -401,6 +401,7 @@ static void test_gas_batch_matches_the_literal_model(void **unused)
     struct word_pools pools;
     word_pools_init(&pools);
     struct pvm_gas_batch batch;
+    pvm_gas_batch_init(&batch);
     struct pvm_gas_item items[PVM_GAS_BATCH_WORDS];
     uint32_t want[PVM_GAS_BATCH_LANES];
     if (!pvm_gas_batch_has_vector())
