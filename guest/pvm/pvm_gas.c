@@ -1275,6 +1275,67 @@ AVX2_INLINE __m256i tally_field(__m256i tally, int at, unsigned width)
                             SPLAT((1u << width) - 1));
 }
 
+/*
+ * The lanes where some entry starts (x_j = lo_j + 1) while more than 4
+ * entries hold their A unit: held_j = #{k : lo_k < x_j} - #{k : hi_k <
+ * x_j}. Entries only (others have lo = hi = 0 and count for nothing).
+ * held_over4_halves compares x_j with lo_k and hi_k at once, as 16-bit
+ * halves; held_over4_bytes, for times below 128, compares with two
+ * entries' lo and hi at once, as bytes.
+ */
+AVX2_INLINE __m256i held_over4_halves(const struct batch_lanes *h, unsigned steps)
+{
+    const __m256i zero = _mm256_setzero_si256(), four = SPLAT(4), low = SPLAT(0xFFFF);
+    __m256i over4 = zero;
+    for (unsigned j = 0; j < steps; j++) {
+        __m256i lo_j = _mm256_and_si256(LOAD(h->bounds[j]), low);
+        __m256i xj = _mm256_add_epi16(_mm256_or_si256(lo_j, _mm256_slli_epi32(lo_j, 16)),
+                                      _mm256_set1_epi16(1));
+        __m256i sum = zero;
+        for (unsigned k = 0; k < steps; k++)
+            sum = _mm256_sub_epi16(sum, _mm256_cmpgt_epi16(xj, LOAD(h->bounds[k])));
+        __m256i held = _mm256_sub_epi32(_mm256_srai_epi32(_mm256_slli_epi32(sum, 16), 16),
+                                        _mm256_srai_epi32(sum, 16));
+        over4 = _mm256_or_si256(
+            over4, _mm256_and_si256(_mm256_cmpgt_epi32(held, four), LOAD(h->entry[j])));
+    }
+    return over4;
+}
+
+AVX2_INLINE __m256i held_over4_bytes(const struct batch_lanes *h, unsigned steps)
+{
+    const __m256i zero = _mm256_setzero_si256(), four = SPLAT(4);
+    /* pairs[q]: bytes lo, hi of entry 2q, then of entry 2q + 1 (a missing
+     * last one: 0, 0) */
+    __m256i pairs[PVM_GAS_BATCH_WORDS / 2];
+    unsigned n_pairs = (steps + 1) / 2;
+    for (unsigned q = 0; q < n_pairs; q++) {
+        __m256i even = LOAD(h->bounds[2 * q]);
+        __m256i odd = 2 * q + 1 < steps ? LOAD(h->bounds[2 * q + 1]) : zero;
+        /* lo | hi << 16 -> lo | hi << 8 (both below 128) */
+        even = _mm256_and_si256(_mm256_or_si256(even, _mm256_srli_epi32(even, 8)), SPLAT(0xFFFF));
+        odd = _mm256_slli_epi32(_mm256_or_si256(odd, _mm256_srli_epi32(odd, 8)), 16);
+        pairs[q] = _mm256_or_si256(even, odd);
+    }
+    /* byte 0 of each lane into all four */
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0,
+                                            0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
+    /* held = b0 - b1 + b2 - b3 of the counts */
+    const __m256i signs = _mm256_set1_epi16((short)0xFF01), ones = _mm256_set1_epi16(1);
+    __m256i over4 = zero;
+    for (unsigned j = 0; j < steps; j++) {
+        __m256i xj =
+            _mm256_add_epi8(_mm256_shuffle_epi8(LOAD(h->bounds[j]), spread), _mm256_set1_epi8(1));
+        __m256i sum = zero;
+        for (unsigned q = 0; q < n_pairs; q++)
+            sum = _mm256_sub_epi8(sum, _mm256_cmpgt_epi8(xj, pairs[q]));
+        __m256i held = _mm256_madd_epi16(_mm256_maddubs_epi16(sum, signs), ones);
+        over4 = _mm256_or_si256(
+            over4, _mm256_and_si256(_mm256_cmpgt_epi32(held, four), LOAD(h->entry[j])));
+    }
+    return over4;
+}
+
 /* The eight lanes' costs (count: their lengths); returns the lanes it
  * refuses, as a bit mask. */
 AVX2_INLINE unsigned batch_finish(const struct batch_lanes *h, const uint32_t *count,
@@ -1293,22 +1354,11 @@ AVX2_INLINE unsigned batch_finish(const struct batch_lanes *h, const uint32_t *c
     __m256i need =
         _mm256_and_si256(_mm256_cmpeq_epi32(a_not_1, zero), _mm256_andnot_si256(few, common));
     if (!_mm256_testz_si256(need, need)) {
-        /* held_j = #{k : lo_k < x_j} - #{k : hi_k < x_j} (x_j = lo_j + 1 in
-         * both halves: one 16-bit compare tests lo_k and hi_k), at most 4 */
-        __m256i over4 = zero;
-        const __m256i four = SPLAT(4), low = SPLAT(0xFFFF);
-        for (unsigned j = 0; j < steps; j++) {
-            __m256i lo_j = _mm256_and_si256(LOAD(h->bounds[j]), low);
-            __m256i xj = _mm256_add_epi16(_mm256_or_si256(lo_j, _mm256_slli_epi32(lo_j, 16)),
-                                          _mm256_set1_epi16(1));
-            __m256i sum = zero;
-            for (unsigned k = 0; k < steps; k++)
-                sum = _mm256_sub_epi16(sum, _mm256_cmpgt_epi16(xj, LOAD(h->bounds[k])));
-            __m256i held = _mm256_sub_epi32(_mm256_srai_epi32(_mm256_slli_epi32(sum, 16), 16),
-                                            _mm256_srai_epi32(sum, 16));
-            over4 = _mm256_or_si256(
-                over4, _mm256_and_si256(_mm256_cmpgt_epi32(held, four), LOAD(h->entry[j])));
-        }
+        /* the byte pass where every lane that needs the check keeps its
+         * times below 128 (signed bytes) */
+        __m256i wide = _mm256_and_si256(need, _mm256_cmpgt_epi32(h->max_done, SPLAT(127)));
+        __m256i over4 = _mm256_testz_si256(wide, wide) ? held_over4_bytes(h, steps)
+                                                       : held_over4_halves(h, steps);
         accept = _mm256_or_si256(accept, _mm256_andnot_si256(over4, need));
     }
     /* cost = max(cycles - 3, 1) with cycles = max_done + 2 */
