@@ -1002,11 +1002,14 @@ static const uint32_t reg_index[K_COUNT][256] = {
 };
 _Static_assert(K_COUNT <= 16, "the register kind is the shape's low nibble");
 
-/* reg_index[kind][byte 1] of a word: its bits 8-19 (the kind comes from a
- * row, so it is below K_COUNT). */
+/* reg_index[kind][byte 1] of a word: its bits 8-19. A word from
+ * pvm_gas_word has a kind below K_COUNT; any other word reads the table's
+ * last entry, never past it. */
+#define REG_INDEX_LAST (K_COUNT * 256u - 1u)
 static inline uint32_t reg_index_of_word(uint32_t w)
 {
-    return (&reg_index[0][0])[(w >> 8) & 0xFFFu];
+    uint32_t at = (w >> 8) & 0xFFFu;
+    return (&reg_index[0][0])[at < REG_INDEX_LAST ? at : REG_INDEX_LAST];
 }
 
 /* sched_block_cost on the items of words[0..n) without building them
@@ -1209,7 +1212,8 @@ AVX2_INLINE void batch_decode(struct batch_lanes *h, const struct pvm_gas_batch 
     __m256i info = _mm256_i32gather_epi32((const int *)(const void *)b->op_info, op, 4);
     __m256i t = _mm256_i32gather_epi32((const int *)(const void *)b->op_tally, op, 4);
     /* reg_index_of_word: the word's bits 8-19 (kind and byte 1) */
-    __m256i at = _mm256_and_si256(_mm256_srli_epi32(w, 8), SPLAT(0xFFF));
+    __m256i at = _mm256_min_epu32(_mm256_and_si256(_mm256_srli_epi32(w, 8), SPLAT(0xFFF)),
+                                  SPLAT(REG_INDEX_LAST));
     __m256i ri = _mm256_i32gather_epi32((const int *)(const void *)reg_index, at, 4);
     __m256i ia = _mm256_and_si256(ri, ff), ib = _mm256_and_si256(_mm256_srli_epi32(ri, 8), ff);
     /* the third field (bits 20-23) where ri's top byte is 0xF */
