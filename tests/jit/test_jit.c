@@ -823,6 +823,41 @@ static void test_call_return_pairs(void **state)
                  ".jumptable back, f\n",
                  NULL, 0, &s);
     assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
+    /* Returns through ra with an offset (run_both compares the exit pc
+     * with the interpreter's): a negative offset back to the pad, a
+     * negative offset to the halt address from a frame that expects
+     * another address, and an offset that makes the address misaligned
+     * (panic at the return). */
+    r = run_both("load_imm a1, 0\n"
+                 "load_imm_jump ra, &back, f\n"
+                 "back:\n"
+                 "load_imm a1, 1\n"
+                 "load_imm t0, -65536\n"
+                 "jump_ind t0, 0\n"
+                 "f:\n"
+                 "add_imm_64 ra, ra, 6\n"
+                 "jump_ind ra, -6\n"
+                 ".jumptable back\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    assert_int_equal(r.state.regs[8], 1);
+    r = run_both("load_imm_jump ra, &back, f\n"
+                 "back:\n"
+                 "trap\n"
+                 "f:\n"
+                 "load_imm ra, -65520\n"
+                 "jump_ind ra, -16\n"
+                 ".jumptable back\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
+    r = run_both("load_imm_jump ra, &back, f\n"
+                 "back:\n"
+                 "trap\n"
+                 "f:\n"
+                 "jump_ind ra, 1\n"
+                 ".jumptable back\n",
+                 NULL, 0, &s);
+    assert_int_equal(r.exit.reason, PVM_EXIT_PANIC);
 }
 
 /* The hosted backend without rd/wrgsbase (arch_prctl), whichever this CPU
