@@ -1119,6 +1119,8 @@ static uint32_t batch_tally_of(uint8_t units)
 void pvm_gas_batch_init(struct pvm_gas_batch *b)
 {
     pvm_memset(b, 0, sizeof(*b));
+    if (!pvm_gas_batch_has_vector())
+        return; /* only the lanes-at-once pass reads the tables */
     for (unsigned op = 0; op < 256; op++) {
         const struct pvm_gas_row *row = &pvm_gas_rows[op];
         b->op_info[op] = row->lat | (uint32_t)(row->dec_other & 7u) << 8 |

@@ -236,7 +236,8 @@ struct pvm_gas_batch {
     uint32_t op_tally[256];
 };
 
-/* An empty batch (every lane unused, every word 0), with its tables. */
+/* An empty batch (every lane unused, every word 0), with the tables of the
+ * lanes-at-once pass where it runs (pvm_gas_batch_has_vector). */
 void pvm_gas_batch_init(struct pvm_gas_batch *b);
 
 /* costs[l] = pvm_gas_words_cost of lane l's block, for every used lane
