@@ -1116,6 +1116,10 @@ static uint32_t batch_tally_of(uint8_t units)
            ((units >> 5) & 1u) << 21 | (uint32_t)odd << 26;
 }
 
+/* op_info per opcode: the row's lat (bits 0-7), dec_other (8-10) and
+ * dec_match (12-14; every row decodes in at most DECODE_SLOTS), whether
+ * source hi (29) and source lo (30) meeting the destination select
+ * dec_match (the shape's bits 5 and 4), and is_move (31). */
 void pvm_gas_batch_init(struct pvm_gas_batch *b)
 {
     pvm_memset(b, 0, sizeof(*b));
