@@ -1133,6 +1133,7 @@ void pvm_gas_batch_init(struct pvm_gas_batch *b)
                          (uint32_t)((row->shape >> 4) & 1u) << 30 | (uint32_t)row->is_move << 31;
         b->op_tally[op] = batch_tally_of(row->units);
     }
+    b->has_tables = true;
 }
 
 /* Lane l's block as a run of words, priced alone. */
@@ -1421,7 +1422,7 @@ void pvm_gas_batch_costs(const struct pvm_gas_batch *b, bool vector,
 {
     unsigned alone = (1u << PVM_GAS_BATCH_LANES) - 1;
 #if defined(GAS_BATCH_VECTOR)
-    if (vector && pvm_gas_batch_has_vector())
+    if (vector && b->has_tables)
         alone = batch_vector(b, costs);
 #else
     (void)vector;

@@ -234,6 +234,7 @@ struct pvm_gas_batch {
      * (pvm_gas_batch_init; pvm_gas.c says how) */
     uint32_t op_info[256];
     uint32_t op_tally[256];
+    bool has_tables; /* pvm_gas_batch_init filled them (this CPU runs the pass) */
 };
 
 /* An empty batch (every lane unused, every word 0), with the tables of the
@@ -242,7 +243,8 @@ void pvm_gas_batch_init(struct pvm_gas_batch *b);
 
 /* costs[l] = pvm_gas_words_cost of lane l's block, for every used lane
  * (unused lanes: 0). vector: use the lanes-at-once pass when this CPU can
- * run it (pvm_gas_batch_has_vector); false: one block at a time. */
+ * run it (pvm_gas_batch_has_vector, asked once by pvm_gas_batch_init);
+ * false: one block at a time. */
 void pvm_gas_batch_costs(const struct pvm_gas_batch *b, bool vector,
                          uint32_t costs[PVM_GAS_BATCH_LANES]);
 
