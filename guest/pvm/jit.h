@@ -42,8 +42,9 @@
  * pushes a bottom frame under the calls' frames: a `ret` with no call frame
  * left lands there, which pushes it again and dispatches in general.
  * Correctness never depends on the pairing; an exit empties the stack.
- * The stack is the hosted caller's, or in the guest the context page below
- * the block (ring 3 never takes an interrupt frame on it).
+ * The stack is the hosted caller's (the alignment below and the frames take
+ * under 2 * JIT_RETURN_STACK_BYTES of it), or in the guest the lower half of
+ * the context page (ring 3 never takes an interrupt frame on it).
  *
  * Exits: every exit stores pc, reason and arg into the context block, then
  * jumps to the exit sequence, which stores the 13 registers and leaves the
@@ -105,7 +106,7 @@
 #include "pvm_program.h"
 
 /* ---- Context block ----------------------------------------------------- */
-#define JIT_CTX_SIZE 200u
+#define JIT_CTX_SIZE 192u
 
 /*
  * Exit reasons in jit_ctx.reason: the enum pvm_exit_reason values plus
@@ -127,10 +128,10 @@ struct jit_ctx {
     uint64_t regs[PVM_NUM_REGS]; /*   0: PVM registers, valid on entry and after an exit */
     uint64_t arg;                /* 104: exit argument (host-call id, fault page, ...) */
     uint64_t entry_target;       /* 112: absolute native address the entry jumps to */
-    /* 120: the empty return stack (see "Returns" above). Hosted: the
-     * caller's rsp (after the entry's pushes), restored on exit; guest: set
-     * by the platform, a 16-byte aligned address in the context page below
-     * the block with JIT_RETURN_FRAMES * 8 bytes of that page below it. */
+    /* 120: where the return stack starts (see "Returns" above), before the
+     * entry aligns it down to JIT_RETURN_STACK_BYTES. Hosted: the caller's
+     * rsp (after the entry's pushes), restored on exit; guest: set by the
+     * platform, an address in the context page below the block. */
     uint64_t host_rsp;
     uint64_t heap_top;   /* 128: sbrk's break (guest platform: sbrk runs inline) */
     uint64_t heap_limit; /* 136: pvm_heap_limit() of the run, 0 when heap_top is 0 */
@@ -141,13 +142,12 @@ struct jit_ctx {
      * PVM_EXIT_HOST_CALL are in the block; the handler may change registers
      * and gas and sets reason (JIT_EXIT_HOST_RESUME or a final exit). */
     uint64_t host_call;
-    uint64_t host_data;    /* 152: the hosted handler's own pointer */
-    uint32_t pc;           /* 160: pc of the instruction that exited */
-    uint32_t reason;       /* 164: enum pvm_exit_reason or JIT_EXIT_* */
-    uint64_t spill_rdx;    /* 168: PVM register living in rdx during div/mul */
-    uint64_t spill_rcx;    /* 176: PVM register living in rcx during shifts */
-    int64_t gas;           /* 184: remaining gas (signed, SPEC §7); r15 while the code runs */
-    uint64_t return_limit; /* 192: host_rsp - 8 * JIT_RETURN_FRAMES (set by the entry) */
+    uint64_t host_data; /* 152: the hosted handler's own pointer */
+    uint32_t pc;        /* 160: pc of the instruction that exited */
+    uint32_t reason;    /* 164: enum pvm_exit_reason or JIT_EXIT_* */
+    uint64_t spill_rdx; /* 168: PVM register living in rdx during div/mul */
+    uint64_t spill_rcx; /* 176: PVM register living in rcx during shifts */
+    int64_t gas;        /* 184: remaining gas (signed, SPEC §7); r15 while the code runs */
 };
 
 _Static_assert(sizeof(struct jit_ctx) == JIT_CTX_SIZE, "context block size");
@@ -164,12 +164,19 @@ _Static_assert(offsetof(struct jit_ctx, reason) == 164, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rdx) == 168, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, spill_rcx) == 176, "ctx layout");
 _Static_assert(offsetof(struct jit_ctx, gas) == 184, "ctx layout");
-_Static_assert(offsetof(struct jit_ctx, return_limit) == 192, "ctx layout");
 
-/* Return frames the code keeps at most on its stack (see "Returns"). */
-#define JIT_RETURN_FRAMES 256u
-_Static_assert(JIT_CTX_SIZE + 16 + 8 * JIT_RETURN_FRAMES <= 4096,
-               "the guest's return stack fits in the context page");
+/* The return stack (see "Returns"): the entry aligns rsp down to a multiple
+ * of JIT_RETURN_STACK_BYTES and pushes the bottom frame there; a call pushes
+ * its frame only while rsp is not yet the next multiple down, so the frames
+ * stay within JIT_RETURN_STACK_BYTES below that boundary, and the check is
+ * a test of rsp's low bits (no load, no compare with a limit in memory). */
+#define JIT_RETURN_STACK_BYTES 2048u
+/* Call frames the stack holds at most, besides the bottom frame. */
+#define JIT_RETURN_FRAMES (JIT_RETURN_STACK_BYTES / 8u - 1u)
+_Static_assert((JIT_RETURN_STACK_BYTES & (JIT_RETURN_STACK_BYTES - 1u)) == 0,
+               "the return stack's size is a power of two");
+_Static_assert(JIT_CTX_SIZE + 16 <= 4096 - JIT_RETURN_STACK_BYTES,
+               "the guest's return stack fits in the context page below the block");
 /* Displacement of a context field from the window base (the gs base). */
 #define JIT_CTX_DISP(field) ((int32_t)offsetof(struct jit_ctx, field) - (int32_t)JIT_CTX_SIZE)
 

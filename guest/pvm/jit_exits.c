@@ -45,9 +45,10 @@ void jit_emit_entry(struct compiler *c)
     } else {
         p = emit_load_disp(p, X86_RSP, CTXB, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
     }
-    /* room for JIT_RETURN_FRAMES return frames below the empty stack */
-    p = emit_lea(p, true, SCRATCH, X86_RSP, -(int32_t)(8 * JIT_RETURN_FRAMES));
-    p = emit_store_disp(p, SCRATCH, CTXB, CTX(return_limit)); /* mov [ctx.return_limit], rax */
+    /* the return stack: the frames go below the next multiple of its size
+     * down, and fill it when rsp reaches the multiple below that */
+    p = emit_alu_ri(p, true, X86_ALU_AND, X86_RSP,
+                    -(int32_t)JIT_RETURN_STACK_BYTES); /* and rsp, -size */
     /* The bottom frame: a `ret` with no call's frame above it returns here
      * (see emit_empty_return), so a return needs no check of its own. */
     p = emit_lea_rip(p, SCRATCH); /* lea rax, [rip+empty_return] */

@@ -79,14 +79,23 @@ static JIT_CURSOR uint8_t *return_pad(struct compiler *c, uint8_t *p, uint64_t r
     return p;
 }
 
+/* `jz rel32` taken when the return stack is full: rsp is at a multiple of
+ * its size, the bottom of the region the entry set up (jit.h). The rel32
+ * is left for the caller to fix up or link. */
+JIT_EMITTER uint8_t *jump_if_return_stack_full(uint8_t *p)
+{
+    p = emit_test_ri(p, false, X86_RSP,
+                     (int32_t)JIT_RETURN_STACK_BYTES - 8); /* test esp, size - 8 */
+    return emit_jcc32(p, X86_CC_E);
+}
+
 /* A call to the block at target (a block start) writing ret_addr to ra
  * (already written): push a return frame if there is room. The call ends
  * its block: the code of next_pc, a new block, follows. */
 static JIT_CURSOR uint8_t *call_direct(struct compiler *c, uint8_t *p, uint32_t target,
                                        uint64_t ret_addr, uint32_t next_pc)
 {
-    p = emit_alu_rm(p, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
-    p = emit_jcc32(p, X86_CC_BE);                                      /* full: plain jump */
+    p = jump_if_return_stack_full(p); /* full: plain jump */
     add_fixup(c, code_off(c, p) - 4, target);
     p = emit_call32(p);
     add_fixup(c, code_off(c, p) - 4, target);
@@ -98,8 +107,7 @@ static JIT_CURSOR uint8_t *call_indirect(struct compiler *c, uint8_t *p, uint32_
                                          uint64_t ret_addr)
 {
     p = emit_store32_imm_disp(p, CTXB, CTX(pc), pc);
-    p = emit_alu_rm(p, X86_ALU_CMP, X86_RSP, CTXB, CTX(return_limit)); /* cmp rsp, [limit] */
-    p = emit_jcc32(p, X86_CC_BE);
+    p = jump_if_return_stack_full(p);
     uint8_t *full = p - 4;
     p = emit_call32(p);
     uint8_t *call = p - 4;

@@ -998,16 +998,26 @@ static void on_sigtrap(int sig)
     siglongjmp(guest_exit_jmp, 1);
 }
 
-static void test_guest_entry_exit(void **state)
+/*
+ * Runs src with the guest flavour's entry stub and `int 3` exit in this
+ * process, laid out as the guest kernel lays out a run: a context page
+ * (the block at its top, the return stack below) right under the window of
+ * PVM pages 0..0x20FFF, here all plain RW memory, with an inaccessible page
+ * under the context page. The context page's bytes start as 0xA5. Returns
+ * the mapping (guard page first); the run's context block is at window -
+ * JIT_CTX_SIZE.
+ */
+#define GUEST_RUN_BYTES (2 * 4096 + 0x21000)
+static uint8_t *run_guest_flavour(const char *src, int64_t gas)
 {
-    (void)state;
     struct prog pr;
-    prog_build(&pr, "load_imm r7, 40\nadd_imm_64 r7, r7, 2\nstore_u32 r7, 0x20010\necalli 9\n");
-    /* context page + PVM pages 0..0x20FFF, all plain RW memory here */
-    size_t region = 4096 + 0x21000;
-    uint8_t *mem = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    prog_build(&pr, src);
+    uint8_t *mem =
+        mmap(NULL, GUEST_RUN_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(mem != MAP_FAILED);
-    uint8_t *window = mem + 4096;
+    assert_int_equal(mprotect(mem, 4096, PROT_NONE), 0);
+    uint8_t *window = mem + 2 * 4096;
+    memset(window - 4096, 0xA5, 4096);
     struct jit_ctx *ctx = (struct jit_ctx *)(window - JIT_CTX_SIZE);
     struct jit_options opt = {.platform = JIT_PLATFORM_GUEST,
                               .guest_exit_vector = 3}; /* int 3 -> SIGTRAP here */
@@ -1018,7 +1028,7 @@ static void test_guest_entry_exit(void **state)
     assert_int_equal(jit_compile(pr.p, &opt, &a, code, size, &jc, NULL), PVM_OK);
     assert_int_equal(mprotect(code, size, PROT_READ | PROT_EXEC), 0);
     memset(ctx, 0, sizeof(*ctx));
-    ctx->gas = 100;
+    ctx->gas = gas;
     ctx->pc = 0;
     /* the return stack, as the guest kernel places it: below the block */
     ctx->host_rsp = (uint64_t)(uintptr_t)(window - JIT_CTX_SIZE) & ~(uint64_t)15;
@@ -1050,15 +1060,68 @@ static void test_guest_entry_exit(void **state)
     syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs);
     sigaction(SIGTRAP, &old, NULL);
     sigaltstack(&old_ss, NULL);
+    jit_code_release(&jc);
+    munmap(code, size);
+    prog_free(&pr);
+    return mem;
+}
+
+static void test_guest_entry_exit(void **state)
+{
+    (void)state;
+    uint8_t *mem = run_guest_flavour(
+        "load_imm r7, 40\nadd_imm_64 r7, r7, 2\nstore_u32 r7, 0x20010\necalli 9\n", 100);
+    uint8_t *window = mem + 2 * 4096;
+    const struct jit_ctx *ctx = (const struct jit_ctx *)(window - JIT_CTX_SIZE);
     assert_int_equal(ctx->reason, PVM_EXIT_HOST_CALL);
     assert_int_equal(ctx->arg, 9);
     assert_int_equal(ctx->regs[7], 42);
     assert_int_equal(ctx->gas, 100 - 5); /* ecalli does not end the block: + implicit trap */
     assert_int_equal(*(uint32_t *)(window + 0x20010), 42);
-    jit_code_release(&jc);
-    munmap(code, size);
-    munmap(mem, region);
-    prog_free(&pr);
+    munmap(mem, GUEST_RUN_BYTES);
+}
+
+/* Recursion deeper than the return stack holds: the calls' frames fill the
+ * lower half of the context page down to its first byte and go no further
+ * (the page under it is inaccessible), the upper half below the block is
+ * left alone, and the run's result is the interpreter's. */
+static void test_guest_return_stack_bounds(void **state)
+{
+    (void)state;
+    uint8_t *mem = run_guest_flavour("load_imm sp, 0x21000\n"
+                                     "load_imm a0, 400\n"
+                                     "load_imm a1, 0\n"
+                                     "load_imm_jump ra, &done, f\n"
+                                     "done:\n"
+                                     "load_imm t0, -65536\n"
+                                     "jump_ind t0, 0\n"
+                                     "f:\n"
+                                     "branch_eq_imm a0, 0, out\n"
+                                     "add_imm_64 sp, sp, -8\n"
+                                     "store_ind_u64 ra, sp, 0\n"
+                                     "add_imm_64 a0, a0, -1\n"
+                                     "load_imm_jump ra, &back, f\n"
+                                     "back:\n"
+                                     "load_ind_u64 ra, sp, 0\n"
+                                     "add_imm_64 sp, sp, 8\n"
+                                     "add_imm_64 a1, a1, 1\n"
+                                     "fallthrough\n"
+                                     "out:\n"
+                                     "jump_ind ra, 0\n"
+                                     ".jumptable done, back\n",
+                                     100000);
+    uint8_t *page = mem + 4096, *window = mem + 2 * 4096;
+    const struct jit_ctx *ctx = (const struct jit_ctx *)(window - JIT_CTX_SIZE);
+    assert_int_equal(ctx->reason, PVM_EXIT_HALT);
+    assert_int_equal(ctx->regs[8], 400);
+    assert_true(400 > JIT_RETURN_FRAMES);
+    static const uint8_t untouched[8] = {0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5};
+    /* the deepest frame is the page's first slot */
+    assert_memory_not_equal(page, untouched, 8);
+    /* above the region: nothing between it and the block */
+    for (size_t i = 4096 - JIT_RETURN_STACK_BYTES; i < 4096 - JIT_CTX_SIZE; i++)
+        assert_int_equal(page[i], 0xA5);
+    munmap(mem, GUEST_RUN_BYTES);
 }
 
 int main(void)
@@ -1086,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_buffer_too_small_reports_size),
         cmocka_unit_test(test_foreign_segv_is_chained),
         cmocka_unit_test(test_guest_entry_exit),
+        cmocka_unit_test(test_guest_return_stack_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
