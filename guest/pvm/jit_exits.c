@@ -45,8 +45,9 @@ void jit_emit_entry(struct compiler *c)
     } else {
         p = emit_load_disp(p, X86_RSP, CTXB, CTX(host_rsp)); /* mov rsp, [ctx.host_rsp] */
     }
-    /* the return stack: the frames go below the next multiple of its size
-     * down, and fill it when rsp reaches the multiple below that */
+    /* the return stack: rsp drops to a multiple of JIT_RETURN_STACK_BYTES;
+     * the frames fill the region below, full when rsp is at the next
+     * multiple down */
     p = emit_alu_ri(p, true, X86_ALU_AND, X86_RSP,
                     -(int32_t)JIT_RETURN_STACK_BYTES); /* and rsp, -size */
     /* The bottom frame: a `ret` with no call's frame above it returns here
