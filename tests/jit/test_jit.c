@@ -762,6 +762,38 @@ static void test_dynamic_jumps(void **state)
     assert_int_equal(r.exit.pc, 3);
 }
 
+/* f(n) recurses n = DEEP_RECURSION_DEPTH deep (more call frames than the
+ * return stack holds), counting the returns in a1; the stack below 0x21000
+ * holds its saved ra values, and it halts with a1 = the depth. */
+#define DEEP_RECURSION_DEPTH 400
+#define DEPTH_TEXT(n)        #n
+#define DEPTH_ASM(n)         DEPTH_TEXT(n)
+_Static_assert(DEEP_RECURSION_DEPTH > JIT_RETURN_FRAMES, "deeper than the return stack");
+// clang-format off
+static const char deep_recursion_src[] =
+    "load_imm sp, 0x21000\n"
+    "load_imm a0, " DEPTH_ASM(DEEP_RECURSION_DEPTH) "\n"
+    "load_imm a1, 0\n"
+    "load_imm_jump ra, &done, f\n"
+    "done:\n"
+    "load_imm t0, -65536\n"
+    "jump_ind t0, 0\n"
+    "f:\n"
+    "branch_eq_imm a0, 0, out\n"
+    "add_imm_64 sp, sp, -8\n"
+    "store_ind_u64 ra, sp, 0\n"
+    "add_imm_64 a0, a0, -1\n"
+    "load_imm_jump ra, &back, f\n"
+    "back:\n"
+    "load_ind_u64 ra, sp, 0\n"
+    "add_imm_64 sp, sp, 8\n"
+    "add_imm_64 a1, a1, 1\n"
+    "fallthrough\n"
+    "out:\n"
+    "jump_ind ra, 0\n"
+    ".jumptable done, back\n";
+// clang-format on
+
 /* Calls and returns through ra are x86 call/ret pairs (jit.h, "Returns"):
  * recursion deeper than JIT_RETURN_FRAMES, and a return to an address
  * other than the one its call wrote, behave as on the interpreter. */
@@ -769,31 +801,9 @@ static void test_call_return_pairs(void **state)
 {
     (void)state;
     struct pvm_state s = state_with(100000);
-    /* f(n) recurses n = 400 deep (> JIT_RETURN_FRAMES), counting in a1 */
-    struct run r = run_both("load_imm sp, 0x21000\n"
-                            "load_imm a0, 400\n"
-                            "load_imm a1, 0\n"
-                            "load_imm_jump ra, &done, f\n"
-                            "done:\n"
-                            "load_imm t0, -65536\n"
-                            "jump_ind t0, 0\n"
-                            "f:\n"
-                            "branch_eq_imm a0, 0, out\n"
-                            "add_imm_64 sp, sp, -8\n"
-                            "store_ind_u64 ra, sp, 0\n"
-                            "add_imm_64 a0, a0, -1\n"
-                            "load_imm_jump ra, &back, f\n"
-                            "back:\n"
-                            "load_ind_u64 ra, sp, 0\n"
-                            "add_imm_64 sp, sp, 8\n"
-                            "add_imm_64 a1, a1, 1\n"
-                            "fallthrough\n"
-                            "out:\n"
-                            "jump_ind ra, 0\n"
-                            ".jumptable done, back\n",
-                            &rw_20000, 1, &s);
+    struct run r = run_both(deep_recursion_src, &rw_20000, 1, &s);
     assert_int_equal(r.exit.reason, PVM_EXIT_HALT);
-    assert_int_equal(r.state.regs[8], 400);
+    assert_int_equal(r.state.regs[8], DEEP_RECURSION_DEPTH);
     /* f returns to &other, not to the &back its call wrote */
     r = run_both("load_imm a1, 0\n"
                  "load_imm_jump ra, &back, f\n"
@@ -1084,37 +1094,16 @@ static void test_guest_entry_exit(void **state)
 /* Recursion deeper than the return stack holds: the calls' frames fill the
  * lower half of the context page down to its first byte and go no further
  * (the page under it is inaccessible), the upper half below the block is
- * left alone, and the run's result is the interpreter's. */
+ * left alone, and the run halts with the result test_call_return_pairs
+ * checks against the interpreter. */
 static void test_guest_return_stack_bounds(void **state)
 {
     (void)state;
-    uint8_t *mem = run_guest_flavour("load_imm sp, 0x21000\n"
-                                     "load_imm a0, 400\n"
-                                     "load_imm a1, 0\n"
-                                     "load_imm_jump ra, &done, f\n"
-                                     "done:\n"
-                                     "load_imm t0, -65536\n"
-                                     "jump_ind t0, 0\n"
-                                     "f:\n"
-                                     "branch_eq_imm a0, 0, out\n"
-                                     "add_imm_64 sp, sp, -8\n"
-                                     "store_ind_u64 ra, sp, 0\n"
-                                     "add_imm_64 a0, a0, -1\n"
-                                     "load_imm_jump ra, &back, f\n"
-                                     "back:\n"
-                                     "load_ind_u64 ra, sp, 0\n"
-                                     "add_imm_64 sp, sp, 8\n"
-                                     "add_imm_64 a1, a1, 1\n"
-                                     "fallthrough\n"
-                                     "out:\n"
-                                     "jump_ind ra, 0\n"
-                                     ".jumptable done, back\n",
-                                     100000);
+    uint8_t *mem = run_guest_flavour(deep_recursion_src, 100000);
     uint8_t *page = mem + 4096, *window = mem + 2 * 4096;
     const struct jit_ctx *ctx = (const struct jit_ctx *)(window - JIT_CTX_SIZE);
     assert_int_equal(ctx->reason, PVM_EXIT_HALT);
-    assert_int_equal(ctx->regs[8], 400);
-    assert_true(400 > JIT_RETURN_FRAMES);
+    assert_int_equal(ctx->regs[8], DEEP_RECURSION_DEPTH);
     static const uint8_t untouched[8] = {0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5};
     /* the deepest frame is the page's first slot */
     assert_memory_not_equal(page, untouched, 8);
